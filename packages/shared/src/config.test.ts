@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { checkConfig, readConfigFile } from './config.js';
+import { ConfigError } from './errors.js';
+import { parseHostPort } from './hostport.js';
+
+const Schema = Type.Object(
+  {
+    listen: Type.Array(Type.String({ pattern: '^.+:\\d+$' }), { default: ['127.0.0.1:5300'] }),
+    workers: Type.Integer({ minimum: 1, default: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+test('defaults are filled and the value is typed', () => {
+  const c = checkConfig(Schema, {});
+  assert.deepEqual(c, { listen: ['127.0.0.1:5300'], workers: 1 });
+});
+
+test('every problem is reported with its path', () => {
+  try {
+    checkConfig(Schema, { listen: ['nope'], workers: 0, typo: 1 });
+    assert.fail('should throw');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    const text = err.problems.join('\n');
+    assert.match(text, /\/listen\/0: /);
+    assert.match(text, /\/workers: /);
+    assert.match(text, /typo|additional/i);
+  }
+});
+
+test('garbage files give a clear error naming the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const f = join(dir, 'bad.yaml');
+  writeFileSync(f, 'listen: [unclosed\n  : : :');
+  assert.throws(() => readConfigFile(f), (e: Error) => e instanceof ConfigError && e.message.includes(f));
+  const j = join(dir, 'bad.json');
+  writeFileSync(j, '{"a":');
+  assert.throws(() => readConfigFile(j), /not valid JSON/);
+  assert.throws(() => readConfigFile(join(dir, 'missing.yaml')), /cannot read/);
+});
+
+test('host:port parsing', () => {
+  assert.deepEqual(parseHostPort('127.0.0.1:53'), { host: '127.0.0.1', port: 53 });
+  assert.deepEqual(parseHostPort('[::1]:5300'), { host: '::1', port: 5300 });
+  assert.deepEqual(parseHostPort('localhost:80'), { host: 'localhost', port: 80 });
+  assert.throws(() => parseHostPort('::1:53'));
+  assert.throws(() => parseHostPort('1.2.3.4:70000'));
+  assert.throws(() => parseHostPort('1.2.3.4'));
+  assert.deepEqual(parseHostPort('1.2.3.4', 53), { host: '1.2.3.4', port: 53 });
+});

@@ -1,0 +1,139 @@
+// The one prom-client import. Hot paths never call prom-client: they bump plain
+// numbers in LabeledCounter / FastHistogram, and prom-client reads them when
+// Prometheus scrapes (collect()). That keeps a query's cost to an array write.
+import { createServer, type Server } from 'node:http';
+import client from 'prom-client';
+import type { Logger } from './logger.js';
+import type { Service } from './lifecycle.js';
+import { parseHostPort } from './hostport.js';
+
+export type Registry = client.Registry;
+
+export function createRegistry(prefix: string): Registry {
+  const reg = new client.Registry();
+  client.collectDefaultMetrics({ register: reg, prefix });
+  return reg;
+}
+
+/** A counter whose label values are known at the call site; `inc` is a Map lookup. */
+export class LabeledCounter {
+  private readonly counts = new Map<string, { labels: string[]; n: number }>();
+  constructor(reg: Registry, name: string, help: string, private readonly labelNames: string[]) {
+    const self = this;
+    new client.Counter({
+      name,
+      help,
+      labelNames,
+      registers: [reg],
+      collect() {
+        this.reset();
+        for (const { labels, n } of self.counts.values()) {
+          const l: Record<string, string> = {};
+          labelNames.forEach((k, i) => (l[k] = labels[i]!));
+          this.inc(l, n);
+        }
+      },
+    });
+  }
+  inc(labels: string[], n = 1): void {
+    const key = labels.join('\u0000');
+    const c = this.counts.get(key);
+    if (c) c.n += n;
+    else this.counts.set(key, { labels: [...labels], n });
+  }
+  /** Sum over all label sets, or the sets whose first labels equal `prefix`. */
+  total(prefix: string[] = []): number {
+    let t = 0;
+    for (const { labels, n } of this.counts.values()) if (prefix.every((p, i) => labels[i] === p)) t += n;
+    return t;
+  }
+}
+
+/** A gauge computed on scrape. */
+export function gaugeFn(reg: Registry, name: string, help: string, fn: () => number): void {
+  new client.Gauge({ name, help, registers: [reg], collect() { this.set(fn()); } });
+}
+
+/** A labeled gauge computed on scrape from a list of [labels, value]. */
+export function labeledGaugeFn(reg: Registry, name: string, help: string, labelNames: string[], fn: () => Array<[Record<string, string>, number]>): void {
+  new client.Gauge({
+    name, help, labelNames, registers: [reg],
+    collect() { this.reset(); for (const [l, v] of fn()) this.set(l, v); },
+  });
+}
+
+/** A histogram with fixed buckets (seconds); observe() is a short loop over a Float64Array. */
+export class FastHistogram {
+  private readonly counts: Float64Array;
+  private sum = 0;
+  private n = 0;
+  constructor(reg: Registry, name: string, help: string, private readonly buckets: number[]) {
+    this.counts = new Float64Array(buckets.length);
+    const self = this;
+    const h = new client.Histogram({ name, help, buckets, registers: [reg] });
+    // prom-client has no "set histogram state" API; publish through a custom get().
+    (h as unknown as { get: () => Promise<unknown> }).get = async () => ({
+      name, help, type: 'histogram', aggregator: 'sum',
+      values: [
+        ...buckets.map((le, i) => ({ labels: { le }, value: self.cumulative(i), metricName: `${name}_bucket` })),
+        { labels: { le: '+Inf' }, value: self.n, metricName: `${name}_bucket` },
+        { labels: {}, value: self.sum, metricName: `${name}_sum` },
+        { labels: {}, value: self.n, metricName: `${name}_count` },
+      ],
+    });
+  }
+  observe(seconds: number): void {
+    this.sum += seconds;
+    this.n++;
+    const b = this.buckets;
+    for (let i = 0; i < b.length; i++) {
+      if (seconds <= b[i]!) {
+        this.counts[i]!++;
+        return;
+      }
+    }
+  }
+  private cumulative(i: number): number {
+    let t = 0;
+    for (let j = 0; j <= i; j++) t += this.counts[j]!;
+    return t;
+  }
+}
+
+/** Serves GET /metrics (and /healthz) on `listen`; an extra handler may add routes such as /status. */
+export function metricsService(
+  reg: Registry,
+  listen: string,
+  log: Logger,
+  extra?: (path: string) => { status: number; body: string; type?: string } | undefined,
+): Service {
+  let server: Server | undefined;
+  return {
+    name: 'metrics',
+    async start() {
+      const { host, port } = parseHostPort(listen);
+      server = createServer((req, res) => {
+        const path = (req.url ?? '/').split('?')[0]!;
+        if (path === '/metrics') {
+          reg.metrics().then(
+            (text) => { res.writeHead(200, { 'content-type': reg.contentType }); res.end(text); },
+            (err) => { log.error({ err }, 'metrics collection failed'); res.writeHead(500); res.end(); },
+          );
+          return;
+        }
+        if (path === '/healthz') { res.writeHead(200); res.end('ok\n'); return; }
+        const r = extra?.(path);
+        if (r) { res.writeHead(r.status, { 'content-type': r.type ?? 'application/json' }); res.end(r.body); return; }
+        res.writeHead(404); res.end();
+      });
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, host, () => { server!.off('error', reject); resolve(); });
+      });
+      log.info({ listen }, 'metrics listening');
+    },
+    async close() {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    },
+  };
+}
