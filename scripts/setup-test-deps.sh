@@ -19,6 +19,8 @@ check ip iproute2
 check taskset util-linux
 check nginx nginx
 check haproxy haproxy
+check iperf3 iperf3
+check wrk wrk
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "setup-test-deps: all present"

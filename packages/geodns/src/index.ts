@@ -1,0 +1,2 @@
+export type { Query, ParseResult, ResponseMessage, Ecs, Edns } from './wire/types.js';
+export type { Zone, ZoneSet, LookupResult } from './zones/types.js';
