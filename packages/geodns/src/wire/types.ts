@@ -49,5 +49,10 @@ export interface ResponseMessage {
   authority: RR[];
   additional: RR[];
   /** Present when the query had OPT: our OPT goes last in additional. */
-  opt?: { payload: number; extendedRcode: number; dnssecOk: boolean; ecs?: Ecs };
+  opt?: {
+    payload: number;        // the UDP payload size we advertise
+    extendedRcode: number;  // upper 8 bits of the 12-bit rcode, as carried in the OPT TTL (BADVERS = 1)
+    dnssecOk: boolean;      // DO copied from the query (RFC 3225 §3)
+    ecs?: Ecs;              // echoed with the scope prefix we set
+  };
 }
