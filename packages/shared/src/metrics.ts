@@ -100,9 +100,20 @@ export class FastHistogram {
   }
 }
 
+/** In a cluster worker: make this registry answer the primary's aggregation requests. */
+export function shareWithClusterPrimary(reg: Registry): void {
+  client.AggregatorRegistry.setRegistries([reg]);
+}
+
+/** In a cluster primary: a registry-like source that sums the workers' metrics on scrape. */
+export function clusterRegistry(): Pick<Registry, 'metrics' | 'contentType'> {
+  const agg = new client.AggregatorRegistry();
+  return { metrics: () => agg.clusterMetrics(), contentType: agg.contentType } as Pick<Registry, 'metrics' | 'contentType'>;
+}
+
 /** Serves GET /metrics (and /healthz) on `listen`; an extra handler may add routes such as /status. */
 export function metricsService(
-  reg: Registry,
+  reg: Pick<Registry, 'metrics' | 'contentType'>,
   listen: string,
   log: Logger,
   extra?: (path: string) => { status: number; body: string; type?: string } | undefined,

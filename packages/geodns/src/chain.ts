@@ -1,0 +1,136 @@
+// The query path of geodns, in order. Everything a query goes through is listed
+// here; each stage is a plain function in stages/ or wire/.
+//
+//   observe   (metrics + optional query log, wrapped around everything below)
+//   parse     wire/query.ts: bytes → Query, or FORMERR / NOTIMP / BADVERS / drop
+//   sanity    class IN only, no zone transfers here
+//   cache     stages/answer-cache.ts: compiled static answers, patched per query
+//   zone      stages/resolve.ts: lookup, CNAME chase, referral, negative answers
+//   respond   wire/message.ts (encode) or wire/template.ts (compile + render)
+//
+// The chain is built once at start; the zone snapshot is read through
+// `snapshot()` so a reload swaps it without touching the chain.
+import { TYPE } from '@geoedge/dnsdata';
+import type { Logger } from '@geoedge/shared';
+import { parseQuery } from './wire/query.js';
+import { encodeResponse } from './wire/message.js';
+import { makeTemplate, renderTemplate, type Template } from './wire/template.js';
+import { RCODE, type Query, type ResponseMessage } from './wire/types.js';
+import type { ZoneSet } from './zones/types.js';
+import { resolve, type ResolveOptions } from './stages/resolve.js';
+import { AnswerCache } from './stages/answer-cache.js';
+import { qtypeLabel, rcodeLabel } from './stages/names.js';
+import type { GeodnsMetrics } from './metrics.js';
+import type { Handler, Peer } from './server.js';
+
+export interface ChainDeps {
+  snapshot: () => ZoneSet;
+  log: Logger;
+  metrics: GeodnsMetrics;
+  logQueries: boolean;
+  ednsPayload: number;
+  chainLimit: number;
+  dynamic?: ResolveOptions['dynamic'];
+}
+
+interface Compiled { t: Template; rcode: number }
+
+const QR = 0x8000, AA = 0x0400, TC = 0x0200, RD = 0x0100, CD = 0x0010;
+const TCP_MAX = 65535;
+
+export function buildChain(deps: ChainDeps): Handler {
+  let cacheFor: ZoneSet | undefined;
+  let cache = new AnswerCache<Compiled>();
+  const staticOpts: ResolveOptions = { chainLimit: deps.chainLimit, minimalAny: true, dynamic: deps.dynamic };
+  const tcpOpts: ResolveOptions = { ...staticOpts, minimalAny: false };
+
+  return function handle(msg: Buffer, peer: Peer): Buffer | null {
+    const t0 = performance.now();
+    const p = parseQuery(msg);
+    let out: Buffer | null;
+    let rcode: number;
+    let q: Query | undefined;
+    switch (p.kind) {
+      case 'drop':
+        return null;
+      case 'formerr':
+      case 'notimp':
+        rcode = p.kind === 'formerr' ? RCODE.FORMERR : RCODE.NOTIMP;
+        out = encodeResponse({
+          id: p.id, flags: QR | (p.flags & (0x7800 | RD)) | rcode, question: p.question,
+          answer: [], authority: [], additional: [],
+          opt: p.edns ? { payload: deps.ednsPayload, extendedRcode: 0, dnssecOk: false } : undefined,
+        }, 512);
+        if (deps.logQueries) deps.log.info({ client: peer.address, rcode: rcodeLabel(rcode), reason: p.kind === 'formerr' ? p.reason : 'opcode' }, 'query rejected');
+        break;
+      case 'badvers':
+        q = p.query;
+        rcode = RCODE.BADVERS;
+        out = encodeResponse({
+          id: q.id, flags: QR | (q.flags & RD), question: q.question, answer: [], authority: [], additional: [],
+          opt: { payload: deps.ednsPayload, extendedRcode: RCODE.BADVERS >> 4, dnssecOk: q.edns!.dnssecOk },
+        }, 512);
+        break;
+      case 'ok': {
+        q = p.query;
+        const zs = deps.snapshot();
+        if (zs !== cacheFor) { cacheFor = zs; cache = new AnswerCache<Compiled>(); }
+        [out, rcode] = answer(q, peer, zs);
+        break;
+      }
+    }
+    const dt = performance.now() - t0;
+    const qtype = q ? qtypeLabel(q.qtype) : 'none';
+    deps.metrics.queries.inc([rcodeLabel(rcode), qtype, peer.transport]);
+    deps.metrics.answerSeconds.observe(dt / 1000);
+    if (deps.logQueries && q) {
+      deps.log.info({ qname: q.qname, qtype, rcode: rcodeLabel(rcode), client: peer.address, transport: peer.transport, ecs: q.edns?.ecs ? `${q.edns.ecs.address}/${q.edns.ecs.sourcePrefix}` : undefined, duration_ms: +dt.toFixed(3) }, 'query');
+    }
+    return out;
+  };
+
+  function answer(q: Query, peer: Peer, zs: ZoneSet): [Buffer, number] {
+    const maxSize = peer.transport === 'tcp' ? TCP_MAX : q.edns ? Math.min(q.edns.payload, deps.ednsPayload) : 512;
+    // RFC 7871 §7.2.1: an answer that does not depend on the client gets scope 0.
+    const opt = q.edns
+      ? { payload: deps.ednsPayload, extendedRcode: 0, dnssecOk: q.edns.dnssecOk, ecs: q.edns.ecs ? { ...q.edns.ecs, scopePrefix: 0 } : undefined }
+      : undefined;
+    const flagsIn = q.flags & (RD | CD);
+
+    if (q.qclass !== 1 && q.qclass !== 255) return [error(q, RCODE.REFUSED, opt), RCODE.REFUSED];
+    if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) return [error(q, RCODE.REFUSED, opt), RCODE.REFUSED];
+
+    const anyTcp = q.qtype === TYPE.ANY && peer.transport === 'tcp';
+    const key = anyTcp ? `${q.qname}\u0000${q.qtype}\u0000t` : `${q.qname}\u0000${q.qtype}`;
+    const hit = cache.get(key);
+    if (hit) return [renderTemplate(hit.t, q, opt, maxSize), hit.rcode];
+
+    const r = resolve(zs, q.qname, q.qtype, anyTcp ? tcpOpts : staticOpts);
+    const resp: ResponseMessage = {
+      id: q.id,
+      flags: QR | flagsIn | (r.aa ? AA : 0) | r.rcode,
+      question: lowerAscii(q.question),
+      answer: r.answer, authority: r.authority, additional: r.additional,
+    };
+    if (r.static) {
+      const t = makeTemplate(resp);
+      cache.set(key, { t, rcode: r.rcode });
+      return [renderTemplate(t, q, opt, maxSize), r.rcode];
+    }
+    return [encodeResponse({ ...resp, question: q.question, opt }, maxSize), r.rcode];
+  }
+
+  function error(q: Query, rcode: number, opt: ResponseMessage['opt']): Buffer {
+    return encodeResponse({ id: q.id, flags: QR | (q.flags & (RD | CD)) | rcode, question: q.question, answer: [], authority: [], additional: [], opt }, 512);
+  }
+}
+
+/** The template's question is lower-case; renderTemplate copies the query's own case over it. */
+function lowerAscii(b: Buffer): Buffer {
+  const c = Buffer.from(b);
+  // Only the name: the last 4 bytes are QTYPE/QCLASS, and label-length bytes are ≤ 63 < 'A'.
+  for (let i = 0; i < c.length - 4; i++) if (c[i]! >= 0x41 && c[i]! <= 0x5a) c[i] = c[i]! | 0x20;
+  return c;
+}
+
+export { TC }; // exported for tests that look at the truncation bit

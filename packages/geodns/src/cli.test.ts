@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '@geoedge/shared';
+import { parseCli, HELP } from './cli.js';
+import { loadConfig, DEFAULT_ZONES } from './config.js';
+
+const load = (argv: string[]) => {
+  const c = parseCli(argv);
+  return loadConfig(c.configFile, c.overrides);
+};
+const problems = (fn: () => unknown): string => {
+  try { fn(); } catch (err) { assert.ok(err instanceof ConfigError, String(err)); return err.problems.join('\n'); }
+  assert.fail('expected a ConfigError');
+};
+
+test('embedded defaults: example zone on 127.0.0.1:5300, one process', () => {
+  const c = load([]);
+  assert.deepEqual(c.listen, ['127.0.0.1:5300']);
+  assert.equal(c.zones, DEFAULT_ZONES);
+  assert.equal(c.workers, 1);
+  assert.equal(c.logQueries, false);
+  assert.equal(c.edns.payload, 1232);
+});
+
+test('flags override the file, repeatable --listen', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geodns-cfg-'));
+  const f = join(dir, 'geodns.yaml');
+  writeFileSync(f, 'listen: ["127.0.0.1:53"]\nworkers: 2\nzones: /srv/zones\ntcp:\n  idleTimeoutMs: 5000\n');
+  const c = load(['--config', f, '--listen', '127.0.0.1:5301', '--listen', '[::1]:5301', '--log-queries']);
+  assert.deepEqual(c.listen, ['127.0.0.1:5301', '[::1]:5301']);
+  assert.equal(c.workers, 2);
+  assert.equal(c.zones, '/srv/zones');
+  assert.equal(c.tcp.idleTimeoutMs, 5000);
+  assert.equal(c.tcp.maxConnections, 1024);
+  assert.equal(c.logQueries, true);
+});
+
+test('bad values name their key', () => {
+  assert.match(problems(() => load(['--workers', 'many'])), /\/workers/);
+  assert.match(problems(() => load(['--listen', 'nohost'])), /\/listen\/0/);
+  assert.match(problems(() => load(['--db', 'postgres://x'])), /\/db/);
+  assert.match(problems(() => load(['--log-level', 'loud'])), /\/logLevel/);
+  assert.match(problems(() => load(['--bogus'])), /flags: .*bogus/);
+  const dir = mkdtempSync(join(tmpdir(), 'geodns-cfg-'));
+  const f = join(dir, 'bad.yaml');
+  writeFileSync(f, 'tcp:\n  idleTimeoutMs: -1\n  extra: 1\nlistn: []\n');
+  const text = problems(() => load(['--config', f]));
+  assert.match(text, /\/tcp\/idleTimeoutMs/);
+  assert.match(text, /listn|additional/i);
+  writeFileSync(f, '- just\n- a list\n');
+  assert.match(problems(() => load(['--config', f])), /mapping/);
+});
+
+test('--help documents every flag the parser accepts', () => {
+  for (const flag of ['--config', '--listen', '--zones', '--geoip', '--db', '--metrics', '--log-queries', '--log-level', '--workers', '--help', '--version']) {
+    assert.ok(HELP.includes(flag), `${flag} missing from --help`);
+  }
+  assert.equal(parseCli(['--help']).help, true);
+});

@@ -1,0 +1,62 @@
+// geodns configuration: one schema, checked at start. The file (YAML or JSON)
+// gives the base; command-line flags override it key by key.
+import { Type, type Static } from '@sinclair/typebox';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+import { checkConfig, readConfigFile, parseHostPort, ConfigError } from '@geoedge/shared';
+
+const HostPort = Type.String({ minLength: 3, description: 'host:port, IPv6 as [addr]:port' });
+
+export const ConfigSchema = Type.Object(
+  {
+    listen: Type.Array(HostPort, { minItems: 1, default: ['127.0.0.1:5300'] }),
+    zones: Type.Optional(Type.String({ minLength: 1, description: 'directory of zone files, one per zone' })),
+    geoip: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    db: Type.Optional(Type.String({ pattern: '^mysql://', description: 'mysql://user:pass@host:port/db' })),
+    metrics: Type.Optional(HostPort),
+    logQueries: Type.Boolean({ default: false }),
+    logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
+    workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+    tcp: Type.Object(
+      {
+        idleTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+        maxConnections: Type.Integer({ minimum: 1, default: 1024 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    edns: Type.Object(
+      { payload: Type.Integer({ minimum: 512, maximum: 4096, default: 1232 }) },
+      { additionalProperties: false, default: {} },
+    ),
+    /** How many CNAMEs are followed inside our zones before the chain stops. */
+    cnameChainLimit: Type.Integer({ minimum: 1, maximum: 64, default: 12 }),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+/** The zone directory shipped with the package: the quick-start's example zone. */
+export const DEFAULT_ZONES = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'zones');
+
+/** Flags already parsed into config keys (undefined = not given). */
+export type Overrides = Partial<Record<keyof Config, unknown>>;
+
+export function loadConfig(file: string | undefined, overrides: Overrides): Config {
+  const base = (file ? readConfigFile(file) : {}) as Record<string, unknown>;
+  if (base === null || typeof base !== 'object' || Array.isArray(base)) throw new ConfigError([`${file}: top level must be a mapping`]);
+  const merged: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) merged[k] = v;
+  const cfg = checkConfig(ConfigSchema, merged);
+  const problems: string[] = [];
+  cfg.listen.forEach((l, i) => {
+    try { parseHostPort(l); } catch (err) { problems.push(`/listen/${i}: ${(err as Error).message}`); }
+  });
+  if (cfg.metrics !== undefined) {
+    try { parseHostPort(cfg.metrics); } catch (err) { problems.push(`/metrics: ${(err as Error).message}`); }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  // Without a database, the shipped example zone keeps `geodns` useful out of the box.
+  if (cfg.zones === undefined && cfg.db === undefined) cfg.zones = DEFAULT_ZONES;
+  return cfg;
+}

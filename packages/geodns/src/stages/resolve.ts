@@ -1,0 +1,132 @@
+// Zone stage: turns a lookup result into sections and an rcode (the one switch
+// that maps result kinds to the wire, as CoreDNS's file plugin does). Follows
+// CNAMEs inside the zones we serve (RFC 1034 §3.6.2), bounded and loop-safe.
+import { TYPE, CLASS_IN, type RR, type RRset, type Rdata } from '@geoedge/dnsdata';
+import { RCODE } from '../wire/types.js';
+import type { Zone, ZoneSet } from '../zones/types.js';
+
+export interface Resolution {
+  rcode: number;
+  aa: boolean;
+  answer: RR[];
+  authority: RR[];
+  additional: RR[];
+  /** False when the answer came from code (LUA) and must not be cached as static. */
+  static: boolean;
+}
+
+export interface ResolveOptions {
+  chainLimit: number;
+  /** RFC 8482: answer ANY with one RRset (UDP) instead of all of them. */
+  minimalAny: boolean;
+  /** Turns an RRset holding LUA records into plain records; null = SERVFAIL. */
+  dynamic?: (rrset: RRset) => RR[] | null;
+}
+
+const toRRs = (s: RRset): RR[] => s.records.map((data: Rdata) => ({ name: s.name, type: s.type, class: CLASS_IN, ttl: s.ttl, data }));
+const isDynamic = (s: RRset) => s.records.some((r) => r.kind === 'lua');
+
+/** RFC 2308 §5: the negative TTL is the lesser of the SOA's TTL and its MINIMUM. */
+export function negativeSoa(zone: Zone): RR {
+  const soa = zone.soa;
+  const min = soa.data.kind === 'soa' ? soa.data.minimum : soa.ttl;
+  return { ...soa, ttl: Math.min(soa.ttl, min) };
+}
+
+export function resolve(zs: ZoneSet, qname: string, qtype: number, opts: ResolveOptions): Resolution {
+  const res: Resolution = { rcode: RCODE.NOERROR, aa: false, answer: [], authority: [], additional: [], static: true };
+  const seen = new Set<string>();
+  let name = qname;
+  for (let hop = 0; ; hop++) {
+    const r = zs.lookup(name, qtype);
+    const first = hop === 0;
+    switch (r.kind) {
+      case 'refused':
+        if (first) res.rcode = RCODE.REFUSED;
+        return res; // CNAME out of our zones: the resolver chases the rest
+      case 'delegation':
+        if (first) {
+          res.authority.push(...toRRs(r.ns));
+          for (const g of r.glue) res.additional.push(...toRRs(g));
+        }
+        return res;
+      case 'nxdomain':
+        res.aa = true;
+        res.rcode = RCODE.NXDOMAIN; // RFC 6604: the rcode speaks for the last name of the chain
+        res.authority.push(negativeSoa(r.zone));
+        return res;
+      case 'nodata':
+        res.aa = true;
+        res.authority.push(negativeSoa(r.zone));
+        return res;
+      case 'answer': {
+        res.aa = true;
+        let sets = r.rrsets;
+        if (qtype === TYPE.ANY && opts.minimalAny && sets.length > 1) sets = [pickAny(sets)];
+        for (const s of sets) if (!expand(s, res, opts)) return servfail(res);
+        addAdditional(zs, res, opts);
+        return res;
+      }
+      case 'cname': {
+        res.aa = true;
+        if (!expand(r.rrset, res, opts)) return servfail(res);
+        const last = res.answer[res.answer.length - 1];
+        if (!last || last.data.kind !== 'name') return res;
+        seen.add(name);
+        const target = last.data.target.toLowerCase();
+        if (seen.has(target) || hop + 1 >= opts.chainLimit) return res; // loop or too long: stop here
+        name = target;
+        continue;
+      }
+    }
+  }
+}
+
+function expand(s: RRset, res: Resolution, opts: ResolveOptions): boolean {
+  if (!isDynamic(s)) {
+    res.answer.push(...toRRs(s));
+    return true;
+  }
+  res.static = false;
+  const rrs = opts.dynamic?.(s) ?? null;
+  if (rrs === null) return false;
+  res.answer.push(...rrs);
+  return true;
+}
+
+function servfail(res: Resolution): Resolution {
+  return { rcode: RCODE.SERVFAIL, aa: false, answer: [], authority: [], additional: [], static: false };
+}
+
+/** One RRset for ANY (RFC 8482 §4.1): addresses first, else the lowest type. */
+function pickAny(sets: RRset[]): RRset {
+  return sets.find((s) => s.type === TYPE.A) ?? sets.find((s) => s.type === TYPE.AAAA) ?? [...sets].sort((a, b) => a.type - b.type)[0]!;
+}
+
+/** Additional-section processing for NS, MX and SRV targets we are authoritative for, as PowerDNS does. */
+function addAdditional(zs: ZoneSet, res: Resolution, opts: ResolveOptions): void {
+  const targets: string[] = [];
+  for (const rr of res.answer) {
+    const d = rr.data;
+    if (d.kind === 'name' && rr.type === TYPE.NS) targets.push(d.target);
+    else if (d.kind === 'mx') targets.push(d.exchange);
+    else if (d.kind === 'srv' && d.target !== '.') targets.push(d.target);
+  }
+  const done = new Set<string>();
+  for (const t of targets) {
+    const key = t.toLowerCase();
+    if (done.has(key)) continue;
+    done.add(key);
+    for (const type of [TYPE.A, TYPE.AAAA]) {
+      const r = zs.lookup(key, type);
+      if (r.kind !== 'answer') continue;
+      for (const s of r.rrsets) {
+        if (isDynamic(s)) {
+          const rrs = opts.dynamic?.(s);
+          if (rrs) res.additional.push(...rrs);
+          res.static = false;
+        } else res.additional.push(...toRRs(s));
+      }
+    }
+  }
+}
