@@ -14,6 +14,7 @@ check dnsperf dnsperf
 check pdns_server pdns-server
 [ -f /usr/lib/x86_64-linux-gnu/pdns/libbindbackend.so ] || ls /usr/lib/*/pdns/libbindbackend.so >/dev/null 2>&1 || need+=(pdns-backend-bind)
 ls /usr/lib/*/pdns/libgeoipbackend.so >/dev/null 2>&1 || need+=(pdns-backend-geoip)
+ls /usr/lib/*/pdns/libgmysqlbackend.so >/dev/null 2>&1 || need+=(pdns-backend-mysql)
 check mariadbd mariadb-server
 check ip iproute2
 check taskset util-linux
