@@ -1,0 +1,178 @@
+// GeoIP service: several .mmdb files (City, Country, ASN…) consulted in order,
+// the first database with a value wins, field by field. The set of open
+// databases is an immutable array swapped whole: a query reads `this.dbs` once
+// and never sees a half-replaced set. Files are watched (the updater replaces
+// them by atomic rename); a new file is opened and probed before the swap, and
+// a corrupt or truncated one is logged and rejected while the old one stays.
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { SuiteError, type Logger, type Service } from '@geoedge/shared';
+import { openMmdb, type MmdbDatabase } from './maxmind.js';
+import { formatAddress, maskAddress, parseAddress } from './ip.js';
+import type { GeoFields, GeoInfo, GeoLookup } from './types.js';
+
+export interface GeoIpOptions {
+  /** Database files in priority order. */
+  files: string[];
+  log: Logger;
+  /** Watch the files for replacement (default true). */
+  watch?: boolean;
+  /** Quiet time after the last change event before reopening (default 250 ms). */
+  debounceMs?: number;
+}
+
+export type ReloadResult = { kind: 'swapped'; path: string } | { kind: 'rejected'; path: string; message: string };
+
+export interface GeoIpStatus {
+  path: string;
+  type?: string;
+  buildEpoch?: string;
+  loadedAt?: string;
+  lastError?: string;
+}
+
+const FIELDS = ['country', 'continent', 'region', 'city', 'asn', 'asOrg'] as const;
+
+export class GeoIpService implements Service, GeoLookup {
+  readonly name = 'geoip';
+  private dbs: ReadonlyArray<MmdbDatabase | undefined> = [];
+  private readonly files: string[];
+  private readonly status = new Map<string, GeoIpStatus>();
+  private readonly watchers: FSWatcher[] = [];
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly listeners: Array<(path: string) => void> = [];
+
+  constructor(private readonly opts: GeoIpOptions) {
+    this.files = opts.files.map((f) => resolve(f));
+    for (const f of this.files) this.status.set(f, { path: f });
+  }
+
+  /** Opens every file; a file that cannot be opened at startup is a startup error. */
+  async start(): Promise<void> {
+    const dbs: MmdbDatabase[] = [];
+    const problems: string[] = [];
+    for (const f of this.files) {
+      const r = await openMmdb(f);
+      if (r.kind === 'ok') {
+        dbs.push(r.db);
+        this.markLoaded(r.db);
+      } else {
+        problems.push(r.message);
+      }
+    }
+    if (problems.length > 0) throw new SuiteError('ERR_GEOIP_OPEN', problems.join('; '));
+    this.dbs = dbs;
+    for (const db of dbs) this.opts.log.info({ path: db.path, type: db.type, build: db.buildEpoch.toISOString() }, 'geoip database loaded');
+    if (this.opts.watch !== false) this.startWatching();
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.watchers.splice(0)) w.close();
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** Called after a database was swapped (caches keyed on GeoIP data must be dropped). */
+  onSwap(fn: (path: string) => void): void {
+    this.listeners.push(fn);
+  }
+
+  lookup(ip: string): GeoInfo | undefined {
+    const dbs = this.dbs; // one read: the whole lookup sees one snapshot
+    const addr = parseAddress(ip);
+    if (!addr || dbs.length === 0) return undefined;
+    const text = formatAddress(addr);
+    const merged: GeoFields = {};
+    let prefix = 0;
+    for (const db of dbs) {
+      if (!db || (db.ipVersion === 4 && addr.length === 16)) continue;
+      let r: ReturnType<MmdbDatabase['lookup']>;
+      try {
+        r = db.lookup(text);
+      } catch {
+        continue; // a corrupt spot the probe missed: this database just has no answer here
+      }
+      if (r.prefix > prefix) prefix = r.prefix;
+      if (r.fields) mergeFields(merged, r.fields);
+    }
+    return { ...merged, prefix, network: formatAddress(maskAddress(addr, prefix)) };
+  }
+
+  /** Reopens one file (or all) now; the old database stays if the new one is bad. */
+  async reload(path?: string): Promise<ReloadResult[]> {
+    const targets = path ? [resolve(path)] : this.files;
+    const out: ReloadResult[] = [];
+    for (const f of targets) out.push(await this.reloadOne(f));
+    return out;
+  }
+
+  statuses(): GeoIpStatus[] {
+    return this.files.map((f) => ({ ...this.status.get(f)! }));
+  }
+
+  private async reloadOne(path: string): Promise<ReloadResult> {
+    const idx = this.files.indexOf(path);
+    if (idx < 0) return { kind: 'rejected', path, message: 'not a configured database file' };
+    const r = await openMmdb(path);
+    if (r.kind === 'error') {
+      this.status.get(path)!.lastError = r.message;
+      this.opts.log.error({ path, err: r.message }, 'geoip database rejected, keeping the previous one');
+      return { kind: 'rejected', path, message: r.message };
+    }
+    const next = [...this.dbs];
+    next[idx] = r.db;
+    this.dbs = next; // the swap: one assignment
+    this.markLoaded(r.db);
+    this.opts.log.info({ path, type: r.db.type, build: r.db.buildEpoch.toISOString() }, 'geoip database swapped');
+    for (const fn of this.listeners) fn(path);
+    return { kind: 'swapped', path };
+  }
+
+  private markLoaded(db: MmdbDatabase): void {
+    this.status.set(db.path, { path: db.path, type: db.type, buildEpoch: db.buildEpoch.toISOString(), loadedAt: new Date().toISOString() });
+  }
+
+  /** Watch directories, not files: an atomic rename replaces the inode a file watch holds. */
+  private startWatching(): void {
+    const dirs = new Map<string, Set<string>>();
+    for (const f of this.files) {
+      const d = dirname(f);
+      if (!dirs.has(d)) dirs.set(d, new Set());
+      dirs.get(d)!.add(basename(f));
+    }
+    for (const [dir, names] of dirs) {
+      try {
+        const w = watch(dir, { persistent: false }, (_ev, name) => {
+          if (name && names.has(name.toString())) this.schedule(resolve(dir, name.toString()));
+        });
+        w.on('error', (err) => this.opts.log.warn({ dir, err }, 'geoip watcher error'));
+        this.watchers.push(w);
+      } catch (err) {
+        this.opts.log.warn({ dir, err }, 'cannot watch geoip directory; reload with SIGHUP');
+      }
+    }
+  }
+
+  private schedule(path: string): void {
+    clearTimeout(this.timers.get(path));
+    const t = setTimeout(() => {
+      this.timers.delete(path);
+      void this.reloadOne(path);
+    }, this.opts.debounceMs ?? 250);
+    t.unref();
+    this.timers.set(path, t);
+  }
+}
+
+function mergeFields(into: GeoFields, from: GeoFields): void {
+  for (const k of FIELDS) if (into[k] === undefined && from[k] !== undefined) (into as Record<string, unknown>)[k] = from[k];
+  // latitude and longitude travel together: never mix one database's lat with another's lon
+  if (into.lat === undefined && from.lat !== undefined && from.lon !== undefined) {
+    into.lat = from.lat;
+    into.lon = from.lon;
+  }
+}
+
+export function createGeoIpService(opts: GeoIpOptions): GeoIpService {
+  return new GeoIpService(opts);
+}

@@ -1,0 +1,108 @@
+// The one maxmind import of the suite. Opens an .mmdb file into an immutable,
+// probed database object that answers in our own GeoFields vocabulary.
+// Opening reads the whole file into memory, so a later rename/replace of the
+// file on disk never affects a database already opened.
+import { readFile } from 'node:fs/promises';
+import { Reader, type Response } from 'maxmind';
+import type { GeoFields } from './types.js';
+import { verifyMmdb } from './mmdb-verify.js';
+
+export interface MmdbDatabase {
+  readonly path: string;
+  /** metadata.databaseType, e.g. "GeoLite2-City". */
+  readonly type: string;
+  readonly buildEpoch: Date;
+  readonly ipVersion: 4 | 6;
+  /** Throws only if the file is corrupt in a spot the probe missed; callers catch. */
+  lookup(ip: string): { fields: GeoFields | undefined; prefix: number };
+}
+
+export type OpenResult = { kind: 'ok'; db: MmdbDatabase } | { kind: 'error'; message: string };
+
+export async function openMmdb(path: string): Promise<OpenResult> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (err) {
+    return { kind: 'error', message: `cannot read ${path}: ${(err as Error).message}` };
+  }
+  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+    return { kind: 'error', message: `${path} is gzip-compressed, expected a plain .mmdb file` };
+  }
+  let reader: Reader<Response>;
+  try {
+    reader = new Reader<Response>(buf, { cache: boundedCache(4096) });
+  } catch (err) {
+    return { kind: 'error', message: `${path} is not a valid MaxMind DB: ${(err as Error).message}` };
+  }
+  const md = reader.metadata;
+  const ipVersion = md.ipVersion === 4 ? 4 : 6;
+  const db: MmdbDatabase = {
+    path,
+    type: String(md.databaseType),
+    buildEpoch: md.buildEpoch,
+    ipVersion,
+    lookup(ip) {
+      const [rec, prefix] = reader.getWithPrefixLength(ip);
+      return { fields: rec ? toFields(rec) : undefined, prefix };
+    },
+  };
+  let problem: string | undefined;
+  try {
+    problem = verifyMmdb(buf, reader.metadata);
+  } catch (err) {
+    problem = (err as Error).message;
+  }
+  if (problem) return { kind: 'error', message: `${path} is corrupt: ${problem}` };
+  return { kind: 'ok', db };
+}
+
+interface MmdbRecord {
+  country?: { iso_code?: unknown };
+  registered_country?: { iso_code?: unknown };
+  continent?: { code?: unknown };
+  subdivisions?: Array<{ iso_code?: unknown }>;
+  city?: { names?: { en?: unknown } };
+  location?: { latitude?: unknown; longitude?: unknown };
+  autonomous_system_number?: unknown;
+  autonomous_system_organization?: unknown;
+  traits?: { autonomous_system_number?: unknown; autonomous_system_organization?: unknown };
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** City, Country, ASN and ISP layouts all map onto GeoFields; absent fields stay absent. */
+function toFields(raw: unknown): GeoFields | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as MmdbRecord;
+  const f: GeoFields = {};
+  const country = str(r.country?.iso_code) ?? str(r.registered_country?.iso_code);
+  if (country) f.country = country;
+  const continent = str(r.continent?.code);
+  if (continent) f.continent = continent;
+  const region = str(r.subdivisions?.[0]?.iso_code);
+  if (region) f.region = region;
+  const city = str(r.city?.names?.en);
+  if (city) f.city = city;
+  const lat = num(r.location?.latitude);
+  const lon = num(r.location?.longitude);
+  if (lat !== undefined && lon !== undefined) { f.lat = lat; f.lon = lon; }
+  const asn = num(r.autonomous_system_number) ?? num(r.traits?.autonomous_system_number);
+  if (asn !== undefined) f.asn = asn;
+  const asOrg = str(r.autonomous_system_organization) ?? str(r.traits?.autonomous_system_organization);
+  if (asOrg) f.asOrg = asOrg;
+  return Object.keys(f).length > 0 ? f : undefined;
+}
+
+/** mmdb-lib caches decoded records by data offset; bound it so memory stays flat. */
+function boundedCache(max: number) {
+  const m = new Map<string | number, unknown>();
+  return {
+    get: (k: string | number) => m.get(k),
+    set: (k: string | number, v: unknown) => {
+      if (m.size >= max) m.delete(m.keys().next().value!);
+      m.set(k, v);
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// Seam of the GeoIP subsystem: what a lookup tells the rest of geodns.
+// Field names are ours, not MaxMind's; only maxmind.ts knows the mmdb layout.
+
+/** What the databases know about the network containing one address. */
+export interface GeoInfo {
+  /** ISO 3166-1 alpha-2 country code ("GB"). */
+  country?: string;
+  /** Continent code ("EU", "NA", …). */
+  continent?: string;
+  /** ISO 3166-2 subdivision code without the country part ("ENG"), first subdivision. */
+  region?: string;
+  /** City name (English). */
+  city?: string;
+  lat?: number;
+  lon?: number;
+  asn?: number;
+  asOrg?: string;
+  /**
+   * Prefix length of the network every answer above is constant on: the longest
+   * prefix any consulted database returned (their networks all contain the address,
+   * so the longest is their intersection). IPv4 addresses count in IPv4 bits (0–32).
+   */
+  prefix: number;
+  /** Network address of that network ("81.2.69.0" for 81.2.69.142 with prefix 24). */
+  network: string;
+}
+
+/** The data fields one database can contribute. */
+export type GeoFields = Omit<GeoInfo, 'prefix' | 'network'>;
+
+/** Lookups on the current snapshot; pure and synchronous (no I/O on the query path). */
+export interface GeoLookup {
+  /** undefined when `ip` is not an address or no database is loaded. */
+  lookup(ip: string): GeoInfo | undefined;
+}
