@@ -6,3 +6,4 @@ export * from './tokenizer.js';
 export * from './rdata-text.js';
 export { META_TYPES } from './rr-type.js';
 export { rdataFromWire } from './rdata-wire.js';
+export * from './master-file.js';
