@@ -69,7 +69,7 @@ const GOOD: [number, string, Rdata, string][] = [
   [TYPE.LUA, 'txt "return \\"x\\""', { kind: 'lua', innerType: TYPE.TXT, code: 'return "x"' }, 'TXT "return \\"x\\""'],
   // RFC 3597 generic form: unknown types stay raw, known types become typed.
   [4000, '\\# 3 abcdef', { kind: 'raw', bytes: Buffer.from('abcdef', 'hex') }, '\\# 3 abcdef'],
-  [4000, '\\# 0', { kind: 'raw', bytes: Buffer.alloc(0) }, '\\# 0'],
+  [4000, '\\# 0', { kind: 'raw', bytes: Buffer.alloc(0) }, '\\# 0 '], // as PowerDNS shows it
   [TYPE.TLSA, '\\# 5 03 01 01 AB cd', { kind: 'raw', bytes: Buffer.from('030101abcd', 'hex') }, '\\# 5 030101abcd'],
   [TYPE.A, '\\# 4 C0000201', { kind: 'a', address: '192.0.2.1' }, '192.0.2.1'],
   [TYPE.AAAA, '\\# 16 20010db8000000000000000000000001', { kind: 'aaaa', address: '2001:db8::1' }, '2001:db8::1'],

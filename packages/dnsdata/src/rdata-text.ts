@@ -187,7 +187,8 @@ export function formatRdata(type: number, data: Rdata): string {
       return `${data.order} ${data.preference} ${encodeCharString(data.flags)} ${encodeCharString(data.services)} ` +
         `${encodeCharString(data.regexp)} ${data.replacement}`;
     case 'ds': return `${data.keyTag} ${data.algorithm} ${data.digestType} ${data.digest.toString('hex')}`;
-    case 'raw': return data.bytes.length ? `\\# ${data.bytes.length} ${data.bytes.toString('hex')}` : '\\# 0';
+    // PowerDNS writes empty generic data as "\# 0 " (trailing space); we match it byte for byte.
+    case 'raw': return `\\# ${data.bytes.length} ${data.bytes.toString('hex')}`;
     case 'lua': return `${typeName(data.innerType)} ${encodeCharString(Buffer.from(data.code, 'utf8'))}`;
     default: {
       const never: never = data;
