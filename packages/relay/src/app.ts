@@ -1,0 +1,117 @@
+// The relay as a Service: listeners (runtimes + bound sockets), upstream groups
+// and health checkers built from one config snapshot. reload() swaps the
+// snapshot without touching established connections; a reload that cannot bind
+// its new addresses changes nothing.
+import type { Logger, Service } from '@geoedge/shared';
+import type { ListenerConfig, RelayConfig } from './config.js';
+import { createRelayMetrics, type RelayMetrics } from './metrics.js';
+import { UpstreamGroup } from './upstream/group.js';
+import { startHealthChecks, type HealthChecker } from './upstream/health.js';
+import { createTcpBound, type BoundSocket } from './listen/tcp.js';
+import { createUdpBound } from './listen/udp.js';
+import type { ListenerRuntime, TransparentConnector } from './listen/runtime.js';
+
+export interface Relay extends Service {
+  readonly metrics: RelayMetrics;
+  reload(config: RelayConfig): Promise<{ ok: true } | { ok: false; message: string }>;
+  /** Bound addresses by listener name (tests use port 0). */
+  addresses(): Record<string, Array<{ address: string; port: number }>>;
+}
+
+export function createRelay(initial: RelayConfig, log: Logger, opts: { transparent?: TransparentConnector } = {}): Relay {
+  let config = initial;
+  let groups = new Map<string, UpstreamGroup>();
+  let checkers: HealthChecker[] = [];
+  const runtimes = new Map<string, ListenerRuntime>();
+  const bound = new Map<string, { sock: BoundSocket; listener: string }>();
+  const metrics = createRelayMetrics({
+    active: () => [...runtimes.values()].map((r) => [r.name, r.open.size]),
+    groups: () => [...groups.values()],
+  });
+
+  const buildGroups = (cfg: RelayConfig) => {
+    const next = new Map<string, UpstreamGroup>();
+    for (const [name, u] of cfg.upstreams) next.set(name, new UpstreamGroup(u, groups.get(name)));
+    return next;
+  };
+  const runtimeFor = (l: ListenerConfig, g: Map<string, UpstreamGroup>): ListenerRuntime => {
+    const rt: ListenerRuntime = {
+      name: l.name, snapshot: { listener: l, groups: g }, log: log.child({ listener: l.name }), metrics,
+      open: new Set(), perClient: new Map(),
+    };
+    if (opts.transparent) rt.transparent = opts.transparent;
+    return rt;
+  };
+  const keyOf = (l: ListenerConfig, i: number) => `${l.protocol} ${l.listen[i]!.host} ${l.listen[i]!.port}`;
+
+  async function apply(cfg: RelayConfig): Promise<{ ok: true } | { ok: false; message: string }> {
+    const g = buildGroups(cfg);
+    const fresh: Array<{ key: string; sock: BoundSocket; listener: string }> = [];
+    const nextRuntimes = new Map<string, ListenerRuntime>();
+    for (const l of cfg.listeners) {
+      const rt = runtimes.get(l.name) ?? runtimeFor(l, g);
+      nextRuntimes.set(l.name, rt);
+      l.listen.forEach((hp, i) => {
+        const key = keyOf(l, i);
+        const have = bound.get(key);
+        if (have && have.listener === l.name) return;
+        const sock = l.protocol === 'tcp' ? createTcpBound(hp, rt) : createUdpBound(hp, rt);
+        fresh.push({ key, sock, listener: l.name });
+      });
+    }
+    // Addresses moving between listeners or disappearing must be freed before rebinding.
+    const keep = new Set(cfg.listeners.flatMap((l) => l.listen.map((_, i) => keyOf(l, i))));
+    for (const [key, b] of [...bound]) {
+      if (!keep.has(key) || fresh.some((f) => f.key === key)) {
+        await b.sock.close();
+        bound.delete(key);
+      }
+    }
+    for (const [i, f] of fresh.entries()) {
+      try {
+        await f.sock.start();
+      } catch (err) {
+        for (const done of fresh.slice(0, i)) await done.sock.close();
+        return { ok: false, message: `cannot listen on ${f.key}: ${(err as Error).message}` };
+      }
+    }
+    for (const f of fresh) bound.set(f.key, f);
+    for (const l of cfg.listeners) nextRuntimes.get(l.name)!.snapshot = { listener: l, groups: g };
+    runtimes.clear();
+    for (const [k, v] of nextRuntimes) runtimes.set(k, v);
+    checkers.forEach((c) => c.close());
+    groups = g;
+    checkers = [...g.values()].map((grp) => startHealthChecks(grp, log));
+    config = cfg;
+    return { ok: true };
+  }
+
+  return {
+    name: 'relay',
+    metrics,
+    async start() {
+      const r = await apply(config);
+      if (!r.ok) throw new Error(r.message);
+      log.info({ listeners: Object.fromEntries(Object.entries(this.addresses()).map(([k, v]) => [k, v.map((a) => `${a.address}:${a.port}`)])) }, 'relay listening');
+    },
+    reload: (cfg) => apply(cfg),
+    addresses() {
+      const out: Record<string, Array<{ address: string; port: number }>> = {};
+      for (const b of bound.values()) {
+        const a = b.sock.address();
+        if (a) (out[b.listener] ??= []).push({ address: a.address, port: a.port });
+      }
+      return out;
+    },
+    async close() {
+      for (const b of bound.values()) await b.sock.close();
+      bound.clear();
+      checkers.forEach((c) => c.close());
+      const open = () => [...runtimes.values()].reduce((n, r) => n + r.open.size, 0);
+      const deadline = Date.now() + config.drainTimeoutMs;
+      if (open() > 0) log.info({ open: open() }, 'draining connections');
+      while (open() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const r of runtimes.values()) for (const c of [...r.open]) c.destroy();
+    },
+  };
+}

@@ -1,0 +1,176 @@
+// One TCP connection, start to end: caps → PROXY header (trusted sources only)
+// → preread until a route decides → handler → one access log line.
+import type { Socket } from 'node:net';
+import { isIP } from 'node:net';
+import { parseClientHello, type HelloResult } from './wire/client-hello.js';
+import { decodeProxyHeader } from './wire/proxy-header.js';
+import type { ProxyAddress } from './wire/proxy-types.js';
+import { normalizeIp } from './net/cidr.js';
+import { selectRoute, routesNeedBytes, type Route } from './route.js';
+import { addClient, removeClient, type ListenerRuntime, type Snapshot } from './listen/runtime.js';
+import { proxyConnection } from './handlers/proxy.js';
+
+/** What the access log line says about a connection; filled as it goes. */
+export interface ConnInfo {
+  start: number;
+  client: ProxyAddress;
+  /** Set when a PROXY header named another client. */
+  proxied?: ProxyAddress;
+  /** The address the client connected to (from the PROXY header when present). */
+  destination: ProxyAddress;
+  sni?: string;
+  alpn?: string[];
+  route?: number;
+  upstream?: string;
+  reason: string;
+  counted?: string;
+}
+
+export function addressOf(ip: string | undefined, port: number | undefined): ProxyAddress {
+  const a = normalizeIp(ip ?? '0.0.0.0');
+  return { family: isIP(a) === 6 ? 6 : 4, address: a, port: port ?? 0 };
+}
+
+export function handleTcpConnection(sock: Socket, rt: ListenerRuntime): void {
+  const snap: Snapshot = rt.snapshot;
+  const l = snap.listener;
+  const info: ConnInfo = {
+    start: Date.now(),
+    client: addressOf(sock.remoteAddress, sock.remotePort),
+    destination: addressOf(sock.localAddress, sock.localPort),
+    reason: 'done',
+  };
+  const entry = { destroy: () => sock.destroy() };
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    rt.open.delete(entry);
+    if (info.counted !== undefined) removeClient(rt, info.counted);
+    logConnection(rt, info, sock);
+  };
+  sock.on('error', (err: NodeJS.ErrnoException) => {
+    if (info.reason === 'done') info.reason = `client_error:${err.code ?? 'unknown'}`;
+  });
+  sock.on('close', finish);
+  if (rt.open.size >= l.maxConnections) return reject(rt, sock, info, 'limit_total');
+  rt.open.add(entry);
+  const trusted = l.proxyAccept;
+  if (trusted && !trusted.trusted.has(info.client.address)) return reject(rt, sock, info, 'untrusted_proxy_source');
+  startReading(sock, rt, snap, info, !!trusted);
+}
+
+function reject(rt: ListenerRuntime, sock: Socket, info: ConnInfo, reason: string): void {
+  info.reason = reason;
+  rt.metrics.errors.inc([rt.name, reason]);
+  if (reason === 'untrusted_proxy_source') rt.log.warn({ client: info.client.address }, 'PROXY header from an untrusted source: closed');
+  sock.destroy();
+}
+
+function startReading(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, expectProxy: boolean): void {
+  const l = snap.listener;
+  let buf: Buffer = Buffer.alloc(0);
+  let phase: 'proxy' | 'preread' = expectProxy ? 'proxy' : 'preread';
+  let helloLen = -1;
+  let hello: HelloResult = { kind: 'need-more' };
+  const needBytes = routesNeedBytes(l.routes);
+  let timer = setTimeout(() => onTimeout(), expectProxy ? l.proxyAccept!.timeoutMs : l.prereadTimeoutMs);
+  const helloOf = () => {
+    if (helloLen !== buf.length) { hello = parseClientHello(buf, l.prereadMax); helloLen = buf.length; }
+    return hello;
+  };
+  const stop = () => {
+    clearTimeout(timer);
+    sock.removeListener('data', onData);
+    sock.removeListener('end', onEnd);
+    sock.pause();
+  };
+  const close = (reason: string) => {
+    stop();
+    info.reason = reason;
+    rt.metrics.errors.inc([rt.name, reason]);
+    sock.destroy();
+  };
+  const onTimeout = () => (phase === 'proxy' ? close('proxy_header_timeout') : decide(true));
+  const onEnd = () => (phase === 'proxy' ? close('proxy_header_incomplete') : decide(true));
+  function onData(chunk: Buffer) {
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    if (phase === 'proxy') readProxy();
+    else decide(buf.length >= l.prereadMax);
+  }
+  function readProxy() {
+    const r = decodeProxyHeader(buf);
+    if (r.kind === 'need-more') return;
+    if (r.kind === 'error') return close(r.code);
+    if (r.header.command === 'proxy' && r.header.source && r.header.destination) {
+      info.proxied = { ...r.header.source, address: normalizeIp(r.header.source.address) };
+      info.destination = r.header.destination;
+    }
+    buf = buf.subarray(r.length);
+    phase = 'preread';
+    clearTimeout(timer);
+    timer = setTimeout(onTimeout, l.prereadTimeoutMs);
+    decide(buf.length >= l.prereadMax);
+  }
+  function decide(final: boolean) {
+    if (!info.counted) {
+      const ip = (info.proxied ?? info.client).address;
+      if (!addClient(rt, ip, l.maxPerClient)) return close('limit_per_client');
+      info.counted = ip;
+    }
+    const client = (info.proxied ?? info.client).address;
+    if (needBytes && l.onPrereadFail === 'close') {
+      const h = helloOf();
+      if (h.kind === 'not-tls' || h.kind === 'too-large' || (h.kind === 'need-more' && final)) return close(`preread_${h.kind}`);
+    }
+    const d = selectRoute(l.routes, { client, hello: helloOf, final });
+    if (d.kind === 'need-more') return;
+    const h = helloOf();
+    if (h.kind === 'ok') {
+      if (h.sni !== undefined) info.sni = h.sni;
+      info.alpn = h.alpn;
+    }
+    if (d.kind === 'none') return close('no_route');
+    stop();
+    dispatch(sock, rt, snap, info, d.route, buf);
+  }
+  sock.on('data', onData);
+  sock.on('end', onEnd);
+  // Routes that need no bytes (client CIDR, default) decide at once: server-speaks-first works.
+  if (!expectProxy) decide(false);
+}
+
+function dispatch(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, route: Route, first: Buffer): void {
+  info.route = route.index;
+  if (route.handler.kind === 'close') {
+    info.reason = 'route_close';
+    sock.destroy();
+    return;
+  }
+  const group = snap.groups.get(route.handler.upstream)!;
+  void proxyConnection(sock, rt, snap, info, group, first);
+}
+
+function logConnection(rt: ListenerRuntime, info: ConnInfo, sock: Socket): void {
+  const bytesIn = sock.bytesRead;
+  const bytesOut = sock.bytesWritten;
+  rt.metrics.connections.inc([rt.name, info.reason.split(':')[0]!]);
+  rt.metrics.bytes.inc([rt.name, 'in'], bytesIn);
+  rt.metrics.bytes.inc([rt.name, 'out'], bytesOut);
+  rt.log.info(
+    {
+
+      client: `${info.client.address}:${info.client.port}`,
+      proxied_client: info.proxied ? `${info.proxied.address}:${info.proxied.port}` : undefined,
+      sni: info.sni,
+      alpn: info.alpn?.length ? info.alpn.join(',') : undefined,
+      route: info.route,
+      upstream: info.upstream,
+      bytes_in: bytesIn,
+      bytes_out: bytesOut,
+      duration_ms: Date.now() - info.start,
+      reason: info.reason,
+    },
+    'connection',
+  );
+}

@@ -1,0 +1,37 @@
+// A bound TCP address. Several addresses of one listener share its runtime.
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { HostPort } from '@geoedge/shared';
+import { handleTcpConnection } from '../connection.js';
+import type { ListenerRuntime } from './runtime.js';
+
+export interface BoundSocket {
+  readonly key: string;
+  start(): Promise<void>;
+  /** Stops accepting; open connections are left alone. */
+  close(): Promise<void>;
+  address(): AddressInfo | undefined;
+}
+
+export function createTcpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
+  let server: Server | undefined;
+  return {
+    key: `tcp ${hp.host} ${hp.port}`,
+    async start() {
+      // allowHalfOpen: a client's FIN only ends its direction (half-close).
+      server = createServer({ allowHalfOpen: true, noDelay: true }, (sock) => handleTcpConnection(sock, rt));
+      server.on('error', (err) => rt.log.error({ err, listener: rt.name }, 'listener error'));
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        // ipv6Only so "[::]:443" and "0.0.0.0:443" can both be listed, as in nginx.
+        server!.listen({ host: hp.host, port: hp.port, backlog: 4096, ipv6Only: hp.host.includes(':') }, () => {
+          server!.removeListener('error', reject);
+          resolve();
+        });
+      });
+    },
+    async close() {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    },
+    address: () => (server?.address() as AddressInfo | null) ?? undefined,
+  };
+}

@@ -1,0 +1,176 @@
+// A bound UDP address, split into per-client sessions (caddy-l4 / nginx stream
+// style): the first datagram from a client address picks a route and an upstream
+// server and opens a connected socket to it; replies on that socket go back to
+// the client. Sessions end after idle_timeout without traffic either way.
+// PROXY v2 over UDP follows go-mmproxy: a header in front of every datagram.
+import { createSocket, type Socket as DgramSocket, type RemoteInfo } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import type { HostPort } from '@geoedge/shared';
+import { addressOf, type ConnInfo } from '../connection.js';
+import { buildProxyHeader } from '../handlers/proxy-header-out.js';
+import { normalizeIp } from '../net/cidr.js';
+import { selectRoute } from '../route.js';
+import { decodeProxyHeader } from '../wire/proxy-header.js';
+import type { UpstreamGroup } from '../upstream/group.js';
+import type { UpstreamServer } from '../upstream/server.js';
+import { addClient, removeClient, type ListenerRuntime } from './runtime.js';
+import type { BoundSocket } from './tcp.js';
+
+interface Session {
+  info: ConnInfo;
+  up: DgramSocket;
+  server: UpstreamServer;
+  group: UpstreamGroup;
+  header?: Buffer;
+  last: number;
+  bytesIn: number;
+  bytesOut: number;
+  idleMs: number;
+  queue: Buffer[] | undefined;
+  destroy(): void;
+}
+
+const NOT_TLS = { kind: 'not-tls', reason: 'udp' } as const;
+
+export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
+  const family = hp.host.includes(':') ? 'udp6' : 'udp4';
+  const sock = createSocket({ type: family, ipv6Only: family === 'udp6' });
+  const sessions = new Map<string, Session>();
+  let sweeper: NodeJS.Timeout | undefined;
+  let closing = false;
+
+  const drop = (reason: string) => rt.metrics.errors.inc([rt.name, reason]);
+
+  function onMessage(msg: Buffer, rinfo: RemoteInfo) {
+    const key = `${rinfo.address}|${rinfo.port}`;
+    const l = rt.snapshot.listener;
+    let payload = msg;
+    let proxied: ConnInfo['proxied'];
+    let destination: ConnInfo['destination'] | undefined;
+    if (l.proxyAccept) {
+      if (!l.proxyAccept.trusted.has(rinfo.address)) return drop('untrusted_proxy_source');
+      const r = decodeProxyHeader(msg);
+      if (r.kind !== 'ok') return drop(r.kind === 'error' ? r.code : 'proxy_header_incomplete');
+      if (r.header.command === 'proxy' && r.header.source && r.header.destination) {
+        proxied = { ...r.header.source, address: normalizeIp(r.header.source.address) };
+        destination = r.header.destination;
+      }
+      payload = msg.subarray(r.length);
+    }
+    const s = sessions.get(key) ?? (closing ? undefined : openSession(key, rinfo, proxied, destination));
+    if (!s) return;
+    s.last = Date.now();
+    s.bytesIn += payload.length;
+    const out = s.header ? [s.header, payload] : payload;
+    if (s.queue) s.queue.push(s.header ? Buffer.concat([s.header, payload]) : payload);
+    else s.up.send(out);
+  }
+
+  function openSession(key: string, rinfo: RemoteInfo, proxied: ConnInfo['proxied'], destination: ConnInfo['destination'] | undefined): Session | undefined {
+    const snap = rt.snapshot;
+    const l = snap.listener;
+    const info: ConnInfo = { start: Date.now(), client: addressOf(rinfo.address, rinfo.port), destination: destination ?? localAddress(), reason: 'idle_timeout' };
+    if (proxied) info.proxied = proxied;
+    const clientIp = (proxied ?? info.client).address;
+    if (rt.open.size >= l.maxConnections) return void drop('limit_total');
+    const d = selectRoute(l.routes, { client: clientIp, hello: () => NOT_TLS, final: true });
+    if (d.kind !== 'route' || d.route.handler.kind === 'close') return void drop('no_route');
+    const group = snap.groups.get(d.route.handler.upstream)!;
+    const server = group.pick(clientIp, new Set());
+    if (!server) return void drop('no_upstream');
+    if (!addClient(rt, clientIp, l.maxPerClient)) return void drop('limit_per_client');
+    info.counted = clientIp;
+    info.route = d.route.index;
+    info.upstream = server.cfg.address;
+    server.active++;
+    const up = createSocket(server.cfg.host.includes(':') ? 'udp6' : 'udp4');
+    const s: Session = {
+      info, up, server, group, last: Date.now(), bytesIn: 0, bytesOut: 0, idleMs: l.idleTimeoutMs, queue: [],
+      destroy: () => close(key, s),
+    };
+    const header = buildProxyHeader(group.cfg, info, 'udp');
+    if (header) s.header = header;
+    up.on('message', (m) => {
+      s.last = Date.now();
+      s.bytesOut += m.length;
+      sock.send(m, rinfo.port, rinfo.address);
+    });
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      // ECONNREFUSED here is the ICMP port unreachable of a connected socket: passive health.
+      if (server.failed(Date.now(), group.cfg.maxFails, group.cfg.failTimeoutMs)) rt.log.warn({ upstream: server.cfg.address }, 'upstream server marked down');
+      rt.metrics.upstreamFailures.inc([group.cfg.name, server.cfg.address]);
+      info.reason = `upstream_error:${err.code ?? 'unknown'}`;
+      close(key, s);
+    });
+    up.connect(server.cfg.port, server.cfg.host, () => {
+      const q = s.queue ?? [];
+      s.queue = undefined;
+      for (const b of q) up.send(b);
+    });
+    sessions.set(key, s);
+    rt.open.add(s);
+    return s;
+  }
+
+  function close(key: string, s: Session) {
+    if (sessions.get(key) !== s) return;
+    sessions.delete(key);
+    rt.open.delete(s);
+    s.server.active--;
+    if (s.info.counted) removeClient(rt, s.info.counted);
+    try { s.up.close(); } catch { /* already closed */ }
+    const i = s.info;
+    rt.metrics.connections.inc([rt.name, i.reason.split(':')[0]!]);
+    rt.metrics.bytes.inc([rt.name, 'in'], s.bytesIn);
+    rt.metrics.bytes.inc([rt.name, 'out'], s.bytesOut);
+    rt.log.info({
+      protocol: 'udp', client: `${i.client.address}:${i.client.port}`,
+      proxied_client: i.proxied ? `${i.proxied.address}:${i.proxied.port}` : undefined,
+      route: i.route, upstream: i.upstream, bytes_in: s.bytesIn, bytes_out: s.bytesOut,
+      duration_ms: Date.now() - i.start, reason: i.reason,
+    }, 'session');
+  }
+
+  function localAddress(): ConnInfo['destination'] {
+    const a = sock.address();
+    return addressOf(a.address, a.port);
+  }
+
+  function sweep() {
+    const now = Date.now();
+    for (const [key, s] of sessions) if (now - s.last >= s.idleMs) close(key, s);
+  }
+
+  return {
+    key: `udp ${hp.host} ${hp.port}`,
+    async start() {
+      sock.on('message', onMessage);
+      sock.on('error', (err) => rt.log.error({ err, listener: rt.name }, 'udp listener error'));
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(hp.port, hp.host, () => { sock.removeListener('error', reject); resolve(); });
+      });
+      // Sweep often enough that a session outlives its timeout by at most a quarter of it.
+      const every = Math.max(50, Math.min(1000, rt.snapshot.listener.idleTimeoutMs / 4));
+      sweeper = setInterval(sweep, every);
+      sweeper.unref();
+    },
+    async close() {
+      // The listening socket carries replies (and later datagrams) of live sessions:
+      // stop opening new ones, and close the socket once the last session ends.
+      closing = true;
+      const finish = () => {
+        if (sessions.size > 0) return;
+        clearInterval(sweeper);
+        try { sock.close(); } catch { /* closed */ }
+      };
+      clearInterval(sweeper);
+      sweeper = setInterval(() => { sweep(); finish(); }, 100);
+      sweeper.unref();
+      finish();
+    },
+    address: () => {
+      try { return sock.address() as AddressInfo; } catch { return undefined; }
+    },
+  };
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// edge-relay: the SNI/TCP/UDP edge relay. `--config FILE` runs it, `--check`
+// validates the file and exits; SIGHUP reloads, SIGTERM drains.
+import { createLogger, handleSignals, metricsService, ServiceGroup, type Service } from '@geoedge/shared';
+import { loadConfigFile } from './config.js';
+import { createRelay } from './app.js';
+import { loadTransparent } from './transparent/index.js';
+
+const HELP = `Usage: edge-relay --config FILE [--check]
+
+  --config FILE   relay configuration (YAML, or JSON when the name ends in .json)
+  --check         validate the configuration, print every problem by path, and exit
+  --help          this text
+
+Signals: SIGHUP reloads the configuration (a bad one is rejected, the old one stays);
+SIGTERM/SIGINT stop accepting and drain open connections until drain_timeout.
+`;
+
+function parseArgs(argv: string[]): { config?: string; check: boolean; help: boolean; bad?: string } {
+  const out: { config?: string; check: boolean; help: boolean; bad?: string } = { check: false, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--help' || a === '-h') out.help = true;
+    else if (a === '--check') out.check = true;
+    else if (a === '--config' || a === '-c') out.config = argv[++i];
+    else if (a.startsWith('--config=')) out.config = a.slice(9);
+    else out.bad = a;
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) { process.stdout.write(HELP); return 0; }
+  if (args.bad !== undefined || !args.config) {
+    process.stderr.write(`edge-relay: ${args.bad !== undefined ? `unknown argument ${args.bad}` : '--config FILE is required'}\n\n${HELP}`);
+    return 2;
+  }
+  const file = args.config;
+  const loaded = loadConfigFile(file);
+  if (!loaded.ok) {
+    process.stderr.write(`edge-relay: ${file}: invalid configuration:\n  ${loaded.problems.join('\n  ')}\n`);
+    return 1;
+  }
+  if (args.check) { process.stdout.write(`edge-relay: ${file}: configuration ok\n`); return 0; }
+  const config = loaded.config;
+  const log = createLogger({ name: 'edge-relay', level: process.env.LOG_LEVEL ?? config.logLevel });
+  const needsTransparent = [...config.upstreams.values()].some((u) => u.transparent);
+  const transparent = needsTransparent ? await loadTransparent(log) : undefined;
+  const relay = createRelay(config, log, transparent ? { transparent } : {});
+  const services: Service[] = [relay];
+  if (config.admin) services.push(metricsService(relay.metrics.registry, config.admin, log));
+  const group = new ServiceGroup(log);
+  try {
+    await group.start(services);
+  } catch (err) {
+    log.fatal({ err }, 'cannot start');
+    await group.close();
+    return 1;
+  }
+  handleSignals(log, {
+    drainMs: config.drainTimeoutMs + 2000,
+    shutdown: () => group.close(),
+    reload: async () => {
+      const next = loadConfigFile(file);
+      if (!next.ok) { log.error({ problems: next.problems }, 'reload rejected: invalid configuration, keeping the old one'); return; }
+      const r = await relay.reload(next.config);
+      if (r.ok) log.info('configuration reloaded');
+      else log.error({ reason: r.message }, 'reload rejected, keeping the old configuration');
+    },
+  });
+  return -1;
+}
+
+main().then(
+  (code) => { if (code >= 0) process.exitCode = code; },
+  (err) => { process.stderr.write(`edge-relay: ${(err as Error).stack ?? err}\n`); process.exit(1); },
+);

@@ -1,0 +1,9 @@
+// "250ms", "5s", "10m", "1h" → milliseconds. Config strings are compiled once.
+export const DURATION_PATTERN = '^\\d+(ms|s|m|h)$';
+const UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (!m) throw new Error(`bad duration ${JSON.stringify(text)}`);
+  return Number(m[1]) * UNIT[m[2]!]!;
+}
