@@ -3,8 +3,8 @@
 // it is served only as glue for the delegation's NS targets (RFC 1034 §4.3.2
 // step 3b). Each node learns the HIGHEST cut above it, since that is where a
 // lookup walking down from the apex would stop.
-import { TYPE, type RRset } from '@geoedge/dnsdata';
-import { isUnder, lowerName, parentName } from './labels.js';
+import { TYPE, lowerName, type RRset } from '@geoedge/dnsdata';
+import { isUnder, parentName } from './labels.js';
 import type { Problems } from './problems.js';
 import type { NodeBuilder } from './zone.js';
 

@@ -59,12 +59,3 @@ export function parentName(name: string): string | undefined {
   return pos >= name.length ? '.' : name.slice(pos);
 }
 
-// TODO(dnsdata): use dnsdata's lowerName once name.ts is exported.
-/** ASCII-only lower-casing (RFC 4343 §3). */
-export function lowerName(name: string): string {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) return name.replace(/[A-Z]+/g, (s) => s.toLowerCase());
-  }
-  return name;
-}

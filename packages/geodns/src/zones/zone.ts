@@ -13,9 +13,9 @@
 //   - duplicate records in an RRset are kept once (RFC 2181 §5).
 // LUA records (type LUA, data.kind 'lua') are folded into the RRset of their
 // inner type: a LUA A sits in the A RRset, a LUA CNAME is a CNAME for every rule.
-import { TYPE, CLASS_IN, type RR, type RRset, type Rdata } from '@geoedge/dnsdata';
+import { TYPE, CLASS_IN, lowerName, typeName, type RR, type RRset, type Rdata } from '@geoedge/dnsdata';
 import type { Zone } from './types.js';
-import { ancestorsBelow, isUnder, lowerName, parentName } from './labels.js';
+import { ancestorsBelow, isUnder, parentName } from './labels.js';
 import { Problems } from './problems.js';
 import { linkCuts } from './cuts.js';
 
@@ -213,7 +213,3 @@ function linkWildcards(nodes: Map<string, NodeBuilder>): void {
   }
 }
 
-const TYPE_NAMES = new Map<number, string>(Object.entries(TYPE).map(([k, v]) => [v, k]));
-export function typeName(t: number): string {
-  return TYPE_NAMES.get(t) ?? `TYPE${t}`;
-}
