@@ -58,24 +58,29 @@ export function loadConfigFile(file: string): LoadResult {
 }
 
 export function compileConfig(input: unknown): LoadResult {
-  let raw: RelayConfigInput;
+  const problems: string[] = [];
+  let raw: RelayConfigInput | undefined;
   try {
     raw = checkConfig(RelayConfigSchema, input);
   } catch (err) {
-    if (err instanceof ConfigError) return { ok: false, problems: err.problems };
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
   }
-  const problems: string[] = [];
+  // Upstreams are checked even when the top level has problems, so one run shows all.
+  const ups = (input as { upstreams?: unknown } | null)?.upstreams;
   const upstreams = new Map<string, UpstreamConfig>();
-  for (const [name, value] of Object.entries(raw.upstreams)) {
-    try {
-      const u = checkConfig(UpstreamSchema, value);
-      upstreams.set(name, compileUpstream(name, u, `/upstreams/${name}`, problems));
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      problems.push(...err.problems.map((p) => `/upstreams/${name}${p.startsWith('/:') ? p.slice(1) : p}`));
+  if (ups && typeof ups === 'object' && !Array.isArray(ups)) {
+    for (const [name, value] of Object.entries(ups)) {
+      try {
+        const u = checkConfig(UpstreamSchema, value);
+        upstreams.set(name, compileUpstream(name, u, `/upstreams/${name}`, problems));
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        problems.push(...err.problems.map((p) => `/upstreams/${name}${p.startsWith('/:') ? p.slice(1) : p}`));
+      }
     }
   }
+  if (!raw || problems.length) return { ok: false, problems };
   const seen = new Set<string>();
   const listeners = raw.listeners.map((l, i) => compileListener(l, `/listeners/${i}`, upstreams, seen, problems));
   const names = new Set<string>();

@@ -15,7 +15,7 @@ export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: S
     clientIp: client.address,
     onFailure: (server, err) => {
       rt.metrics.upstreamFailures.inc([group.cfg.name, server.cfg.address]);
-      rt.log.warn({ listener: rt.name, upstream: server.cfg.address, err: err.message }, 'upstream connect failed');
+      rt.log.warn({ upstream: server.cfg.address, err: err.message }, 'upstream connect failed');
     },
     socketFactory: group.cfg.transparent ? transparentFactory(rt, client) : undefined,
   });

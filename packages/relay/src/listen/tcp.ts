@@ -19,7 +19,7 @@ export function createTcpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     async start() {
       // allowHalfOpen: a client's FIN only ends its direction (half-close).
       server = createServer({ allowHalfOpen: true, noDelay: true }, (sock) => handleTcpConnection(sock, rt));
-      server.on('error', (err) => rt.log.error({ err, listener: rt.name }, 'listener error'));
+      server.on('error', (err) => rt.log.error({ err }, 'listener error'));
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         // ipv6Only so "[::]:443" and "0.0.0.0:443" can both be listed, as in nginx.

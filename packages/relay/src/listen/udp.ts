@@ -145,7 +145,7 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     key: `udp ${hp.host} ${hp.port}`,
     async start() {
       sock.on('message', onMessage);
-      sock.on('error', (err) => rt.log.error({ err, listener: rt.name }, 'udp listener error'));
+      sock.on('error', (err) => rt.log.error({ err }, 'udp listener error'));
       await new Promise<void>((resolve, reject) => {
         sock.once('error', reject);
         sock.bind(hp.port, hp.host, () => { sock.removeListener('error', reject); resolve(); });
