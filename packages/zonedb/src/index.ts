@@ -1,1 +1,9 @@
-export {};
+// @geoedge/zonedb: the PowerDNS gmysql schema and the queries on it. The only
+// package that talks to MariaDB (db.ts is the suite's one mysql2 import).
+export { openDb, toDbError, DbError, type Db, type DbSession, type DbErrorCode, type OpenDbResult, type OpenDbOptions, type WriteResult } from './db.js';
+export { parseDbUrl, maskPassword, type DbSettings, type ParseDbUrlResult } from './db-url.js';
+export { PDNS_TABLES, MARKER_TABLE, SCHEMA_VERSION, type TableDef } from './schema.js';
+export { migrate, checkSchema, type MigrateResult, type CheckSchemaResult } from './migrate.js';
+export { convertRecord, storedNameToFqdn, domainOrigin, RECORD_COLUMNS, DEFAULT_TTL, type RecordRow, type RowProblem, type ConvertResult } from './convert.js';
+export { loadAllZones, loadZones, type DbZone, type LoadResult, type LoadStats, type LoadOptions } from './read.js';
+export { ChangeDetector, type ZoneChanges, type PollResult, type ChangeDetectorOptions } from './changes.js';
