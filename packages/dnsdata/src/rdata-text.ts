@@ -9,12 +9,12 @@
 // trailing dot, strings quoted, as the PowerDNS HTTP API and zone export show.
 import type { Rdata } from './types.js';
 import { TYPE } from './types.js';
-import { parseName } from './name.js';
 import { ipv4ToBytes, ipv6ToBytes, bytesToIpv6 } from './ip.js';
-import { parseTtl } from './ttl.js';
 import { rdataFromWire } from './rdata-wire.js';
 import { META_TYPES, typeCode, typeName } from './rr-type.js';
 import { type Token, tokenize, decodeCharString, encodeCharString } from './tokenizer.js';
+import { Cursor } from './rdata-cursor.js';
+import { parseOtherText, formatOtherText, CDS } from './rdata-other.js';
 
 export { typeCode, typeName } from './rr-type.js';
 
@@ -94,10 +94,13 @@ function parseTyped(type: number, c: Cursor): Rdata {
         flags: c.charString('flags'), services: c.charString('services'), regexp: c.charString('regexp'),
         replacement: c.name('replacement'),
       };
-    case TYPE.DS: return parseDs(c);
+    case TYPE.DS: case CDS: return parseDs(c);
     case TYPE.LUA: return parseLua(c);
-    default:
-      throw new Error(`no text form is known for this type; write it as \\# <length> <hex>`);
+    default: {
+      const bytes = parseOtherText(type, c);
+      if (!bytes) throw new Error(`no text form is known for this type; write it as \\# <length> <hex>`);
+      return { kind: 'raw', bytes };
+    }
   }
 }
 
@@ -114,10 +117,7 @@ function parseDs(c: Cursor): Rdata {
   const keyTag = c.uint('key tag', 0xffff);
   const algorithm = c.uint('algorithm', 255);
   const digestType = c.uint('digest type', 255);
-  let hex = c.word('digest');
-  while (!c.done()) hex += c.word('digest');
-  if (!/^(?:[0-9a-fA-F]{2})+$/.test(hex)) throw new Error(`digest "${hex}" is not an even number of hex digits`);
-  return { kind: 'ds', keyTag, algorithm, digestType, digest: Buffer.from(hex, 'hex') };
+  return { kind: 'ds', keyTag, algorithm, digestType, digest: c.hex('digest') };
 }
 
 function parseLua(c: Cursor): Rdata {
@@ -129,47 +129,6 @@ function parseLua(c: Cursor): Rdata {
   const chunks = [decodeCharString(c.token('code').text)];
   while (!c.done()) chunks.push(decodeCharString(c.token('code').text));
   return { kind: 'lua', innerType, code: Buffer.concat(chunks).toString('utf8') };
-}
-
-/** Walks the tokens of one record's data, naming each field in errors. */
-class Cursor {
-  private i = 0;
-  constructor(private readonly tokens: Token[], private readonly origin: string) {}
-  done(): boolean { return this.i >= this.tokens.length; }
-  token(field: string): Token {
-    if (this.done()) throw new Error(`missing ${field}`);
-    return this.tokens[this.i++];
-  }
-  word(field: string): string { return this.token(field).text; }
-  name(field: string): string {
-    const t = this.word(field);
-    try {
-      return parseName(t, this.origin);
-    } catch (err) {
-      throw new Error(`${field}: ${(err as Error).message}`);
-    }
-  }
-  uint(field: string, max: number): number {
-    const t = this.word(field);
-    if (!/^[0-9]{1,10}$/.test(t) || Number(t) > max) throw new Error(`${field} "${t}" must be an integer 0-${max}`);
-    return Number(t);
-  }
-  time(field: string): number {
-    const t = this.word(field);
-    try {
-      return parseTtl(t);
-    } catch (err) {
-      throw new Error(`${field}: ${(err as Error).message}`);
-    }
-  }
-  charString(field: string): Buffer {
-    const b = decodeCharString(this.word(field));
-    if (b.length > 255) throw new Error(`${field} string is ${b.length} octets, over the 255 limit`);
-    return b;
-  }
-  end(): void {
-    if (!this.done()) throw new Error(`unexpected extra data "${this.tokens[this.i].text}"`);
-  }
 }
 
 /** PowerDNS "content" text for record data of `type`. */
@@ -188,7 +147,7 @@ export function formatRdata(type: number, data: Rdata): string {
         `${encodeCharString(data.regexp)} ${data.replacement}`;
     case 'ds': return `${data.keyTag} ${data.algorithm} ${data.digestType} ${data.digest.toString('hex')}`;
     // PowerDNS writes empty generic data as "\# 0 " (trailing space); we match it byte for byte.
-    case 'raw': return `\\# ${data.bytes.length} ${data.bytes.toString('hex')}`;
+    case 'raw': return formatOtherText(type, data.bytes) ?? `\\# ${data.bytes.length} ${data.bytes.toString('hex')}`;
     case 'lua': return `${typeName(data.innerType)} ${encodeCharString(Buffer.from(data.code, 'utf8'))}`;
     default: {
       const never: never = data;

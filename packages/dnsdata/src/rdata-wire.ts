@@ -75,7 +75,7 @@ function decode(type: number, r: Reader): Rdata | undefined {
         kind: 'naptr', order: r.u16(), preference: r.u16(), flags: r.charString(),
         services: r.charString(), regexp: r.charString(), replacement: r.name(),
       };
-    case TYPE.DS: {
+    case TYPE.DS: case 59 /* CDS, same layout (RFC 7344 §3.1) */: {
       const keyTag = r.u16(), algorithm = r.u8(), digestType = r.u8();
       const digest = r.rest();
       if (digest.length === 0) throw new Error('DS digest is empty');
