@@ -58,8 +58,9 @@ export function ecsLength(ecs: Ecs): number {
  * cleared. Throws on an address that does not parse: Ecs values come from
  * parseEcs, so that is a bug.
  */
+const full = new Uint8Array(16);
+
 export function writeEcs(buf: Buffer, pos: number, ecs: Ecs, scope: number): number {
-  const full = new Uint8Array(16);
   const ok = ecs.family === 1 ? parseIPv4(ecs.address, full, 0) : parseIPv6(ecs.address, full, 0);
   if (!ok) throw new Error(`ECS address "${ecs.address}" is not family ${ecs.family} text`);
   const n = (ecs.sourcePrefix + 7) >> 3;

@@ -1,21 +1,28 @@
 // Message writer with name compression, RFC 1035 §4.1.4:
 //   "a domain name in a message can be represented as ... a pointer to a
 //    prior occurance of the same name" — pointer = 0b11 + 14-bit offset.
-// The table maps each lower-cased suffix (in wire form, root left off) to the
-// offset where it was first written, so "WWW.Example.com" and a later
-// "mail.example.COM" share "example.com". Offsets ≥ 0x4000 cannot be pointed at.
+// Every name and suffix written (offset < 0x4000, the most a pointer reaches)
+// becomes a target; a later name whose suffix equals one, ignoring ASCII case
+// (RFC 4343), ends in a pointer to it: "WWW.Example.com" and a later
+// "mail.example.COM" share "Example.com".
 import { SuiteError } from '@geoedge/shared';
 import { writeNameLabels } from './name.js';
 
 /** Room for a 64 KiB message plus one oversized record before the size check runs. */
 const SCRATCH = 2 * 65536 + 1024;
 
+/** Most names a message offers as compression targets; later ones are written in full. */
+const MAX_TARGETS = 1024;
+
 export class Encoder {
   readonly buf: Buffer;
   pos = 0;
-  private readonly table = new Map<string, number>();
+  // Offsets of names (and their suffixes) already in buf. Matching compares
+  // octets in place, following our own pointers: no strings, no hashing, and
+  // reset() is one assignment. Messages rarely hold more than a few dozen.
+  private readonly targets = new Int32Array(MAX_TARGETS);
+  private count = 0;
   private readonly starts: number[] = [];
-  private readonly keyBuf = Buffer.allocUnsafe(256);
 
   constructor(size = SCRATCH) {
     this.buf = Buffer.allocUnsafe(size);
@@ -23,7 +30,7 @@ export class Encoder {
 
   reset(): void {
     this.pos = 0;
-    this.table.clear();
+    this.count = 0;
   }
 
   u8(v: number): void {
@@ -50,50 +57,67 @@ export class Encoder {
   name(name: string, compress: boolean): void {
     const start = this.pos;
     const end = writeNameLabels(name, this.buf, start, this.starts);
-    if (!compress || end === start + 1) {
+    if (!compress) {
       this.pos = end;
       return;
     }
-    const key = this.key(start, end - 1);
     const starts = this.starts;
     for (let k = 0; k < starts.length; k++) {
       const s = starts[k];
-      const suffix = k === 0 ? key : key.substring(s - start);
-      const at = this.table.get(suffix);
-      if (at !== undefined) {
+      const at = this.find(s);
+      if (at >= 0) {
         this.buf.writeUInt16BE(0xc000 | at, s);
         this.pos = s + 2;
         return;
       }
-      if (s < 0x4000) this.table.set(suffix, s);
+      this.add(s);
     }
     this.pos = end;
   }
 
   /** Makes the uncompressed name already at buf[start] (e.g. the copied question) a compression target. */
   register(start: number): void {
-    let p = start;
-    while (this.buf[p] !== 0 && this.buf[p] < 0x40) p += 1 + this.buf[p];
-    const key = this.key(start, p);
-    for (let s = start; s < p && s < 0x4000; s += 1 + this.buf[s]) {
-      const suffix = key.substring(s - start);
-      if (!this.table.has(suffix)) this.table.set(suffix, s);
+    for (let s = start; this.buf[s] !== 0 && this.buf[s] < 0x40; s += 1 + this.buf[s]) {
+      if (this.find(s) < 0) this.add(s);
     }
   }
 
-  /** Wire octets [from, to) with ASCII folded to lower case, as a latin1 string. */
-  private key(from: number, to: number): string {
+  private add(s: number): void {
+    if (s < 0x4000 && this.count < MAX_TARGETS) this.targets[this.count++] = s;
+  }
+
+  /** Offset of an earlier name equal (ASCII case folded) to the labels at buf[s], or -1. */
+  private find(s: number): number {
     const b = this.buf;
-    let upper = false;
-    for (let i = from; i < to; i++) {
-      if (b[i] >= 0x41 && b[i] <= 0x5a) {
-        upper = true;
-        break;
+    const first = b[s];
+    for (let i = 0; i < this.count; i++) {
+      const t = this.targets[i];
+      if (b[t] === first && sameName(b, t, s)) return t;
+    }
+    return -1;
+  }
+}
+
+/** Compares the name at `a` (may contain pointers) with the uncompressed name at `b`. */
+function sameName(buf: Buffer, a: number, b: number): boolean {
+  for (;;) {
+    let len = buf[a];
+    while (len >= 0xc0) {
+      a = ((len & 0x3f) << 8) | buf[a + 1];
+      len = buf[a];
+    }
+    if (len !== buf[b]) return false;
+    if (len === 0) return true;
+    for (let i = 1; i <= len; i++) {
+      let x = buf[a + i];
+      let y = buf[b + i];
+      if (x !== y) {
+        if (x >= 0x41 && x <= 0x5a) x |= 0x20;
+        if (y >= 0x41 && y <= 0x5a) y |= 0x20;
+        if (x !== y) return false;
       }
     }
-    if (!upper) return b.toString('latin1', from, to);
-    const k = this.keyBuf;
-    for (let i = from; i < to; i++) k[i - from] = b[i] >= 0x41 && b[i] <= 0x5a ? b[i] | 0x20 : b[i];
-    return k.toString('latin1', 0, to - from);
+    a += len + 1;
+    b += len + 1;
   }
 }
