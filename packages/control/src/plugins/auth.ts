@@ -1,0 +1,80 @@
+// X-API-Key check for every /api route, as PowerDNS's webserver does it: a
+// missing or wrong key gets 401 {"error": "..."}. The configured key may be the
+// plain key or "sha256:<hex>" of it, so config files need not hold the secret.
+// Both sides are reduced to SHA-256 digests before a constant-time compare, so
+// neither the key's length nor its content leaks through timing. Failed
+// attempts are counted per client address; past the limit the address gets 429
+// until its window ends. The key never reaches a log line: only the outcome is
+// logged, and the logger redacts the header anyway.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+export interface AuthOptions {
+  /** Plain key or "sha256:<64 hex>"; undefined refuses every request. */
+  apiKey: string | undefined;
+  maxFailures: number;
+  windowMs: number;
+  onFailure?: (reason: 'missing' | 'wrong' | 'limited') => void;
+  now?: () => number;
+}
+
+export type KeyCheck = (given: string | undefined) => boolean;
+
+export function compileKeyCheck(apiKey: string | undefined): KeyCheck {
+  if (apiKey === undefined) return () => false;
+  const want = apiKey.startsWith('sha256:') ? Buffer.from(apiKey.slice(7), 'hex') : sha256(apiKey);
+  return (given) => given !== undefined && timingSafeEqual(sha256(given), want);
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+/** Fixed windows of failures per address; the map is pruned so floods cannot grow it without end. */
+export class FailureLimiter {
+  private readonly hits = new Map<string, { start: number; n: number }>();
+  constructor(private readonly max: number, private readonly windowMs: number, private readonly now: () => number = Date.now) {}
+  blocked(addr: string): boolean {
+    const h = this.hits.get(addr);
+    if (!h) return false;
+    if (this.now() - h.start >= this.windowMs) {
+      this.hits.delete(addr);
+      return false;
+    }
+    return h.n >= this.max;
+  }
+  fail(addr: string): void {
+    const t = this.now();
+    const h = this.hits.get(addr);
+    if (h && t - h.start < this.windowMs) h.n++;
+    else this.hits.set(addr, { start: t, n: 1 });
+    if (this.hits.size > 10_000) this.prune(t);
+  }
+  private prune(t: number): void {
+    for (const [k, h] of this.hits) if (t - h.start >= this.windowMs) this.hits.delete(k);
+    // Still too many live entries: drop the oldest half rather than grow.
+    if (this.hits.size > 10_000) [...this.hits.keys()].slice(0, 5_000).forEach((k) => this.hits.delete(k));
+  }
+}
+
+/** Adds the key check as an onRequest hook to the (encapsulated) instance it is registered in. */
+export async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void> {
+  const check = compileKeyCheck(opts.apiKey);
+  const limiter = new FailureLimiter(opts.maxFailures, opts.windowMs, opts.now);
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const addr = req.ip;
+    if (limiter.blocked(addr)) {
+      opts.onFailure?.('limited');
+      req.log.warn({ client: addr }, 'api auth rate limited');
+      return reply.code(429).header('retry-after', Math.ceil(opts.windowMs / 1000)).send({ error: 'Too many failed authentication attempts' });
+    }
+    const raw = req.headers['x-api-key'];
+    const given = Array.isArray(raw) ? raw[0] : raw;
+    if (check(given)) return;
+    limiter.fail(addr);
+    const reason = given === undefined ? 'missing' : 'wrong';
+    opts.onFailure?.(reason);
+    req.log.warn({ client: addr, reason }, 'api auth failed');
+    return reply.code(401).send({ error: 'Unauthorized' });
+  });
+}

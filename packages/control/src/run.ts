@@ -1,0 +1,90 @@
+// What each geoctl subcommand does once its config is checked. Return value is
+// the exit code; -1 means "keep running" (serve).
+import { ConfigError, ServiceGroup, handleSignals, parseHostPort, type Logger, type Service } from '@geoedge/shared';
+import type { Config } from './config.js';
+import { buildApp } from './app.js';
+import { createControlMetrics, type ControlMetrics } from './metrics.js';
+import { loadGeoipConf } from './jobs/geoip-conf.js';
+import { createGeoipUpdater, type GeoipUpdater } from './jobs/geoip-update.js';
+import { scheduleJob } from './plugins/scheduler.js';
+import { openDb, migrate } from '@geoedge/zonedb';
+
+type UpdaterSetup = { kind: 'ok'; updater: GeoipUpdater } | { kind: 'absent'; reason: string };
+
+/** A GeoIP.conf that was named but is wrong is a config error; none at all just disables updates. */
+function setupUpdater(cfg: Config, log: Logger, metrics?: ControlMetrics): UpdaterSetup {
+  const r = loadGeoipConf({ ...(cfg.geoip.conf ? { file: cfg.geoip.conf } : {}), ...(cfg.geoip.dir ? { databaseDirectory: cfg.geoip.dir } : {}) });
+  if (r.kind === 'error') {
+    const named = cfg.geoip.conf !== undefined || Object.keys(process.env).some((k) => k.startsWith('GEOIPUPDATE_'));
+    if (named) throw new ConfigError(r.problems.map((p) => `geoip: ${p}`));
+    return { kind: 'absent', reason: 'no GeoIP.conf given (--geoip-conf or geoip.conf)' };
+  }
+  const updater = createGeoipUpdater(r.conf, { log: log.child({ component: 'geoip' }), ...(metrics ? { onOutcome: (o) => metrics.geoipOutcome(o) } : {}) });
+  return { kind: 'ok', updater };
+}
+
+export async function runGeoipUpdate(cfg: Config, log: Logger): Promise<number> {
+  const s = setupUpdater(cfg, log);
+  if (s.kind === 'absent') throw new ConfigError([`geoip: ${s.reason}`]);
+  const r = await s.updater.run();
+  if (r.kind === 'busy') {
+    process.stderr.write(`geoctl: ${r.message}\n`);
+    return 3;
+  }
+  for (const e of r.editions) {
+    const detail = e.kind === 'error' ? `${e.code}: ${e.message}` : e.kind === 'updated' ? `md5 ${e.md5}, released ${e.date}` : `md5 ${e.md5}`;
+    process.stdout.write(`${e.editionId}: ${e.kind} (${detail})\n`);
+  }
+  return r.ok ? 0 : 1;
+}
+
+export async function runServe(cfg: Config, log: Logger): Promise<number> {
+  const metrics = createControlMetrics();
+  const s = setupUpdater(cfg, log, metrics);
+  if (s.kind === 'absent') log.warn({ reason: s.reason }, 'GeoIP updates disabled');
+  if (!cfg.apiKey) log.warn('no apiKey configured: every /api request will be refused');
+  const updater = s.kind === 'ok' ? s.updater : undefined;
+  const job = updater && cfg.geoip.enabled
+    ? scheduleJob('geoip-update', cfg.geoip.schedule, log, async () => void (await updater.run()))
+    : undefined;
+  const app = await buildApp({
+    config: cfg,
+    log,
+    metrics,
+    ...(updater ? { updater } : { updaterProblem: s.kind === 'absent' ? s.reason : '' }),
+    ...(job ? { nextGeoipRun: () => job.nextRun() } : {}),
+  });
+  const { host, port } = parseHostPort(cfg.listen);
+  const api: Service = {
+    name: 'api',
+    start: async () => void (await app.listen({ host, port })),
+    close: () => app.close(),
+  };
+  const group = new ServiceGroup(log);
+  await group.start(job ? [api, job] : [api]);
+  handleSignals(log, { shutdown: () => group.close() });
+  return -1;
+}
+
+export async function runMigrate(cfg: Config, log: Logger): Promise<number> {
+  if (!cfg.db) throw new ConfigError(['/db: required for migrate (--db mysql://user:pass@host:port/db)']);
+  const opened = await openDb(cfg.db);
+  if (!opened.ok) {
+    process.stderr.write(`geoctl: ${opened.error.code}: ${opened.error.message}\n`);
+    return 1;
+  }
+  const db = opened.db;
+  try {
+    const r = await migrate(db);
+    if (!r.ok) {
+      process.stderr.write(`geoctl: ${r.code}: ${r.message}\n`);
+      return 1;
+    }
+    log.info({ action: r.action, created: r.createdTables, version: r.version }, 'schema migrated');
+    process.stdout.write(`schema ${r.action} (version ${r.version}${r.createdTables.length ? `; created ${r.createdTables.join(', ')}` : ''})\n`);
+    for (const n of r.notes) process.stdout.write(`note: ${n}\n`);
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
