@@ -1,0 +1,139 @@
+// Test helpers (imported as @geoedge/zonedb/testing, never by production code):
+// private mariadbd instances through scripts/mariadb/instance.sh, replication
+// through deploy/mariadb/setup-replication.sh (so tests run the shipped
+// scripts), and throwaway databases on any server.
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDb, type Db } from '../db.js';
+
+/** The repository root, from packages/zonedb/dist/testing/. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const INSTANCE_SH = join(REPO_ROOT, 'scripts/mariadb/instance.sh');
+const SETUP_REPLICATION_SH = join(REPO_ROOT, 'deploy/mariadb/setup-replication.sh');
+export const PRIMARY_CNF = join(REPO_ROOT, 'deploy/mariadb/primary.cnf');
+export const REPLICA_CNF = join(REPO_ROOT, 'deploy/mariadb/replica.cnf');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion; never throws on a non-zero exit. */
+export function runProgram(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** A TCP port free on 127.0.0.1 now. */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface MariaDbInstance {
+  readonly dir: string;
+  readonly port: number;
+  readonly serverId: number;
+  /** `mysql://root@127.0.0.1:<port>/<database>` */
+  url(database: string): string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Stops the server and deletes its directory. */
+  clean(): Promise<void>;
+}
+
+/** Starts a private mariadbd (own datadir, port, socket, server-id, binlog) with the given config file. */
+export async function startMariaDb(opts: { serverId: number; cnf?: string }): Promise<MariaDbInstance> {
+  const dir = await mkdtemp(join(tmpdir(), `geoedge-mariadb-${opts.serverId}-`));
+  const port = await freeTcpPort();
+  const inst: MariaDbInstance = {
+    dir,
+    port,
+    serverId: opts.serverId,
+    url: (db) => `mysql://root@127.0.0.1:${port}/${db}`,
+    async start() {
+      const r = await runProgram(INSTANCE_SH, ['start', dir, String(port), String(opts.serverId), ...(opts.cnf ? [opts.cnf] : [])]);
+      if (r.code !== 0) throw new Error(`instance.sh start failed (${r.code}):\n${r.stdout}${r.stderr}`);
+    },
+    async stop() {
+      await runProgram(INSTANCE_SH, ['stop', dir]);
+    },
+    async clean() {
+      await runProgram(INSTANCE_SH, ['clean', dir]);
+    },
+  };
+  await inst.start();
+  return inst;
+}
+
+/** Runs deploy/mariadb/setup-replication.sh between two local instances. */
+export function setupReplication(primary: MariaDbInstance, replica: MariaDbInstance, opts: { password: string; databases?: string[] }): Promise<RunResult> {
+  const args = ['--primary', `127.0.0.1:${primary.port}`, '--replica', `127.0.0.1:${replica.port}`];
+  if (opts.databases?.length) args.push('--databases', opts.databases.join(' '));
+  return runProgram(SETUP_REPLICATION_SH, args, { REPL_PASSWORD: opts.password });
+}
+
+/** The machine's MariaDB, used by tests that need no isolation. */
+export const LOCAL_SERVER = 'mysql://root@127.0.0.1:3306';
+
+export interface ScratchDb {
+  readonly name: string;
+  readonly url: string;
+  readonly db: Db;
+  /** Closes the pool and drops the database. */
+  drop(): Promise<void>;
+}
+
+/** Creates a throwaway database on `server` (a URL without a path) and opens a pool on it. */
+export async function scratchDatabase(prefix: string, server = LOCAL_SERVER): Promise<ScratchDb> {
+  const name = `zt_${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = await openDb(`${server}/mysql`, { connections: 1 });
+  if (!admin.ok) throw admin.error;
+  try {
+    await admin.db.execute(`CREATE DATABASE \`${name}\``);
+  } finally {
+    await admin.db.close();
+  }
+  const opened = await openDb(`${server}/${name}`);
+  if (!opened.ok) throw opened.error;
+  const db = opened.db;
+  return {
+    name,
+    url: `${server}/${name}`,
+    db,
+    async drop() {
+      await db.close().catch(() => {});
+      const a = await openDb(`${server}/mysql`, { connections: 1 });
+      if (a.ok) {
+        await a.db.execute(`DROP DATABASE IF EXISTS \`${name}\``).catch(() => {});
+        await a.db.close();
+      }
+    },
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000, everyMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
