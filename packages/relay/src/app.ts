@@ -42,7 +42,8 @@ export function createRelay(initial: RelayConfig, log: Logger, opts: { transpare
     if (opts.transparent) rt.transparent = opts.transparent;
     return rt;
   };
-  const keyOf = (l: ListenerConfig, i: number) => `${l.protocol} ${l.listen[i]!.host} ${l.listen[i]!.port}`;
+  // Port 0 (tests) binds a fresh port per listener, so the name is part of its key.
+  const keyOf = (l: ListenerConfig, i: number) => `${l.protocol} ${l.listen[i]!.host} ${l.listen[i]!.port}${l.listen[i]!.port === 0 ? ` ${l.name}` : ''}`;
 
   async function apply(cfg: RelayConfig): Promise<{ ok: true } | { ok: false; message: string }> {
     const g = buildGroups(cfg);

@@ -117,7 +117,7 @@ function compileListener(l: ListenerInput, path: string, upstreams: Map<string, 
   const listen = l.listen.map((a, i) => {
     const hp = hostPort(a, `${path}/listen/${i}`, problems);
     const key = `${l.protocol} ${hp.host} ${hp.port}`;
-    if (seen.has(key)) problems.push(`${path}/listen/${i}: ${a} (${l.protocol}) is already used by another listener`);
+    if (seen.has(key) && hp.port !== 0) problems.push(`${path}/listen/${i}: ${a} (${l.protocol}) is already used by another listener`);
     seen.add(key);
     return hp;
   });
