@@ -68,9 +68,9 @@ function serverArgs(s: Server): string[] {
   return [`@${s.host}`, '-p', String(s.port)];
 }
 
-/** Runs `dig @server args...` (one try, 3 s timeout) and parses its answer; throws when no answer came. */
+/** Runs `dig @server args...` (two tries, 3 s timeout each: a loaded shared machine may drop one datagram) and parses its answer; throws when no answer came. */
 export async function dig(server: Server, args: string[]): Promise<DigReply> {
-  const r = await run('dig', [...serverArgs(server), '+tries=1', '+time=3', '+nocmd', '+nostats', ...args]);
+  const r = await run('dig', [...serverArgs(server), '+tries=2', '+time=3', '+nocmd', '+nostats', ...args]);
   const reply = parseDigOutput(r.stdout);
   if (!reply) throw new Error(`dig ${args.join(' ')} got no answer (exit ${r.code}):\n${r.stdout}${r.stderr}`);
   return reply;
@@ -78,7 +78,7 @@ export async function dig(server: Server, args: string[]): Promise<DigReply> {
 
 /** Runs `kdig @server args...` and parses its answer; throws when no answer came. */
 export async function kdig(server: Server, args: string[]): Promise<DigReply> {
-  const r = await run('kdig', [...serverArgs(server), '+retry=0', '+time=3', ...args]);
+  const r = await run('kdig', [...serverArgs(server), '+retry=1', '+time=3', ...args]);
   const reply = parseDigOutput(r.stdout);
   if (!reply) throw new Error(`kdig ${args.join(' ')} got no answer (exit ${r.code}):\n${r.stdout}${r.stderr}`);
   return reply;

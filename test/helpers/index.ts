@@ -11,3 +11,4 @@ export * from './geodns.js';
 export * from './pdns.js';
 export * from './metrics.js';
 export * from './target.js';
+export * from './fuzz.js';

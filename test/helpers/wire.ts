@@ -74,6 +74,8 @@ export function ecsOption(address: string, sourcePrefix: number, scopePrefix = 0
   data[2] = sourcePrefix;
   data[3] = scopePrefix;
   full.copy(data, 4, 0, Math.min(len, full.length));
+  // RFC 7871 §6: address bits past the source prefix are zero.
+  if (keepBytes === undefined && sourcePrefix % 8 !== 0 && len > 0) data[4 + len - 1]! &= 0xff << (8 - (sourcePrefix % 8));
   return { code: 8, data };
 }
 
