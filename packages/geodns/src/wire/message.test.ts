@@ -112,3 +112,30 @@ test('a message too big for 64 KiB is truncated, not corrupted', () => {
   assert.equal(m.tc, true);
   assert.equal(m.answer.length, 0);
 });
+
+test('names past offset 0x3fff still compress onto earlier ones and decode intact', () => {
+  const pad = rr('pad.example.com.', TYPE.TXT, { kind: 'txt', strings: Array.from({ length: 70 }, () => Buffer.alloc(255, 0x70)) });
+  const hosts = Array.from({ length: 300 }, (_, i) => rr(`h${i}.Sub.example.com.`, TYPE.CNAME, { kind: 'name', target: `t${i % 7}.sub.EXAMPLE.com.` }));
+  const m = msg({ answer: [pad, ...hosts], additional: [rr('late.sub.example.com.', TYPE.MX, { kind: 'mx', preference: 1, exchange: 'h299.sub.example.com.' })] });
+  const buf = encodeResponse(m, 65535);
+  assert.ok(buf.length > 0x4000 + 300 * 12);
+  const d = decode(buf);
+  // Compressed names take the case of the copy they point at; compare case-folded.
+  const fold = (rrs: RR[]): string => JSON.stringify(rrs).toLowerCase();
+  assert.equal(fold(d.answer), fold([pad, ...hosts]));
+  assert.equal(fold(d.additional), fold(m.additional));
+  assert.equal(d.answer[1].name, 'h0.Sub.example.com.');
+  // "Sub.example.com" was written past 0x3fff, out of a pointer's reach: the target
+  // keeps its own "sub" and points only at "example.com" in the question.
+  assert.equal((d.answer[1].data as { target: string }).target, 't0.sub.example.com.');
+  // Uncompressed, each CNAME would take 21 + 10 + 20 octets; with pointers to
+  // "example.com" in the question it takes about 30.
+  assert.ok(buf.length < 12 + 21 + 17936 + 300 * 32, `${buf.length} octets`);
+});
+
+test('a malformed question buffer is copied but never used as a compression target', { timeout: 5000 }, () => {
+  const bad = Buffer.from([3, 0x77, 0x77, 0x77, 0xc0, 16, 0, 1, 0, 1]); // "www" then a pointer to itself
+  const buf = encodeResponse(msg({ question: bad, answer: [everyKind[0]] }), 512);
+  assert.deepEqual(buf.subarray(12, 22), bad);
+  assert.deepEqual(buf.subarray(22, 22 + 17), Buffer.from('\x03www\x07example\x03com\x00', 'latin1'));
+});

@@ -37,7 +37,7 @@ export function encodeResponse(msg: ResponseMessage, maxSize: number): Buffer {
   writeHeader(e, msg.id, msg.flags, msg, msg.answer.length, msg.authority.length, msg.additional.length);
   if (msg.question) {
     e.bytes(msg.question);
-    e.register(12);
+    e.register(12, e.pos - 4);
   }
   if (!writeSection(e, msg.answer, limit) || !writeSection(e, msg.authority, limit) || !writeSection(e, msg.additional, limit)) {
     return encodeTruncated(msg);

@@ -76,8 +76,13 @@ export class Encoder {
   }
 
   /** Makes the uncompressed name already at buf[start] (e.g. the copied question) a compression target. */
-  register(start: number): void {
-    for (let s = start; this.buf[s] !== 0 && this.buf[s] < 0x40; s += 1 + this.buf[s]) {
+  register(start: number, end: number): void {
+    // Only a whole plain name (no pointers, root octet inside `end`) may become
+    // a target: sameName trusts targets. parseQuery's questions always are.
+    let s = start;
+    while (s < end && this.buf[s] !== 0 && this.buf[s] < 0x40) s += 1 + this.buf[s];
+    if (s >= end || this.buf[s] !== 0) return;
+    for (s = start; this.buf[s] !== 0; s += 1 + this.buf[s]) {
       if (this.find(s) < 0) this.add(s);
     }
   }
