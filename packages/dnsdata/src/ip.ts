@@ -4,8 +4,13 @@
 // PowerDNS shows.
 import { isIP } from 'node:net';
 
-export function ipv4ToBytes(text: string): Buffer {
+/** Throws unless `text` is a dotted-quad IPv4 address (no leading zeros). */
+export function checkIpv4(text: string): void {
   if (isIP(text) !== 4) throw new Error(`"${text}" is not an IPv4 address`);
+}
+
+export function ipv4ToBytes(text: string): Buffer {
+  checkIpv4(text);
   return Buffer.from(text.split('.').map(Number));
 }
 

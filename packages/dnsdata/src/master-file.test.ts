@@ -168,6 +168,12 @@ test('$INCLUDE: needs a reader, keeps the includer origin and owner, reports err
   assert.match(r.errors[2].message, /\$INCLUDE takes 1 or 2 arguments/);
 });
 
+test('CRLF line ends and a byte-order mark are accepted', () => {
+  const r = parse('\ufeff$TTL 60\r\nwww A 192.0.2.1\r\n  TXT "x" ; c\r\n');
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.records.map(show), ['www.example.com. 60 A 192.0.2.1', 'www.example.com. 60 TXT "x"']);
+});
+
 test('a bad origin is one clear error', () => {
   const r = parse('a A 192.0.2.1', { origin: 'a..b.' });
   assert.deepEqual(r.records, []);

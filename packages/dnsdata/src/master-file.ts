@@ -66,7 +66,8 @@ export function parseMasterFile(text: string, opts: MasterFileOptions): MasterFi
     shared.out.errors.push({ file: opts.file, line: 0, message: `origin: ${(err as Error).message}` });
     return shared.out;
   }
-  parseText(text, { file: opts.file, origin }, shared);
+  // A UTF-8 byte-order mark (some Windows editors write one) is not part of the first owner name.
+  parseText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, { file: opts.file, origin }, shared);
   return shared.out;
 }
 
@@ -158,7 +159,7 @@ function record(l: LogicalLine, st: FileState, sh: Shared): RR {
   const type = typeCode(t[i].text);
   if (type === undefined || t[i].quoted) throw new Error(`unknown record type "${t[i].text}"`);
   if (cls !== undefined && cls !== CLASS_IN) throw new Error(`class ${clsText} is not supported; only IN`);
-  const data = parseRdataTokens(type, t.slice(i + 1), st.origin);
+  const data = parseRdataTokens(type, t, st.origin, i + 1);
   return { name: owner, type, class: CLASS_IN, ttl: resolveTtl(ttl, type, data, sh), data };
 }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
-  parseName, lowerName, nameToLabels, labelsToName, isSubdomain, relativize, wireLength, endsWithUnescapedDot,
+  parseName, checkName, lowerName, nameToLabels, labelsToName, isSubdomain, relativize, wireLength, endsWithUnescapedDot,
 } from './name.js';
 
 const O = 'example.com.';
@@ -49,6 +49,13 @@ test('parseName rejects bad names with clear messages', () => {
     ['@', 'example.com\\.', /not an absolute name/],
   ];
   for (const [text, origin, re] of cases) assert.throws(() => parseName(text, origin), re, text);
+});
+
+test('checkName returns an outcome instead of throwing', () => {
+  assert.deepEqual(checkName('www', O), { ok: true, name: 'www.example.com.' });
+  const bad = checkName('a..b', O);
+  assert.equal(bad.ok, false);
+  assert.match(bad.ok ? '' : bad.error, /empty label/);
 });
 
 test('a name of exactly 255 wire octets is accepted', () => {

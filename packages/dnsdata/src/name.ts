@@ -47,6 +47,15 @@ export function parseName(text: string, origin: string): string {
   return checkWire(name, text);
 }
 
+/** Outcome form of parseName, for validating input without exceptions. */
+export function checkName(text: string, origin: string): { ok: true; name: string } | { ok: false; error: string } {
+  try {
+    return { ok: true, name: parseName(text, origin) };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+}
+
 /** True if the last character is a dot not quoted by a backslash. */
 export function endsWithUnescapedDot(s: string): boolean {
   if (!s.endsWith('.')) return false;

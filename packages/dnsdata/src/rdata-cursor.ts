@@ -5,8 +5,10 @@ import { type Token, decodeCharString } from './tokenizer.js';
 
 /** Walks the tokens of one record's data, naming each field in errors. */
 export class Cursor {
-  private i = 0;
-  constructor(private readonly tokens: Token[], private readonly origin: string) {}
+  private i: number;
+  constructor(private readonly tokens: Token[], private readonly origin: string, start = 0) {
+    this.i = start;
+  }
   done(): boolean { return this.i >= this.tokens.length; }
   token(field: string): Token {
     if (this.done()) throw new Error(`missing ${field}`);

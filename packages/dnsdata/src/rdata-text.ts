@@ -9,7 +9,7 @@
 // trailing dot, strings quoted, as the PowerDNS HTTP API and zone export show.
 import type { Rdata } from './types.js';
 import { TYPE } from './types.js';
-import { ipv4ToBytes, ipv6ToBytes, bytesToIpv6 } from './ip.js';
+import { checkIpv4, ipv6ToBytes, bytesToIpv6 } from './ip.js';
 import { rdataFromWire } from './rdata-wire.js';
 import { META_TYPES, typeCode, typeName } from './rr-type.js';
 import { type Token, tokenize, decodeCharString, encodeCharString } from './tokenizer.js';
@@ -40,12 +40,13 @@ export function checkRdata(type: number, text: string, origin: string): RdataRes
   }
 }
 
-/** Like parseRdata, from tokens already split by the master-file tokenizer. */
-export function parseRdataTokens(type: number, tokens: Token[], origin: string): Rdata {
+/** Like parseRdata, from tokens already split by the master-file tokenizer (the data starts at `start`). */
+export function parseRdataTokens(type: number, tokens: Token[], origin: string, start = 0): Rdata {
   try {
     if (META_TYPES.has(type)) throw new Error('is a meta type and cannot hold record data');
-    if (tokens.length > 0 && !tokens[0].quoted && tokens[0].text === '\\#') return parseGeneric(type, tokens);
-    const c = new Cursor(tokens, origin);
+    const first = tokens[start];
+    if (first && !first.quoted && first.text === '\\#') return parseGeneric(type, tokens.slice(start));
+    const c = new Cursor(tokens, origin, start);
     const data = parseTyped(type, c);
     c.end();
     return data;
@@ -68,7 +69,7 @@ function parseGeneric(type: number, tokens: Token[]): Rdata {
 
 function parseTyped(type: number, c: Cursor): Rdata {
   switch (type) {
-    case TYPE.A: { const address = c.word('address'); ipv4ToBytes(address); return { kind: 'a', address }; }
+    case TYPE.A: { const address = c.word('address'); checkIpv4(address); return { kind: 'a', address }; }
     case TYPE.AAAA: return { kind: 'aaaa', address: bytesToIpv6(ipv6ToBytes(c.word('address'))) };
     case TYPE.NS: case TYPE.CNAME: case TYPE.PTR: return { kind: 'name', target: c.name('target') };
     case TYPE.MX: return { kind: 'mx', preference: c.uint('preference', 0xffff), exchange: c.name('exchange') };

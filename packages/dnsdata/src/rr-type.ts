@@ -21,11 +21,10 @@ export const META_TYPES: ReadonlySet<number> = new Set([TYPE.OPT, TYPE.AXFR, TYP
 
 /** The code for a mnemonic ("A", "aaaa", "TYPE123", "LUA"), case-insensitive; undefined if unknown. */
 export function typeCode(name: string): number | undefined {
-  const upper = name.toUpperCase();
-  const known = BY_NAME.get(upper);
+  const known = BY_NAME.get(name) ?? BY_NAME.get(name.toUpperCase());
   if (known !== undefined) return known;
-  if (/^TYPE[0-9]{1,5}$/.test(upper)) {
-    const n = Number(upper.slice(4));
+  if (/^TYPE[0-9]{1,5}$/i.test(name)) {
+    const n = Number(name.slice(4));
     if (n <= 0xffff) return n;
   }
   return undefined;
