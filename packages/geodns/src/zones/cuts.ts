@@ -6,11 +6,11 @@
 import { TYPE, lowerName, type RRset } from '@geoedge/dnsdata';
 import { isUnder, parentName } from './labels.js';
 import type { Problems } from './problems.js';
-import type { NodeBuilder } from './zone.js';
+import { rrsetOf, type NodeBuilder } from './zone-node.js';
 
 export function linkCuts(nodes: Map<string, NodeBuilder>, apex: string, p: Problems): void {
   let any = false;
-  for (const [owner, node] of nodes) if (owner !== apex && node.rrsets.has(TYPE.NS)) any = true;
+  for (const [owner, node] of nodes) if (owner !== apex && rrsetOf(node, TYPE.NS)) any = true;
   if (!any) return;
   const done = new Set<string>([apex]);
   for (const owner of nodes.keys()) resolveCut(nodes, owner, done);
@@ -22,7 +22,7 @@ function resolveCut(nodes: Map<string, NodeBuilder>, owner: string, done: Set<st
   if (done.has(owner)) return nodes.get(owner)?.cut; // the apex is never a cut
   const node = nodes.get(owner)!;
   const above = resolveCut(nodes, parentName(owner)!, done);
-  node.cut = above ?? (node.rrsets.has(TYPE.NS) ? node : undefined);
+  node.cut = above ?? (rrsetOf(node, TYPE.NS) ? node : undefined);
   done.add(owner);
   return node.cut;
 }
@@ -31,7 +31,7 @@ function resolveCut(nodes: Map<string, NodeBuilder>, owner: string, done: Set<st
 function findGlue(nodes: Map<string, NodeBuilder>, cut: NodeBuilder, apex: string, p: Problems): RRset[] {
   const glue: RRset[] = [];
   const seen = new Set<string>();
-  for (const r of cut.rrsets.get(TYPE.NS)!.records) {
+  for (const r of rrsetOf(cut, TYPE.NS)!.records) {
     if (r.kind !== 'name') continue;
     const target = lowerName(r.target);
     if (seen.has(target) || !isUnder(target, apex)) continue;
@@ -39,7 +39,7 @@ function findGlue(nodes: Map<string, NodeBuilder>, cut: NodeBuilder, apex: strin
     const t = nodes.get(target);
     let found = false;
     for (const type of [TYPE.A, TYPE.AAAA]) {
-      const s = t?.rrsets.get(type);
+      const s = t && rrsetOf(t, type);
       if (!s) continue;
       if (s.records.some((d) => d.kind === 'lua')) {
         p.add('glue', `${cut.name} NS ${r.target}: its ${type === TYPE.A ? 'A' : 'AAAA'} records are LUA records, which cannot be glue`);

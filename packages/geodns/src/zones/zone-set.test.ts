@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TYPE, type RR, type RRset } from '@geoedge/dnsdata';
 import type { LookupResult } from './types.js';
-import { buildZone, type ZoneData } from './zone.js';
-import { buildZoneSet } from './zone-set.js';
+import { buildZone, rrsetOf, type ZoneData } from './zone.js';
+import { buildZoneSet, lookupInZone } from './zone-set.js';
 import { rr, zoneRecords } from './testdata/rr.js';
 
 function zone(origin: string, records: RR[]): ZoneData {
@@ -176,7 +176,7 @@ test('zones: longest match, findZone, and the wildcard owner is the qname', () =
   assert.ok(r.kind === 'cname');
   assert.deepEqual(r.rrset.records, [{ kind: 'name', target: 'www.example.com.' }]);
   // The zone's own node keeps its owner: synthesis copies, never mutates.
-  assert.equal(com.nodes.get('*.wild.example.com.')!.rrsets.get(TYPE.CNAME)!.name, '*.wild.example.com.');
+  assert.equal(rrsetOf(com.nodes.get('*.wild.example.com.')!, TYPE.CNAME)!.name, '*.wild.example.com.');
 });
 
 test('escaped dots are data, not label boundaries', () => {
@@ -205,4 +205,10 @@ test('10,000 zones with 1,000,000 records: every zone reachable, lookups correct
     assert.equal(show(zs.lookup(`h98.z${z}.example.`, TYPE.A)), `nxdomain z${z}.example.`);
   }
   assert.equal(zs.lookup('z10000.example.', TYPE.A).kind, 'refused');
+});
+
+test('lookupInZone on its own: inside the zone as lookup() would, outside it NXDOMAIN', () => {
+  assert.equal(show(lookupInZone(com, 'www.example.com.', TYPE.A)), 'answer www.example.com. A');
+  assert.equal(show(lookupInZone(com, 'x.wild.example.com.', TYPE.A)), 'cname* x.wild.example.com. CNAME');
+  assert.equal(show(lookupInZone(com, 'www.example.org.', TYPE.A)), 'nxdomain example.com.');
 });

@@ -29,7 +29,8 @@
 // (RFC 4035 §3.1.4.1), so a DS query exactly at a cut is answered here.
 import { TYPE, type RRset } from '@geoedge/dnsdata';
 import type { LookupResult, ZoneSet } from './types.js';
-import type { ZoneData, ZoneNode } from './zone.js';
+import type { ZoneData } from './zone.js';
+import { rrsetOf, type ZoneNode } from './zone-node.js';
 import { nextLabel, parentName } from './labels.js';
 
 export interface ZoneSetData extends ZoneSet {
@@ -39,69 +40,93 @@ export interface ZoneSetData extends ZoneSet {
 
 const REFUSED: LookupResult = Object.freeze({ kind: 'refused' });
 
+// The suffixes of the qname being looked up: SUFFIX[i] is the name i labels
+// up from it. The zone search fills it on its way up and the in-zone walk
+// reuses it, so each suffix is sliced and hashed once per lookup. Lookups are
+// synchronous and never nest, so one module-level array is safe.
+const SUFFIX: string[] = [];
+
 /** Zones with the same origin: the later one wins (callers pass unique origins). */
 export function buildZoneSet(zones: ZoneData[]): ZoneSetData {
   const byOrigin = new Map<string, ZoneData>();
   for (const z of zones) byOrigin.set(z.origin, z);
-  const findZone = (qname: string) => findZoneIn(byOrigin, qname);
+  const served = (s: string) => byOrigin.has(s);
   return {
     zones: byOrigin,
-    findZone,
+    findZone(qname: string): ZoneData | undefined {
+      const i = walkUp(qname, served);
+      return i < 0 ? undefined : byOrigin.get(SUFFIX[i]!);
+    },
     lookup(qname: string, qtype: number): LookupResult {
-      const zone = findZone(qname);
-      if (zone === undefined) return REFUSED;
-      if (qtype === TYPE.DS && qname === zone.origin) {
-        const parent = parentSideOf(byOrigin, qname);
+      const zi = walkUp(qname, served);
+      if (zi < 0) return REFUSED;
+      const zone = byOrigin.get(SUFFIX[zi]!)!;
+      if (qtype === TYPE.DS && zi === 0) {
+        const parent = parentSideOf(byOrigin, served, qname);
         if (parent !== undefined) return lookupInZone(parent, qname, qtype);
       }
-      return lookupInZone(zone, qname, qtype);
+      return walkZone(zone, qname, zi, qtype);
     },
   };
 }
 
-/** Longest match: the qname itself, then each parent, up to the root. */
-function findZoneIn(byOrigin: ReadonlyMap<string, ZoneData>, qname: string): ZoneData | undefined {
-  for (let pos = 0; pos < qname.length; pos = nextLabel(qname, pos)) {
-    const z = byOrigin.get(pos === 0 ? qname : qname.slice(pos));
-    if (z !== undefined) return z;
+/**
+ * The qname, then each parent up to the root, filling SUFFIX, until `stop`
+ * holds: returns that suffix's index in SUFFIX, or -1. With `stop` = "is a
+ * zone we serve" this is the longest match.
+ */
+function walkUp(qname: string, stop: (suffix: string) => boolean): number {
+  const last = qname.length - 1; // where "." starts
+  let pos = 0;
+  for (let i = 0; ; i++) {
+    const s = pos === 0 ? qname : qname.slice(pos);
+    SUFFIX[i] = s;
+    if (stop(s)) return i;
+    if (pos >= last) return -1; // that was the root
+    pos = Math.min(nextLabel(qname, pos), last);
   }
-  return byOrigin.get('.');
 }
 
 /**
  * For DS at a zone's apex: the parent zone, if we serve it and it delegates
  * exactly here (RFC 4035 §3.1.4.1: the DS RRset lives on the parent side).
  */
-function parentSideOf(byOrigin: ReadonlyMap<string, ZoneData>, apex: string): ZoneData | undefined {
+function parentSideOf(byOrigin: ReadonlyMap<string, ZoneData>, served: (s: string) => boolean, apex: string): ZoneData | undefined {
   const up = parentName(apex);
-  const parent = up === undefined ? undefined : findZoneIn(byOrigin, up);
+  const pi = up === undefined ? -1 : walkUp(up, served);
+  const parent = pi < 0 ? undefined : byOrigin.get(SUFFIX[pi]!);
   const node = parent?.nodes.get(apex);
   return node !== undefined && node.cut === node ? parent : undefined;
 }
 
+/** The lookup inside one zone, for a qname at or below its origin (else NXDOMAIN). */
 export function lookupInZone(zone: ZoneData, qname: string, qtype: number): LookupResult {
+  const zi = walkUp(qname, (s) => s === zone.origin);
+  return zi < 0 ? { kind: 'nxdomain', zone } : walkZone(zone, qname, zi, qtype);
+}
+
+/** RFC 1034 §4.3.2 step 3 in `zone`, whose origin is SUFFIX[zi]. */
+function walkZone(zone: ZoneData, qname: string, zi: number, qtype: number): LookupResult {
+  // Up from the qname to the closest encloser: the first name that exists.
   const nodes = zone.nodes;
-  // Index in qname where the apex starts ("." is the last character).
-  const stop = zone.origin === '.' ? qname.length - 1 : qname.length - zone.origin.length;
-  let pos = 0;
-  let node = nodes.get(qname);
-  while (node === undefined && pos < stop) {
-    pos = Math.min(nextLabel(qname, pos), stop);
-    node = nodes.get(qname.slice(pos));
+  let i = 0;
+  let node = zi === 0 ? zone.apex : nodes.get(qname);
+  while (node === undefined) {
+    i++;
+    node = i === zi ? zone.apex : nodes.get(SUFFIX[i]!);
   }
-  if (node === undefined) return { kind: 'nxdomain', zone }; // unreachable: a built zone has its apex
   const cut = node.cut;
   if (cut !== undefined) {
-    if (cut === node && pos === 0 && qtype === TYPE.DS) return parentSideDs(zone, node);
-    return { kind: 'delegation', zone, ns: cut.rrsets.get(TYPE.NS)!, glue: cut.glue as RRset[] };
+    if (cut === node && i === 0 && qtype === TYPE.DS) return parentSideDs(zone, node);
+    return { kind: 'delegation', zone, ns: rrsetOf(cut, TYPE.NS)!, glue: cut.glue as RRset[] };
   }
-  if (pos === 0) return atNode(zone, node, qname, qtype, false);
+  if (i === 0) return atNode(zone, node, qname, qtype, false);
   // Name error unless the closest encloser has a `*` child (RFC 4592 §3.3.1).
   const source = node.wildcard;
   if (source === undefined) return { kind: 'nxdomain', zone };
   if (source.cut !== undefined) {
     // A wildcard NS (RFC 4592 §4.2 leaves it undefined): refer, owned by the qname.
-    return { kind: 'delegation', zone, ns: rename(source.cut.rrsets.get(TYPE.NS)!, qname), glue: source.cut.glue as RRset[] };
+    return { kind: 'delegation', zone, ns: rename(rrsetOf(source.cut, TYPE.NS)!, qname), glue: source.cut.glue as RRset[] };
   }
   return atNode(zone, source, qname, qtype, true);
 }
@@ -109,18 +134,18 @@ export function lookupInZone(zone: ZoneData, qname: string, qtype: number): Look
 /** Step 3a at the matched node (or the source of synthesis, owner rewritten to qname). */
 function atNode(zone: ZoneData, node: ZoneNode, qname: string, qtype: number, wildcard: boolean): LookupResult {
   if (qtype === TYPE.ANY) {
-    if (node.all.length === 0) return { kind: 'nodata', zone };
-    return { kind: 'answer', zone, rrsets: wildcard ? node.all.map((s) => rename(s, qname)) : node.all.slice(), wildcard };
+    if (node.rrsets.length === 0) return { kind: 'nodata', zone };
+    return { kind: 'answer', zone, rrsets: wildcard ? node.rrsets.map((s) => rename(s, qname)) : node.rrsets.slice(), wildcard };
   }
-  const set = node.rrsets.get(qtype);
+  const set = rrsetOf(node, qtype);
   if (set !== undefined) return { kind: 'answer', zone, rrsets: [wildcard ? rename(set, qname) : set], wildcard };
-  const cname = node.rrsets.get(TYPE.CNAME);
+  const cname = rrsetOf(node, TYPE.CNAME);
   if (cname !== undefined) return { kind: 'cname', zone, rrset: wildcard ? rename(cname, qname) : cname, wildcard };
   return { kind: 'nodata', zone };
 }
 
 function parentSideDs(zone: ZoneData, node: ZoneNode): LookupResult {
-  const ds = node.rrsets.get(TYPE.DS);
+  const ds = rrsetOf(node, TYPE.DS);
   return ds === undefined ? { kind: 'nodata', zone } : { kind: 'answer', zone, rrsets: [ds], wildcard: false };
 }
 
