@@ -174,6 +174,14 @@ test('CRLF line ends and a byte-order mark are accepted', () => {
   assert.deepEqual(r.records.map(show), ['www.example.com. 60 A 192.0.2.1', 'www.example.com. 60 TXT "x"']);
 });
 
+test('$INCLUDE fan-out is bounded', () => {
+  const fan = '$INCLUDE x.zone\n'.repeat(50);
+  const r = parse('$TTL 1\n$INCLUDE a.zone', { include: (p) => (p === 'a.zone' ? fan.replace(/x/g, 'b') : p === 'b.zone' ? fan.replace(/x/g, 'c') : 'c A 192.0.2.1') });
+  // 1000 includes: a, then 19 b's with their 50 c's each (970), a 20th b and 29 more c's.
+  assert.equal(r.records.length, 19 * 50 + 29);
+  assert.ok(r.errors.length > 0 && r.errors.every((e) => /more than 1000 includes/.test(e.message)));
+});
+
 test('a bad origin is one clear error', () => {
   const r = parse('a A 192.0.2.1', { origin: 'a..b.' });
   assert.deepEqual(r.records, []);

@@ -40,6 +40,8 @@ export interface MasterFileResult {
 /** RFC 2181 §8: TTLs are 31-bit. */
 const MAX_TTL = 0x7fffffff;
 const MAX_INCLUDE_DEPTH = 16;
+/** Includes per parse: nested fan-out (A includes B 100 times, B includes C 100 times...) must not explode. */
+const MAX_INCLUDES = 1000;
 
 const CLASSES: Record<string, number> = { IN: 1, CS: 2, CH: 3, HS: 4, NONE: 254, ANY: 255 };
 
@@ -49,6 +51,7 @@ interface Shared {
   dollarTtl?: number;
   lastTtl?: number;
   includeStack: string[];
+  includes: number;
 }
 
 interface FileState {
@@ -58,7 +61,7 @@ interface FileState {
 }
 
 export function parseMasterFile(text: string, opts: MasterFileOptions): MasterFileResult {
-  const shared: Shared = { opts, out: { records: [], errors: [] }, includeStack: [opts.file] };
+  const shared: Shared = { opts, out: { records: [], errors: [] }, includeStack: [opts.file], includes: 0 };
   let origin = opts.origin;
   try {
     origin = parseName(opts.origin, '.');
@@ -119,6 +122,7 @@ function include(path: string, origin: string, sh: Shared): void {
   if (!read) throw new Error(`$INCLUDE ${path}: includes are not allowed here`);
   if (sh.includeStack.includes(path)) throw new Error(`$INCLUDE ${path}: include loop (${[...sh.includeStack, path].join(' -> ')})`);
   if (sh.includeStack.length > MAX_INCLUDE_DEPTH) throw new Error(`$INCLUDE ${path}: nested more than ${MAX_INCLUDE_DEPTH} deep`);
+  if (++sh.includes > MAX_INCLUDES) throw new Error(`$INCLUDE ${path}: more than ${MAX_INCLUDES} includes in one zone`);
   let text: string;
   try {
     text = read(path);

@@ -65,6 +65,14 @@ test('an unclosed "(" is reported and later records are still read', () => {
   assert.deepEqual(ls.slice(1).map((l) => [l.line, words(l)]), [[2, ['b', 'A', '192.0.2.1']], [3, ['c', 'A', '192.0.2.2']]]);
 });
 
+test('many unclosed "(" are scanned in linear time: two errors, then the scan ends', () => {
+  const ls = lines('a A (\n'.repeat(20000));
+  assert.deepEqual(ls.map((l) => [l.line, l.error]), [
+    [1, 'unbalanced "(": not closed before the end of the file'],
+    [2, 'unbalanced "(": not closed before the end of the file'],
+  ]);
+});
+
 test('tokenize throws on lexical errors', () => {
   assert.throws(() => tokenize('"abc'), /unterminated quoted string/);
   assert.throws(() => tokenize('a )'), /unbalanced/);

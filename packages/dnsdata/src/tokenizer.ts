@@ -31,6 +31,7 @@ const SP = 0x20, TAB = 0x09, CR = 0x0d, LF = 0x0a, SEMI = 0x3b, LP = 0x28, RP = 
 export class Tokenizer {
   private pos = 0;
   private lineNo = 1;
+  private rewound = false;
   constructor(private readonly src: string) {}
 
   /** The next logical line with at least one token or an error; null at the end. */
@@ -80,8 +81,11 @@ export class Tokenizer {
     }
     if (depth > 0) {
       out.error ??= `unbalanced "(": not closed before the end of the file`;
-      if (reopen >= 0) {
-        // Resume right after the line that opened it, so later records are still checked.
+      if (reopen >= 0 && !this.rewound) {
+        // Resume right after the line that opened it, so later records are still
+        // checked. Only once: rewinding for every unclosed "(" would make a file
+        // full of them take quadratic time.
+        this.rewound = true;
         i = reopen;
         this.lineNo = startLine + 1;
       }
