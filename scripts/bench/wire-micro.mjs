@@ -42,26 +42,39 @@ const cases = {
   'dns2 parse+encode (peer)': () => { sink += answerWithDns2(plain, ['192.0.2.1', '192.0.2.2']).length; },
 };
 
+/** One fixed-duration round: [ops per wall second, ops per CPU second of this process]. */
 function round(fn) {
+  const cpu = process.cpuUsage();
   const end = performance.now() + ROUND_MS;
   let n = 0;
   while (performance.now() < end) {
     for (let i = 0; i < 256; i++) fn();
     n += 256;
   }
-  return (n * 1000) / ROUND_MS;
+  const u = process.cpuUsage(cpu);
+  return [(n * 1000) / ROUND_MS, n / ((u.user + u.system) / 1e6)];
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const results = {};
-for (const [name, fn] of Object.entries(cases)) {
-  round(fn); // warm-up (JIT)
-  results[name] = median(Array.from({ length: ROUNDS }, () => round(fn)));
+const names = Object.keys(cases);
+const wall = Object.fromEntries(names.map((n) => [n, []]));
+const cpu = Object.fromEntries(names.map((n) => [n, []]));
+for (const name of names) round(cases[name]); // warm-up (JIT)
+// Rounds are interleaved so a busy machine slows every case alike.
+for (let r = 0; r < ROUNDS; r++) {
+  for (const name of names) {
+    const [w, c] = round(cases[name]);
+    wall[name].push(w);
+    cpu[name].push(c);
+  }
 }
 
-const peer = results['dns2 parse+encode (peer)'];
-console.log(`wire micro-benchmark: ${ROUNDS} rounds × ${ROUND_MS} ms, median ops/s, ratio to dns2 parse+encode`);
-for (const [name, ops] of Object.entries(results)) {
-  console.log(`${name.padEnd(34)} ${Math.round(ops).toLocaleString('en-US').padStart(12)} /s   x${(ops / peer).toFixed(1)}`);
+const peer = median(wall['dns2 parse+encode (peer)']);
+const fmt = (x) => Math.round(x).toLocaleString('en-US').padStart(12);
+console.log(`wire micro-benchmark: ${ROUNDS} interleaved rounds × ${ROUND_MS} ms; medians; ratio = wall ops/s over dns2 parse+encode`);
+console.log(`${'case'.padEnd(34)} ${'ops/s'.padStart(12)} ${'ops/cpu-s'.padStart(12)}   ratio`);
+for (const name of names) {
+  const w = median(wall[name]);
+  console.log(`${name.padEnd(34)} ${fmt(w)} ${fmt(median(cpu[name]))}   x${(w / peer).toFixed(1)}`);
 }
-console.log(`parse/sec ${Math.round(results['parse (EDNS+ECS)'])}  render/sec ${Math.round(results['parse+render (EDNS+ECS)'])}  (sink ${sink % 10})`);
+console.log(`parse/sec ${Math.round(median(wall['parse (EDNS+ECS)']))}  render/sec ${Math.round(median(wall['parse+render (EDNS+ECS)']))}  (sink ${sink % 10})`);
