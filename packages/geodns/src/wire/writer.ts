@@ -37,13 +37,21 @@ export class Encoder {
     this.buf[this.pos++] = v;
   }
 
+  // Plain octet stores: cheaper than writeUInt*BE's range checks, and callers
+  // pass 16/32-bit fields from typed values.
   u16(v: number): void {
-    this.buf.writeUInt16BE(v, this.pos);
+    const b = this.buf;
+    b[this.pos] = v >>> 8;
+    b[this.pos + 1] = v;
     this.pos += 2;
   }
 
   u32(v: number): void {
-    this.buf.writeUInt32BE(v >>> 0, this.pos);
+    const b = this.buf;
+    b[this.pos] = v >>> 24;
+    b[this.pos + 1] = v >>> 16;
+    b[this.pos + 2] = v >>> 8;
+    b[this.pos + 3] = v;
     this.pos += 4;
   }
 
