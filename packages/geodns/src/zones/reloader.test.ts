@@ -86,7 +86,9 @@ test('a broken edit keeps the previous zone, is reported once, and a fix is pick
   assert.deepEqual(h.reloads, [true, false]);
 
   await h.src.reload();
-  assert.equal(h.errors().length, 1, 'the same broken file is not reported again');
+  assert.equal(h.errors().length, 1, 'the same broken file is not reported again as an error');
+  assert.match(h.logs.at(-1)!.msg, /reload done; 1 zone files still fail to load/);
+  assert.deepEqual(h.reloads, [true, false, false], 'an explicit reload with a file still broken counts as failed');
 
   // Another zone changing publishes a new snapshot: it must still hold the old example.com.
   put(h.dir, 'example.org.zone', zoneText('example.org.', 1, '192.0.2.2'));

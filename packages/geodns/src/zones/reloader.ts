@@ -42,6 +42,7 @@ interface Served {
   sig: string;         // fingerprint of the file and its includes when last read
   includes: string[];  // the $INCLUDE files it read then
   zone?: ZoneData;     // last good version, if any
+  failed: boolean;     // whether the file as it is now failed to load
 }
 
 /** Why a pass runs: an explicit one always counts as a reload; watch/poll passes only when they find changes. */
@@ -94,7 +95,20 @@ export function createFileZoneSource(opts: FileZoneSourceOptions): FileZoneSourc
       if (closed) return;
     }
     if (changed) publish();
+    if (reason === 'reload') ok = reportExplicit() && ok;
     if (changed || !ok || reason === 'reload') opts.onReload?.(ok);
+  }
+
+  /**
+   * After reload() (SIGHUP): files still broken from before were reported when
+   * they changed; name them again in one line, and count the reload as failed.
+   */
+  function reportExplicit(): boolean {
+    const failing = [...served].filter(([, s]) => s.failed).map(([path]) => path);
+    const zones = [...served.values()].filter((s) => s.zone).length;
+    if (failing.length) log.warn({ dir, zones, failing }, `reload done; ${failing.length} zone files still fail to load`);
+    else log.info({ dir, zones }, 'reload done');
+    return failing.length === 0;
   }
 
   /** Re-reads one file if its fingerprint moved; keeps the old zone when the new text fails. */
@@ -104,7 +118,7 @@ export function createFileZoneSource(opts: FileZoneSourceOptions): FileZoneSourc
     const own = String(await fileSignature(path));
     if (prev && own + (await includeSigs(prev.includes)) === prev.sig) return { changed: false, ok: true };
     const r = await loadZoneFile(path);
-    const entry: Served = { sig: own + (await includeSigs(r.includes)), includes: r.includes, zone: prev?.zone };
+    const entry: Served = { sig: own + (await includeSigs(r.includes)), includes: r.includes, zone: prev?.zone, failed: r.kind === 'error' };
     served.set(path, entry);
     if (r.kind === 'error') {
       const keep = prev?.zone ? `; still serving the previous version (serial ${prev.zone.serial})` : '; zone not served';

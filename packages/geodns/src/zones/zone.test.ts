@@ -13,7 +13,7 @@ function mustBuild(records: RR[], origin = O): { zone: ZoneData; problems: strin
 }
 
 // Zones that must fail to load, and a word the reason must contain.
-const failing: Array<[string, RR[], RegExp]> = [
+const failing: Array<[string, RR[], RegExp, string?]> = [
   ['no SOA', [rr(O, 'NS', 'ns1.example.com.')], /no SOA/],
   ['two SOAs', [...zoneRecords(O), rr(O, 'SOA', 'a.example.com. b.example.com. 2')], /2 SOA records/],
   ['SOA below the apex', [...zoneRecords(O), rr(`sub.${O}`, 'SOA', '')], /only sit at the apex/],
@@ -22,12 +22,13 @@ const failing: Array<[string, RR[], RegExp]> = [
   ['two CNAMEs', [...zoneRecords(O), rr(`www.${O}`, 'CNAME', 'a.example.net.'), rr(`www.${O}`, 'CNAME', 'b.example.net.')], /2 CNAME records/],
   ['CNAME beside a LUA A', [...zoneRecords(O), rr(`www.${O}`, 'CNAME', 'a.example.net.'), rr(`www.${O}`, 'LUA', 'A "return \'192.0.2.1\'"')], /CNAME and other data \(A\)/],
   ['LUA CNAME beside A', [...zoneRecords(O), rr(`www.${O}`, 'LUA', 'CNAME "return \'a.example.net.\'"'), rr(`www.${O}`, 'A', '192.0.2.1')], /CNAME and other data \(A\)/],
+  ['a relative origin', zoneRecords(O), /origin "example\.com" is not absolute/, 'example.com'],
   ['SOA data that is not SOA', [{ ...rr(O, 'SOA', ''), data: { kind: 'a', address: '192.0.2.1' } }, rr(O, 'NS', 'ns.example.net.')], /not SOA data/],
 ];
 
-for (const [title, records, reason] of failing) {
+for (const [title, records, reason, origin = O] of failing) {
   test(`zone fails: ${title}`, () => {
-    const r = buildZone(O, records, 'test');
+    const r = buildZone(origin, records, 'test');
     assert.equal(r.ok, false);
     assert.match(r.problems.join('\n'), reason);
   });
