@@ -1,0 +1,243 @@
+#!/usr/bin/env node
+// npm run bench:dns — geodns against PowerDNS (pdns_server, bind backend,
+// packet cache on), same zone files, one after the other. Each server is
+// pinned to CPU 0 and dnsperf to CPU 1 (taskset). For each case: fixed-length
+// throughput runs, repeated, median QPS; then one run at a fixed rate with
+// per-query latencies (dnsperf -v) for p50/p99. Prints both servers and the
+// ratio geodns/PowerDNS.
+//
+// Cases: a static A record; the same with a different ECS subnet on every
+// query (dnsperf -B binary input, one wire-format query per subnet); NXDOMAIN
+// (random names); a wildcard (random names under it).
+//
+// Environment (defaults in brackets):
+//   BENCH_DURATION   seconds per throughput run [10]     BENCH_RUNS  runs per case [3]
+//   BENCH_RATE       QPS of the latency run [20000]      BENCH_LAT_DURATION seconds [5]
+//   BENCH_CLIENTS    dnsperf -c [8]   BENCH_OUTSTANDING dnsperf -q [256]
+//   BENCH_CASES      comma list of static,ecs,nxdomain,wildcard [all]
+//   BENCH_SERVERS    comma list of geodns,pdns [both]
+// Quick check: BENCH_DURATION=2 BENCH_RUNS=1 BENCH_LAT_DURATION=2 npm run bench:dns
+import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { mkdirSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ZONES = join(ROOT, 'packages', 'geodns', 'zones');
+const OUT = join(ROOT, '.bench', 'dns');
+const env = (k, d) => (process.env[k] === undefined || process.env[k] === '' ? d : process.env[k]);
+const CFG = {
+  duration: Number(env('BENCH_DURATION', 10)),
+  runs: Number(env('BENCH_RUNS', 3)),
+  rate: Number(env('BENCH_RATE', 20000)),
+  latDuration: Number(env('BENCH_LAT_DURATION', 5)),
+  clients: Number(env('BENCH_CLIENTS', 8)),
+  outstanding: Number(env('BENCH_OUTSTANDING', 256)),
+  cases: env('BENCH_CASES', 'static,ecs,nxdomain,wildcard').split(','),
+  servers: env('BENCH_SERVERS', 'geodns,pdns').split(','),
+};
+const PIN = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+
+// ---- inputs -------------------------------------------------------------
+
+const CASES = {
+  static: { file: 'static.txt', rcode: 'NOERROR', about: 'www.example.com A' },
+  ecs: { file: 'ecs.bin', binary: true, rcode: 'NOERROR', about: 'www.example.com A, ECS /24 differing per query (20,000 subnets)' },
+  nxdomain: { file: 'nxdomain.txt', rcode: 'NXDOMAIN', about: 'random <label>.example.com A' },
+  wildcard: { file: 'wildcard.txt', rcode: 'NOERROR', about: 'random <label>.wild.example.com A' },
+};
+
+function randomLabel(i) {
+  return `r${i.toString(36)}${Math.floor(Math.random() * 1e9).toString(36)}`;
+}
+
+function encodeName(name) {
+  const parts = name.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
+  return Buffer.concat([...parts, Buffer.from([0])]);
+}
+
+/** A wire-format A query with an OPT carrying ECS a.b.c.0/24 (RFC 7871 §6), length-prefixed for dnsperf -B. */
+function ecsQuery(name, a, b, c) {
+  const header = Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
+  const question = Buffer.concat([encodeName(name), Buffer.from([0, 1, 0, 1])]);
+  const ecs = Buffer.from([0, 8, 0, 7, 0, 1, 24, 0, a, b, c]);
+  const opt = Buffer.concat([Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, ecs.length]), ecs]);
+  const msg = Buffer.concat([header, question, opt]);
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(msg.length);
+  return Buffer.concat([len, msg]);
+}
+
+function writeInputs() {
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, 'static.txt'), 'www.example.com A\n');
+  const n = 100_000;
+  writeFileSync(join(OUT, 'nxdomain.txt'), Array.from({ length: n }, (_, i) => `${randomLabel(i)}.example.com A`).join('\n') + '\n');
+  writeFileSync(join(OUT, 'wildcard.txt'), Array.from({ length: n }, (_, i) => `${randomLabel(i)}.wild.example.com A`).join('\n') + '\n');
+  const qs = [];
+  for (let i = 0; i < 20_000; i++) qs.push(ecsQuery('www.example.com', 10 + (i >> 16), (i >> 8) & 0xff, i & 0xff));
+  writeFileSync(join(OUT, 'ecs.bin'), Buffer.concat(qs));
+}
+
+// ---- servers ------------------------------------------------------------
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+  });
+}
+
+function pinned(cpu, cmd, args) {
+  return PIN ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
+}
+
+function answers(port) {
+  return new Promise((res) => {
+    const sock = createSocket('udp4');
+    const q = Buffer.concat([Buffer.from([0, 7, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), encodeName('example.com'), Buffer.from([0, 6, 0, 1])]);
+    const t = setTimeout(() => { sock.close(); res(false); }, 300);
+    sock.on('message', () => { clearTimeout(t); sock.close(); res(true); });
+    sock.send(q, port, '127.0.0.1');
+  });
+}
+
+async function startServer(kind) {
+  const port = await freePort();
+  let cmd, args;
+  const tmp = join(OUT, `${kind}-run`);
+  mkdirSync(tmp, { recursive: true });
+  if (kind === 'geodns') {
+    [cmd, args] = pinned(0, process.execPath, [join(ROOT, 'packages', 'geodns', 'dist', 'main.js'), '--listen', `127.0.0.1:${port}`, '--zones', ZONES, '--log-level', 'warn']);
+  } else {
+    const conf = join(tmp, 'named.conf');
+    const zones = readdirSync(ZONES).filter((f) => f.endsWith('.zone'));
+    writeFileSync(conf, zones.map((f) => `zone "${f.slice(0, -5)}" { type master; file "${join(ZONES, f)}"; };`).join('\n') + '\n');
+    [cmd, args] = pinned(0, '/usr/sbin/pdns_server', [
+      '--no-config', '--daemon=no', '--guardian=no', `--socket-dir=${tmp}`, `--config-dir=${tmp}`,
+      '--local-address=127.0.0.1', `--local-port=${port}`, '--launch=bind', `--bind-config=${conf}`,
+      '--disable-syslog', '--loglevel=3', '--security-poll-suffix=', '--webserver=no', '--api=no',
+      '--cache-ttl=60', '--query-cache-ttl=60', '--negquery-cache-ttl=60', '--edns-subnet-processing=yes',
+    ]);
+  }
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  const deadline = Date.now() + 20_000;
+  while (!(await answers(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${kind} did not start:\n${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  return {
+    port,
+    stop: () => new Promise((r) => {
+      child.once('exit', r);
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    }),
+  };
+}
+
+// ---- dnsperf --------------------------------------------------------------
+
+function dnsperf(port, c, extra) {
+  const base = ['-s', '127.0.0.1', '-p', String(port), '-d', join(OUT, c.file), ...(c.binary ? ['-B'] : []), ...extra];
+  const [cmd, args] = pinned(1, 'dnsperf', base);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`dnsperf failed (${r.status}): ${r.stderr}${r.stdout.slice(-2000)}`);
+  return r.stdout;
+}
+
+function checkRcodes(out, want, label) {
+  const codes = /Response codes:\s+(.*)/.exec(out)?.[1] ?? '';
+  if (!codes.startsWith(want) || /,/.test(codes)) console.warn(`  warning: ${label}: expected only ${want}, got ${codes}`);
+}
+
+function throughput(port, c, label) {
+  const out = dnsperf(port, c, ['-l', String(CFG.duration), '-c', String(CFG.clients), '-q', String(CFG.outstanding)]);
+  checkRcodes(out, c.rcode, label);
+  const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1]);
+  const lost = /Queries lost:\s+(\d+)/.exec(out)?.[1];
+  return { qps, lost: Number(lost) };
+}
+
+function latency(port, c, label) {
+  const out = dnsperf(port, c, ['-l', String(CFG.latDuration), '-Q', String(CFG.rate), '-c', String(CFG.clients), '-v']);
+  checkRcodes(out, c.rcode, label);
+  const lat = [];
+  for (const m of out.matchAll(/^> \S+ .* ([\d.]+)$/gm)) lat.push(Number(m[1]));
+  lat.sort((a, b) => a - b);
+  const pct = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] * 1000 : NaN);
+  const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  return { p50: pct(0.5), p99: pct(0.99), n: lat.length, lost };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// ---- main -----------------------------------------------------------------
+
+async function benchServer(kind) {
+  const srv = await startServer(kind);
+  const res = {};
+  try {
+    for (const name of CFG.cases) {
+      const c = CASES[name];
+      const runs = [];
+      for (let i = 0; i < CFG.runs; i++) runs.push(throughput(srv.port, c, `${kind} ${name}`));
+      const lat = latency(srv.port, c, `${kind} ${name} @${CFG.rate}`);
+      res[name] = { qps: median(runs.map((r) => r.qps)), runs: runs.map((r) => Math.round(r.qps)), lost: runs.reduce((a, r) => a + r.lost, 0), ...lat };
+      console.log(`  ${kind.padEnd(6)} ${name.padEnd(9)} QPS ${res[name].runs.join(' / ')} → median ${Math.round(res[name].qps)}; at ${CFG.rate}/s p50 ${lat.p50.toFixed(3)} ms p99 ${lat.p99.toFixed(3)} ms (${lat.n} answers, ${lat.lost} lost)`);
+    }
+  } finally {
+    await srv.stop();
+  }
+  return res;
+}
+
+function table(results) {
+  const g = results.geodns ?? {};
+  const p = results.pdns ?? {};
+  const f = (x, d = 0) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
+  const rows = [['case', 'geodns QPS', 'pdns QPS', 'QPS ratio', 'geodns p50/p99 ms', 'pdns p50/p99 ms', 'p99 ratio']];
+  for (const name of CFG.cases) {
+    const a = g[name];
+    const b = p[name];
+    rows.push([
+      name, f(a?.qps), f(b?.qps), a && b ? f(a.qps / b.qps, 2) : '-',
+      a ? `${f(a.p50, 3)} / ${f(a.p99, 3)}` : '-', b ? `${f(b.p50, 3)} / ${f(b.p99, 3)}` : '-', a && b ? f(a.p99 / b.p99, 2) : '-',
+    ]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
+}
+
+async function main() {
+  for (const bin of ['dnsperf', '/usr/sbin/pdns_server']) {
+    if (spawnSync(bin, ['--version']).error) throw new Error(`${bin} not found: run scripts/setup-test-deps.sh`);
+  }
+  if (!existsSync(join(ROOT, 'packages', 'geodns', 'dist', 'main.js'))) throw new Error('geodns is not built: run npx tsc -b');
+  if (!PIN) console.warn('warning: fewer than 2 CPUs or no taskset: running unpinned, figures are not comparable');
+  console.log(`bench:dns ${JSON.stringify(CFG)} pinned=${PIN}`);
+  writeInputs();
+  const results = {};
+  for (const kind of CFG.servers) {
+    console.log(`${kind}:`);
+    results[kind] = await benchServer(kind);
+  }
+  console.log(`\n${table(results)}\n`);
+  for (const name of CFG.cases) console.log(`  ${name}: ${CASES[name].about}`);
+  console.log(`  QPS: median of ${CFG.runs} × ${CFG.duration} s; latency: ${CFG.latDuration} s at ${CFG.rate} QPS (dnsperf -Q, -v per-query times)`);
+  writeFileSync(join(OUT, 'results.json'), JSON.stringify({ when: new Date().toISOString(), config: CFG, pinned: PIN, results }, null, 2));
+}
+
+main().catch((err) => {
+  console.error(`bench:dns: ${err.message}`);
+  process.exit(1);
+});
