@@ -11,7 +11,7 @@ import type { Logger } from '@geoedge/shared';
 import type { Config } from './config.js';
 import type { GeoipUpdater } from './jobs/geoip-update.js';
 import type { ControlMetrics } from './metrics.js';
-import { authPlugin } from './plugins/auth.js';
+import { createAuthHook } from './plugins/auth.js';
 import { installErrorHandling } from './plugins/errors.js';
 import { serverRoutes } from './routes/servers.js';
 import { geoipRoutes } from './routes/geoip.js';
@@ -35,7 +35,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimit,
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
-  installErrorHandling(app);
+  const authHook = createAuthHook({
+    apiKey: config.apiKey,
+    maxFailures: config.authFailures.max,
+    windowMs: config.authFailures.windowMs,
+    onFailure: (reason) => metrics.authFailure(reason),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  installErrorHandling(app, async (req, reply) => {
+    if (req.url === '/api' || req.url.startsWith('/api/') || req.url.startsWith('/api?')) await authHook(req, reply);
+  });
 
   app.get('/metrics', async (_req, reply) => {
     const text = await metrics.registry.metrics();
@@ -43,13 +52,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(async (api) => {
-    await authPlugin(api, {
-      apiKey: config.apiKey,
-      maxFailures: config.authFailures.max,
-      windowMs: config.authFailures.windowMs,
-      onFailure: (reason) => metrics.authFailure(reason),
-      ...(opts.now ? { now: opts.now } : {}),
-    });
+    api.addHook('onRequest', authHook);
     await api.register(serverRoutes, { settings: () => settings(opts), statistics: () => metrics.snapshot() });
     await api.register(geoipRoutes, {
       updater: opts.updater,

@@ -7,7 +7,7 @@
 // until its window ends. The key never reaches a log line: only the outcome is
 // logged, and the logger redacts the header anyway.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export interface AuthOptions {
   /** Plain key or "sha256:<64 hex>"; undefined refuses every request. */
@@ -57,11 +57,17 @@ export class FailureLimiter {
   }
 }
 
-/** Adds the key check as an onRequest hook to the (encapsulated) instance it is registered in. */
-export async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void> {
+export type AuthHook = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+/**
+ * The check as a hook; app.ts adds it to the /api context and to the 404
+ * handler for /api paths, so unknown API paths answer 401 before 404 and share
+ * one failure limiter.
+ */
+export function createAuthHook(opts: AuthOptions): AuthHook {
   const check = compileKeyCheck(opts.apiKey);
   const limiter = new FailureLimiter(opts.maxFailures, opts.windowMs, opts.now);
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+  return async (req, reply) => {
     const addr = req.ip;
     if (limiter.blocked(addr)) {
       opts.onFailure?.('limited');
@@ -70,11 +76,11 @@ export async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promi
     }
     const raw = req.headers['x-api-key'];
     const given = Array.isArray(raw) ? raw[0] : raw;
-    if (check(given)) return;
+    if (check(given)) return undefined;
     limiter.fail(addr);
     const reason = given === undefined ? 'missing' : 'wrong';
     opts.onFailure?.(reason);
     req.log.warn({ client: addr, reason }, 'api auth failed');
     return reply.code(401).send({ error: 'Unauthorized' });
-  });
+  };
 }

@@ -3,7 +3,7 @@
 // schema validation → 422 (PowerDNS answers invalid input with 422), unknown
 // route → 404 {"error": "Not Found"}, anything unexpected → 500 (logged once,
 // details kept out of the answer).
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 
 /** Thrown by routes for the answers PowerDNS gives as 4xx; `status` picks the code. */
 export class ApiError extends Error {
@@ -13,8 +13,9 @@ export class ApiError extends Error {
   }
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
-  app.setNotFoundHandler((_req, reply) => {
+/** `beforeNotFound` runs first for unknown paths (app.ts uses it to ask /api paths for the key). */
+export function installErrorHandling(app: FastifyInstance, beforeNotFound?: preHandlerAsyncHookHandler): void {
+  app.setNotFoundHandler({ ...(beforeNotFound ? { preHandler: beforeNotFound } : {}) }, (_req, reply) => {
     void reply.code(404).send({ error: 'Not Found' });
   });
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
