@@ -54,3 +54,19 @@ test('host:port parsing', () => {
   assert.throws(() => parseHostPort('1.2.3.4'));
   assert.deepEqual(parseHostPort('1.2.3.4', 53), { host: '1.2.3.4', port: 53 });
 });
+
+test('FastHistogram and LabeledCounter publish what the hot path counted', async () => {
+  const { createRegistry, FastHistogram, LabeledCounter } = await import('./metrics.js');
+  const r = createRegistry('t_');
+  const h = new FastHistogram(r, 'h_seconds', 'h', [0.001, 0.01]);
+  const c = new LabeledCounter(r, 'c_total', 'c', ['rcode']);
+  h.observe(0.0005); h.observe(0.005); h.observe(1);
+  c.inc(['NOERROR']); c.inc(['NOERROR']); c.inc(['NXDOMAIN']);
+  const text = await r.metrics();
+  assert.match(text, /h_seconds_bucket\{le="0.001"\} 1\n/);
+  assert.match(text, /h_seconds_bucket\{le="0.01"\} 2\n/);
+  assert.match(text, /h_seconds_bucket\{le="\+Inf"\} 3\n/);
+  assert.match(text, /h_seconds_count 3\n/);
+  assert.match(text, /c_total\{rcode="NOERROR"\} 2\n/);
+  assert.match(text, /c_total\{rcode="NXDOMAIN"\} 1\n/);
+});

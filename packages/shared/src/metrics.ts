@@ -72,7 +72,9 @@ export class FastHistogram {
     const self = this;
     const h = new client.Histogram({ name, help, buckets, registers: [reg] });
     // prom-client has no "set histogram state" API; publish through a custom get().
-    (h as unknown as { get: () => Promise<unknown> }).get = async () => ({
+    // The registry reads getForPromString() for text and get() for JSON/cluster: replace both.
+    const hooks = h as unknown as { get: () => Promise<unknown>; getForPromString: () => Promise<unknown> };
+    hooks.get = hooks.getForPromString = async () => ({
       name, help, type: 'histogram', aggregator: 'sum',
       values: [
         ...buckets.map((le, i) => ({ labels: { le }, value: self.cumulative(i), metricName: `${name}_bucket` })),
