@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { bytesToIpv4, bytesToIpv6, ipv6ToBytes } from '@geoedge/dnsdata';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './addr.js';
 
 const v6 = (text: string): Buffer | null => {
@@ -39,6 +40,23 @@ test('IPv6 output is RFC 5952 canonical', () => {
     ['1:0:0:0:0:0:0:0', '1::'],
     ['2001:db8:12:3400::', '2001:db8:12:3400::'],
     ['2001:0:0:1:0:0:0:1', '2001:0:0:1::1'], // the longer run wins
+    ['::ffff:c000:0201', '::ffff:192.0.2.1'], // IPv4-mapped: dotted tail, as glibc
+    ['::c000:0201', '::192.0.2.1'],
+    ['::1:c000:0201', '::1:c000:201'],
   ];
   for (const [input, out] of table) assert.equal(formatIPv6(v6(input)!, 0), out, input);
+});
+
+test('addresses print the same as dnsdata prints them', () => {
+  let seed = 7;
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) >> 8;
+  for (let i = 0; i < 2000; i++) {
+    // Sparse groups so zero runs of every length and position occur.
+    const b = Buffer.alloc(16);
+    for (let g = 0; g < 8; g++) if (rnd() % 3 === 0) b.writeUInt16BE(rnd() & 0xffff, 2 * g);
+    const text = formatIPv6(b, 0);
+    assert.equal(text, bytesToIpv6(b), [...b].join(','));
+    assert.deepEqual(ipv6ToBytes(text), b);
+    assert.equal(formatIPv4(b, 0), bytesToIpv4(b.subarray(0, 4)));
+  }
 });

@@ -1,7 +1,8 @@
 // IP address text <-> octets for A/AAAA rdata and the ECS ADDRESS field.
 //   IPv4: dotted quad, RFC 791 (no leading-zero octets, as in inet_pton).
 //   IPv6: RFC 4291 §2.2 text forms in, RFC 5952 §4 canonical text out
-//         (lower-case hex, longest run of ≥ 2 zero groups as "::", first one wins).
+//         (lower-case hex, longest run of ≥ 2 zero groups as "::", first one wins),
+//         with glibc's dotted tail for ::ffff:a.b.c.d and ::a.b.c.d (as dnsdata prints).
 // Written by hand because node has no bytes <-> text address API, and these
 // sit on the encode path of every A/AAAA answer.
 
@@ -111,6 +112,11 @@ export function formatIPv6(b: Uint8Array, off: number): string {
     } else {
       k++;
     }
+  }
+  // glibc inet_ntop (and so PowerDNS, and dnsdata) writes IPv4-mapped and
+  // IPv4-compatible addresses with a dotted tail.
+  if (bestAt === 0 && (bestLen === 6 || (bestLen === 5 && b[off + 10] === 0xff && b[off + 11] === 0xff))) {
+    return `::${bestLen === 5 ? 'ffff:' : ''}${formatIPv4(b, off + 12)}`;
   }
   let s = '';
   for (let k = 0; k < 8; k++) {

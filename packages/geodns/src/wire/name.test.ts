@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { labelsToName, lowerName, nameToLabels } from '@geoedge/dnsdata';
 import { readName, skipName, writeNameLabels, type NameOut } from './name.js';
 
 function wire(name: string): Buffer {
@@ -45,4 +46,16 @@ test('readName reports why a name is bad; skipName agrees on where names end', (
   assert.equal(skipName(msg, 0), 13);
   assert.equal(skipName(msg, 13), msg.length);
   assert.equal(skipName(Buffer.from([5, 1]), 0), -1);
+});
+
+test('every octet reads back exactly as dnsdata spells it (labelsToName), and writes back as nameToLabels', () => {
+  for (let b = 0; b < 256; b++) {
+    const label = Buffer.from([0x78, b, 0x79]);
+    const buf = Buffer.concat([Buffer.from([3]), label, Buffer.from([0])]);
+    const mine = read(buf);
+    assert.equal(mine, labelsToName([label]), `octet ${b}`);
+    assert.deepEqual(wire(mine), buf, `octet ${b}`);
+    assert.deepEqual(nameToLabels(mine), [label]);
+    assert.equal(read(buf, true), lowerName(mine), `octet ${b} lower-cased`);
+  }
 });
