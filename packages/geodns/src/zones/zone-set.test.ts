@@ -212,3 +212,23 @@ test('lookupInZone on its own: inside the zone as lookup() would, outside it NXD
   assert.equal(show(lookupInZone(com, 'x.wild.example.com.', TYPE.A)), 'cname* x.wild.example.com. CNAME');
   assert.equal(show(lookupInZone(com, 'www.example.org.', TYPE.A)), 'nxdomain example.com.');
 });
+
+test('DS at a child apex whose parent zone does not delegate it: the child answers', () => {
+  const orphan = zone('orphan.example.com.', zoneRecords('orphan.example.com.'));
+  assert.equal(show(buildZoneSet([com, orphan]).lookup('orphan.example.com.', TYPE.DS)), 'nodata orphan.example.com.');
+});
+
+test('garbage query names never throw and get a sound result', () => {
+  const zs = buildZoneSet([com, child]);
+  const alphabet = ['a', 'b', 'www', '*', '\\.', '\\\\', '\\046', '.', '..', 'example', 'com', 'sub', 'wild', ' ', '\u00e9', ''];
+  let seed = 7;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  for (let i = 0; i < 20_000; i++) {
+    let q = '';
+    for (let j = rand(8); j >= 0; j--) q += alphabet[rand(alphabet.length)];
+    if (rand(2)) q += '.example.com.';
+    const r = zs.lookup(q, rand(2) ? TYPE.A : TYPE.ANY);
+    assert.ok(['refused', 'answer', 'cname', 'nodata', 'nxdomain', 'delegation'].includes(r.kind), q);
+    assert.equal(r.kind === 'refused', zs.findZone(q) === undefined, q);
+  }
+});
