@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '@geoedge/shared';
+import { loadConfig, DEFAULT_SCHEDULE } from './config.js';
+import { parseCli } from './cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'geoctl-cfg-'));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const problems = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.problems.join('\n');
+  }
+  return assert.fail('expected a ConfigError');
+};
+
+test('defaults', () => {
+  const c = loadConfig(undefined, {}, {});
+  assert.equal(c.listen, '127.0.0.1:8081');
+  assert.equal(c.apiKey, undefined);
+  assert.equal(c.geoip.schedule, DEFAULT_SCHEDULE);
+  assert.equal(c.geoip.enabled, true);
+  assert.equal(c.authFailures.max, 10);
+});
+
+test('flags override the file key by key; GEOCTL_API_KEY sits between', () => {
+  const f = file('c.yaml', 'listen: 127.0.0.1:9000\ndb: mysql://a@h/x\napiKey: from-file-key\ngeoip:\n  dir: /file/dir\n  schedule: "0 3 * * 2"\n');
+  const fromFile = loadConfig(f, {}, {});
+  assert.equal(fromFile.listen, '127.0.0.1:9000');
+  assert.equal(fromFile.apiKey, 'from-file-key');
+  assert.equal(loadConfig(f, {}, { GEOCTL_API_KEY: 'from-env-key' }).apiKey, 'from-env-key');
+  const c = loadConfig(f, { listen: '[::1]:9100', db: 'mysql://b@h/y', apiKey: 'from-flag-key', geoipDir: '/flag/dir', geoipConf: '/etc/GeoIP.conf' }, { GEOCTL_API_KEY: 'from-env-key' });
+  assert.equal(c.listen, '[::1]:9100');
+  assert.equal(c.db, 'mysql://b@h/y');
+  assert.equal(c.apiKey, 'from-flag-key');
+  assert.equal(c.geoip.dir, '/flag/dir');
+  assert.equal(c.geoip.conf, '/etc/GeoIP.conf');
+  assert.equal(c.geoip.schedule, '0 3 * * 2', 'keys not overridden stay');
+});
+
+test('every problem names its key', () => {
+  const f = file('bad.yaml', 'listen: nowhere\napiKey: short\nbodyLimit: -1\ngeoip:\n  schedule: "every tuesday"\n  colour: red\ntypo: 1\n');
+  const all = problems(() => loadConfig(f, {}, {}));
+  assert.match(all, /^\/apiKey: /m);
+  assert.match(all, /^\/bodyLimit: /m);
+  assert.match(all, /^\/geoip.*colour|^\/geoip: .*additional/im);
+  assert.match(all, /typo|additional/i);
+  const f2 = file('bad2.yaml', 'listen: nowhere\ngeoip:\n  schedule: "99 99 * * *"\napiKey: "sha256:abc"\n');
+  const all2 = problems(() => loadConfig(f2, {}, {}));
+  assert.match(all2, /^\/listen: must be host:port/m);
+  assert.match(all2, /^\/geoip\/schedule: not a valid cron expression/m);
+  assert.match(all2, /^\/apiKey: sha256: must be followed by 64 hex digits/m);
+  assert.match(problems(() => loadConfig(undefined, { db: 'postgres://x' }, {})), /^\/db: /m);
+});
+
+test('garbage config files are clear errors', () => {
+  assert.match(problems(() => loadConfig(file('g.yaml', '{{{: ['), {}, {})), /not valid YAML/);
+  assert.match(problems(() => loadConfig(file('l.yaml', '- a\n- b\n'), {}, {})), /top level must be a mapping/);
+  assert.match(problems(() => loadConfig(join(dir, 'none.yaml'), {}, {})), /cannot read/);
+});
+
+test('command line: subcommands and flags', () => {
+  const s = parseCli(['serve', '--config', '/c.yaml', '--listen', '0.0.0.0:8081', '--api-key', 'k', '--geoip-dir', '/d', '--geoip-conf', '/g']);
+  assert.equal(s.command, 'serve');
+  assert.equal(s.configFile, '/c.yaml');
+  assert.deepEqual(s.overrides, { listen: '0.0.0.0:8081', db: undefined, apiKey: 'k', geoipDir: '/d', geoipConf: '/g' });
+  assert.equal(parseCli(['geoip', 'update']).command, 'geoip-update');
+  assert.equal(parseCli(['migrate', '--db', 'mysql://x@y/z']).overrides.db, 'mysql://x@y/z');
+  assert.equal(parseCli(['--help']).help, true);
+  assert.match(problems(() => parseCli(['serve', '--bogus'])), /^flags: /);
+  assert.match(problems(() => parseCli(['geoip'])), /^command: expected/);
+  assert.match(problems(() => parseCli(['serve', 'now'])), /^command: expected/);
+  assert.match(problems(() => parseCli([])), /^command: expected/);
+});

@@ -1,0 +1,144 @@
+// geoctl as a process: `geoip update` against a loopback server speaking
+// MaxMind's protocol, `serve` on a real socket, `migrate` on the real MariaDB,
+// and exit codes for bad configuration.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, tempDir, freePort, startProcess } from './helpers/index.js';
+import { startFakeMaxmind, ACCOUNT_ID, LICENSE_KEY, md5hex, type FakeMaxmind } from '@geoedge/control/testing';
+
+const GEOCTL = join(REPO_ROOT, 'packages', 'control', 'dist', 'main.js');
+const CITY = readFileSync(join(REPO_ROOT, 'packages', 'control', 'src', 'jobs', 'testdata', 'GeoLite2-City-Test.mmdb'));
+const API_KEY = 'geoctl-process-test-key-9f3a';
+
+function geoctl(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GEOIPUPDATE_') && k !== 'GEOCTL_API_KEY'));
+    const child = spawn(process.execPath, [GEOCTL, ...args], { env: { ...clean, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const fakes: FakeMaxmind[] = [];
+const dirs: Array<{ remove: () => void }> = [];
+after(async () => {
+  await Promise.all(fakes.map((f) => f.close()));
+  dirs.forEach((d) => d.remove());
+});
+
+async function geoipSetup() {
+  const fake = await startFakeMaxmind({ 'GeoLite2-City': { mmdb: CITY, date: '2024-05-03' } });
+  fakes.push(fake);
+  const t = tempDir('geoctl');
+  dirs.push(t);
+  const conf = join(t.dir, 'GeoIP.conf');
+  writeFileSync(conf, `# as geoipupdate reads it\nAccountID ${ACCOUNT_ID}\nLicenseKey ${LICENSE_KEY}\nEditionIDs GeoLite2-City\nHost ${fake.url}\nRetryFor 0\n`);
+  const db = join(t.dir, 'db');
+  return { fake, dir: t.dir, conf, db };
+}
+
+test('geoctl geoip update: installs, then finds it current; the exit code tells', async () => {
+  const { fake, conf, db } = await geoipSetup();
+  const first = await geoctl(['geoip', 'update', '--geoip-conf', conf, '--geoip-dir', db]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.stdout, `GeoLite2-City: updated (md5 ${md5hex(CITY)}, released 2024-05-03)\n`);
+  assert.deepEqual(readFileSync(join(db, 'GeoLite2-City.mmdb')), CITY);
+  const second = await geoctl(['geoip', 'update', '--geoip-conf', conf, '--geoip-dir', db]);
+  assert.equal(second.code, 0);
+  assert.match(second.stdout, /^GeoLite2-City: unchanged/);
+  assert.equal(fake.downloads(), 1);
+});
+
+test('geoctl geoip update: a wrong license key fails with exit 1 and does not print the key', async () => {
+  const { conf, db } = await geoipSetup();
+  const r = await geoctl(['geoip', 'update', '--geoip-conf', conf, '--geoip-dir', db], { GEOIPUPDATE_LICENSE_KEY: 'WrongKeyFromEnv123' });
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /GeoLite2-City: error \(ERR_GEOIP_HTTP_401: server answered 401 \(check AccountID and LicenseKey\)/);
+  assert.ok(!`${r.stdout}${r.stderr}`.includes('WrongKeyFromEnv123'));
+  assert.ok(!existsSync(join(db, 'GeoLite2-City.mmdb')));
+});
+
+test('geoctl geoip update: a broken GeoIP.conf is exit 2 naming line and key', async () => {
+  const { dir } = await geoipSetup();
+  const bad = join(dir, 'bad.conf');
+  writeFileSync(bad, 'AccountID 1\nLicenseKey k\nEditionIDs GeoLite2-City\nRetryFor forever\n');
+  const r = await geoctl(['geoip', 'update', '--geoip-conf', bad]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /bad\.conf:4: RetryFor: "forever" is not a valid duration/);
+});
+
+test('geoctl serve: the API on a socket, key required, manual GeoIP update, clean SIGTERM', async () => {
+  const { conf, db } = await geoipSetup();
+  const port = await freePort();
+  const cfg = join(db, '..', 'geoctl.yaml');
+  writeFileSync(cfg, `listen: 127.0.0.1:${port}\ngeoip:\n  conf: ${conf}\n  dir: ${db}\n`);
+  const p = startProcess(process.execPath, [GEOCTL, 'serve', '--config', cfg], { env: { ...process.env, LOG_LEVEL: 'info', GEOCTL_API_KEY: API_KEY } });
+  try {
+    await p.waitForLine(/Server listening/, 10_000);
+    const base = `http://127.0.0.1:${port}`;
+    const anon = await fetch(`${base}/api/v1/servers/localhost`);
+    assert.equal(anon.status, 401);
+    assert.deepEqual(await anon.json(), { error: 'Unauthorized' });
+    const s = await fetch(`${base}/api/v1/servers/localhost`, { headers: { 'X-API-Key': API_KEY } });
+    assert.equal(s.status, 200);
+    assert.equal(((await s.json()) as { daemon_type: string }).daemon_type, 'authoritative');
+    const up = await fetch(`${base}/api/v1/geoip/update`, { method: 'POST', headers: { 'X-API-Key': API_KEY } });
+    assert.equal(up.status, 200);
+    assert.equal(((await up.json()) as { editions: Array<{ result: string }> }).editions[0]!.result, 'updated');
+    const st = (await (await fetch(`${base}/api/v1/geoip/status`, { headers: { 'X-API-Key': API_KEY } })).json()) as { editions: Array<{ md5: string }>; schedule: string; next_run: string };
+    assert.equal(st.editions[0]!.md5, md5hex(CITY));
+    assert.equal(st.schedule, '17 5 * * 3,6');
+    assert.ok(Date.parse(st.next_run) > Date.now(), 'the scheduler has a next run');
+    const bad = await fetch(`${base}/api/v1/geoip/update`, { method: 'POST', headers: { 'X-API-Key': API_KEY, 'content-type': 'application/json' }, body: '{"oops' });
+    assert.equal(bad.status, 400);
+    const exit = await p.stop(5000);
+    assert.equal(exit.code, 0);
+    const logs = [...p.stdout, ...p.stderr].join('\n');
+    assert.match(logs, /api auth failed/);
+    assert.ok(!logs.includes(API_KEY), 'the key is never logged');
+  } finally {
+    if (p.alive()) await p.stop(1000);
+  }
+});
+
+test('geoctl serve: bad config is exit 2 naming the key; --help documents the flags', async () => {
+  const r = await geoctl(['serve', '--listen', 'localhost', '--api-key', 'sha256:xyz']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /\/listen: must be host:port/);
+  assert.match(r.stderr, /\/apiKey: sha256: must be followed by 64 hex digits/);
+  const h = await geoctl(['--help']);
+  assert.equal(h.code, 0);
+  for (const flag of ['--config', '--listen', '--db', '--api-key', '--geoip-dir', '--geoip-conf', 'geoip update', 'migrate']) assert.ok(h.stdout.includes(flag), flag);
+  const unknown = await geoctl(['frobnicate']);
+  assert.equal(unknown.code, 2);
+});
+
+test('geoctl migrate: creates the PowerDNS schema on MariaDB, then finds it current', async () => {
+  const name = `geoctl_migrate_${process.pid}`;
+  const admin = (sql: string) => new Promise<number | null>((resolve) => spawn('mysql', ['-uroot', '-h127.0.0.1', '-P3306', '-e', sql], { stdio: 'ignore' }).on('close', resolve));
+  if ((await admin(`CREATE DATABASE ${name}`)) !== 0) assert.fail('MariaDB on 127.0.0.1:3306 is needed (scripts/setup-test-deps.sh)');
+  try {
+    const url = `mysql://root@127.0.0.1:3306/${name}`;
+    const first = await geoctl(['migrate', '--db', url]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^schema created \(version \d+; created domains, records/);
+    const second = await geoctl(['migrate', '--db', url]);
+    assert.equal(second.code, 0);
+    assert.match(second.stdout, /^schema current/);
+    const gone = await geoctl(['migrate', '--db', `mysql://root@127.0.0.1:3306/${name}_absent`]);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /ERR_DB_UNKNOWN_DATABASE/);
+  } finally {
+    await admin(`DROP DATABASE IF EXISTS ${name}`);
+  }
+});
