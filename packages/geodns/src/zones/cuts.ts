@@ -8,13 +8,20 @@ import { isUnder, parentName } from './labels.js';
 import type { Problems } from './problems.js';
 import { rrsetOf, type NodeBuilder } from './zone-node.js';
 
-export function linkCuts(nodes: Map<string, NodeBuilder>, apex: string, p: Problems): void {
+/** Sets every node's `cut` and each delegation's glue; returns the delegation points (highest cuts). */
+export function linkCuts(nodes: Map<string, NodeBuilder>, apex: string, p: Problems): NodeBuilder[] {
   let any = false;
   for (const [owner, node] of nodes) if (owner !== apex && rrsetOf(node, TYPE.NS)) any = true;
-  if (!any) return;
+  if (!any) return [];
   const done = new Set<string>([apex]);
   for (const owner of nodes.keys()) resolveCut(nodes, owner, done);
-  for (const node of nodes.values()) if (node.cut === node) node.glue = findGlue(nodes, node, apex, p);
+  const delegations: NodeBuilder[] = [];
+  for (const node of nodes.values()) {
+    if (node.cut !== node) continue;
+    node.glue = findGlue(nodes, node, apex, p);
+    delegations.push(node);
+  }
+  return delegations;
 }
 
 /** Sets node.cut from its parent's (memoised: each name is visited once). */

@@ -126,6 +126,7 @@ test('zone cuts: every name at or below a delegation knows the highest cut; glue
   assert.deepEqual(problems, []);
   const sub = zone.nodes.get(`sub.${O}`)!;
   assert.equal(sub.cut, sub);
+  assert.deepEqual(zone.delegations, [sub], 'deeper.sub is below sub: not a delegation point of its own');
   for (const n of [`ns1.sub.${O}`, `deeper.sub.${O}`, `x.deeper.sub.${O}`]) assert.equal(zone.nodes.get(n)!.cut, sub, n);
   assert.equal(zone.nodes.get(`www.${O}`)!.cut, undefined);
   assert.equal(zone.apex.cut, undefined, 'apex NS is not a cut');
@@ -148,6 +149,7 @@ test('the root zone holds any name', () => {
   const { zone } = mustBuild(zoneRecords('.', rr('com.', 'NS', 'a.gtld-servers.net.'), rr('a.b.c.', 'A', '192.0.2.1')), '.');
   assert.ok(zone.nodes.has('b.c.') && zone.nodes.has('c.'));
   assert.equal(zone.nodes.get('com.')!.cut?.name, 'com.');
+  assert.deepEqual(zone.delegations.map((n) => n.name), ['com.']);
 });
 
 {

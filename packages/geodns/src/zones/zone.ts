@@ -31,6 +31,12 @@ export interface ZoneData extends Zone {
   /** Lower-case name → node, for every name that exists (RFC 4592 §2.2.2: empty non-terminals exist). */
   readonly nodes: ReadonlyMap<string, ZoneNode>;
   readonly apex: ZoneNode;
+  /**
+   * Delegation points: names below the apex with NS and no cut above them.
+   * Every node at or below one has `cut` set to it; those other than the cut
+   * itself are occluded (RFC 1034 §4.2.1): served only as glue.
+   */
+  readonly delegations: readonly ZoneNode[];
   /** Records served (after drops and de-duplication). */
   readonly recordCount: number;
 }
@@ -59,9 +65,9 @@ export function buildZone(origin: string, records: RR[], source: string): BuildZ
   const recordCount = finishNodes(nodes, mixed, p);
   addEmptyNonTerminals(nodes, apexName);
   linkWildcards(nodes);
-  linkCuts(nodes, apexName, p);
+  const delegations = linkCuts(nodes, apexName, p);
   if (p.failed || !soa || soa.data.kind !== 'soa' || !apex) return { ok: false, problems: p.list() };
-  const zone: ZoneData = { origin: apexName, soa, source, serial: soa.data.serial, nodes, apex, recordCount };
+  const zone: ZoneData = { origin: apexName, soa, source, serial: soa.data.serial, nodes, apex, delegations, recordCount };
   return { ok: true, zone, problems: p.list() };
 }
 
