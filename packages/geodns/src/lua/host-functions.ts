@@ -1,0 +1,224 @@
+// The PowerDNS LUA-record functions, implemented in JS and exposed to the
+// sandbox. Each one records in ctx.deps what it read about the client, so the
+// chain can cache the answer (see Deps in types.ts).
+import type { GeoInfo, GeoLookup } from '../geo/types.js';
+import { normalizeAddress, parseAddress, parseNetmask, netmaskMatch } from '../geo/ip.js';
+import { LuaTable, type HostFunction, type LuaValue } from './wasmoon.js';
+import * as P from './pick.js';
+import { closestIndex } from './closest.js';
+import * as R from './reverse.js';
+import type { Deps, HealthOracle, IncludeResolver, LuaClient, LuaRecordRef } from './types.js';
+import { healthFunctions } from './health-functions.js';
+
+export interface EvalContext {
+  record: LuaRecordRef;
+  client: LuaClient;
+  bestwho: string;
+  deps: Deps;
+  /** GeoIP answer for bestwho, looked up at most once per evaluation. */
+  geo?: GeoInfo | null;
+}
+
+export interface HostEnv {
+  geo: GeoLookup;
+  health: HealthOracle;
+  include: IncludeResolver;
+  rand: P.Rand;
+  ctx(): EvalContext;
+}
+
+// ---- argument helpers ---------------------------------------------------
+
+export function strList(v: LuaValue, what: string): string[] {
+  if (typeof v === 'string' || typeof v === 'number') return [String(v)];
+  if (!(v instanceof LuaTable)) throw new Error(`${what}: expected a list of strings`);
+  return v.list.map((x) => {
+    if (typeof x !== 'string' && typeof x !== 'number') throw new Error(`${what}: list entries must be strings`);
+    return String(x);
+  });
+}
+
+function weighted(v: LuaValue, what: string): P.Weighted {
+  if (!(v instanceof LuaTable)) throw new Error(`${what}: expected a table of {weight, value} pairs`);
+  return v.list.map((e) => {
+    if (!(e instanceof LuaTable) || e.list.length < 2) throw new Error(`${what}: entries must be {weight, value}`);
+    const w = Number(e.list[0]);
+    if (!Number.isFinite(w)) throw new Error(`${what}: weight must be a number`);
+    return [w, String(e.list[1])];
+  });
+}
+
+export function options(v: LuaValue | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!(v instanceof LuaTable)) return out;
+  for (const [k, x] of v.map) {
+    if (x instanceof LuaTable) out[k] = JSON.stringify(Object.fromEntries(x.map));
+    else if (x !== null) out[k] = String(x);
+  }
+  return out;
+}
+
+function address(text: string, what: string): string {
+  const a = normalizeAddress(text);
+  if (!a) throw new Error(`${what}: not an IP address: ${text}`);
+  return a;
+}
+
+function matchesAny(list: LuaValue, v: string | undefined): boolean {
+  if (v === undefined) return false;
+  const want = v.toLowerCase();
+  return strList(list, 'match').some((x) => x.toLowerCase() === want || x.toLowerCase().replace(/^as/, '') === want);
+}
+
+// ---- geo ----------------------------------------------------------------
+
+/** GeoIP data of bestwho; marks the evaluation as depending on its GeoIP network. */
+export function clientGeo(env: HostEnv): GeoInfo | undefined {
+  const c = env.ctx();
+  if (c.geo === undefined) c.geo = env.geo.lookup(c.bestwho) ?? null;
+  c.deps.geoDatabase = true;
+  if (c.geo) c.deps.geo = { network: c.geo.network, prefix: c.geo.prefix };
+  else c.deps.address = true; // no database: nothing narrower than the address is known
+  return c.geo ?? undefined;
+}
+
+const f6 = (x: number) => x.toFixed(6);
+
+function locText(lat: number, lon: number): string {
+  const part = (v: number) => {
+    const a = Math.abs(v);
+    const deg = Math.trunc(a);
+    const min = Math.trunc((a - deg) * 60);
+    const sec = Math.trunc(((a - deg) * 60 - min) * 60);
+    return `${deg} ${min} ${sec}`;
+  };
+  return `${part(lat)} ${lat > 0 ? 'N' : 'S'} ${part(lon)} ${lon > 0 ? 'E' : 'W'} 0.00m 1.00m 10000.00m 10.00m`;
+}
+
+/** pickclosest over candidates; see closest.ts for the documented fallbacks. */
+export function pickClosest(env: HostEnv, candidates: string[]): string {
+  if (candidates.length === 0) throw new Error('The IP list cannot be empty');
+  const me = clientGeo(env);
+  const c = env.ctx();
+  if (me?.lat !== undefined && me.lon !== undefined) {
+    const locs = candidates.map((a) => {
+      const g = env.geo.lookup(a);
+      return g?.lat !== undefined && g.lon !== undefined ? { lat: g.lat, lon: g.lon } : undefined;
+    });
+    const i = closestIndex({ lat: me.lat, lon: me.lon }, locs);
+    if (i >= 0) return candidates[i]!;
+  }
+  c.deps.address = true;
+  return P.pickHashed(c.bestwho, candidates);
+}
+
+function geoFunctions(env: HostEnv): Record<string, HostFunction> {
+  return {
+    country: ([v]) => matchesAny(v ?? null, clientGeo(env)?.country),
+    countryCode: () => clientGeo(env)?.country ?? '--',
+    continent: ([v]) => matchesAny(v ?? null, clientGeo(env)?.continent),
+    continentCode: () => clientGeo(env)?.continent ?? '--',
+    region: ([v]) => matchesAny(v ?? null, clientGeo(env)?.region),
+    regionCode: () => clientGeo(env)?.region ?? '--',
+    asnum: ([v]) => { const a = clientGeo(env)?.asn; return matchesAny(v ?? null, a === undefined ? undefined : String(a)); },
+    latlon: () => { const g = clientGeo(env); return `${f6(g?.lat ?? 0)} ${f6(g?.lon ?? 0)}`; },
+    latlonloc: () => { const g = clientGeo(env); return g?.lat !== undefined && g.lon !== undefined ? locText(g.lat, g.lon) : ''; },
+    pickclosest: ([v]) => pickClosest(env, strList(v ?? null, 'pickclosest').map((a) => address(a, 'pickclosest'))),
+    closestMagic: () => { env.ctx().deps.qname = true; return pickClosest(env, R.magicCandidates(env.ctx().client.qname)); },
+    geoiplookup: ([a, attr]) => geoipLookup(env, String(a ?? ''), Number(attr ?? -1)),
+  };
+}
+
+function geoipLookup(env: HostEnv, addr: string, attr: number): string {
+  env.ctx().deps.geoDatabase = true;
+  const g = env.geo.lookup(addr);
+  const v = [g?.asn, g?.city, g?.continent, g?.country, g?.country, g?.asOrg, g?.region,
+    g?.lat !== undefined ? `${f6(g.lat)} ${f6(g.lon!)}` : undefined][attr];
+  return v === undefined ? 'unknown' : String(v);
+}
+
+// ---- picks, views, reverse ----------------------------------------------
+
+function pickFunctions(env: HostEnv): Record<string, HostFunction> {
+  const dep = (k: 'random' | 'address' | 'qname') => { env.ctx().deps[k] = true; };
+  return {
+    pickrandom: ([v]) => { dep('random'); return P.pickRandom(strList(v ?? null, 'pickrandom'), env.rand); },
+    pickrandomsample: ([n, v]) => { dep('random'); return new LuaTableFrom(P.pickRandomSample(Number(n), strList(v ?? null, 'pickrandomsample'), env.rand)); },
+    pickhashed: ([v]) => { dep('address'); return P.pickHashed(env.ctx().bestwho, strList(v ?? null, 'pickhashed')); },
+    pickwrandom: ([v]) => { dep('random'); return P.pickWeightedRandom(weighted(v ?? null, 'pickwrandom'), env.rand); },
+    pickwhashed: ([v]) => { dep('address'); return P.pickWeightedHashed(env.ctx().bestwho, weighted(v ?? null, 'pickwhashed')); },
+    pickchashed: ([v]) => { dep('address'); return P.pickConsistentHashed(env.ctx().bestwho, weighted(v ?? null, 'pickchashed')); },
+    picknamehashed: ([v]) => { dep('qname'); return P.pickWeightedNameHashed(env.ctx().client.qname, weighted(v ?? null, 'picknamehashed')); },
+    all: ([v]) => { const l = strList(v ?? null, 'all'); if (l.length === 0) throw new Error('The IP list cannot be empty'); return new LuaTableFrom(l); },
+    netmask: ([v]) => { dep('address'); return inMasks(env.ctx().bestwho, strList(v ?? null, 'netmask')); },
+    view: ([v]) => view(env, v ?? null),
+    createReverse: ([f, ex]) => { dep('qname'); return R.createReverse(env.ctx().client.qname, String(f ?? ''), exceptions(ex)); },
+    createReverse6: ([f, ex]) => { dep('qname'); return R.createReverse6(env.ctx().client.qname, String(f ?? ''), exceptions(ex)); },
+    createForward: () => { dep('qname'); return R.createForward(env.ctx().client.qname, env.ctx().record.owner); },
+    createForward6: () => { dep('qname'); return R.createForward6(env.ctx().client.qname, env.ctx().record.owner); },
+    filterForward: ([a, masks, fallback]) => filterForward(String(a ?? ''), masks ?? null, fallback),
+  };
+}
+
+class LuaTableFrom extends LuaTable {
+  constructor(items: string[]) { super(); this.list.push(...items); }
+}
+
+function exceptions(v: LuaValue | undefined): Map<string, string> | undefined {
+  return v instanceof LuaTable ? new Map([...v.map].map(([k, x]) => [k, String(x)])) : undefined;
+}
+
+export function inMasks(addr: string, masks: string[]): boolean {
+  const a = parseAddress(addr);
+  if (!a) return false;
+  return masks.some((m) => {
+    const nm = parseNetmask(m);
+    if (!nm) throw new Error(`not a netmask: ${m}`);
+    return netmaskMatch(nm, a);
+  });
+}
+
+/** view({ {{masks…}, {results…}}, … }): first rule whose netmask holds bestwho; a random result of it. */
+function view(env: HostEnv, v: LuaValue): string {
+  if (!(v instanceof LuaTable)) throw new Error('view: expected a table of {netmasks, results} rules');
+  const c = env.ctx();
+  c.deps.address = true;
+  for (const rule of v.list) {
+    if (!(rule instanceof LuaTable) || rule.list.length < 2) throw new Error('view: each rule is {netmasks, results}');
+    if (!inMasks(c.bestwho, strList(rule.list[0]!, 'view netmasks'))) continue;
+    const dest = strList(rule.list[1]!, 'view results');
+    if (dest.length === 0) throw new Error('The IP list cannot be empty (for view rule)');
+    if (dest.length > 1) c.deps.random = true;
+    return dest[env.rand(dest.length)]!;
+  }
+  return '';
+}
+
+function filterForward(addr: string, masks: LuaValue, fallback: LuaValue | undefined): LuaTable {
+  const a = address(addr, 'filterForward');
+  if (inMasks(a, strList(masks, 'filterForward masks'))) return new LuaTableFrom([a]);
+  if (fallback !== undefined && fallback !== null) return new LuaTableFrom(String(fallback) === '' ? [] : [String(fallback)]);
+  return new LuaTableFrom([a.includes(':') ? '::' : '0.0.0.0']);
+}
+
+// ---- registry --------------------------------------------------------------
+
+/** Every host function, by the global name the sandbox prelude expects (__h_<name>, __h__<helper>). */
+export function hostFunctions(env: HostEnv): Record<string, HostFunction> {
+  const out: Record<string, HostFunction> = {};
+  const all = { ...geoFunctions(env), ...pickFunctions(env), ...healthFunctions(env) };
+  for (const [k, fn] of Object.entries(all)) out[`__h_${k}`] = fn;
+  out.__h__normalize = ([a]) => normalizeAddress(String(a ?? '')) ?? null;
+  out.__h__netmask = ([t]) => { const m = parseNetmask(String(t ?? '')); return m ? [normalizeAddress(formatBytes(m.bytes))!, m.prefix] : null; };
+  out.__h__inmasks = ([a, m]) => inMasks(String(a ?? ''), strList(m ?? null, 'netmask group'));
+  out.__h__include = ([name]) => {
+    const c = env.ctx();
+    const fqdn = `${String(name).replace(/\.$/, '')}.${c.record.zone}`.toLowerCase();
+    return new LuaTableFrom(env.include(fqdn));
+  };
+  return out;
+}
+
+function formatBytes(b: Uint8Array): string {
+  return b.length === 4 ? Array.from(b).join('.') : Array.from({ length: 8 }, (_, i) => ((b[i * 2]! << 8) | b[i * 2 + 1]!).toString(16)).join(':');
+}

@@ -1,0 +1,186 @@
+// The one Lua VM import of the suite (wasmoon: Lua 5.4 compiled to WebAssembly).
+//
+// Why wasmoon and not fengari: wasmoon runs the reference C interpreter, so
+//  - an instruction limit is a real lua_sethook(LUA_MASKCOUNT) count hook, and
+//  - a memory bound is a real allocator limit (traceAllocations + setMemoryMax):
+//    an allocation past the bound fails inside Lua as "not enough memory", after
+//    Lua's own emergency GC, and the state stays usable.
+// fengari (Lua 5.3 in plain JS) can count instructions but allocates JS objects,
+// so it cannot bound a script's memory, and it is several times slower.
+// Only creating the engine is async (WebAssembly compile); every call after that
+// is synchronous, so evaluate() on the query path is synchronous.
+//
+// We use wasmoon's raw C API (lua_* bindings) rather than its object bridge: host
+// functions are lua_CFunctions made with addFunction, arguments are read straight
+// off the Lua stack. That avoids the bridge's per-call proxies and keeps a JS
+// exception from ever unwinding through Lua frames (it becomes lua_error).
+import { LuaFactory, LuaReturn, LuaType } from 'wasmoon';
+
+/** A Lua value as host functions see it. Tables become LuaTable. */
+export type LuaValue = string | number | boolean | null | LuaTable;
+
+export class LuaTable {
+  /** Values at integer keys 1..n (the sequence part). */
+  readonly list: LuaValue[] = [];
+  /** Every other key, stringified. */
+  readonly map = new Map<string, LuaValue>();
+}
+
+/** A host function: gets converted arguments, returns results (array = several values). */
+export type HostFunction = (args: LuaValue[]) => LuaValue | LuaValue[] | undefined;
+
+export interface LuaVmOptions {
+  /** VM instructions per call() before it fails with the abort message. */
+  instructionLimit: number;
+  /** Bytes a call may allocate above what the state used after setup. */
+  memoryLimit: number;
+}
+
+export type CallResult = { kind: 'ok'; values: LuaValue[] } | { kind: 'error'; message: string };
+
+export interface LuaVm {
+  /** The error text a script gets when it runs out of instructions. */
+  readonly abortMessage: string;
+  /** Trusted setup code, run with the full standard library, no limits. */
+  exec(code: string): void;
+  /** Makes `fn` callable from Lua as the global `name`. */
+  defineFunction(name: string, fn: HostFunction): void;
+  /** Freezes the memory baseline; call after setup. */
+  seal(): void;
+  /** Calls global `name` with scalar arguments under the instruction and memory limits. */
+  call(name: string, args: Array<string | number | boolean | null>): CallResult;
+  memoryUsed(): number;
+}
+
+const ABORT = 'instruction limit exceeded';
+const MAX_TABLE_DEPTH = 8;
+const MAX_TABLE_ITEMS = 10_000;
+
+export async function createLuaVm(opts: LuaVmOptions): Promise<LuaVm> {
+  const engine = await new LuaFactory().createEngine({ traceAllocations: true, openStandardLibs: true, injectObjects: false, enableProxy: false });
+  const g = engine.global;
+  const lua = g.lua;
+  const L = g.address;
+  let running = false;
+
+  const hook: number = lua.module.addFunction((hl: number) => {
+    if (!running) return;
+    // From now on fire on every instruction: even a script that catches the
+    // error in a loop (pcall inside while true) is stopped at its next step.
+    lua.lua_sethook(hl, hook, 8 /* LUA_MASKCOUNT */, 1);
+    lua.lua_pushstring(hl, ABORT);
+    lua.lua_error(hl);
+  }, 'vii');
+
+  function read(S: number, idx: number, depth: number, budget: { n: number }): LuaValue {
+    switch (lua.lua_type(S, idx)) {
+      case LuaType.String: return lua.lua_tolstring(S, idx, null);
+      case LuaType.Number: return lua.lua_tonumberx(S, idx, null);
+      case LuaType.Boolean: return lua.lua_toboolean(S, idx) !== 0;
+      case LuaType.Table: return depth < MAX_TABLE_DEPTH ? readTable(S, idx, depth, budget) : null;
+      default: return null;
+    }
+  }
+
+  function readTable(S: number, idx: number, depth: number, budget: { n: number }): LuaTable {
+    const t = new LuaTable();
+    const abs = idx < 0 ? lua.lua_gettop(S) + idx + 1 : idx;
+    const tmp = new Map<number, LuaValue>();
+    lua.lua_pushnil(S);
+    while (lua.lua_next(S, abs) !== 0) {
+      if (--budget.n < 0) { lua.lua_settop(S, -3); throw new Error('table too large'); }
+      const v = read(S, -1, depth + 1, budget);
+      const kt = lua.lua_type(S, -2);
+      const kn = kt === LuaType.Number ? lua.lua_tonumberx(S, -2, null) : NaN;
+      if (Number.isInteger(kn) && kn >= 1) tmp.set(kn, v);
+      else t.map.set(kt === LuaType.String ? lua.lua_tolstring(S, -2, null) : String(kn), v);
+      lua.lua_settop(S, -2); // pop value, keep key
+    }
+    for (let i = 1; tmp.has(i); i++) { t.list.push(tmp.get(i)!); tmp.delete(i); }
+    for (const [k, v] of tmp) t.map.set(String(k), v);
+    return t;
+  }
+
+  function push(S: number, v: LuaValue | undefined): void {
+    if (v === null || v === undefined) lua.lua_pushnil(S);
+    else if (typeof v === 'string') lua.lua_pushstring(S, v);
+    else if (typeof v === 'number') lua.lua_pushnumber(S, v);
+    else if (typeof v === 'boolean') lua.lua_pushboolean(S, v ? 1 : 0);
+    else {
+      lua.lua_createtable(S, v.list.length, v.map.size);
+      v.list.forEach((x, i) => { push(S, x); lua.lua_rawseti(S, -2, BigInt(i + 1)); });
+      for (const [k, x] of v.map) { push(S, x); lua.lua_setfield(S, -2, k); }
+    }
+  }
+
+  let baseline = 0;
+  const vm: LuaVm = {
+    abortMessage: ABORT,
+    exec(code) {
+      const st = lua.luaL_loadstring(L, code);
+      const r = st === LuaReturn.Ok ? lua.lua_pcallk(L, 0, 0, 0, 0, null) : st;
+      if (r !== LuaReturn.Ok) {
+        const msg = lua.lua_tolstring(L, -1, null);
+        lua.lua_settop(L, 0);
+        throw new Error(`lua setup failed: ${msg}`);
+      }
+    },
+    defineFunction(name, fn) {
+      const ptr = lua.module.addFunction((S: number) => {
+        let out: LuaValue | LuaValue[] | undefined;
+        let failure: string | undefined;
+        try {
+          const n = lua.lua_gettop(S);
+          const args: LuaValue[] = [];
+          const budget = { n: MAX_TABLE_ITEMS };
+          for (let i = 1; i <= n; i++) args.push(read(S, i, 0, budget));
+          out = fn(args);
+        } catch (err) {
+          failure = err instanceof Error ? err.message : String(err);
+        }
+        // lua_error unwinds through this frame; never let a JS exception do it
+        if (failure !== undefined) {
+          lua.lua_pushstring(S, failure);
+          return lua.lua_error(S);
+        }
+        if (out === undefined) return 0;
+        if (Array.isArray(out)) { for (const v of out) push(S, v); return out.length; }
+        push(S, out);
+        return 1;
+      }, 'ii');
+      lua.lua_pushcclosure(L, ptr, 0);
+      lua.lua_setglobal(L, name);
+    },
+    seal() {
+      baseline = g.getMemoryUsed();
+      g.setMemoryMax(baseline + opts.memoryLimit);
+    },
+    call(name, args) {
+      lua.lua_settop(L, 0);
+      lua.lua_getglobal(L, name);
+      for (const a of args) push(L, a);
+      running = true;
+      lua.lua_sethook(L, hook, 8 /* LUA_MASKCOUNT */, opts.instructionLimit);
+      let st: number;
+      try {
+        st = lua.lua_pcallk(L, args.length, -1, 0, 0, null);
+      } finally {
+        running = false;
+        lua.lua_sethook(L, null, 0, 0);
+      }
+      const top = lua.lua_gettop(L);
+      if (st !== LuaReturn.Ok) {
+        const msg = lua.lua_type(L, -1) === LuaType.String ? lua.lua_tolstring(L, -1, null) : `lua error ${st}`;
+        lua.lua_settop(L, 0);
+        return { kind: 'error', message: st === LuaReturn.ErrorMem ? 'memory limit exceeded' : msg };
+      }
+      const values: LuaValue[] = [];
+      const budget = { n: MAX_TABLE_ITEMS };
+      for (let i = 1; i <= top; i++) values.push(read(L, i, 0, budget));
+      lua.lua_settop(L, 0);
+      return { kind: 'ok', values };
+    },
+    memoryUsed: () => g.getMemoryUsed() - baseline,
+  };
+  return vm;
+}
