@@ -21,11 +21,12 @@
 // inner type: a LUA A sits in the A RRset, a LUA CNAME is a CNAME for every rule.
 import { TYPE, CLASS_IN, lowerName, typeName, type RR, type RRset, type Rdata } from '@geoedge/dnsdata';
 import type { Zone } from './types.js';
-export { rrsetOf, type ZoneNode } from './zone-node.js';
 import { ancestorsBelow, isUnder, parentName } from './labels.js';
 import { Problems } from './problems.js';
 import { rrsetOf, type NodeBuilder, type ZoneNode } from './zone-node.js';
 import { linkCuts } from './cuts.js';
+
+export { rrsetOf, type ZoneNode } from './zone-node.js';
 
 export interface ZoneData extends Zone {
   /** Lower-case name → node, for every name that exists (RFC 4592 §2.2.2: empty non-terminals exist). */
