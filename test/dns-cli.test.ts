@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  dig, freePort, run, startGeodns, tempDir, udpExchange, buildQuery, parseMessage, GEODNS_MAIN, TARGET,
+  dig, freePort, portFree, run, startGeodns, startProcess, tempDir, udpExchange, waitForAnswer, buildQuery, parseMessage, GEODNS_MAIN, TARGET,
 } from './helpers/index.js';
 
 const skip = TARGET === 'pdns' && 'geodns command line';
@@ -65,6 +65,24 @@ for (const [what, text, names] of BAD_CONFIGS) {
     }
   });
 }
+
+test('with no flags at all it serves the example zone on 127.0.0.1:5300', { skip }, async (t) => {
+  const free = await portFree(5300);
+  if (!free) {
+    t.skip('127.0.0.1:5300 is in use on this machine');
+    return;
+  }
+  const proc = startProcess(process.execPath, [GEODNS_MAIN], { env: { ...process.env, LOG_LEVEL: 'info' } });
+  try {
+    await waitForAnswer({ host: '127.0.0.1', port: 5300 }, 15_000, () => !proc.alive());
+    for (const mode of ['+notcp', '+tcp']) {
+      const r = await dig({ host: '127.0.0.1', port: 5300 }, ['www.example.com', 'A', mode]);
+      assert.deepEqual(r.answer.map((a) => a.data), ['192.0.2.10']);
+    }
+  } finally {
+    await proc.stop();
+  }
+});
 
 test('flags override the config file', { skip }, async () => {
   const t = tempDir('cli');

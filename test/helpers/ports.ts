@@ -22,6 +22,11 @@ function udpFree(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** True when `port` is free on `host` for both TCP and UDP right now. */
+export async function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return (await tcpFree(host, port)) === port && (await udpFree(host, port));
+}
+
 // Ports handed out in this process, so two helpers never get the same one
 // before either has bound it.
 const handedOut = new Set<number>();
