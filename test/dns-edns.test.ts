@@ -75,6 +75,23 @@ test('an RRset over 1232 bytes is truncated even with EDNS, and dig retries over
   assert.ok(tcp.size > 2000);
 });
 
+test('an EDNS payload below 512 is treated as 512 (RFC 6891 §6.2.5)', async () => {
+  const small = parseMessage((await udpExchange(srv, buildQuery({ name: 'www.example.com', edns: { payload: 100 } })))!);
+  assert.ok(!small.tc, 'a 60-byte answer fits in 512');
+  assert.equal(small.answer.length, 1);
+  const big = parseMessage((await udpExchange(srv, buildQuery({ name: 'big.example.com', edns: { payload: 100 } })))!);
+  assert.ok(big.tc, 'over 512: truncated');
+  assert.ok(big.size <= 512, `${big.size} bytes`);
+});
+
+test('the DO bit is copied into the answer OPT (RFC 3225)', async () => {
+  const r = await q('www.example.com', 'A', '+dnssec');
+  assert.equal(r.opt?.flags, 'do', r.text);
+  const m = parseMessage((await udpExchange(srv, buildQuery({ name: 'nope.example.com', edns: { dnssecOk: true } })))!);
+  assert.equal(m.opt?.dnssecOk, true);
+  assert.equal(m.rcode, 3);
+});
+
 test('ECS is echoed with source prefix and a scope', async () => {
   const v4 = await q('www.example.com', 'A', '+subnet=198.51.100.77/24');
   assert.match(v4.opt?.ecs ?? '', /^198\.51\.100\.0\/24\/\d+$/, v4.text);

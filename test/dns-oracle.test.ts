@@ -40,6 +40,9 @@ const QUERIES: Array<[string[], Rule?]> = [
   [['mail.example.com', 'A']], [['ns1.example.com', 'AAAA']], [['ns2.example.com', 'ANY', '+notcp'], 'any-subset'],
   [['www.example.com', 'A', '+noedns']], [['www.example.com', 'A', '+subnet=198.51.100.0/24']],
   [['www.example.com', 'AAAA', '+subnet=2001:db8:77::/56']], [['www.example.com', 'A', '+edns=1', '+noednsneg'], 'no-aa'],
+  [['www.example.com', 'A', '+subnet=2001:db8::1/128']], [['www.example.com', 'A', '+subnet=0.0.0.0/0']],
+  [['www.example.com', 'A', '+dnssec']], [['nope.example.com', 'A', '+tcp', '+dnssec']], [['www.example.com', 'NSEC']],
+  [['example.org', 'DS']],
   // negative
   [['nope.example.com', 'A']], [['deep.nope.example.com', 'TXT']], [['nope.example.org', 'A']], [['99.2.0.192.in-addr.arpa', 'PTR']],
   [['example.net', 'A']], [['org', 'SOA']],
@@ -57,7 +60,7 @@ const QUERIES: Array<[string[], Rule?]> = [
   [['loop1.example.com', 'A'], 'loop'], [['self.example.com', 'AAAA'], 'loop'],
   // wildcards and empty non-terminals
   [['anything.wild.example.com', 'A']], [['a.b.c.wild.example.com', 'TXT']], [['anything.wild.example.com', 'MX']],
-  [['*.wild.example.com', 'A']], [['sub.wild.example.com', 'A']], [['x.sub.wild.example.com', 'A']], [['host.sub.wild.example.com', 'A']],
+  [['*.wild.example.com', 'A']], [['AnYthing.WILD.example.com', 'A']], [['x.wild.example.com', 'ANY', '+notcp'], 'any-subset'], [['sub.wild.example.com', 'A']], [['x.sub.wild.example.com', 'A']], [['host.sub.wild.example.com', 'A']],
   [['x.cname-wild.example.com', 'A']], [['ent.example.com', 'A']], [['b.ent.example.com', 'A']], [['c.ent.example.com', 'A']],
   [['a.b.ent.example.com', 'A']],
   // other zones
@@ -66,6 +69,7 @@ const QUERIES: Array<[string[], Rule?]> = [
   // sizes
   [['big.example.com', 'A']], [['big.example.com', 'A', '+tcp']], [['huge.example.com', 'TXT', '+tcp']],
   [['big.example.com', 'A', '+noedns', '+ignore'], 'flags-only'], [['huge.example.com', 'TXT', '+ignore'], 'flags-only'],
+  [['huge.example.com', 'TXT', '+bufsize=100', '+ignore'], 'flags-only'],
 ];
 
 function summary(r: DigReply): Record<string, unknown> {
@@ -74,7 +78,7 @@ function summary(r: DigReply): Record<string, unknown> {
     aa: r.flags.has('aa'),
     tc: r.flags.has('tc'),
     ra: r.flags.has('ra'),
-    opt: r.opt ? { version: r.opt.version, udp: r.opt.udp, ecs: r.opt.ecs } : undefined,
+    opt: r.opt ? { version: r.opt.version, udp: r.opt.udp, flags: r.opt.flags, ecs: r.opt.ecs } : undefined,
   };
 }
 
