@@ -89,3 +89,25 @@ test('bad rows become problems naming the record id', () => {
     }
   }
 });
+
+test('random garbage rows never throw: each is a record, an ENT, hidden, or a problem', () => {
+  // A fixed-seed generator, so a failure reproduces.
+  let seed = 12345;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const pieces = ['example.com', '.', '\\', '"', ' ', '..', '\\999', '@', '*', 'xn--', '\u00e9', '\u0000', '10', '-1', 'A', 'MX', 'TYPE65535', '(', ')', ';', 'a'.repeat(70)];
+  const junk = () => Array.from({ length: rand(6) }, () => pieces[rand(pieces.length)]).join(rand(2) ? '' : ' ');
+  const types = [null, '', 'A', 'AAAA', 'MX', 'SRV', 'SOA', 'TXT', 'CNAME', 'LUA', 'CAA', 'NAPTR', 'DS', 'a', 'TYPE99', 'TYPE999999', junk()];
+  for (let i = 0; i < 5000; i++) {
+    const r: RecordRow = [
+      i, 1, rand(4) ? `${junk()}.example.com` : junk(), types[rand(types.length)]!, rand(10) ? junk() : null,
+      rand(3) ? rand(100000) - 10 : null, rand(2) ? rand(70000) : null, rand(4) === 0 ? 1 : 0, rand(2),
+    ];
+    const out = convertRecord(r, ZONE);
+    assert.ok(['record', 'ent', 'hidden', 'problem'].includes(out.kind));
+    if (out.kind === 'problem') assert.equal(out.problem.recordId, i);
+    if (out.kind === 'record') assert.ok(out.rr.ttl >= 0);
+  }
+});
