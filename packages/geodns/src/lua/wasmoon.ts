@@ -104,7 +104,10 @@ export async function createLuaVm(opts: LuaVmOptions): Promise<LuaVm> {
   function push(S: number, v: LuaValue | undefined): void {
     if (v === null || v === undefined) lua.lua_pushnil(S);
     else if (typeof v === 'string') lua.lua_pushstring(S, v);
-    else if (typeof v === 'number') lua.lua_pushnumber(S, v);
+    else if (typeof v === 'number') {
+      if (Number.isSafeInteger(v)) lua.lua_pushinteger(S, BigInt(v)); // Lua integer: tostring gives "24", not "24.0"
+      else lua.lua_pushnumber(S, v);
+    }
     else if (typeof v === 'boolean') lua.lua_pushboolean(S, v ? 1 : 0);
     else {
       lua.lua_createtable(S, v.list.length, v.map.size);
