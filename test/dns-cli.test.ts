@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  dig, freePort, portFree, run, startGeodns, startProcess, tempDir, udpExchange, waitForAnswer, buildQuery, parseMessage, GEODNS_MAIN, TARGET,
+  dig, freePort, portFree, run, startGeodns, startProcess, tempDir, udpExchange, waitForAnswer, buildQuery, parseMessage, scrape, sum, GEODNS_MAIN, TARGET,
 } from './helpers/index.js';
 
 const skip = TARGET === 'pdns' && 'geodns command line';
@@ -135,6 +135,10 @@ test('--workers 2 starts two serving processes that both answer', { skip }, asyn
     }
     const tcp = await dig(g, ['+tcp', 'example.com', 'MX']);
     assert.equal(tcp.answer.length, 2);
+    // The primary serves metrics summed over the workers.
+    const m = await scrape(g.metricsUrl!);
+    assert.ok(sum(m, 'geodns_queries_total') >= 21, `queries of both workers counted: ${sum(m, 'geodns_queries_total')}`);
+    assert.equal(sum(m, 'geodns_zones_loaded') >= 3, true);
   } finally {
     await g.stop();
   }

@@ -42,3 +42,18 @@ test('query counters move by rcode, qtype and transport', { skip }, async () => 
   assert.ok(count >= 7, `latency observed for each answer (${count})`);
   assert.ok(sum(after, 'geodns_answer_seconds_sum') > sum(before, 'geodns_answer_seconds_sum'));
 });
+
+test('garbage sent to the metrics port does not hurt the DNS or metrics service', { skip }, async () => {
+  const { connect } = await import('node:net');
+  const url = new URL(g.metricsUrl!);
+  for (const junk of [Buffer.from('GET /metrics HTTP/9.9\r\n\r\n'), Buffer.from([0, 1, 2, 255, 254, 10, 13, 10, 13]), Buffer.alloc(70_000, 65)]) {
+    await new Promise<void>((resolve) => {
+      const s = connect({ host: url.hostname, port: Number(url.port) }, () => s.end(junk));
+      s.on('error', () => resolve());
+      s.on('close', () => resolve());
+      s.resume();
+    });
+  }
+  assert.equal((await dig(g, ['www.example.com', 'A'])).status, 'NOERROR');
+  assert.ok(has(await scrape(g.metricsUrl!), 'geodns_queries_total'));
+});

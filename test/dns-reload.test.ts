@@ -86,6 +86,20 @@ test('zone files added and removed add and remove zones', { skip }, async () => 
   assert.equal(await metric('geodns_zones_loaded'), 3);
 });
 
+test('garbage zone files (binary, random text) are reported and the other zones keep serving', { skip }, async () => {
+  const junk = join(zones.dir, 'junk.example.zone');
+  const binary = join(zones.dir, 'bin.example.zone');
+  writeFileSync(junk, '$ORIGIN junk.example.\n@ IN SOA (((\n"unterminated\n$TTL -5\n@ IN A 1.2.3.4.5\n');
+  writeFileSync(binary, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)));
+  await g.waitForLog((l) => l.level >= 50 && JSON.stringify(l).includes('junk.example.zone:'), 8000);
+  await g.waitForLog((l) => l.level >= 50 && JSON.stringify(l).includes('bin.example.zone'), 8000);
+  assert.equal((await dig(g, ['www.example.com', 'A'])).status, 'NOERROR');
+  assert.equal((await dig(g, ['junk.example', 'SOA'])).status, 'REFUSED', 'a zone that never loaded is not served');
+  assert.ok(g.proc.alive());
+  unlinkSync(junk);
+  unlinkSync(binary);
+});
+
 test('SIGHUP reloads the zones', { skip }, async () => {
   const before = await metric('geodns_reloads_total');
   process.kill(g.pid, 'SIGHUP');
