@@ -62,8 +62,9 @@ export class ChangeDetector {
   async prime(): Promise<PollResult> {
     this.primed = false;
     const r = await this.poll();
-    this.primed = true;
-    return r.ok ? { ...r, changes: { added: [], changed: [], deleted: [] } } : r;
+    // Unprimed, the next poll primes again rather than report every zone as new.
+    this.primed = r.ok;
+    return r;
   }
 
   /** Zones added, changed or deleted since the previous poll (or prime). On failure nothing is forgotten: the next poll compares against the last good state. */
