@@ -53,6 +53,8 @@ export class LuaRuntime implements LuaEvaluator {
     // ECS with source prefix 0 says nothing about the client: use the packet source
     const ecs = client.ecswho !== undefined && (client.ecsPrefix ?? 1) > 0 ? client.ecswho : undefined;
     const bestwho = ecs ?? client.who;
+    // the VM takes C strings: a NUL would silently cut the code short
+    if (record.code.includes('\u0000')) return this.fail(record, 'code contains a NUL byte');
     const deps: Deps = { address: false, transport: false, random: false, qname: false, query: false, health: [], geoDatabase: false };
     this.current = { record, client, bestwho, deps };
     let r;

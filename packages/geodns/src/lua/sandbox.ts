@@ -16,7 +16,7 @@ export const SANDBOX_LUA = String.raw`
 local ABORT, OOM = ...
 local rawpcall, rawxpcall, rawerror, load, setmetatable, getmetatable = pcall, xpcall, error, load, setmetatable, getmetatable
 local type, tostring, tonumber, pairs, ipairs, select, next = type, tostring, tonumber, pairs, ipairs, select, next
-local setupvalue, srep, sfind, tunpack, tconcat = debug.setupvalue, string.rep, string.find, table.unpack, table.concat
+local setupvalue, srep, sgsub, tunpack = debug.setupvalue, string.rep, string.gsub, table.unpack
 local MAX_STRING = 1024 * 1024
 
 -- library tables are shared by every evaluation: expose read-only views
@@ -37,7 +37,7 @@ string.dump = nil
 -- exponential time inside one C call where the instruction hook cannot fire.
 local function checkpattern(p)
   if type(p) == 'string' then
-    local _, q = p:gsub('[%*%+%-%?]', '')
+    local _, q = sgsub(p, '[%*%+%-%?]', '')
     if q > 6 then rawerror('pattern too complex (more than 6 quantifiers)', 3) end
   end
 end
