@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TYPE } from '@geoedge/dnsdata';
-import { migrate, loadAllZones, loadZones, ChangeDetector, type DbZone } from '@geoedge/zonedb';
+import { migrate, loadAllZones, loadZones, ChangeDetector, ZoneSync, type DbZone } from '@geoedge/zonedb';
 import { scratchDatabase, insertZone, insertRecord, basicZone, waitFor, type ScratchDb } from '@geoedge/zonedb/testing';
 
 let s: ScratchDb;
@@ -132,4 +132,26 @@ test('change detection: edits without a serial bump, adds, deletes, metadata; un
   const reread = await loadZones(s.db, [ids.b]);
   assert.ok(reread.ok);
   assert.equal(reread.zones.get(ids.b)!.records.filter((x) => x.type === TYPE.MX).length, 0);
+});
+
+test('ZoneSync: one full load, then only changed zones, whole; deletions by id', async () => {
+  const full: Array<Map<number, DbZone>> = [];
+  const deltas: Array<{ upserted: DbZone[]; deleted: number[] }> = [];
+  const sync = new ZoneSync(s.db, { onFull: (z) => full.push(z), onDelta: (d) => deltas.push(d) }, { intervalMs: 100 });
+  await sync.start();
+  try {
+    assert.equal(await sync.firstLoad, true);
+    assert.equal(full.length, 1);
+    assert.ok(full[0]!.has(ids.a) && full[0]!.has(ids.b));
+    assert.ok(sync.status().lastSuccessAt! > 0);
+    const z = await insertZone(s.db, 'example.info', basicZone('example.info', 3));
+    const d1 = await waitFor('the new zone', async () => deltas.find((d) => d.upserted.some((x) => x.id === z.domainId)), 2000);
+    assert.deepEqual(d1.upserted.map((x) => x.origin), ['example.info.'], 'only the new zone is read');
+    assert.equal(d1.upserted[0]!.records.length, 6);
+    await s.db.execute('DELETE FROM domains WHERE id = ?', [z.domainId]);
+    await waitFor('the deletion', async () => deltas.find((d) => d.deleted.includes(z.domainId)), 2000);
+    assert.equal(full.length, 1, 'never a second full load');
+  } finally {
+    await sync.close();
+  }
 });

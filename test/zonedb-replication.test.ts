@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TYPE } from '@geoedge/dnsdata';
-import { openDb, migrate, checkSchema, loadAllZones, ChangeDetector, type Db } from '@geoedge/zonedb';
+import { openDb, migrate, checkSchema, loadAllZones, ChangeDetector, ZoneSync, type Db, type SyncHealth, type DbZone } from '@geoedge/zonedb';
 import {
   startMariaDb, setupReplication, insertZone, insertRecord, basicZone, waitFor, PRIMARY_CNF, REPLICA_CNF, type MariaDbInstance,
 } from '@geoedge/zonedb/testing';
@@ -92,6 +92,11 @@ test('the replica stopping is reported as ERR_DB_UNREACHABLE; after a restart it
   const r = await connect(replica.url('pdns'));
   const detector = new ChangeDetector(r);
   assert.ok((await detector.prime()).ok);
+  const health: SyncHealth[] = [];
+  const upserts: DbZone[] = [];
+  const sync = new ZoneSync(r, { onFull: () => {}, onDelta: (d) => upserts.push(...d.upserted), onHealth: (h) => health.push(h) }, { intervalMs: 100, maxBackoffMs: 400 });
+  await sync.start();
+  assert.equal(await sync.firstLoad, true);
   await replica.stop();
   const down = await detector.poll();
   assert.equal(down.ok, false);
@@ -108,4 +113,10 @@ test('the replica stopping is reported as ERR_DB_UNREACHABLE; after a restart it
     return c.ok && c.changes.added.length > 0 ? c.changes : undefined;
   }, 10_000, 200);
   assert.deepEqual(seen.added, [late.domainId]);
+
+  // The sync loop said "failing" once (however many ticks failed), then "ok" once, and delivered the zone.
+  await waitFor('the sync loop to deliver the late zone', async () => (upserts.some((z) => z.id === late.domainId) ? true : undefined), 10_000);
+  await sync.close();
+  assert.deepEqual(health.map((h) => (h.ok ? 'ok' : h.code)), ['ERR_DB_UNREACHABLE', 'ok']);
+  assert.equal(sync.status().failing, undefined);
 });

@@ -7,3 +7,4 @@ export { migrate, checkSchema, type MigrateResult, type CheckSchemaResult } from
 export { convertRecord, storedNameToFqdn, domainOrigin, RECORD_COLUMNS, DEFAULT_TTL, type RecordRow, type RowProblem, type ConvertResult } from './convert.js';
 export { loadAllZones, loadZones, type DbZone, type LoadResult, type LoadStats, type LoadOptions } from './read.js';
 export { ChangeDetector, type ZoneChanges, type PollResult, type ChangeDetectorOptions } from './changes.js';
+export { ZoneSync, type ZoneSyncHandlers, type ZoneSyncOptions, type SyncHealth, type SyncStatus } from './sync.js';
