@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // npm run bench:dns — geodns against PowerDNS (pdns_server, bind backend,
-// packet cache on), same zone files, one after the other. Each server is
-// pinned to CPU 0 and dnsperf to CPU 1 (taskset). For each case: fixed-length
-// throughput runs, repeated, median QPS; then one run at a fixed rate with
-// per-query latencies (dnsperf -v) for p50/p99. Prints both servers and the
-// ratio geodns/PowerDNS.
+// packet cache on), same zone files. Both servers are pinned to CPU 0 and
+// dnsperf to CPU 1 (taskset); dnsperf drives one server at a time, the runs
+// alternating geodns, PowerDNS, geodns, ... so that load from elsewhere on a
+// shared machine hits both alike (the idle one costs nothing). For each case:
+// fixed-length throughput runs, repeated, median QPS; then a run at a fixed
+// rate with per-query latencies (dnsperf -v) for p50/p99. Prints both servers
+// and the ratio geodns/PowerDNS.
 //
 // Cases: a static A record; the same with a different ECS subnet on every
 // query (dnsperf -B binary input, one wire-format query per subnet); NXDOMAIN
@@ -16,6 +18,8 @@
 //   BENCH_CLIENTS    dnsperf -c [8]   BENCH_OUTSTANDING dnsperf -q [256]
 //   BENCH_CASES      comma list of static,ecs,nxdomain,wildcard [all]
 //   BENCH_SERVERS    comma list of geodns,pdns [both]
+//   BENCH_NAMES      distinct random names for nxdomain/wildcard [2000000]: more
+//                    than one run sends, so no answer comes from a packet cache
 // Quick check: BENCH_DURATION=2 BENCH_RUNS=1 BENCH_LAT_DURATION=2 npm run bench:dns
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -38,6 +42,7 @@ const CFG = {
   outstanding: Number(env('BENCH_OUTSTANDING', 256)),
   cases: env('BENCH_CASES', 'static,ecs,nxdomain,wildcard').split(','),
   servers: env('BENCH_SERVERS', 'geodns,pdns').split(','),
+  names: Number(env('BENCH_NAMES', 2_000_000)),
 };
 const PIN = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
@@ -45,9 +50,9 @@ const PIN = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'tru
 
 const CASES = {
   static: { file: 'static.txt', rcode: 'NOERROR', about: 'www.example.com A' },
-  ecs: { file: 'ecs.bin', binary: true, rcode: 'NOERROR', about: 'www.example.com A, ECS /24 differing per query (20,000 subnets)' },
-  nxdomain: { file: 'nxdomain.txt', rcode: 'NXDOMAIN', about: 'random <label>.example.com A' },
-  wildcard: { file: 'wildcard.txt', rcode: 'NOERROR', about: 'random <label>.wild.example.com A' },
+  ecs: { file: 'ecs.bin', binary: true, rcode: 'NOERROR', about: 'www.example.com A, ECS /24 differing per query (20,000 subnets, cycled)' },
+  nxdomain: { file: 'nxdomain.txt', random: 'example.com', rcode: 'NXDOMAIN', about: 'random <label>.example.com A, fresh names every run' },
+  wildcard: { file: 'wildcard.txt', random: 'wild.example.com', rcode: 'NOERROR', about: 'random <label>.wild.example.com A, fresh names every run' },
 };
 
 function randomLabel(i) {
@@ -71,12 +76,19 @@ function ecsQuery(name, a, b, c) {
   return Buffer.concat([len, msg]);
 }
 
+function randomNames(file, suffix) {
+  // Regenerated before every run: names a previous run sent could be answered from a cache.
+  const chunks = [];
+  for (let i = 0; i < CFG.names; i += 100_000) {
+    const n = Math.min(100_000, CFG.names - i);
+    chunks.push(Array.from({ length: n }, (_, j) => `${randomLabel(i + j)}.${suffix} A`).join('\n') + '\n');
+  }
+  writeFileSync(join(OUT, file), chunks.join(''));
+}
+
 function writeInputs() {
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, 'static.txt'), 'www.example.com A\n');
-  const n = 100_000;
-  writeFileSync(join(OUT, 'nxdomain.txt'), Array.from({ length: n }, (_, i) => `${randomLabel(i)}.example.com A`).join('\n') + '\n');
-  writeFileSync(join(OUT, 'wildcard.txt'), Array.from({ length: n }, (_, i) => `${randomLabel(i)}.wild.example.com A`).join('\n') + '\n');
   const qs = [];
   for (let i = 0; i < 20_000; i++) qs.push(ecsQuery('www.example.com', 10 + (i >> 16), (i >> 8) & 0xff, i & 0xff));
   writeFileSync(join(OUT, 'ecs.bin'), Buffer.concat(qs));
@@ -148,6 +160,7 @@ async function startServer(kind) {
 // ---- dnsperf --------------------------------------------------------------
 
 function dnsperf(port, c, extra) {
+  if (c.random) randomNames(c.file, c.random);
   const base = ['-s', '127.0.0.1', '-p', String(port), '-d', join(OUT, c.file), ...(c.binary ? ['-B'] : []), ...extra];
   const [cmd, args] = pinned(1, 'dnsperf', base);
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
@@ -183,22 +196,28 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // ---- main -----------------------------------------------------------------
 
-async function benchServer(kind) {
-  const srv = await startServer(kind);
-  const res = {};
+async function benchAll() {
+  const servers = {};
+  const results = {};
   try {
+    for (const kind of CFG.servers) servers[kind] = await startServer(kind);
     for (const name of CFG.cases) {
       const c = CASES[name];
-      const runs = [];
-      for (let i = 0; i < CFG.runs; i++) runs.push(throughput(srv.port, c, `${kind} ${name}`));
-      const lat = latency(srv.port, c, `${kind} ${name} @${CFG.rate}`);
-      res[name] = { qps: median(runs.map((r) => r.qps)), runs: runs.map((r) => Math.round(r.qps)), lost: runs.reduce((a, r) => a + r.lost, 0), ...lat };
-      console.log(`  ${kind.padEnd(6)} ${name.padEnd(9)} QPS ${res[name].runs.join(' / ')} → median ${Math.round(res[name].qps)}; at ${CFG.rate}/s p50 ${lat.p50.toFixed(3)} ms p99 ${lat.p99.toFixed(3)} ms (${lat.n} answers, ${lat.lost} lost)`);
+      const runs = Object.fromEntries(CFG.servers.map((k) => [k, []]));
+      for (let i = 0; i < CFG.runs; i++) {
+        for (const kind of CFG.servers) runs[kind].push(throughput(servers[kind].port, c, `${kind} ${name}`));
+      }
+      for (const kind of CFG.servers) {
+        const lat = latency(servers[kind].port, c, `${kind} ${name} @${CFG.rate}`);
+        const r = { qps: median(runs[kind].map((x) => x.qps)), runs: runs[kind].map((x) => Math.round(x.qps)), lost: runs[kind].reduce((a, x) => a + x.lost, 0), ...lat };
+        (results[kind] ??= {})[name] = r;
+        console.log(`  ${kind.padEnd(6)} ${name.padEnd(9)} QPS ${r.runs.join(' / ')} → median ${Math.round(r.qps)}; at ${CFG.rate}/s p50 ${lat.p50.toFixed(3)} ms p99 ${lat.p99.toFixed(3)} ms (${lat.n} answers, ${lat.lost} lost)`);
+      }
     }
   } finally {
-    await srv.stop();
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
   }
-  return res;
+  return results;
 }
 
 function table(results) {
@@ -226,11 +245,7 @@ async function main() {
   if (!PIN) console.warn('warning: fewer than 2 CPUs or no taskset: running unpinned, figures are not comparable');
   console.log(`bench:dns ${JSON.stringify(CFG)} pinned=${PIN}`);
   writeInputs();
-  const results = {};
-  for (const kind of CFG.servers) {
-    console.log(`${kind}:`);
-    results[kind] = await benchServer(kind);
-  }
+  const results = await benchAll();
   console.log(`\n${table(results)}\n`);
   for (const name of CFG.cases) console.log(`  ${name}: ${CASES[name].about}`);
   console.log(`  QPS: median of ${CFG.runs} × ${CFG.duration} s; latency: ${CFG.latDuration} s at ${CFG.rate} QPS (dnsperf -Q, -v per-query times)`);
