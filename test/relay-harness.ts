@@ -61,7 +61,7 @@ export async function startRelay(config: object, opts: { env?: Record<string, st
       const mark = logs.length;
       writeFileSync(file, JSON.stringify(next, null, 2));
       proc.kill('SIGHUP');
-      return waitLog((l) => logs.indexOf(l) >= mark && /reload|configuration reloaded/.test(l.msg));
+      return waitLog((l) => logs.indexOf(l) >= mark && /^reload rejected|^configuration reloaded/.test(l.msg));
     },
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode === null) proc.kill(signal);

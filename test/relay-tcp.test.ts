@@ -1,0 +1,188 @@
+// The relay as a whole process: SNI routing (real OpenSSL ClientHello and a large
+// one split over segments and records), preread timeout, half-close, upstream
+// selection and failover, health checks, idle timeout, caps, SIGHUP, SIGTERM.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { freePort } from './helpers/ports.js';
+import { startRelay, exchange, type RelayProc } from './relay-harness.js';
+import { encodeClientHello } from '@geoedge/relay';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+after(async () => { for (const c of cleanups.reverse()) await c(); });
+
+/** A backend that answers "<name>:<bytes received>" after the client half-closes. */
+async function backend(name: string): Promise<{ port: number; addr: string; seen: () => number }> {
+  let seen = 0;
+  const srv: Server = createServer({ allowHalfOpen: true }, (s) => {
+    seen++;
+    let n = 0;
+    s.on('data', (d) => (n += d.length));
+    s.on('end', () => s.end(`${name}:${n}`));
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  cleanups.push(() => new Promise((r) => { srv.close(r); (srv as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(); }));
+  return { port, addr: `127.0.0.1:${port}`, seen: () => seen };
+}
+async function relay(cfg: object): Promise<RelayProc> {
+  const r = await startRelay(cfg);
+  cleanups.push(() => r.stop('SIGKILL'));
+  return r;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Opens a connection and keeps it; returns the socket once the relay has routed it (first byte written). */
+function hold(port: number, first = 'x'): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => { s.write(first); resolve(s); });
+    s.on('error', reject);
+  });
+}
+function finish(s: Socket): Promise<string> {
+  return new Promise((resolve) => {
+    let out = '';
+    s.on('data', (d) => (out += d));
+    s.on('close', () => resolve(out));
+    s.end();
+  });
+}
+
+test('SNI routes: exact, wildcard, default; real TLS client; large hello split across segments and records', async () => {
+  const [a, b, d] = [await backend('a'), await backend('b'), await backend('default')];
+  const r = await relay({
+    upstreams: { a: { servers: [a.addr] }, b: { servers: [b.addr] }, d: { servers: [d.addr] } },
+    listeners: [{ name: 'tls', listen: ['127.0.0.1:0'], preread_timeout: '2s', routes: [
+      { match: { sni: ['a.example'] }, upstream: 'a' }, { match: { sni: ['*.b.example'] }, upstream: 'b' }, { upstream: 'd' }] }],
+  });
+  const port = r.port('tls');
+  const big = encodeClientHello({ sni: 'deep.x.b.example', padding: 9000, recordSize: 1200 });
+  const pieces = Array.from({ length: 8 }, (_, i) => big.subarray(Math.floor((i * big.length) / 8), Math.floor(((i + 1) * big.length) / 8)));
+  const res = await exchange(port, pieces, { gapMs: 40, end: true });
+  assert.equal(res.text, `b:${big.length}`);
+  assert.equal((await exchange(port, encodeClientHello({ sni: 'a.example' }), { end: true })).text.split(':')[0], 'a');
+  assert.equal((await exchange(port, encodeClientHello({ sni: 'b.example' }), { end: true })).text.split(':')[0], 'default');
+  assert.equal((await exchange(port, 'GET / HTTP/1.0\r\n\r\n', { end: true })).text, 'default:18');
+  // OpenSSL's own ClientHello: the backend is not TLS, so count the connection instead.
+  const before = a.seen();
+  const c = tlsConnect({ port, host: '127.0.0.1', servername: 'a.example' });
+  c.on('error', () => {});
+  for (let i = 0; i < 60 && a.seen() === before; i++) await sleep(50);
+  c.destroy();
+  assert.equal(a.seen(), before + 1);
+  const line = await r.waitLog((l) => l.msg === 'connection' && l.sni === 'a.example' && (l.bytes_in as number) > 100);
+  assert.equal(line.upstream, a.addr);
+});
+
+test('preread timeout sends a silent client to the default route; on_preread_fail close drops non-TLS', async () => {
+  const [a, d] = [await backend('a'), await backend('default')];
+  const r = await relay({
+    upstreams: { a: { servers: [a.addr] }, d: { servers: [d.addr] } },
+    listeners: [
+      { name: 'soft', listen: ['127.0.0.1:0'], preread_timeout: '300ms', routes: [{ match: { sni: ['a.example'] }, upstream: 'a' }, { upstream: 'd' }] },
+      { name: 'strict', listen: ['127.0.0.1:0'], on_preread_fail: 'close', routes: [{ match: { sni: ['a.example'] }, upstream: 'a' }, { upstream: 'd' }] },
+    ],
+  });
+  const s = connect(r.port('soft'), '127.0.0.1');
+  await new Promise((res) => s.on('connect', res));
+  await sleep(600); // past the preread timeout: routed to the default with nothing read
+  assert.equal(await finish(s.on('error', () => {})), 'default:0');
+  const res = await exchange(r.port('strict'), 'SSH-2.0-OpenSSH_9.2\r\n', { end: true });
+  assert.equal(res.text, '');
+  await r.waitLog((l) => l.msg === 'connection' && l.reason === 'preread_not-tls');
+});
+
+test('round-robin with weights; a dead server is retried on the next and marked down', async () => {
+  const [a, b] = [await backend('a'), await backend('b')];
+  const dead = await freePort();
+  const admin = await freePort();
+  const r = await relay({
+    admin: `127.0.0.1:${admin}`,
+    upstreams: { g: { servers: [`127.0.0.1:${dead}`, a.addr, { address: b.addr, weight: 2 }], tries: 3, max_fails: 1, fail_timeout: '30s', connect_timeout: '1s' } },
+    listeners: [{ name: 'rr', listen: ['127.0.0.1:0'], routes: [{ upstream: 'g' }] }],
+  });
+  const got: string[] = [];
+  for (let i = 0; i < 9; i++) got.push((await exchange(r.port('rr'), 'x', { end: true })).text.split(':')[0]!);
+  assert.ok(!got.includes(''), `every connection served: ${got}`);
+  // After the dead server is marked down, weights 1:2 hold over the last 6.
+  const last = got.slice(3);
+  assert.equal(last.filter((x) => x === 'b').length, 4, got.join());
+  const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+  assert.match(metrics, new RegExp(`relay_upstream_connect_failures_total\\{group="g",server="127.0.0.1:${dead}"\\} 1`));
+  assert.match(metrics, new RegExp(`relay_upstream_up\\{group="g",server="127.0.0.1:${dead}"\\} 0`));
+  assert.match(metrics, /relay_connections_total\{listener="rr",reason="done"\} 9/);
+  assert.match(metrics, /relay_bytes_total\{listener="rr",direction="in"\} 9/);
+});
+
+test('active health checks mark a server down before any client hits it; hash keeps a client on one server', async () => {
+  const [a, b] = [await backend('a'), await backend('b')];
+  const dead = await freePort();
+  const admin = await freePort();
+  const r = await relay({
+    admin: `127.0.0.1:${admin}`,
+    upstreams: { g: { servers: [`127.0.0.1:${dead}`, a.addr, b.addr], balance: 'hash', tries: 1, max_fails: 0, health_check: { interval: '100ms', timeout: '200ms', fails: 1 } } },
+    listeners: [{ name: 'h', listen: ['127.0.0.1:0'], routes: [{ upstream: 'g' }] }],
+  });
+  await sleep(400);
+  const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+  assert.match(metrics, new RegExp(`relay_upstream_up\\{group="g",server="127.0.0.1:${dead}"\\} 0`));
+  const got = new Set<string>();
+  for (let i = 0; i < 6; i++) got.add((await exchange(r.port('h'), 'x', { end: true })).text.split(':')[0]!);
+  assert.equal(got.size, 1, [...got].join());
+  assert.ok(!got.has(''));
+});
+
+test('half-close both ways, idle timeout, per-client cap', async () => {
+  const a = await backend('a');
+  const r = await relay({
+    upstreams: { a: { servers: [a.addr] } },
+    listeners: [
+      { name: 'idle', listen: ['127.0.0.1:0'], idle_timeout: '300ms', routes: [{ upstream: 'a' }] },
+      { name: 'cap', listen: ['127.0.0.1:0'], max_per_client: 2, routes: [{ upstream: 'a' }] },
+    ],
+  });
+  // Half-close: the client's FIN reaches the backend, whose reply still comes back.
+  assert.equal((await exchange(r.port('idle'), 'abcdef', { end: true })).text, 'a:6');
+  const idle = await hold(r.port('idle'));
+  const t0 = Date.now();
+  await new Promise((res) => { idle.on('end', res); idle.on('close', res); }); // half-open client: the relay's FIN shows as 'end'
+  assert.ok(Date.now() - t0 < 2000);
+  await r.waitLog((l) => l.msg === 'connection' && l.reason === 'idle_timeout');
+  const held = [await hold(r.port('cap')), await hold(r.port('cap'))];
+  await sleep(100);
+  const third = await exchange(r.port('cap'), 'x', { end: true });
+  assert.equal(third.text, '');
+  await r.waitLog((l) => l.msg === 'connection' && l.reason === 'limit_per_client');
+  assert.equal(await finish(held[0]!), 'a:1');
+  assert.equal((await exchange(r.port('cap'), 'yy', { end: true })).text, 'a:2'); // a slot is free again
+  held[1]!.destroy();
+  idle.destroy();
+});
+
+test('SIGHUP reload keeps established connections; a bad config is rejected; SIGTERM drains', async () => {
+  const [a, b] = [await backend('a'), await backend('b')];
+  const cfg = (up: string) => ({
+    drain_timeout: '5s',
+    upstreams: { a: { servers: [a.addr] }, b: { servers: [b.addr] } },
+    listeners: [{ name: 'l', listen: ['127.0.0.1:0'], routes: [{ upstream: up }] }],
+  });
+  const r = await startRelay(cfg('a'));
+  cleanups.push(() => r.stop('SIGKILL'));
+  const port = r.port('l');
+  const old = await hold(port, 'before');
+  await sleep(100);
+  const ok = await r.reload({ ...cfg('b'), listeners: [{ name: 'l', listen: [`127.0.0.1:${port}`], routes: [{ upstream: 'b' }] }] });
+  assert.equal(ok.msg, 'configuration reloaded');
+  assert.equal((await exchange(port, 'new', { end: true })).text, 'b:3');
+  const bad = await r.reload({ listeners: 'nope' });
+  assert.match(bad.msg, /reload rejected/);
+  assert.equal((await exchange(port, 'new', { end: true })).text, 'b:3');
+  old.write('+after');
+  const draining = r.stop('SIGTERM');
+  await sleep(300);
+  const refused = await exchange(port, 'x', { end: true, timeoutMs: 1000 });
+  assert.equal(refused.text, '');
+  assert.equal(await finish(old), 'a:12'); // the old connection kept its old upstream and finished
+  assert.equal(await draining, 0);
+});
