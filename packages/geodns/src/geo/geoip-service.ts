@@ -79,6 +79,29 @@ export class GeoIpService implements Service, GeoLookup {
 
   lookup(ip: string): GeoInfo | undefined {
     const dbs = this.dbs; // one read: the whole lookup sees one snapshot
+    // repeated addresses (pickclosest candidates, busy resolvers) skip the tree walk;
+    // the cache belongs to the snapshot, so a swap starts a fresh one
+    const cache = this.cacheFor(dbs);
+    const hit = cache.get(ip);
+    if (hit !== undefined || cache.has(ip)) return hit;
+    const out = this.lookupUncached(dbs, ip);
+    if (cache.size >= 100_000) cache.clear();
+    cache.set(ip, out);
+    return out;
+  }
+
+  private cacheOwner: ReadonlyArray<MmdbDatabase | undefined> | undefined;
+  private cache = new Map<string, GeoInfo | undefined>();
+
+  private cacheFor(dbs: ReadonlyArray<MmdbDatabase | undefined>): Map<string, GeoInfo | undefined> {
+    if (this.cacheOwner !== dbs) {
+      this.cacheOwner = dbs;
+      this.cache = new Map();
+    }
+    return this.cache;
+  }
+
+  private lookupUncached(dbs: ReadonlyArray<MmdbDatabase | undefined>, ip: string): GeoInfo | undefined {
     const addr = parseAddress(ip);
     if (!addr || dbs.length === 0) return undefined;
     const text = formatAddress(addr);

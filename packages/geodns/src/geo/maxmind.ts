@@ -31,22 +31,14 @@ export async function openMmdb(path: string): Promise<OpenResult> {
   }
   let reader: Reader<Response>;
   try {
-    reader = new Reader<Response>(buf, { cache: boundedCache(4096) });
+    // no mmdb-lib cache: we cache our small converted records by data pointer instead
+    reader = new Reader<Response>(buf, { cache: { get: () => undefined, set: () => undefined } });
   } catch (err) {
     return { kind: 'error', message: `${path} is not a valid MaxMind DB: ${(err as Error).message}` };
   }
   const md = reader.metadata;
   const ipVersion = md.ipVersion === 4 ? 4 : 6;
-  const db: MmdbDatabase = {
-    path,
-    type: String(md.databaseType),
-    buildEpoch: md.buildEpoch,
-    ipVersion,
-    lookup(ip) {
-      const [rec, prefix] = reader.getWithPrefixLength(ip);
-      return { fields: rec ? toFields(rec) : undefined, prefix };
-    },
-  };
+  const db: MmdbDatabase = { path, type: String(md.databaseType), buildEpoch: md.buildEpoch, ipVersion, lookup: pointerCachedLookup(reader) };
   let problem: string | undefined;
   try {
     problem = verifyMmdb(buf, reader.metadata);
@@ -95,14 +87,38 @@ function toFields(raw: unknown): GeoFields | undefined {
   return Object.keys(f).length > 0 ? f : undefined;
 }
 
-/** mmdb-lib caches decoded records by data offset; bound it so memory stays flat. */
-function boundedCache(max: number) {
-  const m = new Map<string | number, unknown>();
-  return {
-    get: (k: string | number) => m.get(k),
-    set: (k: string | number, v: unknown) => {
-      if (m.size >= max) m.delete(m.keys().next().value!);
-      m.set(k, v);
-    },
+interface ReaderInternals {
+  findAddressInTree?(ip: string): [number | null, number];
+  resolveDataPointer?(pointer: number): unknown;
+}
+
+/**
+ * Decoding a full City record (names in eight languages) costs tens of µs; our
+ * GeoFields are a few bytes. So: walk the tree (mmdb-lib's findAddressInTree),
+ * then convert each distinct data record once and keep it by its pointer. A
+ * database has a bounded number of records (~150k for GeoLite2 City).
+ * Falls back to the public API if mmdb-lib's internals ever change.
+ */
+function pointerCachedLookup(reader: Reader<Response>): MmdbDatabase['lookup'] {
+  const r = reader as unknown as ReaderInternals;
+  if (typeof r.findAddressInTree !== 'function' || typeof r.resolveDataPointer !== 'function') {
+    return (ip) => {
+      const [rec, prefix] = reader.getWithPrefixLength(ip);
+      return { fields: rec ? toFields(rec) : undefined, prefix };
+    };
+  }
+  const find = r.findAddressInTree.bind(reader);
+  const resolve = r.resolveDataPointer.bind(reader);
+  const cache = new Map<number, GeoFields | null>();
+  return (ip) => {
+    const [pointer, prefix] = find(ip);
+    if (!pointer) return { fields: undefined, prefix };
+    let f = cache.get(pointer);
+    if (f === undefined) {
+      f = toFields(resolve(pointer)) ?? null;
+      if (cache.size >= 500_000) cache.clear();
+      cache.set(pointer, f);
+    }
+    return { fields: f ?? undefined, prefix };
   };
 }
