@@ -75,6 +75,42 @@ test('dig +opcode=notify and +opcode=update see NOTIMP', { skip: geodnsOnly }, a
   }
 });
 
+/** A query whose name is given as raw labels (which may hold dots or any byte). */
+function labelsQuery(id: number, labels: Array<string | Buffer>): Buffer {
+  const hdr = Buffer.from(good(id).subarray(0, 12));
+  const name = labels.map((l) => (Buffer.isBuffer(l) ? l : Buffer.from(l, 'latin1'))).flatMap((b) => [Buffer.from([b.length]), b]);
+  return Buffer.concat([hdr, ...name, Buffer.from([0, 0, 1, 0, 1])]);
+}
+
+test('a dot inside a label is data, not a separator (www.example.com as two labels is not served)', async () => {
+  for (const labels of [['www', 'example.com'], ['www.example', 'com']]) {
+    const m = parseMessage((await udpExchange(srv, labelsQuery(0x0a0a, labels)))!);
+    assert.equal(m.rcode, 5, `${JSON.stringify(labels)}: REFUSED, the name is under "example\\.com" / "com"`);
+    assert.deepEqual(m.answer, []);
+  }
+});
+
+test('only ASCII letters are case-folded (RFC 4343): a Latin-1 capital is not a match', async () => {
+  const m = parseMessage((await udpExchange(srv, labelsQuery(0x0b0b, [Buffer.from([0xc4, 0x57, 0x57]), 'example', 'com'])))!);
+  assert.ok(m.rcode === 3 || m.rcode === 2, `NXDOMAIN (or SERVFAIL as PowerDNS), got ${m.rcode}`);
+  assert.deepEqual(m.answer, []);
+});
+
+test('a 255-byte name is answered; 256 bytes is FORMERR', async (t) => {
+  const name = (last: number): string => [...Array(3).fill('a'.repeat(63)), 'b'.repeat(last), 'example', 'com'].join('.');
+  const ok = parseMessage((await udpExchange(srv, buildQuery({ id: 0x0c0c, name: name(49) })))!);
+  assert.equal(ok.rcode, 3, 'NXDOMAIN for the longest legal name');
+  assert.equal(ok.question?.name.length, 254, 'question echoed whole');
+  if (TARGET === 'pdns') return t.skip('PowerDNS drops the over-long name');
+  await expectRcode(buildQuery({ id: 0x0d0d, name: name(50) }), 1, 0x0d0d);
+});
+
+test('a query carrying an answer record count gets FORMERR', { skip: geodnsOnly }, async () => {
+  const p = good(0x0e0e);
+  p.writeUInt16BE(1, 6); // ANCOUNT=1, nothing there
+  await expectRcode(p, 1, 0x0e0e);
+});
+
 test('packets shorter than a header, and responses (QR=1), get no reply', async () => {
   for (const p of [Buffer.alloc(0), Buffer.from([1, 2, 3]), good().subarray(0, 11)]) {
     assert.equal(await udpExchange(srv, p, 500), undefined, `no reply to ${p.length} bytes`);
