@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { TYPE } from '@geoedge/dnsdata';
 import { openDb, migrate, checkSchema, loadAllZones, ChangeDetector, ZoneSync, type Db, type SyncHealth, type DbZone } from '@geoedge/zonedb';
 import {
-  startMariaDb, setupReplication, insertZone, insertRecord, basicZone, waitFor, PRIMARY_CNF, REPLICA_CNF, type MariaDbInstance,
+  startPair, setupReplication, insertZone, insertRecord, basicZone, waitFor, type MariaDbInstance,
 } from '@geoedge/zonedb/testing';
 
 let primary: MariaDbInstance;
@@ -24,10 +24,7 @@ async function connect(url: string): Promise<Db> {
 }
 
 before(async () => {
-  [primary, replica] = await Promise.all([
-    startMariaDb({ serverId: 1, cnf: PRIMARY_CNF }),
-    startMariaDb({ serverId: 2, cnf: REPLICA_CNF }),
-  ]);
+  ({ primary, replica } = await startPair());
 });
 after(async () => {
   for (const p of pools) await p.close().catch(() => {});

@@ -14,7 +14,7 @@
 //   node scripts/bench/zonedb-load.mjs [--zones 10000] [--per-zone 100]
 // (build first: npx tsc -b packages/zonedb)
 import { openDb, migrate, loadAllZones, loadZones, ChangeDetector } from '../../packages/zonedb/dist/index.js';
-import { startMariaDb, setupReplication, waitFor, PRIMARY_CNF, REPLICA_CNF } from '../../packages/zonedb/dist/testing/index.js';
+import { startPair, setupReplication, waitFor } from '../../packages/zonedb/dist/testing/index.js';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,10 +30,7 @@ const open = async (url) => {
   return r.db;
 };
 
-const [primary, replica] = await Promise.all([
-  startMariaDb({ serverId: 1, cnf: PRIMARY_CNF }),
-  startMariaDb({ serverId: 2, cnf: REPLICA_CNF }),
-]);
+const { primary, replica } = await startPair();
 const pools = [];
 try {
   const rep = await setupReplication(primary, replica, { password: 'bench-repl' });

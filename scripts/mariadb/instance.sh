@@ -33,8 +33,12 @@ start() {
   dir=$(cd "$dir" && pwd)
   if running; then echo "instance.sh: already running in $dir"; return 0; fi
   local user; user=$(id -un)
+  # A tmpdir of its own: bootstraps running at the same time in one /tmp can
+  # collide on temporary table files.
+  mkdir -p "$dir/tmp"
   if [ ! -d "$dir/data/mysql" ]; then
-    mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" \
+    rm -rf "$dir/data"
+    mariadb-install-db --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" --user="$user" \
       --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
       || { cat "$dir/install.log" >&2; die "mariadb-install-db failed in $dir"; }
   fi
@@ -46,10 +50,15 @@ start() {
   # setsid: the server outlives this script and is not hit by the caller's Ctrl-C.
   setsid mariadbd "${defaults[@]}" --user="$user" --datadir="$dir/data" \
     --port="$port" --bind-address=127.0.0.1 --socket="$dir/mysqld.sock" --pid-file="$(pidfile)" \
-    --server-id="$sid" --log-bin=mysql-bin --log-error="$dir/error.log" \
+    --server-id="$sid" --log-bin=mysql-bin --log-error="$dir/error.log" --tmpdir="$dir/tmp" \
     --innodb-buffer-pool-size=128M --innodb-log-file-size=16M \
     </dev/null >>"$dir/mariadbd.out" 2>&1 &
+  local child=$!
   for _ in $(seq 1 300); do
+    if ! kill -0 "$child" 2>/dev/null; then
+      tail -n 20 "$dir/error.log" >&2 || true
+      die "mariadbd in $dir exited during start-up (port $port taken?)"
+    fi
     if mariadb-admin --no-defaults --socket="$dir/mysqld.sock" -uroot ping >/dev/null 2>&1; then
       echo "instance.sh: ready in $dir on 127.0.0.1:$port (server-id $sid)"
       return 0

@@ -57,8 +57,37 @@ export interface MariaDbInstance {
   clean(): Promise<void>;
 }
 
-/** Starts a private mariadbd (own datadir, port, socket, server-id, binlog) with the given config file. */
+/**
+ * Starts a private mariadbd (own datadir, port, socket, server-id, binlog) with
+ * the given config file. A port found free can be taken by another process
+ * before mariadbd binds it, so a failed start is retried on a new port.
+ */
 export async function startMariaDb(opts: { serverId: number; cnf?: string }): Promise<MariaDbInstance> {
+  for (let attempt = 1; ; attempt++) {
+    const inst = await instanceOnFreePort(opts);
+    try {
+      await inst.start();
+      return inst;
+    } catch (err) {
+      await inst.clean();
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
+/** A primary and a replica with the deploy config files; if one cannot start, the other is cleaned up. */
+export async function startPair(): Promise<{ primary: MariaDbInstance; replica: MariaDbInstance }> {
+  const [p, r] = await Promise.allSettled([
+    startMariaDb({ serverId: 1, cnf: PRIMARY_CNF }),
+    startMariaDb({ serverId: 2, cnf: REPLICA_CNF }),
+  ]);
+  if (p.status === 'fulfilled' && r.status === 'fulfilled') return { primary: p.value, replica: r.value };
+  if (p.status === 'fulfilled') await p.value.clean();
+  if (r.status === 'fulfilled') await r.value.clean();
+  throw p.status === 'rejected' ? p.reason : (r as PromiseRejectedResult).reason;
+}
+
+async function instanceOnFreePort(opts: { serverId: number; cnf?: string }): Promise<MariaDbInstance> {
   const dir = await mkdtemp(join(tmpdir(), `geoedge-mariadb-${opts.serverId}-`));
   const port = await freeTcpPort();
   const inst: MariaDbInstance = {
@@ -77,7 +106,6 @@ export async function startMariaDb(opts: { serverId: number; cnf?: string }): Pr
       await runProgram(INSTANCE_SH, ['clean', dir]);
     },
   };
-  await inst.start();
   return inst;
 }
 
