@@ -53,6 +53,26 @@ export interface LuaVm {
 }
 
 const ABORT = 'instruction limit exceeded';
+
+/** The emscripten exports we call directly (present in wasmoon's build, untyped there). */
+interface FastModule {
+  HEAPU8: Uint8Array;
+  _malloc(n: number): number;
+  _free(p: number): void;
+  _lua_type(L: number, i: number): number;
+  _lua_gettop(L: number): number;
+  _lua_settop(L: number, i: number): void;
+  _lua_next(L: number, i: number): number;
+  _lua_tolstring(L: number, i: number, lenPtr: number): number;
+  _lua_pushlstring(L: number, p: number, len: number): number;
+  _lua_tonumberx(L: number, i: number, isnum: number): number;
+  _lua_toboolean(L: number, i: number): number;
+  _lua_pushnil(L: number): void;
+  _lua_pushboolean(L: number, b: number): void;
+  _lua_pushinteger(L: number, n: bigint): void;
+  _lua_sethook(L: number, f: number, mask: number, count: number): void;
+  _lua_pcallk(L: number, nargs: number, nres: number, msgh: number, ctx: number, k: number): number;
+}
 const MAX_TABLE_DEPTH = 8;
 const MAX_TABLE_ITEMS = 10_000;
 
@@ -72,11 +92,47 @@ export async function createLuaVm(opts: LuaVmOptions): Promise<LuaVm> {
     lua.lua_error(hl);
   }, 'vii');
 
+  // Hot path: the exported C functions directly (module._lua_*), strings through
+  // the heap. wasmoon's cwrap helpers go through emscripten's generic ccall
+  // (argument marshalling, assertions) and cost several times more per call.
+  const m = lua.module as unknown as FastModule;
+  const scratch = { ptr: m._malloc(4096), cap: 4096 };
+  const lenPtr = m._malloc(8);
+  const enc = new TextEncoder();
+  const dec = new TextDecoder();
+
+  function readString(S: number, idx: number): string {
+    const p = m._lua_tolstring(S, idx, lenPtr);
+    const heap = m.HEAPU8;
+    const len = heap[lenPtr]! | (heap[lenPtr + 1]! << 8) | (heap[lenPtr + 2]! << 16) | (heap[lenPtr + 3]! << 24);
+    if (len < 48) {
+      let ascii = '';
+      for (let i = 0; i < len; i++) {
+        const c = heap[p + i]!;
+        if (c > 127) return dec.decode(heap.subarray(p, p + len));
+        ascii += String.fromCharCode(c);
+      }
+      return ascii;
+    }
+    return dec.decode(heap.subarray(p, p + len));
+  }
+
+  function pushString(S: number, v: string): void {
+    const need = v.length * 3 + 1;
+    if (need > scratch.cap) {
+      m._free(scratch.ptr);
+      scratch.cap = need * 2;
+      scratch.ptr = m._malloc(scratch.cap);
+    }
+    const { written } = enc.encodeInto(v, m.HEAPU8.subarray(scratch.ptr, scratch.ptr + scratch.cap));
+    m._lua_pushlstring(S, scratch.ptr, written);
+  }
+
   function read(S: number, idx: number, depth: number, budget: { n: number }): LuaValue {
-    switch (lua.lua_type(S, idx)) {
-      case LuaType.String: return lua.lua_tolstring(S, idx, null);
-      case LuaType.Number: return lua.lua_tonumberx(S, idx, null);
-      case LuaType.Boolean: return lua.lua_toboolean(S, idx) !== 0;
+    switch (m._lua_type(S, idx)) {
+      case LuaType.String: return readString(S, idx);
+      case LuaType.Number: return m._lua_tonumberx(S, idx, 0);
+      case LuaType.Boolean: return m._lua_toboolean(S, idx) !== 0;
       case LuaType.Table: return depth < MAX_TABLE_DEPTH ? readTable(S, idx, depth, budget) : null;
       default: return null;
     }
@@ -84,17 +140,17 @@ export async function createLuaVm(opts: LuaVmOptions): Promise<LuaVm> {
 
   function readTable(S: number, idx: number, depth: number, budget: { n: number }): LuaTable {
     const t = new LuaTable();
-    const abs = idx < 0 ? lua.lua_gettop(S) + idx + 1 : idx;
+    const abs = idx < 0 ? m._lua_gettop(S) + idx + 1 : idx;
     const tmp = new Map<number, LuaValue>();
-    lua.lua_pushnil(S);
-    while (lua.lua_next(S, abs) !== 0) {
-      if (--budget.n < 0) { lua.lua_settop(S, -3); throw new Error('table too large'); }
+    m._lua_pushnil(S);
+    while (m._lua_next(S, abs) !== 0) {
+      if (--budget.n < 0) { m._lua_settop(S, -3); throw new Error('table too large'); }
       const v = read(S, -1, depth + 1, budget);
-      const kt = lua.lua_type(S, -2);
-      const kn = kt === LuaType.Number ? lua.lua_tonumberx(S, -2, null) : NaN;
+      const kt = m._lua_type(S, -2);
+      const kn = kt === LuaType.Number ? m._lua_tonumberx(S, -2, 0) : NaN;
       if (Number.isInteger(kn) && kn >= 1) tmp.set(kn, v);
-      else t.map.set(kt === LuaType.String ? lua.lua_tolstring(S, -2, null) : String(kn), v);
-      lua.lua_settop(S, -2); // pop value, keep key
+      else t.map.set(kt === LuaType.String ? readString(S, -2) : String(kn), v);
+      m._lua_settop(S, -2); // pop value, keep key
     }
     for (let i = 1; tmp.has(i); i++) { t.list.push(tmp.get(i)!); tmp.delete(i); }
     for (const [k, v] of tmp) t.map.set(String(k), v);
@@ -102,13 +158,13 @@ export async function createLuaVm(opts: LuaVmOptions): Promise<LuaVm> {
   }
 
   function push(S: number, v: LuaValue | undefined): void {
-    if (v === null || v === undefined) lua.lua_pushnil(S);
-    else if (typeof v === 'string') lua.lua_pushstring(S, v);
+    if (v === null || v === undefined) m._lua_pushnil(S);
+    else if (typeof v === 'string') pushString(S, v);
     else if (typeof v === 'number') {
-      if (Number.isSafeInteger(v)) lua.lua_pushinteger(S, BigInt(v)); // Lua integer: tostring gives "24", not "24.0"
+      if (Number.isSafeInteger(v)) m._lua_pushinteger(S, BigInt(v)); // Lua integer: tostring gives "24", not "24.0"
       else lua.lua_pushnumber(S, v);
     }
-    else if (typeof v === 'boolean') lua.lua_pushboolean(S, v ? 1 : 0);
+    else if (typeof v === 'boolean') m._lua_pushboolean(S, v ? 1 : 0);
     else {
       lua.lua_createtable(S, v.list.length, v.map.size);
       v.list.forEach((x, i) => { push(S, x); lua.lua_rawseti(S, -2, BigInt(i + 1)); });
@@ -133,7 +189,7 @@ export async function createLuaVm(opts: LuaVmOptions): Promise<LuaVm> {
         let out: LuaValue | LuaValue[] | undefined;
         let failure: string | undefined;
         try {
-          const n = lua.lua_gettop(S);
+          const n = m._lua_gettop(S);
           const args: LuaValue[] = [];
           const budget = { n: MAX_TABLE_ITEMS };
           for (let i = 1; i <= n; i++) args.push(read(S, i, 0, budget));
@@ -143,7 +199,7 @@ export async function createLuaVm(opts: LuaVmOptions): Promise<LuaVm> {
         }
         // lua_error unwinds through this frame; never let a JS exception do it
         if (failure !== undefined) {
-          lua.lua_pushstring(S, failure);
+          pushString(S, failure);
           return lua.lua_error(S);
         }
         if (out === undefined) return 0;
@@ -159,28 +215,28 @@ export async function createLuaVm(opts: LuaVmOptions): Promise<LuaVm> {
       g.setMemoryMax(baseline + opts.memoryLimit);
     },
     call(name, args) {
-      lua.lua_settop(L, 0);
+      m._lua_settop(L, 0);
       lua.lua_getglobal(L, name);
       for (const a of args) push(L, a);
       running = true;
-      lua.lua_sethook(L, hook, 8 /* LUA_MASKCOUNT */, opts.instructionLimit);
+      m._lua_sethook(L, hook, 8 /* LUA_MASKCOUNT */, opts.instructionLimit);
       let st: number;
       try {
-        st = lua.lua_pcallk(L, args.length, -1, 0, 0, null);
+        st = m._lua_pcallk(L, args.length, -1, 0, 0, 0);
       } finally {
         running = false;
-        lua.lua_sethook(L, null, 0, 0);
+        m._lua_sethook(L, 0, 0, 0);
       }
-      const top = lua.lua_gettop(L);
+      const top = m._lua_gettop(L);
       if (st !== LuaReturn.Ok) {
-        const msg = lua.lua_type(L, -1) === LuaType.String ? lua.lua_tolstring(L, -1, null) : `lua error ${st}`;
-        lua.lua_settop(L, 0);
+        const msg = m._lua_type(L, -1) === LuaType.String ? readString(L, -1) : `lua error ${st}`;
+        m._lua_settop(L, 0);
         return { kind: 'error', message: st === LuaReturn.ErrorMem ? 'memory limit exceeded' : msg };
       }
       const values: LuaValue[] = [];
       const budget = { n: MAX_TABLE_ITEMS };
       for (let i = 1; i <= top; i++) values.push(read(L, i, 0, budget));
-      lua.lua_settop(L, 0);
+      m._lua_settop(L, 0);
       return { kind: 'ok', values };
     },
     memoryUsed: () => g.getMemoryUsed() - baseline,
