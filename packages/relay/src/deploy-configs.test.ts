@@ -1,0 +1,20 @@
+// The example configs in deploy/relay must pass the same check as `edge-relay --check`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfigFile } from './config.js';
+
+const dir = join(dirname(fileURLToPath(import.meta.url)), '../../../deploy/relay');
+
+test('deploy/relay example configs are valid', () => {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  assert.deepEqual(files.sort(), ['pi.yaml', 'pop.yaml']);
+  for (const f of files) {
+    const r = loadConfigFile(join(dir, f));
+    assert.ok(r.ok, `${f}: ${!r.ok ? r.problems.join('; ') : ''}`);
+    if (!r.ok) continue;
+    assert.ok(r.config.listeners.length >= 3, f);
+  }
+});
