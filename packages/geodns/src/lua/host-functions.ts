@@ -115,11 +115,12 @@ export function pickClosest(env: HostEnv, candidates: string[]): string {
 function geoFunctions(env: HostEnv): Record<string, HostFunction> {
   return {
     country: ([v]) => matchesAny(v ?? null, clientGeo(env)?.country),
-    countryCode: () => clientGeo(env)?.country ?? '--',
+    // lower case, as PowerDNS's geoip backend returns them ("gb", "eu", "eng"): zones compare against these
+    countryCode: () => clientGeo(env)?.country?.toLowerCase() ?? '--',
     continent: ([v]) => matchesAny(v ?? null, clientGeo(env)?.continent),
-    continentCode: () => clientGeo(env)?.continent ?? '--',
+    continentCode: () => clientGeo(env)?.continent?.toLowerCase() ?? '--',
     region: ([v]) => matchesAny(v ?? null, clientGeo(env)?.region),
-    regionCode: () => clientGeo(env)?.region ?? '--',
+    regionCode: () => clientGeo(env)?.region?.toLowerCase() ?? '--',
     asnum: ([v]) => { const a = clientGeo(env)?.asn; return matchesAny(v ?? null, a === undefined ? undefined : String(a)); },
     latlon: () => { const g = clientGeo(env); return `${f6(g?.lat ?? 0)} ${f6(g?.lon ?? 0)}`; },
     latlonloc: () => { const g = clientGeo(env); return g?.lat !== undefined && g.lon !== undefined ? locText(g.lat, g.lon) : ''; },
@@ -132,7 +133,7 @@ function geoFunctions(env: HostEnv): Record<string, HostFunction> {
 function geoipLookup(env: HostEnv, addr: string, attr: number): string {
   env.ctx().deps.geoDatabase = true;
   const g = env.geo.lookup(addr);
-  const v = [g?.asn, g?.city, g?.continent, g?.country, g?.country, g?.asOrg, g?.region,
+  const v = [g?.asn, g?.city, g?.continent?.toLowerCase(), g?.country?.toLowerCase(), g?.country?.toLowerCase(), g?.asOrg, g?.region?.toLowerCase(),
     g?.lat !== undefined ? `${f6(g.lat)} ${f6(g.lon!)}` : undefined][attr];
   return v === undefined ? 'unknown' : String(v);
 }

@@ -72,3 +72,17 @@ test('pickrandomsample returns n distinct entries, at most all of them', () => {
   assert.equal(P.pickRandomSample(10, items, rand).length, 5);
   assert.deepEqual(P.pickRandomSample(0, items, rand), []);
 });
+
+test('weighted lists are walked in PowerDNS order (libstdc++ unordered_map iteration)', () => {
+  const n = (k: number) => P.powerdnsOrder(Array.from({ length: k }, (_, i) => i + 1)).join(',');
+  // observed on pdns_server 4.7.3: 4 entries reversed; 20 entries = 20..14 then 1..13
+  assert.equal(n(4), '4,3,2,1');
+  assert.equal(n(20), '20,19,18,17,16,15,14,1,2,3,4,5,6,7,8,9,10,11,12,13');
+  assert.equal(n(1), '1');
+  // the cumulative walk uses that order: with equal weights, hash % 4 = 0 picks the LAST entry
+  const items: P.Weighted = [[1, 'a'], [1, 'b'], [1, 'c'], [1, 'd']];
+  for (const a of addrs.slice(0, 200)) {
+    const r = P.addressHash(a) % 4;
+    assert.equal(P.pickWeightedHashed(a, items), ['d', 'c', 'b', 'a'][r]);
+  }
+});

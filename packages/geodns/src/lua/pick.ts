@@ -45,11 +45,36 @@ export function pickWeightedRandom(items: Weighted, rand: Rand): string {
 }
 
 export function pickWeightedHashed(bestwho: string, items: Weighted): string {
-  return pickByPoint(items, (sum) => addressHash(bestwho) % sum);
+  return pickByPoint(powerdnsOrder(items), (sum) => addressHash(bestwho) % sum);
 }
 
 export function pickWeightedNameHashed(qname: string, items: Weighted): string {
-  return pickByPoint(items, (sum) => dnsNameHash(qname) % sum);
+  return pickByPoint(powerdnsOrder(items), (sum) => dnsNameHash(qname) % sum);
+}
+
+// libstdc++ bucket counts (__prime_list) a growing unordered_map passes through
+const BUCKETS = [13, 29, 59, 127, 257, 541, 1109, 2357, 5087, 10273];
+
+/**
+ * PowerDNS reads a weighted Lua list into std::unordered_map<int, …> keyed by
+ * the list index and iterates that map to build the cumulative weights. With
+ * libstdc++ the iteration order is not the list order: each insert into an
+ * empty bucket goes to the front, and each rehash (first at 13 buckets, then
+ * 29, 59, …) reverses the list. Reproducing that order makes pickwhashed and
+ * picknamehashed give every client the same answer PowerDNS gives (checked
+ * against pdns_server 4.7 for 3, 4 and 20 entries).
+ */
+export function powerdnsOrder<T>(items: T[]): T[] {
+  const out: T[] = [];
+  let b = 0;
+  for (let k = 1; k <= items.length; k++) {
+    while (b + 1 < BUCKETS.length && k > BUCKETS[b]!) {
+      b++;
+      out.reverse();
+    }
+    out.unshift(items[k - 1]!);
+  }
+  return out;
 }
 
 const chashCache = new Map<string, Uint32Array>();
