@@ -60,7 +60,7 @@ export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: S
 function transparentFactory(rt: ListenerRuntime, client: ConnInfo['client']) {
   return (): Socket | undefined => {
     if (!rt.transparent) throw new Error('transparent mode is not available (see log at start)');
-    const r = rt.transparent(client, client.family);
+    const r = rt.transparent(client, client.family, 'tcp');
     if (!r.ok) throw new Error(r.message);
     return new Socket({ fd: r.fd, allowHalfOpen: true, readable: true, writable: true });
   };

@@ -12,7 +12,7 @@ export interface Snapshot {
 }
 
 /** Makes a socket whose source is the client's address (transparent mode). */
-export type TransparentConnector = (source: ProxyAddress, family: 4 | 6) => { ok: true; fd: number } | { ok: false; message: string };
+export type TransparentConnector = (source: ProxyAddress, family: 4 | 6, kind: 'tcp' | 'udp') => { ok: true; fd: number } | { ok: false; message: string };
 
 export interface ListenerRuntime {
   name: string;

@@ -84,6 +84,18 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     info.upstream = server.cfg.address;
     server.active++;
     const up = createSocket(server.cfg.host.includes(':') ? 'udp6' : 'udp4');
+    if (group.cfg.transparent) {
+      // Transparent: the session socket is bound to the client's address and port (IP_TRANSPARENT).
+      const src = proxied ?? info.client;
+      const t = rt.transparent ? rt.transparent(src, src.family, 'udp') : { ok: false as const, message: 'transparent mode is not available' };
+      if (!t.ok) {
+        server.active--;
+        removeClient(rt, clientIp);
+        rt.log.warn({ upstream: server.cfg.address, err: t.message }, 'transparent UDP session failed');
+        return void drop('transparent_failed');
+      }
+      up.bind({ fd: t.fd });
+    }
     const s: Session = {
       info, up, server, group, last: Date.now(), bytesIn: 0, bytesOut: 0, idleMs: l.idleTimeoutMs, queue: [],
       destroy: () => close(key, s),

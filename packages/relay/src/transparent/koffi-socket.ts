@@ -6,7 +6,7 @@ import koffi from 'koffi';
 import type { TransparentConnector } from '../listen/runtime.js';
 import { ipv6Bytes } from '../wire/proxy-v2.js';
 
-const AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
+const AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1, SO_REUSEADDR = 2, SOL_IP = 0, IP_TRANSPARENT = 19, SOL_IPV6 = 41, IPV6_TRANSPARENT = 75;
 
 export function createTransparentConnector(): { ok: true; connector: TransparentConnector } | { ok: false; message: string } {
@@ -23,9 +23,9 @@ export function createTransparentConnector(): { ok: true; connector: Transparent
   const errno = () => koffi.errno();
   const one = Buffer.alloc(4);
   one.writeInt32LE(1);
-  const connector: TransparentConnector = (source, family) => {
+  const connector: TransparentConnector = (source, family, kind) => {
     const af = family === 6 ? AF_INET6 : AF_INET;
-    const fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) as number;
+    const fd = socket(af, (kind === 'udp' ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) as number;
     if (fd < 0) return { ok: false, message: `socket() failed, errno ${errno()}` };
     const fail = (what: string) => {
       const e = errno();
@@ -35,23 +35,27 @@ export function createTransparentConnector(): { ok: true; connector: Transparent
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4) < 0) return fail('setsockopt(SO_REUSEADDR)');
     const [lvl, opt] = family === 6 ? [SOL_IPV6, IPV6_TRANSPARENT] : [SOL_IP, IP_TRANSPARENT];
     if (setsockopt(fd, lvl, opt, one, 4) < 0) return fail('setsockopt(IP_TRANSPARENT)');
-    const sa = sockaddr(family, source.address);
+    // TCP: port 0 (the kernel picks one). UDP: the client's own port as well, so the
+    // backend sees exactly the client's address and replies land on this socket.
+    const sa = sockaddr(family, source.address, kind === 'udp' ? source.port : 0);
     if (bind(fd, sa, sa.length) < 0) return fail(`bind(${source.address})`);
     return { ok: true, fd };
   };
   return { ok: true, connector };
 }
 
-/** struct sockaddr_in / sockaddr_in6 with port 0 (the kernel picks one). */
-function sockaddr(family: 4 | 6, address: string): Buffer {
+/** struct sockaddr_in / sockaddr_in6 (port in network order). */
+function sockaddr(family: 4 | 6, address: string, port: number): Buffer {
   if (family === 4) {
     const b = Buffer.alloc(16);
     b.writeUInt16LE(AF_INET, 0);
+    b.writeUInt16BE(port, 2);
     address.split('.').forEach((p, i) => (b[4 + i] = Number(p)));
     return b;
   }
   const b = Buffer.alloc(28);
   b.writeUInt16LE(AF_INET6, 0);
+  b.writeUInt16BE(port, 2);
   ipv6Bytes(address).copy(b, 8);
   return b;
 }
