@@ -4,7 +4,9 @@ import { createServer as createTcp, type Server as TcpServer } from 'node:net';
 import { createServer as createHttp, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHealthChecker } from './health.js';
-import { silent } from './testkit.js';
+import { client, record, silent, testGeo } from './testkit.js';
+import { createLuaRuntime } from './runtime.js';
+import { createRegistry } from '@geoedge/shared';
 import type { CheckSpec } from './types.js';
 
 async function listen<T extends TcpServer | HttpServer>(s: T): Promise<number> {
@@ -100,5 +102,26 @@ test('a check nobody reads for the expiry time stops', async () => {
   await new Promise((r) => setTimeout(r, 80));
   await hc.tick();
   assert.equal(hc.states().length, 0);
+  srv.close();
+});
+
+test('end to end: ifportup answers from the background checker, never waiting on the network', async () => {
+  const srv = createTcp((c) => c.destroy());
+  const port = await listen(srv);
+  const hc = createHealthChecker({ log: silent });
+  const reg = createRegistry('t_');
+  hc.registerMetrics(reg);
+  const rt = await createLuaRuntime({ geo: await testGeo(), health: hc });
+  // 127.0.0.1 listens, 127.0.0.2 does not (nothing bound there on this port)
+  const code = `ifportup(${port}, {'127.0.0.2', '127.0.0.1'}, {selector='all', backupSelector='empty', timeout=1})`;
+  const first = rt.evaluate(record(code), client('192.0.2.9'));
+  assert.deepEqual(first.kind === 'ok' && first.contents, []); // unknown state: backupSelector 'empty'
+  assert.ok(first.kind === 'ok' && first.deps.health.length === 2);
+  await hc.tick();
+  const second = rt.evaluate(record(code), client('192.0.2.9'));
+  assert.deepEqual(second.kind === 'ok' && second.contents, ['127.0.0.1']);
+  const text = await reg.metrics();
+  assert.match(text, /t_lua_health_checks 2|geodns_lua_health_checks 2/);
+  assert.match(text, /geodns_lua_health_up\{check="tcp 127\.0\.0\.1 \d+ timeout=1"\} 1/);
   srv.close();
 });

@@ -14,7 +14,7 @@ import { connect } from 'node:net';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import type { Logger, Service } from '@geoedge/shared';
+import { gaugeFn, labeledGaugeFn, type Logger, type Registry, type Service } from '@geoedge/shared';
 import type { CheckSpec, HealthOracle } from './types.js';
 
 export interface HealthCheckerOptions {
@@ -77,6 +77,13 @@ export class HealthChecker implements Service, HealthOracle {
     }
     e.lastAccess = now;
     return { id, value: e.value };
+  }
+
+  /** geodns_lua_health_up{check} (1 up, 0 down, -1 not checked yet) and the number of checks. */
+  registerMetrics(reg: Registry): void {
+    labeledGaugeFn(reg, 'geodns_lua_health_up', 'LUA record health checks: 1 up, 0 down, -1 not checked yet', ['check'],
+      () => [...this.entries.values()].map((e) => [{ check: e.id }, e.value > 0 ? 1 : e.value]));
+    gaugeFn(reg, 'geodns_lua_health_checks', 'LUA record health checks being run', () => this.entries.size);
   }
 
   states(): CheckState[] {
