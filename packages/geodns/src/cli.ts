@@ -8,7 +8,7 @@ export const HELP = `geodns: authoritative GeoDNS server
 Usage: geodns [flags]
 
 Flags (each overrides the same key of the config file):
-  --config FILE        YAML or JSON config file (keys: listen, zones, geoip, db, metrics,
+  --config FILE        YAML or JSON config file (keys: listen, zones, geoip, db, dbCache, metrics,
                        logQueries, logLevel, workers, tcp.idleTimeoutMs, tcp.maxConnections,
                        edns.payload, cnameChainLimit)
   --listen HOST:PORT   address to serve DNS on, UDP and TCP; repeatable; IPv6 as [::1]:53
@@ -17,6 +17,10 @@ Flags (each overrides the same key of the config file):
                        (default: the example zone shipped with geodns, when no --db)
   --geoip FILE         MaxMind .mmdb database (City, Country or ASN); repeatable, first wins
   --db URL             MariaDB/MySQL zone source in the PowerDNS schema: mysql://user:pass@host:port/db
+                       (zone files win over database zones of the same name)
+  --db-cache FILE      snapshot of the database zones, written after each load, used at start
+                       when the database is unreachable (default $STATE_DIRECTORY, else
+                       ~/.local/state/geodns/db-cache-<hash of URL>.jsonl)
   --metrics HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics
   --log-queries        log one line per query (off by default)
   --log-level LEVEL    fatal, error, warn, info, debug, trace or silent (default info)
@@ -48,6 +52,7 @@ export function parseCli(argv: string[]): Cli {
         zones: { type: 'string' },
         geoip: { type: 'string', multiple: true },
         db: { type: 'string' },
+        'db-cache': { type: 'string' },
         metrics: { type: 'string' },
         'log-queries': { type: 'boolean' },
         'log-level': { type: 'string' },
@@ -72,6 +77,7 @@ export function parseCli(argv: string[]): Cli {
       zones: values.zones,
       geoip: values.geoip,
       db: values.db,
+      dbCache: values['db-cache'],
       metrics: values.metrics,
       logQueries: values['log-queries'],
       logLevel: values['log-level'],

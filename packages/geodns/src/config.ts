@@ -2,7 +2,9 @@
 // gives the base; command-line flags override it key by key.
 import { Type, type Static } from '@sinclair/typebox';
 import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
 import { checkConfig, readConfigFile, parseHostPort, ConfigError } from '@geoedge/shared';
 
 const HostPort = Type.String({ minLength: 3, description: 'host:port, IPv6 as [addr]:port' });
@@ -13,6 +15,7 @@ export const ConfigSchema = Type.Object(
     zones: Type.Optional(Type.String({ minLength: 1, description: 'directory of zone files, one per zone' })),
     geoip: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     db: Type.Optional(Type.String({ pattern: '^mysql://', description: 'mysql://user:pass@host:port/db' })),
+    dbCache: Type.Optional(Type.String({ minLength: 1, description: 'snapshot cache of the database zones (default: under the state directory)' })),
     metrics: Type.Optional(HostPort),
     logQueries: Type.Boolean({ default: false }),
     logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
@@ -58,5 +61,18 @@ export function loadConfig(file: string | undefined, overrides: Overrides): Conf
   if (problems.length) throw new ConfigError(problems);
   // Without a database, the shipped example zone keeps `geodns` useful out of the box.
   if (cfg.zones === undefined && cfg.db === undefined) cfg.zones = DEFAULT_ZONES;
+  if (cfg.db !== undefined && cfg.dbCache === undefined) cfg.dbCache = defaultDbCache(cfg.db);
   return cfg;
+}
+
+/**
+ * Where the database zone cache goes when `dbCache` is not set: systemd's
+ * $STATE_DIRECTORY (StateDirectory=geodns), else $XDG_STATE_HOME/geodns, else
+ * ~/.local/state/geodns; one file per database URL, so two geodns serving
+ * different databases never read each other's cache.
+ */
+export function defaultDbCache(db: string, env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.STATE_DIRECTORY?.split(':')[0] || (env.XDG_STATE_HOME ? join(env.XDG_STATE_HOME, 'geodns') : join(homedir(), '.local', 'state', 'geodns'));
+  const tag = createHash('sha256').update(db).digest('hex').slice(0, 12);
+  return join(dir, `db-cache-${tag}.jsonl`);
 }

@@ -9,6 +9,8 @@ export interface GeodnsMetrics {
   reloads: LabeledCounter;      // source
   reloadFailures: LabeledCounter; // source
   setZonesLoaded(n: number): void;
+  /** Exports geodns_db_up and geodns_db_staleness_seconds from the database zone source. */
+  watchDb(status: () => { up: boolean; stalenessSeconds: number }): void;
 }
 
 export function createMetrics(): GeodnsMetrics {
@@ -22,5 +24,17 @@ export function createMetrics(): GeodnsMetrics {
     reloads: new LabeledCounter(registry, 'geodns_reloads_total', 'Zone reloads', ['source']),
     reloadFailures: new LabeledCounter(registry, 'geodns_reload_failures_total', 'Zone reloads that failed (the previous zone kept serving)', ['source']),
     setZonesLoaded(n) { zones = n; },
+    watchDb(status) {
+      gaugeFn(registry, 'geodns_db_up', 'Whether the last attempt to read the zone database succeeded (1) or not (0)', () => (status().up ? 1 : 0));
+      gaugeFn(registry, 'geodns_db_staleness_seconds', 'Seconds since the database zones served were last known current', () => status().stalenessSeconds);
+      // Summed over cluster workers these would mean nothing: the worst worker counts.
+      setAggregator(registry, 'geodns_db_up', 'min');
+      setAggregator(registry, 'geodns_db_staleness_seconds', 'max');
+    },
   };
+}
+
+function setAggregator(registry: Registry, name: string, how: 'min' | 'max'): void {
+  const m = registry.getSingleMetric(name) as unknown as { aggregator?: string } | undefined;
+  if (m) m.aggregator = how;
 }

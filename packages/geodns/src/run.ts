@@ -6,6 +6,8 @@ import { createDnsServer } from './server.js';
 import { buildChain } from './chain.js';
 import { buildZoneSet } from './zones/zone-set.js';
 import { createFileZoneSource } from './zones/reloader.js';
+import { createDbZoneSource } from './zones/db-source.js';
+import { createZoneMerger } from './zones/merge.js';
 import type { ZoneSet } from './zones/types.js';
 
 export async function runServer(cfg: Config, log: Logger, inCluster: boolean): Promise<void> {
@@ -16,6 +18,8 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     snapshot = zs;
     metrics.setZonesLoaded(zs.zones.size);
   };
+  // Files and database each hand over their latest zone list; one ZoneSet is built from both.
+  const merger = createZoneMerger(log, setSnapshot);
 
   const services: Service[] = [];
   let reload: (() => Promise<void> | void) | undefined;
@@ -23,11 +27,22 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     const files = createFileZoneSource({
       dir: cfg.zones,
       log: log.child({ source: 'files' }),
-      onSnapshot: setSnapshot,
+      onSnapshot: (zs) => merger.setFiles([...zs.zones.values()]),
       onReload: (ok: boolean) => (ok ? metrics.reloads : metrics.reloadFailures).inc(['files']),
     });
     services.push(files);
     reload = () => files.reload();
+  }
+  if (cfg.db) {
+    const db = createDbZoneSource({
+      url: cfg.db,
+      cacheFile: cfg.dbCache,
+      log: log.child({ source: 'db' }),
+      onZones: (zones) => merger.setDb(zones),
+      onReload: (ok: boolean) => (ok ? metrics.reloads : metrics.reloadFailures).inc(['db']),
+    });
+    services.push(db);
+    metrics.watchDb(() => db.status());
   }
   const chain = buildChain({
     snapshot: () => snapshot,

@@ -14,15 +14,14 @@
 //     already loaded keeps being served.
 import { watch, type FSWatcher } from 'node:fs';
 import type { Logger, Service } from '@geoedge/shared';
-import type { ZoneSet } from './types.js';
 import type { ZoneData } from './zone.js';
-import { buildZoneSet } from './zone-set.js';
+import { buildZoneSet, type ZoneSetData } from './zone-set.js';
 import { claimOrigin, fileSignature, listZoneFiles, loadZoneFile } from './file-source.js';
 
 export interface FileZoneSourceOptions {
   dir: string;
   log: Logger;
-  onSnapshot: (zs: ZoneSet) => void;
+  onSnapshot: (zs: ZoneSetData) => void;
   /** Called after every pass: ok is false if the directory or any changed file failed. */
   onReload?: (ok: boolean) => void;
   /** Wait after the last fs.watch event before a pass (default 250 ms). */
