@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { client, record, testRuntime } from './testkit.js';
 import type { EvalResult } from './types.js';
 
-const { rt, health } = await testRuntime({ include: (fqdn) => (fqdn === 'config.example.com.' ? [";pool = {'192.0.2.10', '192.0.2.11'}"] : []) });
+const INCLUDES: Record<string, string[]> = {
+  'config.example.com.': [";pool = {'192.0.2.10', '192.0.2.11'}"],
+  'loop.example.com.': [";include('loop')"],
+  'broken.example.com.': [';this is not lua'],
+};
+const { rt, health } = await testRuntime({ include: (fqdn) => INCLUDES[fqdn] ?? [] });
 const LONDON = '81.2.69.142';     // GB, EU, ENG, London (test City db, network ::81.2.69.142/127)
 const SANDIEGO = '214.78.120.9';  // US, NA, CA, San Diego
 const TELSTRA = '1.128.0.5';      // AS1221 in the test ASN db
@@ -32,7 +37,9 @@ test('variables: qname, zone, who, bestwho, ecswho, localwho, dnssecOK, tcp, edn
   assert.deepEqual(ok(run('bestwho:toString()', LONDON, more)), ['203.0.113.0']);
   assert.deepEqual(ok(run('ecswho:toString()', LONDON, more)), ['203.0.113.0/24']);
   assert.deepEqual(ok(run('localwho:toString()', LONDON, more)), ['192.0.2.53']);
-  assert.deepEqual(ok(run(";return tostring(dnssecOK) .. ' ' .. tostring(tcp) .. ' ' .. ednsPKTSize", LONDON, more)), ['true true 4096']);
+  const q = run(";return tostring(dnssecOK) .. ' ' .. tostring(tcp) .. ' ' .. ednsPKTSize", LONDON, more);
+  assert.deepEqual(ok(q), ['true true 4096']);
+  assert.ok(q.kind === 'ok' && q.deps.query && !q.deps.address);
   assert.deepEqual(ok(run(';return tostring(ecswho)')), ['nil']);
   const r = run('bestwho:toString()', LONDON, more);
   assert.ok(r.kind === 'ok' && r.deps.address && !r.deps.transport);
@@ -150,6 +157,10 @@ test('createReverse/createForward/filterForward through Lua', () => {
 test('include runs the code of another LUA record of the zone', () => {
   assert.deepEqual(ok(run(";include('config') return pool")), ['192.0.2.10', '192.0.2.11']);
   assert.deepEqual(ok(run(";include('nothing-here') return 'ok'")), ['ok']);
+  const loop = run(";include('loop') return 'never'");
+  assert.ok(loop.kind === 'error' && /stack overflow|instruction limit/.test(loop.message), loop.kind === 'error' ? loop.message : 'ok');
+  const broken = run(";include('broken') return 'never'");
+  assert.ok(broken.kind === 'error' && /include broken/.test(broken.message));
   // include state does not leak into the next evaluation
   assert.deepEqual(ok(run(';return tostring(pool)')), ['nil']);
 });
