@@ -47,6 +47,11 @@ test('variables: qname, zone, who, bestwho, ecswho, localwho, dnssecOK, tcp, edn
   assert.ok(w.kind === 'ok' && w.deps.transport);
 });
 
+test('IPv4-mapped IPv6 sources count as IPv4 (dual-stack sockets)', () => {
+  assert.deepEqual(ok(run('bestwho:toString()', '::ffff:81.2.69.142')), [LONDON]);
+  assert.deepEqual(ok(run('countryCode()', '::ffff:81.2.69.142')), ['gb']);
+});
+
 test('ECS with source prefix 0 falls back to the packet source', () => {
   assert.deepEqual(ok(run('bestwho:toString()', LONDON, { ecswho: '0.0.0.0', ecsPrefix: 0 })), [LONDON]);
   assert.deepEqual(ok(run('countryCode()', LONDON, { ecswho: '0.0.0.0', ecsPrefix: 0 })), ['gb']);

@@ -1,6 +1,5 @@
 // The LUA-record runtime: one sandboxed Lua VM, the PowerDNS functions, and
 // evaluate() — synchronous, never throws, records what it read (Deps).
-import type { Logger } from '@geoedge/shared';
 import type { GeoLookup } from '../geo/types.js';
 import { createLuaVm, type LuaVm } from './wasmoon.js';
 import { SANDBOX_LUA } from './sandbox.js';
@@ -13,7 +12,6 @@ export interface LuaRuntimeOptions {
   health: HealthOracle;
   /** Codes of the LUA records at a name (for include()); none by default. */
   include?: IncludeResolver;
-  log?: Logger;
   /** VM instructions per evaluation (default 100,000; PowerDNS lua-records-exec-limit counts the same unit). */
   instructionLimit?: number;
   /** Bytes one evaluation may allocate beyond the idle state (default 16 MiB). */
@@ -51,8 +49,9 @@ export class LuaRuntime implements LuaEvaluator {
 
   evaluate(record: LuaRecordRef, client: LuaClient): EvalResult {
     // ECS with source prefix 0 says nothing about the client: use the packet source
-    const ecs = client.ecswho !== undefined && (client.ecsPrefix ?? 1) > 0 ? client.ecswho : undefined;
-    const bestwho = ecs ?? client.who;
+    const ecs = client.ecswho !== undefined && (client.ecsPrefix ?? 1) > 0 ? unmap(client.ecswho) : undefined;
+    const who = unmap(client.who);
+    const bestwho = ecs ?? who;
     // the VM takes C strings: a NUL would silently cut the code short
     if (record.code.includes('\u0000')) return this.fail(record, 'code contains a NUL byte');
     const deps: Deps = { address: false, transport: false, random: false, qname: false, query: false, health: [], geoDatabase: false };
@@ -60,7 +59,7 @@ export class LuaRuntime implements LuaEvaluator {
     let r;
     try {
       r = this.vm.call('__eval', [
-        record.code, client.qname, record.zone, client.who, client.localwho,
+        record.code, client.qname, record.zone, who, unmap(client.localwho),
         ecs !== undefined ? `${ecs}/${client.ecsPrefix ?? (ecs.includes(':') ? 128 : 32)}` : null,
         bestwho, client.dnssecOK, client.tcp, client.ednsPKTSize,
       ]);
@@ -88,6 +87,11 @@ export class LuaRuntime implements LuaEvaluator {
     const m = message === this.vm.abortMessage ? `instruction limit exceeded (${this.opts.instructionLimit ?? 100_000} instructions)` : message;
     return { kind: 'error', message: `LUA record ${record.owner} (type ${record.innerType}): ${m}` };
   }
+}
+
+/** A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; PowerDNS and GeoIP want a.b.c.d. */
+function unmap(addr: string): string {
+  return addr.length > 7 && addr.slice(0, 7).toLowerCase() === '::ffff:' && addr.includes('.') ? addr.slice(7) : addr;
 }
 
 export function createLuaRuntime(opts: LuaRuntimeOptions): Promise<LuaRuntime> {

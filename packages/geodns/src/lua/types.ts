@@ -1,6 +1,6 @@
 // Seam between the LUA-record runtime and the query chain.
 //
-//   const rt = await createLuaRuntime({ geo, health, include, log });   // async once (WASM compile)
+//   const rt = await createLuaRuntime({ geo, health, include });        // async once (WASM compile)
 //   const r = rt.evaluate(record, client);                              // synchronous per query
 //
 // evaluate() never throws and never does I/O: health state comes from the
