@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+// Relay benchmark: the same loads through edge-relay, nginx stream and HAProxy in
+// one run, each proxy pinned to CPU 0 with one worker, load generators and
+// backends on CPU 1. Prints medians and ratios to nginx.
+//   node scripts/bench/relay.mjs              (DURATION=3 REPS=3 by default)
+//   DURATION=2 REPS=1 PROXIES=relay,nginx node scripts/bench/relay.mjs
+// Loads: iperf3 bulk TCP (1 and 8 streams); wrk short connections (Connection:
+// close, 50 and 500 connections) and keep-alive latency (500 connections);
+// dnsperf UDP queries; RSS per idle proxied connection.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer, connect } from 'node:net';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const RELAY = join(ROOT, 'packages', 'relay', 'dist', 'main.js');
+const DURATION = Number(process.env.DURATION ?? 3);
+const REPS = Number(process.env.REPS ?? 3);
+const IDLE = Number(process.env.IDLE_CONNS ?? 2000);
+const PROXIES = (process.env.PROXIES ?? 'relay,nginx,haproxy').split(',');
+const PROXY_CPU = '0';
+const LOAD_CPU = cpus().length > 1 ? '1' : '0';
+const dir = mkdtempSync(join(tmpdir(), 'bench-relay-'));
+const children = [];
+let nextPort = 24000 + (process.pid % 1000) * 20;
+const port = () => nextPort++;
+// Whatever happens, no proxy or backend outlives the run.
+process.on('exit', () => children.forEach((c) => { try { c.kill('SIGKILL'); } catch { /* gone */ } }));
+process.on('SIGINT', () => process.exit(130));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function start(cmd, args, cpu, name) {
+  const p = spawn('taskset', ['-c', cpu, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  p.stderr.on('data', (d) => (err += d));
+  p.on('exit', (code) => { if (code && !p.stopping) console.error(`${name} exited ${code}: ${err.slice(0, 500)}`); });
+  children.push(p);
+  return p;
+}
+function stop(p) { p.stopping = true; p.kill('SIGKILL'); }
+async function waitTcp(p, ms = 5000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise((r) => { const s = connect(p, '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`port ${p} not open`);
+    await sleep(50);
+  }
+}
+const run = (cmd, args) => execFileSync('taskset', ['-c', LOAD_CPU, cmd, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
+const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+
+// ---------- backends (CPU 1) ----------
+const B = { iperf: port(), http: port(), dns: port(), hold: port() };
+start('iperf3', ['-s', '-p', String(B.iperf), '-B', '127.0.0.1'], LOAD_CPU, 'iperf3');
+writeFileSync(join(dir, 'backend-nginx.conf'), `daemon off; master_process off; worker_processes 1; pid ${dir}/b.pid; error_log ${dir}/b.err;
+events { worker_connections 4096; }
+http { access_log off; server { listen 127.0.0.1:${B.http} backlog=4096; location / { return 200 "ok\\n"; } } }`);
+start('nginx', ['-p', dir, '-c', join(dir, 'backend-nginx.conf'), '-e', join(dir, 'b.err')], LOAD_CPU, 'backend nginx');
+writeFileSync(join(dir, 'named.conf'), `zone "bench.test" { type master; file "${dir}/bench.zone"; };\n`);
+writeFileSync(join(dir, 'bench.zone'), '$TTL 300\n@ SOA ns. h. 1 3600 600 86400 300\n@ NS ns.\nwww A 192.0.2.1\n');
+start('pdns_server', ['--no-config', '--daemon=no', '--guardian=no', '--disable-syslog', '--write-pid=no', `--socket-dir=${dir}`, '--local-address=127.0.0.1', `--local-port=${B.dns}`, '--launch=bind', `--bind-config=${dir}/named.conf`, '--loglevel=0'], LOAD_CPU, 'pdns');
+const holder = createServer((s) => s.on('error', () => {})); // idle-connection backend: accepts and holds
+await new Promise((r) => holder.listen(B.hold, '127.0.0.1', r));
+writeFileSync(join(dir, 'q.txt'), 'www.bench.test A\n');
+
+// ---------- proxies (CPU 0), each: tcp ports for iperf/http/hold, udp for dns ----------
+function proxyPorts() { return { iperf: port(), http: port(), hold: port(), dns: port() }; }
+const proxies = {
+  async relay(P) {
+    const cfg = {
+      log_level: 'warn', // no access log, like the nginx/haproxy configs here
+      upstreams: { iperf: { servers: [`127.0.0.1:${B.iperf}`] }, http: { servers: [`127.0.0.1:${B.http}`] }, hold: { servers: [`127.0.0.1:${B.hold}`] }, dns: { servers: [`127.0.0.1:${B.dns}`] } },
+      listeners: [
+        { name: 'iperf', listen: [`127.0.0.1:${P.iperf}`], max_connections: 20000, routes: [{ upstream: 'iperf' }] },
+        { name: 'http', listen: [`127.0.0.1:${P.http}`], max_connections: 20000, routes: [{ upstream: 'http' }] },
+        { name: 'hold', listen: [`127.0.0.1:${P.hold}`], max_connections: 20000, routes: [{ upstream: 'hold' }] },
+        { name: 'dns', protocol: 'udp', listen: [`127.0.0.1:${P.dns}`], idle_timeout: '30s', max_connections: 20000, routes: [{ upstream: 'dns' }] },
+      ],
+    };
+    writeFileSync(join(dir, 'relay.json'), JSON.stringify(cfg));
+    return start(process.execPath, [RELAY, '--config', join(dir, 'relay.json')], PROXY_CPU, 'edge-relay');
+  },
+  async nginx(P) {
+    writeFileSync(join(dir, 'nginx.conf'), `load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+daemon off; master_process off; worker_processes 1; worker_rlimit_nofile 20000; pid ${dir}/n.pid; error_log ${dir}/n.err;
+events { worker_connections 20000; }
+stream {
+  server { listen 127.0.0.1:${P.iperf} backlog=4096; proxy_pass 127.0.0.1:${B.iperf}; }
+  server { listen 127.0.0.1:${P.http} backlog=4096; proxy_pass 127.0.0.1:${B.http}; }
+  server { listen 127.0.0.1:${P.hold} backlog=4096; proxy_pass 127.0.0.1:${B.hold}; }
+  server { listen 127.0.0.1:${P.dns} udp; proxy_pass 127.0.0.1:${B.dns}; proxy_responses 1; proxy_timeout 30s; }
+}`);
+    return start('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'n.err')], PROXY_CPU, 'nginx');
+  },
+  async haproxy(P) {
+    writeFileSync(join(dir, 'haproxy.cfg'), `global
+  nbthread 1
+  maxconn 9000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+listen iperf
+  bind 127.0.0.1:${P.iperf}
+  server s 127.0.0.1:${B.iperf}
+listen http
+  bind 127.0.0.1:${P.http}
+  server s 127.0.0.1:${B.http}
+listen hold
+  bind 127.0.0.1:${P.hold}
+  server s 127.0.0.1:${B.hold}
+`);
+    return start('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], PROXY_CPU, 'haproxy');
+  },
+};
+
+// ---------- loads ----------
+function iperf(p, streams) {
+  const j = JSON.parse(run('iperf3', ['-c', '127.0.0.1', '-p', String(p), '-t', String(DURATION), '-P', String(streams), '-J']));
+  return j.end.sum_received.bits_per_second / 1e9;
+}
+function wrk(p, conns, close) {
+  const args = ['-t', '1', '-c', String(conns), '-d', `${DURATION}s`, '--latency', `http://127.0.0.1:${p}/`];
+  if (close) args.unshift('-H', 'Connection: close');
+  const out = run('wrk', args);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  const m = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const p99ms = m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : NaN;
+  return { rps, p99ms };
+}
+function dnsperf(p) {
+  const out = run('dnsperf', ['-s', '127.0.0.1', '-p', String(p), '-d', join(dir, 'q.txt'), '-l', String(DURATION), '-c', '8', '-q', '200']);
+  return Number(/Queries per second:\s+([\d.]+)/.exec(out)[1]);
+}
+async function idleMemory(pid, p) {
+  const before = rssKb(pid);
+  const socks = [];
+  for (let i = 0; i < IDLE; i += 250) {
+    await Promise.all(Array.from({ length: Math.min(250, IDLE - i) }, () => new Promise((r) => { const s = connect(p, '127.0.0.1', r); s.on('error', r); socks.push(s); })));
+  }
+  await sleep(1000);
+  const per = ((rssKb(pid) - before) * 1024) / IDLE;
+  socks.forEach((s) => s.destroy());
+  await sleep(500);
+  return per;
+}
+
+const results = {};
+await waitTcp(B.iperf); await waitTcp(B.http);
+for (const name of PROXIES) {
+  const P = proxyPorts();
+  const proc = await proxies[name](P);
+  await waitTcp(P.http);
+  await sleep(300);
+  const r = { 'tcp 1 stream Gbit/s': [], 'tcp 8 streams Gbit/s': [], 'conn/s close c50': [], 'conn/s close c500': [], 'req/s keepalive c500': [], 'p99 ms keepalive c500': [], 'udp qps': [] };
+  for (let i = 0; i < REPS; i++) {
+    r['tcp 1 stream Gbit/s'].push(iperf(P.iperf, 1));
+    r['tcp 8 streams Gbit/s'].push(iperf(P.iperf, 8));
+    r['conn/s close c50'].push(wrk(P.http, 50, true).rps);
+    r['conn/s close c500'].push(wrk(P.http, 500, true).rps);
+    const ka = wrk(P.http, 500, false);
+    r['req/s keepalive c500'].push(ka.rps);
+    r['p99 ms keepalive c500'].push(ka.p99ms);
+    if (name !== 'haproxy') r['udp qps'].push(dnsperf(P.dns)); // HAProxy community has no UDP proxying
+  }
+  const mem = await idleMemory(proc.pid, P.hold);
+  results[name] = Object.fromEntries([...Object.entries(r).map(([k, v]) => [k, median(v)]), ['bytes/idle conn', mem]]);
+  stop(proc);
+  await sleep(300);
+}
+
+// ---------- report ----------
+const metrics = Object.keys(results[PROXIES[0]]);
+const fmt = (x) => (Number.isFinite(x) ? (x >= 100 ? Math.round(x).toString() : x.toFixed(2)) : 'n/a');
+console.log(`\nrelay bench: ${DURATION}s per load, median of ${REPS}, proxies pinned to CPU ${PROXY_CPU}, load on CPU ${LOAD_CPU}, ${IDLE} idle conns`);
+const header = ['metric', ...PROXIES, ...(results.nginx ? PROXIES.filter((p) => p !== 'nginx').map((p) => `${p}/nginx`) : [])];
+console.log(header.map((h, i) => (i === 0 ? h.padEnd(24) : h.padStart(14))).join(''));
+for (const m of metrics) {
+  const row = [m.padEnd(24), ...PROXIES.map((p) => fmt(results[p][m]).padStart(14))];
+  if (results.nginx) for (const p of PROXIES.filter((x) => x !== 'nginx')) row.push(fmt(results[p][m] / results.nginx[m]).padStart(14));
+  console.log(row.join(''));
+}
+for (const c of children) stop(c);
+holder.close();
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);
