@@ -74,6 +74,13 @@ test('scripts cannot leave state behind for the next evaluation', () => {
   assert.deepEqual(run(';return tostring(x)'), { kind: 'ok', contents: ['nil'], deps: { address: false, transport: false, random: false, qname: false, query: false, health: [], geoDatabase: false } });
   assert.match(err(";string.upper = nil return 'x'"), /read-only/);
   assert.match(err(";math.floor = nil return 'x'"), /read-only/);
+  assert.match(err(";GeoIPQueryAttribute.City = 99 return 'x'"), /read-only/);
+  assert.match(err(";rawset(string, 'upper', function() return 'evil' end) return 'x'"), /attempt to call a nil value/);
+  assert.match(err(";setmetatable(string, {}) return 'x'"), /protected metatable/);
+  // PowerDNS objects: methods are shared, so their metatables are locked
+  assert.deepEqual(run(';return tostring(getmetatable(qname))').kind === 'ok' && run(';return tostring(getmetatable(qname))'), { kind: 'ok', contents: ['false'], deps: { address: false, transport: false, random: false, qname: true, query: false, health: [], geoDatabase: false } });
+  assert.equal(run(";qname.toString = function() return 'evil' end return 'x'").kind, 'ok'); // sets a field on this object only
+  assert.deepEqual(run('qname:toString()').kind === 'ok' && run('qname:toString()'), { kind: 'ok', contents: ['www.example.com.'], deps: { address: false, transport: false, random: false, qname: true, query: false, health: [], geoDatabase: false } });
   assert.deepEqual(run(";return string.upper('ok')").kind === 'ok' && run(";return string.upper('ok')"), { kind: 'ok', contents: ['OK'], deps: { address: false, transport: false, random: false, qname: false, query: false, health: [], geoDatabase: false } });
   stillWorks();
 });

@@ -59,7 +59,7 @@ end
 local safe = {
   assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, select = select,
   tonumber = tonumber, tostring = tostring, type = type, unpack = table.unpack,
-  rawequal = rawequal, rawget = rawget, rawlen = rawlen, rawset = rawset,
+  rawequal = rawequal, rawget = rawget, rawlen = rawlen, -- no rawset: it would write through the read-only views
   setmetatable = setmetatable, getmetatable = getmetatable,
   string = readonly(string, 'string'), table = readonly(table, 'table'),
   math = readonly(math, 'math'), utf8 = readonly(utf8, 'utf8'),
@@ -68,7 +68,7 @@ local safe = {
 }
 
 -- PowerDNS object types, the subset record code uses
-local CA = {}
+local CA = { __metatable = false }
 CA.__index = CA
 CA.__tostring = function(a) return a.addr end
 CA.__eq = function(a, b) return a.addr == b.addr end
@@ -84,7 +84,7 @@ local function newCA(addr, port)
   return setmetatable({ addr = n, port = tonumber(port) or 0 }, CA)
 end
 
-local NM = {}
+local NM = { __metatable = false }
 NM.__index = NM
 NM.__tostring = function(m) return m.text end
 function NM:toString() return self.text end
@@ -99,7 +99,7 @@ local function newNetmask(text)
   return setmetatable({ network = network, bits = bits, text = network .. '/' .. bits }, NM)
 end
 
-local NMG = {}
+local NMG = { __metatable = false }
 NMG.__index = NMG
 function NMG:addMask(m) self.masks[#self.masks + 1] = tostring(m) end
 function NMG:addMasks(t) for _, m in ipairs(t) do self:addMask(m) end end
@@ -110,7 +110,7 @@ local function newNMG(list)
   return g
 end
 
-local DN = {}
+local DN = { __metatable = false }
 DN.__index = DN
 DN.__tostring = function(d) return d.name end
 DN.__eq = function(a, b) return a.name:lower() == b.name:lower() end
@@ -232,7 +232,7 @@ safe.filterForward = function(address, nmg, fallback)
   return hff(address, masks, fallback)
 end
 -- GeoIPQueryAttribute for geoiplookup(address, attr)
-safe.GeoIPQueryAttribute = { ASn = 0, City = 1, Continent = 2, Country = 3, Country2 = 4, Name = 5, Region = 6, Location = 7 }
+safe.GeoIPQueryAttribute = readonly({ ASn = 0, City = 1, Continent = 2, Country = 3, Country2 = 4, Name = 5, Region = 6, Location = 7 }, 'GeoIPQueryAttribute')
 safe.pdnslog = function() end
 
 -- nothing dangerous stays reachable, even for the trusted helpers above
