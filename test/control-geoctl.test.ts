@@ -4,6 +4,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir, freePort, startProcess } from './helpers/index.js';
@@ -140,5 +143,77 @@ test('geoctl migrate: creates the PowerDNS schema on MariaDB, then finds it curr
     assert.match(gone.stderr, /ERR_DB_UNKNOWN_DATABASE/);
   } finally {
     await admin(`DROP DATABASE IF EXISTS ${name}`);
+  }
+});
+
+test('geoctl geoip update over https through an HTTP proxy (CONNECT): the proxy never sees the credentials', async () => {
+  const { fake, dir, db } = await geoipSetup();
+  const testdata = join(REPO_ROOT, 'packages', 'control', 'src', 'jobs', 'testdata');
+  // A TLS front for the fake MaxMind API, named "localhost" as its certificate says.
+  const front = createHttpsServer({ key: readFileSync(join(testdata, 'tls-localhost.key')), cert: readFileSync(join(testdata, 'tls-localhost.crt')) }, (req, res) => {
+    const up = httpRequest(`${fake.url}${req.url}`, { headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    up.end();
+  });
+  const seen: string[] = [];
+  const proxy = createHttpServer((req, res) => {
+    // Plain http targets (the storage redirect) come as absolute URIs.
+    seen.push(`GET ${req.url} ${req.headers.authorization ?? ''}`);
+    httpRequest(req.url!, { headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    }).on('error', () => res.destroy()).end();
+  });
+  const tunnels = new Set<{ destroy(): void }>();
+  proxy.on('connect', (req, sock, head) => {
+    seen.push(`CONNECT ${req.url}`);
+    tunnels.add(sock);
+    const [host, port] = (req.url ?? '').split(':');
+    const up = netConnect(Number(port), host === 'localhost' ? '127.0.0.1' : host!, () => {
+      sock.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      up.write(head);
+      up.pipe(sock);
+      sock.pipe(up);
+    });
+    tunnels.add(up);
+    up.on('error', () => sock.destroy());
+    sock.on('error', () => up.destroy());
+  });
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+  try {
+    const conf = join(dir, 'tls.conf');
+    writeFileSync(conf, `AccountID ${ACCOUNT_ID}\nLicenseKey ${LICENSE_KEY}\nEditionIDs GeoLite2-City\nHost localhost:${(front.address() as AddressInfo).port}\nProxy 127.0.0.1:${(proxy.address() as AddressInfo).port}\nRetryFor 0\n`);
+    const r = await geoctl(['geoip', 'update', '--geoip-conf', conf, '--geoip-dir', db], { NODE_EXTRA_CA_CERTS: join(testdata, 'tls-localhost.crt') });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /GeoLite2-City: updated/);
+    assert.equal(seen.filter((l) => l.startsWith('CONNECT localhost:')).length, 2, seen.join('\n'));
+    assert.ok(seen.some((l) => l.startsWith('GET http://127.0.0.1:') && l.endsWith(' ')), 'the storage download went through the proxy, without credentials');
+    assert.ok(!seen.join('\n').includes('Basic'), 'credentials only travel inside TLS');
+  } finally {
+    // Tunnelled sockets are detached from the servers; end them here or close() waits on them.
+    for (const t of tunnels) t.destroy();
+    front.closeAllConnections();
+    proxy.closeAllConnections();
+    await new Promise((r) => front.close(r));
+    await new Promise((r) => proxy.close(r));
+  }
+});
+
+test('geoctl serve runs the update on its schedule', async () => {
+  const { conf, db } = await geoipSetup();
+  const port = await freePort();
+  const cfg = join(db, '..', 'every-second.yaml');
+  writeFileSync(cfg, `listen: 127.0.0.1:${port}\ngeoip:\n  conf: ${conf}\n  dir: ${db}\n  schedule: "* * * * * *"\n`);
+  const p = startProcess(process.execPath, [GEOCTL, 'serve', '--config', cfg], { env: { ...process.env, LOG_LEVEL: 'info', GEOCTL_API_KEY: API_KEY } });
+  try {
+    await p.waitForLine(/geoip database updated/, 10_000);
+    assert.deepEqual(readFileSync(join(db, 'GeoLite2-City.mmdb')), CITY);
+    await p.waitForLine(/geoip database up to date/, 10_000);
+  } finally {
+    await p.stop(5000);
   }
 });

@@ -161,7 +161,8 @@ async function proxyOptions(proxy: URL, url: URL, headers: Record<string, string
     req.end();
   });
   const tls = tlsConnect({ socket, servername: url.hostname });
-  return { host: url.hostname, path: url.pathname + url.search, headers, createConnection: () => tls, agent: false } as http.RequestOptions;
+  // No agent: with createConnection set, Node uses the tunnel socket for this one request.
+  return { host: url.hostname, port: Number(url.port || 443), path: url.pathname + url.search, headers, createConnection: () => tls } as http.RequestOptions;
 }
 
 /** Reads a whole (small) body; undefined if it ends in an error or exceeds `max` (unless truncate). */
