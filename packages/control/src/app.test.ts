@@ -199,7 +199,7 @@ test('geoip routes: manual update, status, no re-download, 409 while busy', asyn
   assert.equal(st.editions[0].date, '2024-05-03');
   assert.equal(st.editions[0].last_result, 'updated');
   const again = (await app.inject({ method: 'POST', url: '/api/v1/geoip/update', headers: auth })).json();
-  assert.equal(again.editions[0].result, 'unchanged');
+  assert.deepEqual(again.editions, [{ edition_id: 'GeoLite2-City', result: 'unchanged', md5: md5hex(CITY), date: '2024-05-03' }]);
   assert.equal(fake!.downloads(), 1);
 
   let open!: () => void;

@@ -32,7 +32,7 @@ export async function runGeoipUpdate(cfg: Config, log: Logger): Promise<number> 
     return 3;
   }
   for (const e of r.editions) {
-    const detail = e.kind === 'error' ? `${e.code}: ${e.message}` : e.kind === 'updated' ? `md5 ${e.md5}, released ${e.date}` : `md5 ${e.md5}`;
+    const detail = e.kind === 'error' ? `${e.code}: ${e.message}` : e.kind === 'updated' ? `md5 ${e.md5}, released ${e.date}` : `md5 ${e.md5}${e.date ? `, released ${e.date}` : ''}`;
     process.stdout.write(`${e.editionId}: ${e.kind} (${detail})\n`);
   }
   return r.ok ? 0 : 1;
@@ -45,7 +45,11 @@ export async function runServe(cfg: Config, log: Logger): Promise<number> {
   if (!cfg.apiKey) log.warn('no apiKey configured: every /api request will be refused');
   const updater = s.kind === 'ok' ? s.updater : undefined;
   const job = updater && cfg.geoip.enabled
-    ? scheduleJob('geoip-update', cfg.geoip.schedule, log, async () => void (await updater.run()))
+    ? scheduleJob('geoip-update', cfg.geoip.schedule, log, async () => {
+        const r = await updater.run();
+        // Per-edition results are logged by the updater; only a skipped run is noted here.
+        if (r.kind === 'busy') log.warn({ job: 'geoip-update', reason: r.message }, 'scheduled geoip update skipped');
+      })
     : undefined;
   const app = await buildApp({
     config: cfg,

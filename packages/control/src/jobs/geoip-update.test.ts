@@ -74,7 +74,7 @@ test('a second run compares MD5s and does not download again; a new release is f
   assert.equal(outcome(await updater().run()).kind, 'updated');
   assert.equal(fake.downloads(), 1);
   const second = outcome(await updater().run());
-  assert.deepEqual(second, { kind: 'unchanged', editionId: 'GeoLite2-City', md5: md5hex(CITY) });
+  assert.deepEqual(second, { kind: 'unchanged', editionId: 'GeoLite2-City', md5: md5hex(CITY), date: '2024-05-03' });
   assert.equal(fake.downloads(), 1, 'unchanged MD5 means no download');
   fake.editions.set('GeoLite2-City', { mmdb: COUNTRY, date: '2024-05-07' });
   const third = outcome(await updater().run());
@@ -251,6 +251,18 @@ test('one failing edition does not stop the others, and the run reports failure'
   assert.ok(r.kind === 'done' && !r.ok);
   assert.deepEqual(r.kind === 'done' && r.editions.map((e) => e.kind), ['error', 'updated']);
   assert.deepEqual(onlyDb(dir), ['GeoLite2-ASN.mmdb']);
+});
+
+test('a restarted updater learns the installed release date from the metadata, without downloading', async () => {
+  const { fake, updater } = await setup();
+  await updater().run();
+  const fresh = updater();
+  assert.equal((await fresh.status())[0]!.date, undefined, 'nothing known before the first run');
+  await fresh.run();
+  const [s] = await fresh.status();
+  assert.equal(s!.date, '2024-05-03');
+  assert.equal(s!.lastResult, 'unchanged');
+  assert.equal(fake.downloads(), 1);
 });
 
 test('PreserveFileTimes sets the file time from Last-Modified; status reports each edition', async () => {

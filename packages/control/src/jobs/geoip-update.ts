@@ -18,7 +18,7 @@ import { withBackoff } from './backoff.js';
 
 export type EditionOutcome =
   | { kind: 'updated'; editionId: string; md5: string; date: string; bytes: number }
-  | { kind: 'unchanged'; editionId: string; md5: string }
+  | { kind: 'unchanged'; editionId: string; md5: string; date?: string }
   | { kind: 'error'; editionId: string; code: string; message: string };
 
 export type RunOutcome =
@@ -76,7 +76,7 @@ export function createGeoipUpdater(conf: GeoipConf, deps: UpdaterDeps): GeoipUpd
       delete s.lastError;
       s.lastSuccessAt = at.toISOString();
     }
-    if (o.kind === 'updated') s.date = o.date;
+    if (o.kind !== 'error' && o.date) s.date = o.date;
     deps.onOutcome?.(o);
   };
 
@@ -132,7 +132,7 @@ export function createGeoipUpdater(conf: GeoipConf, deps: UpdaterDeps): GeoipUpd
     const fail = (f: Failure) => ({ done: false as const, retryable: f.retryable, value: failure(editionId, f) });
     const meta = await getMetadata(ctx, editionId);
     if (meta.kind !== 'ok') return fail(meta);
-    if (meta.meta.md5 === have) return { done: true as const, value: { kind: 'unchanged' as const, editionId, md5: have } };
+    if (meta.meta.md5 === have) return { done: true as const, value: { kind: 'unchanged' as const, editionId, md5: have, date: meta.meta.date } };
     const dl = await openDownload(ctx, editionId, meta.meta.date);
     if (dl.kind === 'not-modified') return { done: true as const, value: { kind: 'unchanged' as const, editionId, md5: have } };
     if (dl.kind !== 'ok') return fail(dl);

@@ -32,7 +32,8 @@ export async function geoipRoutes(app: FastifyInstance, opts: GeoipRoutesOptions
         edition_id: e.editionId,
         result: e.kind,
         ...(e.kind === 'error' ? { code: e.code, error: e.message } : { md5: e.md5 }),
-        ...(e.kind === 'updated' ? { date: e.date, bytes: e.bytes } : {}),
+        ...(e.kind !== 'error' && e.date ? { date: e.date } : {}),
+        ...(e.kind === 'updated' ? { bytes: e.bytes } : {}),
       })),
       ...(r.ok ? {} : { error: 'some GeoIP editions failed to update' }),
     });
