@@ -74,6 +74,16 @@ function startReading(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: C
   let helloLen = -1;
   let hello: HelloResult = { kind: 'need-more' };
   const needBytes = routesNeedBytes(l.routes);
+  // Routes that need no bytes decide at once: no timer, no listeners (the common
+  // plain-TCP case, where per-connection cost is what limits connections/s).
+  if (!expectProxy && !needBytes) {
+    const d = selectRoute(l.routes, { client: info.client.address, hello: () => hello, final: true });
+    if (!addClient(rt, info.client.address, l.maxPerClient)) return reject(rt, sock, info, 'limit_per_client');
+    info.counted = info.client.address;
+    if (d.kind !== 'route') return reject(rt, sock, info, 'no_route');
+    sock.pause();
+    return dispatch(sock, rt, snap, info, d.route, buf);
+  }
   let timer = setTimeout(() => onTimeout(), expectProxy ? l.proxyAccept!.timeoutMs : l.prereadTimeoutMs);
   const helloOf = () => {
     if (helloLen !== buf.length) { hello = parseClientHello(buf, l.prereadMax); helloLen = buf.length; }
@@ -157,6 +167,7 @@ function logConnection(rt: ListenerRuntime, info: ConnInfo, sock: Socket): void 
   rt.metrics.connections.inc([rt.name, info.reason.split(':')[0]!]);
   rt.metrics.bytes.inc([rt.name, 'in'], bytesIn);
   rt.metrics.bytes.inc([rt.name, 'out'], bytesOut);
+  if (!rt.log.isLevelEnabled('info')) return; // skip building the line when access logs are off
   rt.log.info(
     {
 
