@@ -84,15 +84,21 @@ export function clientGeo(env: HostEnv): GeoInfo | undefined {
 
 const f6 = (x: number) => x.toFixed(6);
 
+/**
+ * LOC text exactly as PowerDNS prints it (boost::format "%d %d %d %c …" with the
+ * seconds still a double, so they come out like C++ ostream: 6 significant digits).
+ * An unknown location is 0,0 with PowerDNS's signs ("0 0 -0 S 0 0 -0 W …").
+ */
 function locText(lat: number, lon: number): string {
   const part = (v: number) => {
-    const a = Math.abs(v);
-    const deg = Math.trunc(a);
-    const min = Math.trunc((a - deg) * 60);
-    const sec = Math.trunc(((a - deg) * 60 - min) * 60);
-    return `${deg} ${min} ${sec}`;
+    const deg = Math.trunc(v);
+    const min = Math.trunc((v - deg) * 60);
+    const sec = ((v - deg) * 60 - min) * 60;
+    return `${deg} ${min} ${Object.is(sec, -0) ? '-0' : String(Number(sec.toPrecision(6)))}`;
   };
-  return `${part(lat)} ${lat > 0 ? 'N' : 'S'} ${part(lon)} ${lon > 0 ? 'E' : 'W'} 0.00m 1.00m 10000.00m 10.00m`;
+  const la = lat > 0 ? lat : -lat;
+  const lo = lon > 0 ? lon : -lon;
+  return `${part(la)} ${lat > 0 ? 'N' : 'S'} ${part(lo)} ${lon > 0 ? 'E' : 'W'} 0.00m 1.00m 10000.00m 10.00m`;
 }
 
 /** pickclosest over candidates; see closest.ts for the documented fallbacks. */
@@ -123,7 +129,7 @@ function geoFunctions(env: HostEnv): Record<string, HostFunction> {
     regionCode: () => clientGeo(env)?.region?.toLowerCase() ?? '--',
     asnum: ([v]) => { const a = clientGeo(env)?.asn; return matchesAny(v ?? null, a === undefined ? undefined : String(a)); },
     latlon: () => { const g = clientGeo(env); return `${f6(g?.lat ?? 0)} ${f6(g?.lon ?? 0)}`; },
-    latlonloc: () => { const g = clientGeo(env); return g?.lat !== undefined && g.lon !== undefined ? locText(g.lat, g.lon) : ''; },
+    latlonloc: () => { const g = clientGeo(env); return locText(g?.lat ?? 0, g?.lon ?? 0); },
     pickclosest: ([v]) => pickClosest(env, strList(v ?? null, 'pickclosest').map((a) => address(a, 'pickclosest'))),
     closestMagic: () => { env.ctx().deps.qname = true; return pickClosest(env, R.magicCandidates(env.ctx().client.qname)); },
     geoiplookup: ([a, attr]) => geoipLookup(env, String(a ?? ''), Number(attr ?? -1)),

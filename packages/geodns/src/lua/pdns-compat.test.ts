@@ -27,6 +27,7 @@ const RECORDS: Record<string, [string, string]> = {
   co: ['TXT', 'continentCode()'],
   rc: ['TXT', 'regionCode()'],
   ll: ['TXT', 'latlon()'],
+  lo: ['TXT', 'latlonloc()'],
   oc: ['A', ";if country('US') then return '192.0.2.1' elseif continent('EU') then return '192.0.2.2' end return pickwhashed({{10,'192.0.2.3'},{90,'192.0.2.4'}})"],
   cl: ['A', `pickclosest({${POPS.map((p) => `'${p}'`).join(',')}})`],
 };

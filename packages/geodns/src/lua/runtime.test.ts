@@ -74,7 +74,9 @@ test('geo helpers use bestwho and report the GeoIP network as the dependency', (
   assert.deepEqual(ok(run('continentCode()', '10.0.0.1')), ['--']);
   assert.deepEqual(ok(run('regionCode()', LONDON)), ['eng']);
   assert.deepEqual(ok(run('latlon()')), ['51.514200 -0.093100']);
-  assert.deepEqual(ok(run('latlonloc()')), ['51 30 51 N 0 5 35 W 0.00m 1.00m 10000.00m 10.00m']);
+  assert.deepEqual(ok(run('latlonloc()')), ['51 30 51.12 N 0 5 35.16 W 0.00m 1.00m 10000.00m 10.00m']); // PowerDNS's exact text
+  assert.deepEqual(ok(run('latlonloc()', '10.0.0.1')), ['0 0 -0 S 0 0 -0 W 0.00m 1.00m 10000.00m 10.00m']);
+  assert.deepEqual(ok(run('latlon()', '10.0.0.1')), ['0.000000 0.000000']);
   assert.deepEqual(ok(run('geoiplookup("214.78.120.9", GeoIPQueryAttribute.City)')), ['San Diego']);
   assert.deepEqual(ok(run('geoiplookup("1.128.0.5", GeoIPQueryAttribute.ASn)')), ['1221']);
   assert.deepEqual(ok(run('geoiplookup("10.0.0.1", GeoIPQueryAttribute.Country2)')), ['unknown']);
