@@ -122,7 +122,7 @@ export function createGeoipUpdater(conf: GeoipConf, deps: UpdaterDeps): GeoipUpd
       async () => attempt(editionId, have),
       { budgetMs: conf.retryForMs, initialMs: deps.initialBackoffMs ?? 500 },
       (o, waitMs) => log.warn({ err: o.kind === 'error' ? o.message : undefined, wait_ms: waitMs }, 'geoip download failed; retrying'),
-    ).then((v) => v);
+    );
     if (outcome.kind === 'error') log.error({ code: outcome.code, err: outcome.message }, 'geoip update failed');
     else log.info({ result: outcome.kind, md5: outcome.md5 }, outcome.kind === 'updated' ? 'geoip database updated' : 'geoip database up to date');
     return outcome;
