@@ -91,8 +91,8 @@ const f6 = (x: number) => x.toFixed(6);
  */
 function locText(lat: number, lon: number): string {
   const part = (v: number) => {
-    const deg = Math.trunc(v);
-    const min = Math.trunc((v - deg) * 60);
+    const deg = Math.trunc(v) + 0; // + 0: C++ ints have no negative zero, the double seconds do
+    const min = Math.trunc((v - deg) * 60) + 0;
     const sec = ((v - deg) * 60 - min) * 60;
     return `${deg} ${min} ${Object.is(sec, -0) ? '-0' : String(Number(sec.toPrecision(6)))}`;
   };
