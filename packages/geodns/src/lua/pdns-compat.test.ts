@@ -29,6 +29,11 @@ const RECORDS: Record<string, [string, string]> = {
   ll: ['TXT', 'latlon()'],
   lo: ['TXT', 'latlonloc()'],
   oc: ['A', ";if country('US') then return '192.0.2.1' elseif continent('EU') then return '192.0.2.2' end return pickwhashed({{10,'192.0.2.3'},{90,'192.0.2.4'}})"],
+  vw: ['A', "view({{{'0.0.0.0/1'},{'192.0.2.1'}},{{'0.0.0.0/0'},{'192.0.2.2'}}})"],
+  nm: ['A', ";if netmask({'0.0.0.0/2','128.0.0.0/3'}) then return '192.0.2.1' end return '192.0.2.2'"],
+  bw: ['TXT', 'bestwho:toString()'],
+  ew: ['TXT', 'ecswho:toString()'],
+  qn: ['TXT', 'qname:toString()'],
   cl: ['A', `pickclosest({${POPS.map((p) => `'${p}'`).join(',')}})`],
 };
 
