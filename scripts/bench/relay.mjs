@@ -13,6 +13,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, connect } from 'node:net';
+import { createSocket } from 'node:dgram';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RELAY = join(ROOT, 'packages', 'relay', 'dist', 'main.js');
@@ -24,8 +25,16 @@ const PROXY_CPU = '0';
 const LOAD_CPU = cpus().length > 1 ? '1' : '0';
 const dir = mkdtempSync(join(tmpdir(), 'bench-relay-'));
 const children = [];
-let nextPort = 24000 + (process.pid % 1000) * 20;
-const port = () => nextPort++;
+// Free ports picked by the kernel (checked free for TCP and UDP), never guessed.
+const used = new Set();
+async function port() {
+  for (;;) {
+    const p = await new Promise((r) => { const s = createServer().listen(0, '127.0.0.1', () => { const n = s.address().port; s.close(() => r(n)); }); });
+    if (used.has(p)) continue;
+    const udpOk = await new Promise((r) => { const u = createSocket('udp4'); u.once('error', () => { u.close(); r(false); }); u.bind(p, '127.0.0.1', () => u.close(() => r(true))); });
+    if (udpOk) { used.add(p); return p; }
+  }
+}
 // Whatever happens, no proxy or backend outlives the run.
 process.on('exit', () => children.forEach((c) => { try { c.kill('SIGKILL'); } catch { /* gone */ } }));
 process.on('SIGINT', () => process.exit(130));
@@ -54,7 +63,7 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.lengt
 const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 
 // ---------- backends (CPU 1) ----------
-const B = { iperf: port(), http: port(), dns: port(), hold: port() };
+const B = { iperf: await port(), http: await port(), dns: await port(), hold: await port() };
 start('iperf3', ['-s', '-p', String(B.iperf), '-B', '127.0.0.1'], LOAD_CPU, 'iperf3');
 writeFileSync(join(dir, 'backend-nginx.conf'), `daemon off; master_process off; worker_processes 1; pid ${dir}/b.pid; error_log ${dir}/b.err;
 events { worker_connections 4096; }
@@ -68,7 +77,7 @@ await new Promise((r) => holder.listen(B.hold, '127.0.0.1', r));
 writeFileSync(join(dir, 'q.txt'), 'www.bench.test A\n');
 
 // ---------- proxies (CPU 0), each: tcp ports for iperf/http/hold, udp for dns ----------
-function proxyPorts() { return { iperf: port(), http: port(), hold: port(), dns: port() }; }
+async function proxyPorts() { return { iperf: await port(), http: await port(), hold: await port(), dns: await port() }; }
 const proxies = {
   async relay(P) {
     const cfg = {
@@ -137,13 +146,21 @@ function dnsperf(p) {
   const out = run('dnsperf', ['-s', '127.0.0.1', '-p', String(p), '-d', join(dir, 'q.txt'), '-l', String(DURATION), '-c', '8', '-q', '200']);
   return Number(/Queries per second:\s+([\d.]+)/.exec(out)[1]);
 }
-async function idleMemory(pid, p) {
-  const before = rssKb(pid);
+async function openIdle(p) {
   const socks = [];
   for (let i = 0; i < IDLE; i += 250) {
     await Promise.all(Array.from({ length: Math.min(250, IDLE - i) }, () => new Promise((r) => { const s = connect(p, '127.0.0.1', r); s.on('error', r); socks.push(s); })));
   }
   await sleep(1000);
+  return socks;
+}
+async function idleMemory(pid, p) {
+  // Warm-up round first: a garbage-collected runtime otherwise shrinks while the
+  // connections open and the difference means nothing.
+  (await openIdle(p)).forEach((s) => s.destroy());
+  await sleep(1500);
+  const before = rssKb(pid);
+  const socks = await openIdle(p);
   const per = ((rssKb(pid) - before) * 1024) / IDLE;
   socks.forEach((s) => s.destroy());
   await sleep(500);
@@ -153,7 +170,7 @@ async function idleMemory(pid, p) {
 const results = {};
 await waitTcp(B.iperf); await waitTcp(B.http);
 for (const name of PROXIES) {
-  const P = proxyPorts();
+  const P = await proxyPorts();
   const proc = await proxies[name](P);
   await waitTcp(P.http);
   await sleep(300);
