@@ -186,3 +186,16 @@ test('SIGHUP reload keeps established connections; a bad config is rejected; SIG
   assert.equal(await finish(old), 'a:12'); // the old connection kept its old upstream and finished
   assert.equal(await draining, 0);
 });
+
+test('workers: 2 processes share the listening socket; SIGTERM stops them all', async () => {
+  const a = await backend('a');
+  const r = await startRelay({ workers: 2, upstreams: { a: { servers: [a.addr] } }, listeners: [{ name: 'l', listen: [`127.0.0.1:${await freePort()}`], routes: [{ upstream: 'a' }] }] });
+  cleanups.push(() => r.stop('SIGKILL'));
+  await r.waitLog((l) => l.msg === 'relay listening' && l.pid !== r.logs.find((x) => x.msg === 'relay listening')!.pid);
+  const pids = [...new Set(r.logs.filter((l) => l.msg === 'relay listening').map((l) => l.pid as number))];
+  assert.equal(pids.length, 2);
+  assert.ok(!pids.includes(r.proc.pid!)); // the primary only supervises
+  for (let i = 0; i < 10; i++) assert.equal((await exchange(r.port('l'), 'abc', { end: true })).text, 'a:3');
+  assert.equal(await r.stop('SIGTERM'), 0);
+  for (const pid of pids) assert.throws(() => process.kill(pid, 0)); // workers are gone
+});

@@ -94,6 +94,8 @@ export const RelayConfigSchema = Type.Object(
     /** Prometheus /metrics and /healthz; omitted = no admin port. */
     admin: Type.Optional(HostPort),
     drain_timeout: Duration('10s'),
+    /** Worker processes sharing the listening sockets (like nginx worker_processes). */
+    workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
     // Checked one by one against UpstreamSchema (TypeBox fills no defaults inside a Record).
     upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), Type.Unknown()),
     listeners: Type.Array(ListenerSchema, { minItems: 1 }),

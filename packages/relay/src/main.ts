@@ -5,6 +5,8 @@ import { createLogger, handleSignals, metricsService, ServiceGroup, type Service
 import { loadConfigFile } from './config.js';
 import { createRelay } from './app.js';
 import { loadTransparent } from './transparent/index.js';
+import { isPrimaryOfMany, runPrimary, workerIndex } from './workers.js';
+import { formatHostPort, parseHostPort } from '@geoedge/shared';
 
 const HELP = `Usage: edge-relay --config FILE [--check]
 
@@ -45,11 +47,20 @@ async function main(): Promise<number> {
   if (args.check) { process.stdout.write(`edge-relay: ${file}: configuration ok\n`); return 0; }
   const config = loaded.config;
   const log = createLogger({ name: 'edge-relay', level: process.env.LOG_LEVEL ?? config.logLevel });
+  if (isPrimaryOfMany(config.workers)) {
+    runPrimary(config.workers, log);
+    return -1;
+  }
   const needsTransparent = [...config.upstreams.values()].some((u) => u.transparent);
   const transparent = needsTransparent ? await loadTransparent(log) : undefined;
   const relay = createRelay(config, log, transparent ? { transparent } : {});
   const services: Service[] = [relay];
-  if (config.admin) services.push(metricsService(relay.metrics.registry, config.admin, log));
+  if (config.admin) {
+    const hp = parseHostPort(config.admin);
+    // Worker i serves admin port + i; port 0 stays 0 (any free port).
+    const admin = formatHostPort({ host: hp.host, port: hp.port === 0 ? 0 : hp.port + workerIndex() });
+    services.push(metricsService(relay.metrics.registry, admin, log));
+  }
   const group = new ServiceGroup(log);
   try {
     await group.start(services);
