@@ -108,3 +108,17 @@ test('a PROXY header from an untrusted source is closed and logged; nothing reac
   await r.waitLog((l) => /untrusted source/.test(l.msg));
   assert.doesNotMatch(n.file('stream.log'), /203\.0\.113\.66/);
 });
+
+test('IPv6 listener: nginx reads a TCP6 v1 header and an INET6 v2 header for a ::1 client', async () => {
+  const np = await freePort();
+  await nginx(np);
+  const r = await relay({
+    upstreams: { v1: { servers: [`127.0.0.1:${np}`], proxy_protocol: 'v1' }, v2: { servers: [`127.0.0.1:${np}`], proxy_protocol: 'v2' } },
+    listeners: [{ name: 'a', listen: ['[::1]:0'], routes: [{ upstream: 'v1' }] }, { name: 'b', listen: ['[::1]:0'], routes: [{ upstream: 'v2' }] }],
+  });
+  for (const name of ['a', 'b']) {
+    const res = await exchange(r.port(name), 'hello', { host: '::1' });
+    assert.equal(res.text.trim(), `pp=::1:${res.local} remote=127.0.0.1`, name);
+  }
+  await r.waitLog((l) => l.msg === 'connection' && typeof l.client === 'string' && l.client.startsWith('::1:'));
+});
