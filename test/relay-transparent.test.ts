@@ -52,11 +52,11 @@ after(() => {
 });
 
 function spawnIn(n: string, args: string[]): Promise<ChildProcess> {
-  const p = spawn('ip', ['netns', 'exec', n, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn('ip', ['netns', 'exec', n, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } }); // the runner sets silent
   procs.push(p);
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${out}`)), 8000);
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${out}`)), 20000);
     const onData = (d: Buffer) => {
       out += d;
       if (/READY|relay listening/.test(out)) { clearTimeout(timer); resolve(p); }
@@ -94,7 +94,7 @@ test('TCP and UDP: the backend sees the client address through a transparent rel
       u.bind(40123, '10.91.1.2', () => u.send('q', 8000, '10.91.1.1'));
       u.on('message', (m) => { console.log(out.trim() + ' ' + m); process.exit(0); });
     });
-    setTimeout(() => { console.log('TIMEOUT ' + out); process.exit(1); }, 5000);`;
+    setTimeout(() => { console.log('TIMEOUT ' + out); process.exit(1); }, 15000);`;
   const out = inNs(ns.cli, process.execPath, '-e', client).trim();
   assert.equal(out, 'tcp-from=10.91.1.2 udp-from=10.91.1.2:40123');
 });
