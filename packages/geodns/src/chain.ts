@@ -6,6 +6,8 @@
 //   sanity    class IN only, no zone transfers here
 //   cache     stages/answer-cache.ts: compiled static answers, patched per query
 //   zone      stages/resolve.ts: lookup, CNAME chase, referral, negative answers
+//   lua       stages/lua.ts: LUA records evaluated for this client (inside zone),
+//             cached by stages/dynamic-cache.ts per what the script read
 //   respond   wire/message.ts (encode) or wire/template.ts (compile + render)
 //
 // The chain is built once at start; the zone snapshot is read through
@@ -20,6 +22,9 @@ import type { ZoneSet } from './zones/types.js';
 import { resolve, type ResolveOptions } from './stages/resolve.js';
 import { AnswerCache } from './stages/answer-cache.js';
 import { qtypeLabel, rcodeLabel } from './stages/names.js';
+import { bestWho, type LuaStage } from './stages/lua.js';
+import { DynamicCache } from './stages/dynamic-cache.js';
+import type { GeoLookup } from './geo/types.js';
 import type { GeodnsMetrics } from './metrics.js';
 import type { Handler, Peer } from './server.js';
 
@@ -30,10 +35,14 @@ export interface ChainDeps {
   logQueries: boolean;
   ednsPayload: number;
   chainLimit: number;
-  dynamic?: ResolveOptions['dynamic'];
+  /** LUA records; without it they answer SERVFAIL. */
+  lua?: { stage: LuaStage; geo: GeoLookup; epoch: () => number };
 }
 
-interface Compiled { t: Template; rcode: number }
+// A cache entry per (name, type): either the one static answer, or a marker
+// that the name holds LUA records and its answers live in the dynamic cache.
+type Compiled = { t: Template; rcode: number } | { dynamic: true };
+type DynValue = { t: Template; rcode: number };
 
 const QR = 0x8000, AA = 0x0400, TC = 0x0200, RD = 0x0100, CD = 0x0010;
 const TCP_MAX = 65535;
@@ -41,7 +50,9 @@ const TCP_MAX = 65535;
 export function buildChain(deps: ChainDeps): Handler {
   let cacheFor: ZoneSet | undefined;
   let cache = new AnswerCache<Compiled>();
-  const staticOpts: ResolveOptions = { chainLimit: deps.chainLimit, minimalAny: true, dynamic: deps.dynamic };
+  const lua = deps.lua;
+  const dynCache = new DynamicCache<DynValue>(lua?.epoch ?? (() => 0));
+  const staticOpts: ResolveOptions = { chainLimit: deps.chainLimit, minimalAny: true, dynamic: lua ? (s, z) => lua.stage.expand(s, z) : undefined };
   const tcpOpts: ResolveOptions = { ...staticOpts, minimalAny: false };
 
   return function handle(msg: Buffer, peer: Peer): Buffer | null {
@@ -103,8 +114,22 @@ export function buildChain(deps: ChainDeps): Handler {
     const anyTcp = q.qtype === TYPE.ANY && peer.transport === 'tcp';
     const key = anyTcp ? `${q.qname}\u0000${q.qtype}\u0000t` : `${q.qname}\u0000${q.qtype}`;
     const hit = cache.get(key);
-    if (hit) return [renderTemplate(hit.t, q, opt, maxSize), hit.rcode];
+    if (hit && !('dynamic' in hit)) return [renderTemplate(hit.t, q, opt, maxSize), hit.rcode];
 
+    let who = '';
+    if (lua) {
+      const client = {
+        who: peer.address, localwho: peer.localAddress, qname: q.qname, tcp: peer.transport === 'tcp',
+        ecswho: q.edns?.ecs?.address, ecsPrefix: q.edns?.ecs?.sourcePrefix,
+        dnssecOK: q.edns?.dnssecOk ?? false, ednsPKTSize: q.edns?.payload ?? 512,
+      };
+      who = bestWho(client);
+      if (hit) {
+        const d = dynCache.get(key, who, () => { const g = lua.geo.lookup(who); return g && `${g.network}/${g.prefix}`; });
+        if (d) return [renderTemplate(d.value.t, q, scoped(opt, d.scope), maxSize), d.value.rcode];
+      }
+      lua.stage.begin(client);
+    }
     const r = resolve(zs, q.qname, q.qtype, anyTcp ? tcpOpts : staticOpts);
     const resp: ResponseMessage = {
       id: q.id,
@@ -117,12 +142,25 @@ export function buildChain(deps: ChainDeps): Handler {
       cache.set(key, { t, rcode: r.rcode });
       return [renderTemplate(t, q, opt, maxSize), r.rcode];
     }
+    if (lua && r.rcode !== RCODE.SERVFAIL) {
+      if (!hit) cache.set(key, { dynamic: true });
+      const t = makeTemplate(resp);
+      const d = dynCache.set(key, who, lua.stage.deps(), { t, rcode: r.rcode });
+      // Not cacheable: the answer depends on this very query; scope = its source prefix.
+      return [renderTemplate(t, q, scoped(opt, d ? d.scope : undefined), maxSize), r.rcode];
+    }
     return [encodeResponse({ ...resp, question: q.question, opt }, maxSize), r.rcode];
   }
 
   function error(q: Query, rcode: number, opt: ResponseMessage['opt']): Buffer {
     return encodeResponse({ id: q.id, flags: QR | (q.flags & (RD | CD)) | rcode, question: q.question, answer: [], authority: [], additional: [], opt }, 512);
   }
+}
+
+/** The ECS option to send for an answer whose scope is `scope` (undefined: the query's source prefix, RFC 7871 §7.2.1). */
+function scoped(opt: ResponseMessage['opt'], scope: number | undefined): ResponseMessage['opt'] {
+  if (!opt?.ecs) return opt;
+  return { ...opt, ecs: { ...opt.ecs, scopePrefix: scope ?? opt.ecs.sourcePrefix } };
 }
 
 /** The template's question is lower-case; renderTemplate copies the query's own case over it. */

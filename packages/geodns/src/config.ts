@@ -31,6 +31,15 @@ export const ConfigSchema = Type.Object(
       { payload: Type.Integer({ minimum: 512, maximum: 4096, default: 1232 }) },
       { additionalProperties: false, default: {} },
     ),
+    /** LUA records (PowerDNS enable-lua-records): limits per evaluation. */
+    lua: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        instructionLimit: Type.Integer({ minimum: 1000, default: 100_000 }),
+        memoryLimit: Type.Integer({ minimum: 65536, default: 16 << 20, description: 'bytes one evaluation may allocate' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** How many CNAMEs are followed inside our zones before the chain stops. */
     cnameChainLimit: Type.Integer({ minimum: 1, maximum: 64, default: 12 }),
   },

@@ -1,2 +1,4 @@
 export type { Query, ParseResult, ResponseMessage, Ecs, Edns } from './wire/types.js';
 export type { Zone, ZoneSet, LookupResult } from './zones/types.js';
+export * from './geo/index.js';
+export * from './lua/index.js';

@@ -8,6 +8,7 @@ import { buildZoneSet } from './zones/zone-set.js';
 import { createFileZoneSource } from './zones/reloader.js';
 import { createDbZoneSource } from './zones/db-source.js';
 import { createZoneMerger } from './zones/merge.js';
+import { createDynamic } from './dynamic.js';
 import type { ZoneSet } from './zones/types.js';
 
 export async function runServer(cfg: Config, log: Logger, inCluster: boolean): Promise<void> {
@@ -44,7 +45,10 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     services.push(db);
     metrics.watchDb(() => db.status());
   }
+  const dynamic = cfg.lua.enabled ? await createDynamic(cfg, log, metrics.registry, () => snapshot) : undefined;
+  if (dynamic) services.push(...dynamic.services);
   const chain = buildChain({
+    lua: dynamic?.chainLua,
     snapshot: () => snapshot,
     log,
     metrics,
@@ -64,5 +68,8 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     process.exit(1);
   }
   log.info({ zones: snapshot.zones.size, listen: cfg.listen }, 'geodns ready');
-  handleSignals(log, { reload, shutdown: () => group.close() });
+  const reloadAll = async () => {
+    await Promise.all([reload?.(), dynamic?.reloadGeo()]);
+  };
+  handleSignals(log, { reload: reloadAll, shutdown: () => group.close() });
 }

@@ -20,7 +20,7 @@ export interface ResolveOptions {
   /** RFC 8482: answer ANY with one RRset (UDP) instead of all of them. */
   minimalAny: boolean;
   /** Turns an RRset holding LUA records into plain records; null = SERVFAIL. */
-  dynamic?: (rrset: RRset) => RR[] | null;
+  dynamic?: (rrset: RRset, zone: Zone) => RR[] | null;
 }
 
 const toRRs = (s: RRset): RR[] => s.records.map((data: Rdata) => ({ name: s.name, type: s.type, class: CLASS_IN, ttl: s.ttl, data }));
@@ -63,14 +63,18 @@ export function resolve(zs: ZoneSet, qname: string, qtype: number, opts: Resolve
         res.aa = true;
         let sets = r.rrsets;
         if (qtype === TYPE.ANY && opts.minimalAny && sets.length > 1) sets = [pickAny(sets)];
-        for (const s of sets) if (!expand(s, res, opts)) return servfail(res);
+        for (const s of sets) if (!expand(s, r.zone, res, opts)) return servfail(res);
+        // A LUA record that answered nothing: NODATA (RFC 2308), as PowerDNS does.
+        if (res.answer.length === 0) res.authority.push(negativeSoa(r.zone));
         addAdditional(zs, res, opts);
         return res;
       }
       case 'cname': {
         res.aa = true;
-        if (!expand(r.rrset, res, opts)) return servfail(res);
+        const before = res.answer.length;
+        if (!expand(r.rrset, r.zone, res, opts)) return servfail(res);
         const last = res.answer[res.answer.length - 1];
+        if (res.answer.length === before) { res.authority.push(negativeSoa(r.zone)); return res; }
         if (!last || last.data.kind !== 'name') return res;
         seen.add(name);
         const target = last.data.target.toLowerCase();
@@ -82,13 +86,13 @@ export function resolve(zs: ZoneSet, qname: string, qtype: number, opts: Resolve
   }
 }
 
-function expand(s: RRset, res: Resolution, opts: ResolveOptions): boolean {
+function expand(s: RRset, zone: Zone, res: Resolution, opts: ResolveOptions): boolean {
   if (!isDynamic(s)) {
     res.answer.push(...toRRs(s));
     return true;
   }
   res.static = false;
-  const rrs = opts.dynamic?.(s) ?? null;
+  const rrs = opts.dynamic?.(s, zone) ?? null;
   if (rrs === null) return false;
   res.answer.push(...rrs);
   return true;
@@ -122,7 +126,7 @@ function addAdditional(zs: ZoneSet, res: Resolution, opts: ResolveOptions): void
       if (r.kind !== 'answer') continue;
       for (const s of r.rrsets) {
         if (isDynamic(s)) {
-          const rrs = opts.dynamic?.(s);
+          const rrs = opts.dynamic?.(s, r.zone);
           if (rrs) res.additional.push(...rrs);
           res.static = false;
         } else res.additional.push(...toRRs(s));

@@ -1,0 +1,46 @@
+// The parts LUA records need, built once at start: GeoIP databases (hot-swapped),
+// the background health checker, the Lua VM and the chain's LUA stage. Their
+// changes bump one epoch, which empties the cache of LUA answers.
+import { TYPE } from '@geoedge/dnsdata';
+import type { Logger, Registry, Service } from '@geoedge/shared';
+import type { Config } from './config.js';
+import { createGeoIpService, defaultCityDatabase } from './geo/index.js';
+import { createHealthChecker, createLuaRuntime } from './lua/index.js';
+import { createLuaStage } from './stages/lua.js';
+import type { ChainDeps } from './chain.js';
+import type { ZoneSet } from './zones/types.js';
+
+export interface Dynamic {
+  services: Service[];
+  chainLua: NonNullable<ChainDeps['lua']>;
+  reloadGeo(): Promise<void>;
+}
+
+export async function createDynamic(cfg: Config, log: Logger, registry: Registry, snapshot: () => ZoneSet): Promise<Dynamic> {
+  const files = cfg.geoip.length > 0 ? cfg.geoip : [defaultCityDatabase()];
+  const geo = createGeoIpService({ files, log: log.child({ component: 'geoip' }) });
+  const health = createHealthChecker({ log: log.child({ component: 'health' }) });
+  health.registerMetrics(registry);
+  let epoch = 0;
+  geo.onSwap(() => epoch++);
+  health.onChange(() => epoch++);
+  const rt = await createLuaRuntime({
+    geo,
+    health,
+    instructionLimit: cfg.lua.instructionLimit,
+    memoryLimit: cfg.lua.memoryLimit,
+    // include('name'): the code of the LUA records at that name in our zones.
+    include: (fqdn) => {
+      const r = snapshot().lookup(fqdn.toLowerCase(), TYPE.ANY);
+      if (r.kind !== 'answer') return [];
+      return r.rrsets.flatMap((s) => s.records.flatMap((d) => (d.kind === 'lua' ? [d.code] : [])));
+    },
+  });
+  return {
+    services: [geo, health],
+    chainLua: { stage: createLuaStage(rt, log), geo, epoch: () => epoch },
+    async reloadGeo() {
+      for (const r of await geo.reload()) if (r.kind === 'rejected') log.error({ file: r.path, err: r.message }, 'GeoIP database rejected; the previous one stays');
+    },
+  };
+}

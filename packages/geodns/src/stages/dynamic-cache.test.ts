@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DynamicCache } from './dynamic-cache.js';
+
+const base = { cacheable: true, address: false, health: false };
+
+test('geo-keyed answers are shared within a network and not across', () => {
+  let epoch = 1;
+  const c = new DynamicCache<string>(() => epoch);
+  const netOf = (ip: string) => () => (ip.startsWith('81.2.69.') ? '81.2.69.0/24' : '89.160.20.0/20');
+  assert.equal(c.set('www|1', '81.2.69.142', { ...base, geo: { network: '81.2.69.0', prefix: 24 } }, 'EU')?.scope, 24);
+  assert.equal(c.get('www|1', '81.2.69.7', netOf('81.2.69.7'))?.value, 'EU');
+  assert.equal(c.get('www|1', '89.160.20.1', netOf('89.160.20.1')), undefined);
+  epoch = 2; // health change or GeoIP swap
+  assert.equal(c.get('www|1', '81.2.69.7', netOf('81.2.69.7')), undefined);
+});
+
+test('address-keyed, client-independent and uncacheable answers', () => {
+  const c = new DynamicCache<string>(() => 0);
+  c.set('a|1', '192.0.2.1', { ...base, address: true }, 'x');
+  assert.equal(c.get('a|1', '192.0.2.1', () => undefined)?.value, 'x');
+  assert.equal(c.get('a|1', '192.0.2.2', () => undefined), undefined);
+  assert.equal(c.set('b|1', '192.0.2.1', base, 'all')?.scope, 0);
+  assert.equal(c.get('b|1', '198.51.100.9', () => assert.fail('no GeoIP lookup needed'))?.value, 'all');
+  assert.equal(c.set('r|1', '192.0.2.1', { ...base, cacheable: false }, 'rnd'), undefined);
+  assert.equal(c.get('r|1', '192.0.2.1', () => undefined), undefined);
+});

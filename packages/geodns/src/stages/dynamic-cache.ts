@@ -1,0 +1,70 @@
+// Cache of LUA answers, keyed by what the evaluation actually read (issue: do
+// better than PowerDNS, which re-runs Lua on every query):
+//   - nothing about the client   → one answer for everyone, ECS scope 0
+//   - only GeoIP data            → one answer per GeoIP network (every field the
+//                                  script could read is constant on it), scope =
+//                                  that network's prefix
+//   - the client address itself  → one answer per address, scope = source prefix
+// Answers that read randomness, the transport address or per-query flags are
+// never stored. Health-state changes and GeoIP database swaps bump the epoch,
+// which empties the cache: a stored answer is always one a fresh evaluation
+// could produce now.
+import type { AnswerDeps } from './lua.js';
+
+export interface DynamicAnswer<T> {
+  value: T;
+  /** ECS scope prefix to send; undefined = the query's own source prefix. */
+  scope: number | undefined;
+}
+
+interface Slot<T> {
+  epoch: number;
+  everyone?: DynamicAnswer<T>;
+  byNetwork: Map<string, DynamicAnswer<T>>;
+  byAddress: Map<string, DynamicAnswer<T>>;
+}
+
+const MAX_PER_NAME = 20_000;
+
+export class DynamicCache<T> {
+  private readonly slots = new Map<string, Slot<T>>();
+  constructor(private readonly epoch: () => number) {}
+
+  /** `network` is called only when an entry per network might exist (it costs a GeoIP lookup). */
+  get(key: string, address: string, network: () => string | undefined): DynamicAnswer<T> | undefined {
+    const s = this.slots.get(key);
+    if (!s) return undefined;
+    if (s.epoch !== this.epoch()) { this.slots.delete(key); return undefined; }
+    if (s.everyone) return s.everyone;
+    if (s.byNetwork.size > 0) {
+      const n = network();
+      const hit = n === undefined ? undefined : s.byNetwork.get(n);
+      if (hit) return hit;
+    }
+    return s.byAddress.get(address);
+  }
+
+  set(key: string, address: string, deps: AnswerDeps, value: T): DynamicAnswer<T> | undefined {
+    if (!deps.cacheable) return undefined;
+    let s = this.slots.get(key);
+    if (!s || s.epoch !== this.epoch()) {
+      if (this.slots.size >= MAX_PER_NAME) this.slots.clear();
+      s = { epoch: this.epoch(), byNetwork: new Map(), byAddress: new Map() };
+      this.slots.set(key, s);
+    }
+    if (deps.address) {
+      const a = { value, scope: undefined };
+      if (s.byAddress.size >= MAX_PER_NAME) s.byAddress.clear();
+      s.byAddress.set(address, a);
+      return a;
+    }
+    if (deps.geo) {
+      const a = { value, scope: deps.geo.prefix };
+      if (s.byNetwork.size >= MAX_PER_NAME) s.byNetwork.clear();
+      s.byNetwork.set(`${deps.geo.network}/${deps.geo.prefix}`, a);
+      return a;
+    }
+    s.everyone = { value, scope: 0 };
+    return s.everyone;
+  }
+}
