@@ -124,17 +124,25 @@ describe('geodns --db on the machine MariaDB', () => {
     await eventually(g, [`www.${Z}`, 'A'], (r) => addrs(r).join() === '192.0.2.10,192.0.2.66', 2000 - (Date.now() - t));
   });
 
-  test('a whole zone added and deleted is answered within 2 s', async () => {
+  test('a whole zone added, renamed and deleted is answered within 2 s', async () => {
     let t = Date.now();
     const z = await db.transaction(async (s) => insertZone(s, 'added.test', [...basicZone('added.test'), { name: 'x.added.test', type: 'AAAA', content: '2001:db8::7' }]));
     await eventually(g, ['x.added.test', 'AAAA'], (r) => addrs(r, 'AAAA').join() === '2001:db8::7', 2000 - (Date.now() - t));
+    // A zone renamed in place (same domains.id): the old name goes, the new one is served.
+    t = Date.now();
+    await db.transaction(async (s) => {
+      await s.execute("UPDATE domains SET name = 'renamed.test' WHERE id = ?", [z.domainId]);
+      await s.execute("UPDATE records SET name = REPLACE(name, 'added.test', 'renamed.test'), content = REPLACE(content, 'added.test', 'renamed.test') WHERE domain_id = ?", [z.domainId]);
+    });
+    await eventually(g, ['x.renamed.test', 'AAAA'], (r) => addrs(r, 'AAAA').join() === '2001:db8::7', 2000 - (Date.now() - t));
+    assert.equal((await dig(g, ['x.added.test', 'AAAA'])).status, 'REFUSED');
     t = Date.now();
     await db.transaction(async (s) => {
       await s.execute('DELETE FROM records WHERE domain_id = ?', [z.domainId]);
       await s.execute('DELETE FROM domains WHERE id = ?', [z.domainId]);
     });
-    await eventually(g, ['x.added.test', 'AAAA'], (r) => r.status === 'REFUSED', 2000 - (Date.now() - t));
-    await g.waitForLog((l) => l.msg.startsWith('zone deleted from the database') && l.zone === 'added.test.', 2000);
+    await eventually(g, ['x.renamed.test', 'AAAA'], (r) => r.status === 'REFUSED', 2000 - (Date.now() - t));
+    await g.waitForLog((l) => l.msg.startsWith('zone deleted from the database') && l.zone === 'renamed.test.', 2000);
   });
 
   test('a zone change that breaks the zone keeps its previous version served', async () => {
