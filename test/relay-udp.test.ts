@@ -123,3 +123,27 @@ test('UDP session cap: sessions beyond max_connections are dropped, existing one
   assert.equal(await ask(a), true); // the first session still works
   a.close();
 });
+
+test('SIGHUP keeps a live UDP session: the same client keeps its session across a reload', async () => {
+  const cfg = (idle: string) => ({
+    upstreams: { dns: { servers: [`127.0.0.1:${dnsPort}`] } },
+    listeners: [{ name: 'dns', protocol: 'udp', listen: ['127.0.0.1:0'], idle_timeout: idle, routes: [{ upstream: 'dns' }] }],
+  });
+  const r = await relay(cfg('2s'));
+  const port = r.port('dns');
+  const s = createSocket('udp4');
+  await new Promise<void>((res) => s.bind(0, '127.0.0.1', () => res()));
+  const ask = () => new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 1000);
+    s.once('message', () => { clearTimeout(timer); resolve(true); });
+    s.send(Buffer.from('abcd01000001000000000000037777770572656c6179047465737400000100' + '01', 'hex'), port, '127.0.0.1');
+  });
+  assert.equal(await ask(), true);
+  // Same listen address: the socket and its sessions stay; the new snapshot applies to new sessions.
+  const reloaded = await r.reload(cfg('2s'));
+  assert.equal(reloaded.msg, 'configuration reloaded');
+  assert.equal(await ask(), true);
+  s.close();
+  await new Promise((res) => setTimeout(res, 2600));
+  assert.equal(r.logs.filter((l) => l.msg === 'session').length, 1); // one session, not two
+});
