@@ -4,7 +4,7 @@
 //   /api/**                      auth hook (X-API-Key, failed-auth rate limit), then
 //     routes/servers.ts          PowerDNS server, config and statistics resources
 //     routes/geoip.ts            GeoIP updater status and manual run
-//   (zone routes register in the same /api context: one line below)
+//     routes/zones.ts            PowerDNS zones, RRsets, metadata, export (needs opts.db)
 // Errors from any of them become {"error": …} bodies in plugins/errors.ts.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '@geoedge/shared';
@@ -15,6 +15,8 @@ import { createAuthHook } from './plugins/auth.js';
 import { installErrorHandling } from './plugins/errors.js';
 import { serverRoutes } from './routes/servers.js';
 import { geoipRoutes } from './routes/geoip.js';
+import { zoneRoutes } from './routes/zones.js';
+import type { Db } from '@geoedge/zonedb';
 import { dbPath } from './jobs/install-mmdb.js';
 
 export interface AppOptions {
@@ -26,6 +28,8 @@ export interface AppOptions {
   updaterProblem?: string;
   nextGeoipRun?: () => Date | null;
   now?: () => number;
+  /** The zone database (PowerDNS gmysql schema); without it the zone routes are not served. */
+  db?: Db;
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -60,7 +64,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       schedule: config.geoip.enabled ? config.geoip.schedule : 'disabled',
       ...(opts.nextGeoipRun ? { nextRun: opts.nextGeoipRun } : {}),
     });
-    // Zone API routes register here, inside the authenticated context.
+    if (opts.db) await api.register(zoneRoutes, { db: opts.db });
   });
   return app;
 }

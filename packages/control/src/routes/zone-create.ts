@@ -1,0 +1,139 @@
+// Bodies of POST …/zones, PUT …/zones/{id} and the metadata routes, checked
+// as PowerDNS checks them (ws-auth.cc apiServerZones / apiServerZoneDetail /
+// apiZoneMetadata), before anything is written.
+import { storedName, refOf, type ZoneRef } from './zone-id.js';
+import { canonicalName, checkRRsets, isObject, str, type Checked } from './zone-input.js';
+import type { RRsetWrite, ZoneFields, ZoneSpec } from '@geoedge/zonedb';
+
+const KINDS: Record<string, string> = {
+  NATIVE: 'NATIVE', MASTER: 'MASTER', SLAVE: 'SLAVE', PRIMARY: 'MASTER', SECONDARY: 'SLAVE',
+};
+const SOA_EDIT_API = new Set(['', 'DEFAULT', 'INCREASE', 'EPOCH', 'SOA-EDIT', 'SOA-EDIT-INCREASE', 'NONE', 'OFF']);
+const SOA_EDIT = new Set(['', 'INCREMENT-WEEKS', 'INCEPTION-EPOCH', 'INCEPTION-INCREMENT', 'EPOCH', 'NONE']);
+
+// pdns/dbdnsseckeeper.cc isValidMetadataKind: kinds the API may read and those it may also change.
+const METADATA_KINDS = new Set([
+  'ALLOW-AXFR-FROM', 'AXFR-SOURCE', 'ALLOW-DNSUPDATE-FROM', 'TSIG-ALLOW-DNSUPDATE', 'FORWARD-DNSUPDATE',
+  'SOA-EDIT-DNSUPDATE', 'NOTIFY-DNSUPDATE', 'ALSO-NOTIFY', 'AXFR-MASTER-TSIG', 'GSS-ALLOW-AXFR-PRINCIPAL',
+  'GSS-ACCEPTOR-PRINCIPAL', 'IXFR', 'LUA-AXFR-SCRIPT', 'NSEC3NARROW', 'NSEC3PARAM', 'PRESIGNED',
+  'PUBLISH-CDNSKEY', 'PUBLISH-CDS', 'SLAVE-RENOTIFY', 'SOA-EDIT', 'TSIG-ALLOW-AXFR', 'TSIG-ALLOW-DNSUPDATE',
+  'SOA-EDIT-API', 'API-RECTIFY', 'ENABLE-LUA-RECORDS',
+]);
+const PROTECTED_KINDS = new Set(['API-RECTIFY', 'AXFR-MASTER-TSIG', 'NSEC3NARROW', 'NSEC3PARAM', 'PRESIGNED', 'LUA-AXFR-SCRIPT', 'TSIG-ALLOW-AXFR']);
+
+export function checkMetadataKind(kind: unknown, readOnly: boolean): Checked<string> {
+  if (typeof kind !== 'string' || kind === '') return { ok: false, error: "Key 'kind' not present or not a String" };
+  const k = kind.toUpperCase();
+  const known = k.startsWith('X-') || METADATA_KINDS.has(k);
+  if (!known || (!readOnly && PROTECTED_KINDS.has(k)) || k.length > 32) return { ok: false, error: `Unsupported metadata kind '${kind}'` };
+  return { ok: true, value: k };
+}
+
+export function checkMetadataValues(v: unknown): Checked<string[]> {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) return { ok: false, error: "Key 'metadata' not present or not an array of Strings" };
+  if (v.some((x) => Buffer.byteLength(x) > 65535)) return { ok: false, error: 'Metadata value is longer than 65535 bytes' };
+  return { ok: true, value: v as string[] };
+}
+
+function optString(o: Record<string, unknown>, key: string, max: number): Checked<string | undefined> {
+  if (o[key] === undefined || o[key] === null) return { ok: true, value: undefined };
+  const v = str(o, key);
+  if (!v.ok) return v;
+  if (v.value.length > max) return { ok: false, error: `Key '${key}' is longer than ${max} characters` };
+  return v;
+}
+
+function checkMasters(v: unknown): Checked<string[] | undefined> {
+  if (v === undefined || v === null) return { ok: true, value: undefined };
+  if (!Array.isArray(v)) return { ok: false, error: "Key 'masters' is not an array" };
+  for (const m of v) {
+    // IPv4, [IPv6] or IPv6, with an optional port: what ComboAddress accepts.
+    if (typeof m !== 'string' || !/^(?:[0-9.]+(?::\d{1,5})?|\[?[0-9A-Fa-f:.]+\]?(?::\d{1,5})?)$/.test(m)) {
+      return { ok: false, error: `Master '${String(m)}' is not a valid IP address` };
+    }
+  }
+  if ((v as string[]).join(',').length > 128) return { ok: false, error: 'Too many masters' };
+  return { ok: true, value: v as string[] };
+}
+
+/** PUT …/zones/{id}: the fields PowerDNS lets a client change. */
+export function checkZoneFields(body: unknown): Checked<ZoneFields> {
+  if (!isObject(body)) return { ok: false, error: 'Request body is not a JSON object' };
+  const out: ZoneFields = {};
+  if (body.kind !== undefined) {
+    const k = typeof body.kind === 'string' ? KINDS[body.kind.toUpperCase()] : undefined;
+    if (!k) return { ok: false, error: `Invalid zone kind '${String(body.kind)}'` };
+    out.kind = k;
+  }
+  const masters = checkMasters(body.masters);
+  if (!masters.ok) return masters;
+  if (masters.value) out.masters = masters.value;
+  for (const [key, max, allowed] of [['account', 40, undefined], ['soa_edit_api', 32, SOA_EDIT_API], ['soa_edit', 32, SOA_EDIT], ['catalog', 255, undefined]] as const) {
+    const v = optString(body, key, max);
+    if (!v.ok) return v;
+    if (v.value === undefined) continue;
+    if (allowed && !allowed.has(v.value.toUpperCase())) return { ok: false, error: `Invalid ${key.toUpperCase().replace(/_/g, '-')} value '${v.value}'` };
+    if (key === 'account') out.account = v.value;
+    if (key === 'soa_edit_api') out.soaEditApi = v.value.toUpperCase();
+    if (key === 'soa_edit') out.soaEdit = v.value.toUpperCase();
+    if (key === 'catalog') out.catalog = v.value === '' ? '' : storedName(v.value.endsWith('.') ? v.value : `${v.value}.`);
+  }
+  if (body.api_rectify !== undefined) {
+    if (typeof body.api_rectify !== 'boolean') return { ok: false, error: "Key 'api_rectify' is not a Boolean" };
+    out.apiRectify = body.api_rectify;
+  }
+  if (body.dnssec === true) return { ok: false, error: 'DNSSEC is not supported by this server' };
+  return { ok: true, value: out };
+}
+
+/** POST …/zones: the new zone with its SOA/NS and rrsets. */
+export async function checkZoneCreate(body: unknown): Promise<Checked<{ ref: ZoneRef; spec: ZoneSpec }>> {
+  if (!isObject(body)) return { ok: false, error: 'Request body is not a JSON object' };
+  const nameText = str(body, 'name');
+  if (!nameText.ok) return nameText;
+  const name = canonicalName(nameText.value);
+  if (!name.ok) return name;
+  const ref = refOf(name.value);
+  if (ref.stored.length > 255) return { ok: false, error: 'Zone name is too long' };
+  const fields = checkZoneFields({ ...body, kind: body.kind ?? 'Native' });
+  if (!fields.ok) return fields;
+  const rrsets: RRsetWrite[] = [];
+  if (body.rrsets !== undefined) {
+    const checked = await checkRRsets(body.rrsets, ref, 'REPLACE');
+    if (!checked.ok) return checked;
+    rrsets.push(...checked.value);
+  }
+  const ns = await nameserverRRset(body.nameservers, ref);
+  if (!ns.ok) return ns;
+  if (ns.value) {
+    if (rrsets.some((r) => r.type === 'NS' && r.name === ref.stored)) return { ok: false, error: 'Nameservers list MUST NOT be mixed with zone-level NS in rrsets' };
+    rrsets.push(ns.value);
+  }
+  const f = fields.value;
+  return {
+    ok: true,
+    value: {
+      ref,
+      spec: {
+        name: ref.stored, kind: f.kind ?? 'NATIVE', masters: f.masters ?? [], account: f.account ?? '',
+        soaEditApi: f.soaEditApi ?? 'DEFAULT', soaEdit: f.soaEdit ?? '', ...(f.apiRectify !== undefined ? { apiRectify: f.apiRectify } : {}),
+        ...(f.catalog ? { catalog: f.catalog } : {}), rrsets,
+      },
+    },
+  };
+}
+
+async function nameserverRRset(list: unknown, ref: ZoneRef): Promise<Checked<RRsetWrite | undefined>> {
+  if (list === undefined || list === null) return { ok: true, value: undefined };
+  if (!Array.isArray(list) || !list.every((n) => typeof n === 'string')) return { ok: false, error: "Key 'nameservers' is not an array of Strings" };
+  if (list.length === 0) return { ok: true, value: undefined };
+  const checked = await checkRRsets([{
+    name: ref.fqdn, type: 'NS', ttl: 3600, changetype: 'REPLACE',
+    records: (list as string[]).map((content) => ({ content, disabled: false })),
+  }], ref);
+  if (!checked.ok) {
+    const bad = (list as string[]).find((n) => !canonicalName(n).ok);
+    return { ok: false, error: bad !== undefined ? `Nameserver '${bad}' is not canonical` : checked.error };
+  }
+  return { ok: true, value: checked.value[0] };
+}

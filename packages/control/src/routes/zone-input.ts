@@ -1,0 +1,143 @@
+// Request bodies of the zone API → zonedb writes, with PowerDNS's checks and
+// error texts (ws-auth.cc patchZone/createZone, 4.7–4.9):
+//   "DNS Name 'x' is not canonical"              names must end with a dot
+//   "RRset x IN T: Name is out of zone"          names inside the zone
+//   "RRset x IN T: unknown type given"           type mnemonics only
+//   "Changetype not understood"                  REPLACE DELETE EXTEND PRUNE
+//   "Key 'ttl' not an Integer or not present"    REPLACE with records needs a ttl
+//   "Record x/T 'c': …"                          content must parse (and be canonical)
+//   "Duplicate record in RRset x IN T with content \"c\""
+//   "Duplicate RRset x IN T with changetype: C"  (PowerDNS ≥ 4.8)
+// LUA contents are also compiled as Lua (PowerDNS 4.7 stores broken Lua and
+// fails at query time; we refuse it up front). Everything is checked before
+// anything is written, so a refused request writes nothing.
+import { checkName, isSubdomain, typeCode, typeName, META_TYPES, type Rdata } from '@geoedge/dnsdata';
+import type { ChangeType, CommentWrite, RecordWrite, RRsetWrite } from '@geoedge/zonedb';
+import { checkLuaSyntax } from '../lua-syntax.js';
+import { toStored } from './rr-content.js';
+import { storedName, type ZoneRef } from './zone-id.js';
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+const CHANGETYPES = new Set<ChangeType>(['REPLACE', 'DELETE', 'EXTEND', 'PRUNE']);
+const MAX_TTL = 0x7fffffff;
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function str(o: Record<string, unknown>, key: string): Checked<string> {
+  const v = o[key];
+  return typeof v === 'string' ? { ok: true, value: v } : { ok: false, error: `Key '${key}' not present or not a String` };
+}
+
+/** A canonical (dot-terminated) absolute name → its parsed form. */
+export function canonicalName(text: string): Checked<string> {
+  if (!text.endsWith('.')) return { ok: false, error: `DNS Name '${text}' is not canonical` };
+  const parsed = checkName(text, '.');
+  return parsed.ok ? { ok: true, value: parsed.name } : { ok: false, error: `DNS Name '${text}' is not valid: ${parsed.error}` };
+}
+
+/** The `rrsets` of a PATCH (or POST) body, checked against the zone. `defaultType` fills a missing changetype (POST). */
+export async function checkRRsets(list: unknown, zone: ZoneRef, defaultType?: ChangeType): Promise<Checked<RRsetWrite[]>> {
+  if (!Array.isArray(list)) return { ok: false, error: 'No rrsets given in update request' };
+  const out: RRsetWrite[] = [];
+  const seen = new Set<string>();
+  for (const item of list) {
+    const r = await checkRRset(item, zone, defaultType);
+    if (!r.ok) return r;
+    const key = `${r.value.name}\0${r.value.type}\0${r.value.changetype}`;
+    if (seen.has(key)) return { ok: false, error: `Duplicate RRset ${shown(r.value.name)} IN ${r.value.type} with changetype: ${r.value.changetype}` };
+    seen.add(key);
+    out.push(r.value);
+  }
+  return { ok: true, value: out };
+}
+
+function shown(stored: string): string {
+  return stored === '' ? '.' : `${stored}.`;
+}
+
+async function checkRRset(item: unknown, zone: ZoneRef, defaultType?: ChangeType): Promise<Checked<RRsetWrite>> {
+  if (!isObject(item)) return { ok: false, error: 'RRset is not a JSON object' };
+  const nameText = str(item, 'name');
+  if (!nameText.ok) return nameText;
+  const typeText = str(item, 'type');
+  if (!typeText.ok) return typeText;
+  const name = canonicalName(nameText.value);
+  if (!name.ok) return name;
+  const code = typeCode(typeText.value);
+  const type = code === undefined || META_TYPES.has(code) ? typeText.value : typeName(code);
+  const label = `RRset ${name.value} IN ${type}`;
+  if (code === undefined || META_TYPES.has(code)) return { ok: false, error: `${label}: unknown type given` };
+  if (!isSubdomain(name.value, zone.fqdn)) return { ok: false, error: `${label}: Name is out of zone` };
+  const ct = item.changetype ?? defaultType;
+  if (typeof ct !== 'string' || !CHANGETYPES.has(ct.toUpperCase() as ChangeType)) return { ok: false, error: 'Changetype not understood' };
+  const changetype = ct.toUpperCase() as ChangeType;
+  const stored = storedName(name.value);
+  if (type === 'SOA' && stored !== zone.stored) return { ok: false, error: `${label}: SOA records are only allowed at the zone apex` };
+  const out: RRsetWrite = { name: stored, type, changetype };
+  if (changetype === 'DELETE') return { ok: true, value: out };
+  const ttl = item.ttl;
+  if (ttl !== undefined || (changetype === 'REPLACE' && item.records !== undefined)) {
+    if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL) return { ok: false, error: "Key 'ttl' not an Integer or not present" };
+    out.ttl = ttl;
+  }
+  if (item.records !== undefined) {
+    const records = await checkRecords(item.records, name.value, type);
+    if (!records.ok) return records;
+    out.records = records.value;
+  }
+  if (item.comments !== undefined) {
+    const comments = checkComments(item.comments);
+    if (!comments.ok) return comments;
+    out.comments = comments.value;
+  }
+  return { ok: true, value: out };
+}
+
+async function checkRecords(list: unknown, fqdn: string, type: string): Promise<Checked<RecordWrite[]>> {
+  if (!Array.isArray(list)) return { ok: false, error: "Key 'records' is not an array" };
+  const out: RecordWrite[] = [];
+  const seen = new Set<string>();
+  for (const rec of list) {
+    if (!isObject(rec)) return { ok: false, error: 'Record is not a JSON object' };
+    const content = str(rec, 'content');
+    if (!content.ok) return content;
+    if (rec.disabled !== undefined && typeof rec.disabled !== 'boolean') return { ok: false, error: "Key 'disabled' is not a Boolean" };
+    const where = `Record ${fqdn}/${type} '${content.value}'`;
+    const stored = toStored(type, content.value);
+    if (!stored.ok) return { ok: false, error: stored.error === 'unknown type given' ? `RRset ${fqdn} IN ${type}: unknown type given` : `${where}: ${stored.error}` };
+    const lua = await checkLua(stored.data);
+    if (!lua.ok) return { ok: false, error: `${where}: ${lua.error}` };
+    const key = `${stored.prio} ${stored.content.toLowerCase()}`;
+    if (seen.has(key)) return { ok: false, error: `Duplicate record in RRset ${fqdn} IN ${type} with content "${content.value}"` };
+    seen.add(key);
+    out.push({ content: stored.content, prio: stored.prio, disabled: rec.disabled === true });
+  }
+  return { ok: true, value: out };
+}
+
+async function checkLua(data: Rdata): Promise<Checked<null>> {
+  if (data.kind !== 'lua') return { ok: true, value: null };
+  const r = await checkLuaSyntax(data.code);
+  return r.ok ? { ok: true, value: null } : { ok: false, error: `Lua syntax error: ${r.error}` };
+}
+
+function checkComments(list: unknown): Checked<CommentWrite[]> {
+  if (!Array.isArray(list)) return { ok: false, error: "Key 'comments' is not an array" };
+  const out: CommentWrite[] = [];
+  for (const c of list) {
+    if (!isObject(c)) return { ok: false, error: 'Comment is not a JSON object' };
+    const content = str(c, 'content');
+    if (!content.ok) return content;
+    const account = c.account === undefined ? { ok: true as const, value: '' } : str(c, 'account');
+    if (!account.ok) return account;
+    if (account.value.length > 40) return { ok: false, error: 'Comment account is longer than 40 characters' };
+    if (Buffer.byteLength(content.value) > 65535) return { ok: false, error: 'Comment is longer than 65535 bytes' };
+    const m = c.modified_at;
+    if (m !== undefined && (typeof m !== 'number' || !Number.isInteger(m) || m < 0 || m > MAX_TTL)) return { ok: false, error: "Key 'modified_at' is not an Integer" };
+    out.push({ content: content.value, account: account.value, modifiedAt: typeof m === 'number' ? m : 0 });
+  }
+  return { ok: true, value: out };
+}

@@ -1,0 +1,181 @@
+// The zone part of the PowerDNS Authoritative HTTP API (api/v1), on the
+// gmysql tables through @geoedge/zonedb:
+//   GET    …/zones                        list (no rrsets)
+//   POST   …/zones                        create → 201 + zone; 409 if it exists
+//   GET    …/zones/{id}[?rrsets=false&rrset_name=&rrset_type=]
+//   PATCH  …/zones/{id}                   RRset changes, one transaction → 204
+//   PUT    …/zones/{id}                   zone fields (kind, masters, …) → 204
+//   DELETE …/zones/{id}                   → 204
+//   PUT    …/zones/{id}/notify            → 200 {"result": "Notification queued"}
+//   GET    …/zones/{id}/export            zone-file text
+//   GET/PUT/POST/DELETE …/zones/{id}/metadata[/{kind}]
+// Unknown zones: 404 {"error": "Could not find domain '<name>'"}.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  createZone, deleteZone, patchZone, updateZone, putMetadata, addMetadata,
+  findDomain, listDomains, domainRecords, domainComments, domainMetadata, domainSoa,
+  type Db, type DomainRow, type WriteOutcome,
+} from '@geoedge/zonedb';
+import { ApiError } from '../plugins/errors.js';
+import { zoneFromId, type ZoneRef } from './zone-id.js';
+import { buildRRsets, exportText, metadataObjects, zoneDetail, zoneSummary } from './zone-view.js';
+import { checkRRsets, isObject } from './zone-input.js';
+import { checkZoneCreate, checkZoneFields, checkMetadataKind, checkMetadataValues } from './zone-create.js';
+
+export interface ZoneRoutesOptions {
+  db: Db;
+}
+
+type ZoneReq = FastifyRequest<{ Params: { server: string; zone: string; kind?: string }; Querystring: Record<string, string | undefined> }>;
+
+const BASE = '/api/v1/servers/:server/zones';
+
+export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions): Promise<void> {
+  const { db } = opts;
+
+  /** The zone of the request, or 404 as PowerDNS answers. */
+  async function zoneOf(req: ZoneReq): Promise<{ ref: ZoneRef; domain: DomainRow }> {
+    if (req.params.server !== 'localhost') throw new ApiError(404, 'Not Found');
+    const ref = zoneFromId(req.params.zone);
+    const domain = ref ? await findDomain(db, ref.stored) : undefined;
+    if (!ref || !domain) throw new ApiError(404, `Could not find domain '${ref?.fqdn ?? req.params.zone}'`);
+    return { ref, domain: { ...domain, id: Number(domain.id) } };
+  }
+
+  async function detail(domain: DomainRow, withRRsets: boolean, filter: { name?: string; type?: string } = {}) {
+    const [soa, meta] = await Promise.all([domainSoa(db, domain.id), domainMetadata(db, domain.id)]);
+    if (!withRRsets) return zoneDetail(domain, soa?.content, meta);
+    const [records, comments] = await Promise.all([domainRecords(db, domain.id, filter), domainComments(db, domain.id)]);
+    const wanted = comments.filter((c) => (filter.name === undefined || c.name === filter.name) && (filter.type === undefined || c.type === filter.type));
+    return zoneDetail(domain, soa?.content, meta, buildRRsets(records, wanted));
+  }
+
+  app.get<{ Params: { server: string }; Querystring: { zone?: string } }>(BASE, async (req) => {
+    if (req.params.server !== 'localhost') throw new ApiError(404, 'Not Found');
+    let domains = await listDomains(db);
+    if (req.query.zone !== undefined) {
+      const ref = zoneFromId(req.query.zone);
+      domains = domains.filter((d) => ref !== undefined && d.name.toLowerCase() === ref.stored);
+    }
+    return Promise.all(domains.map(async (d) => {
+      const id = Number(d.id);
+      const [soa, meta] = await Promise.all([domainSoa(db, id), domainMetadata(db, id)]);
+      return zoneSummary(d, soa?.content, meta);
+    }));
+  });
+
+  app.post<{ Params: { server: string } }>(BASE, async (req, reply) => {
+    if (req.params.server !== 'localhost') throw new ApiError(404, 'Not Found');
+    const spec = await checkZoneCreate(req.body);
+    if (!spec.ok) throw new ApiError(422, spec.error);
+    const { id } = await ensure(await createZone(db, spec.value.spec, spec.value.ref.fqdn));
+    const domain = await findDomain(db, spec.value.ref.stored);
+    if (!domain) throw new Error(`zone ${id} vanished after creation`);
+    return reply.code(201).send(await detail({ ...domain, id: Number(domain.id) }, true));
+  });
+
+  app.get<{ Params: { server: string; zone: string }; Querystring: Record<string, string | undefined> }>(`${BASE}/:zone`, async (req) => {
+    const { domain, ref } = await zoneOf(req);
+    const q = req.query;
+    const filter = rrsetFilter(q, ref);
+    return detail(domain, q.rrsets !== 'false', filter);
+  });
+
+  app.patch<{ Params: { server: string; zone: string } }>(`${BASE}/:zone`, async (req, reply) => {
+    const { ref } = await zoneOf(req as ZoneReq);
+    if (!isObject(req.body)) throw new ApiError(400, 'Request body is not a JSON object');
+    const changes = await checkRRsets(req.body.rrsets, ref);
+    if (!changes.ok) throw new ApiError(422, changes.error);
+    await ensure(await patchZone(db, ref.stored, ref.fqdn, changes.value));
+    return reply.code(204).send();
+  });
+
+  app.put<{ Params: { server: string; zone: string } }>(`${BASE}/:zone`, async (req, reply) => {
+    const { ref } = await zoneOf(req as ZoneReq);
+    const fields = checkZoneFields(req.body);
+    if (!fields.ok) throw new ApiError(422, fields.error);
+    await ensure(await updateZone(db, ref.stored, ref.fqdn, fields.value));
+    return reply.code(204).send();
+  });
+
+  app.delete<{ Params: { server: string; zone: string } }>(`${BASE}/:zone`, async (req, reply) => {
+    const { ref } = await zoneOf(req as ZoneReq);
+    await ensure(await deleteZone(db, ref.stored, ref.fqdn));
+    return reply.code(204).send();
+  });
+
+  // geodns and the replica pick changes up from the database itself; there is
+  // no NOTIFY sender to queue for, so this only confirms the zone exists.
+  app.put<{ Params: { server: string; zone: string } }>(`${BASE}/:zone/notify`, async (req) => {
+    await zoneOf(req as ZoneReq);
+    return { result: 'Notification queued' };
+  });
+
+  app.get<{ Params: { server: string; zone: string } }>(`${BASE}/:zone/export`, async (req, reply) => {
+    const { domain } = await zoneOf(req as ZoneReq);
+    return reply.type('text/plain; charset=utf-8').send(exportText(await domainRecords(db, domain.id)));
+  });
+
+  app.get<{ Params: { server: string; zone: string } }>(`${BASE}/:zone/metadata`, async (req) => {
+    const { domain } = await zoneOf(req as ZoneReq);
+    return metadataObjects(await domainMetadata(db, domain.id));
+  });
+
+  app.post<{ Params: { server: string; zone: string } }>(`${BASE}/:zone/metadata`, async (req, reply) => {
+    const { ref, domain } = await zoneOf(req as ZoneReq);
+    const body = isObject(req.body) ? req.body : {};
+    const kind = checkMetadataKind(body.kind, false);
+    if (!kind.ok) throw new ApiError(422, kind.error);
+    const values = checkMetadataValues(body.metadata);
+    if (!values.ok) throw new ApiError(422, values.error);
+    await ensure(await addMetadata(db, ref.stored, ref.fqdn, kind.value, values.value));
+    return reply.code(201).send(metaOf(kind.value, await domainMetadata(db, domain.id, kind.value)));
+  });
+
+  app.get<{ Params: { server: string; zone: string; kind: string } }>(`${BASE}/:zone/metadata/:kind`, async (req) => {
+    const { domain } = await zoneOf(req as ZoneReq);
+    const kind = checkMetadataKind(req.params.kind, true);
+    if (!kind.ok) throw new ApiError(422, kind.error);
+    return metaOf(kind.value, await domainMetadata(db, domain.id, kind.value));
+  });
+
+  app.put<{ Params: { server: string; zone: string; kind: string } }>(`${BASE}/:zone/metadata/:kind`, async (req) => {
+    const { ref, domain } = await zoneOf(req as ZoneReq);
+    const kind = checkMetadataKind(req.params.kind, false);
+    if (!kind.ok) throw new ApiError(422, kind.error);
+    const values = checkMetadataValues(isObject(req.body) ? req.body.metadata : undefined);
+    if (!values.ok) throw new ApiError(422, values.error);
+    await ensure(await putMetadata(db, ref.stored, ref.fqdn, kind.value, values.value));
+    return metaOf(kind.value, await domainMetadata(db, domain.id, kind.value));
+  });
+
+  app.delete<{ Params: { server: string; zone: string; kind: string } }>(`${BASE}/:zone/metadata/:kind`, async (req, reply) => {
+    const { ref } = await zoneOf(req as ZoneReq);
+    const kind = checkMetadataKind(req.params.kind, false);
+    if (!kind.ok) throw new ApiError(422, kind.error);
+    await ensure(await putMetadata(db, ref.stored, ref.fqdn, kind.value, []));
+    return reply.code(204).send();
+  });
+}
+
+function metaOf(kind: string, rows: Array<{ content: string }>) {
+  return { kind, metadata: rows.map((r) => r.content), type: 'Metadata' };
+}
+
+/** A refused write becomes PowerDNS's error answer. */
+async function ensure<T>(o: WriteOutcome<T>): Promise<T> {
+  if (!o.ok) throw new ApiError(o.status, o.error);
+  return o.value;
+}
+
+function rrsetFilter(q: Record<string, string | undefined>, zone: ZoneRef): { name?: string; type?: string } {
+  const out: { name?: string; type?: string } = {};
+  if (q.rrset_name !== undefined) {
+    const ref = zoneFromId(q.rrset_name);
+    if (!ref || !q.rrset_name.endsWith('.')) throw new ApiError(422, `DNS Name '${q.rrset_name}' is not canonical`);
+    if (ref.stored !== zone.stored && !ref.stored.endsWith(`.${zone.stored}`) && zone.stored !== '') throw new ApiError(422, `Name '${ref.fqdn}' is out of zone`);
+    out.name = ref.stored;
+  }
+  if (q.rrset_type !== undefined) out.type = q.rrset_type.toUpperCase();
+  return out;
+}

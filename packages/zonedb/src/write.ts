@@ -1,0 +1,258 @@
+// The only code that writes zones (control's PowerDNS-compatible API calls
+// it). Each call is one transaction: the zone is locked (SELECT … FOR UPDATE
+// on its domains row), changed, checked, rectified and its SOA serial bumped
+// per SOA-EDIT-API, then committed; any refusal rolls everything back. Rows are
+// written in PowerDNS's storage form, as its gmysql backend writes them:
+// names lower-case without the trailing dot, content names without it too,
+// MX/SRV priority in `prio` (0 for other types), `auth`/ENT rows as
+// rectify-zone leaves a zone without DNSSEC, `ordername` NULL.
+// Input is already validated and converted by the caller (control): this
+// layer enforces what needs the stored state (zone exists, CNAME exclusivity).
+import type { Db, DbSession } from './db.js';
+import { findDomain } from './zone-rows.js';
+import { increaseSerial, soaSerialOf, withSerial } from './serial.js';
+import { planRectify } from './rectify.js';
+
+export interface RecordWrite { content: string; prio: number; disabled: boolean }
+export interface CommentWrite { content: string; account: string; modifiedAt: number }
+export type ChangeType = 'REPLACE' | 'DELETE' | 'EXTEND' | 'PRUNE';
+
+/** One RRset change. `name` is a stored name; `type` an upper-case type name. */
+export interface RRsetWrite {
+  name: string;
+  type: string;
+  changetype: ChangeType;
+  ttl?: number;
+  /** Absent: leave records alone (REPLACE of comments only). */
+  records?: RecordWrite[];
+  comments?: CommentWrite[];
+}
+
+export interface ZoneSpec {
+  name: string;
+  /** NATIVE, MASTER or SLAVE (as stored). */
+  kind: string;
+  masters: string[];
+  account: string;
+  soaEditApi: string;
+  soaEdit: string;
+  apiRectify?: boolean;
+  catalog?: string;
+  rrsets: RRsetWrite[];
+}
+
+export type ZoneFields = Partial<Pick<ZoneSpec, 'kind' | 'masters' | 'account' | 'soaEditApi' | 'soaEdit' | 'apiRectify' | 'catalog'>>;
+
+export type WriteOutcome<T = null> = { ok: true; value: T } | { ok: false; status: 404 | 409 | 422; error: string };
+
+class Refusal extends Error {
+  constructor(readonly status: 404 | 409 | 422, message: string) { super(message); }
+}
+
+async function inTransaction<T>(db: Db, fn: (s: DbSession) => Promise<T>): Promise<WriteOutcome<T>> {
+  // db.transaction rolls back on any throw but reports it as a DbError, so the
+  // refusal is kept aside to be returned as the outcome.
+  let refused: Refusal | undefined;
+  try {
+    return {
+      ok: true,
+      value: await db.transaction(async (s) => {
+        try {
+          return await fn(s);
+        } catch (err) {
+          if (err instanceof Refusal) refused = err;
+          throw err;
+        }
+      }),
+    };
+  } catch (err) {
+    if (refused) return { ok: false, status: refused.status, error: refused.message };
+    throw err;
+  }
+}
+
+async function lockZone(s: DbSession, name: string, display: string): Promise<number> {
+  const rows = await s.query<{ id: number }>('SELECT id FROM domains WHERE name = ? FOR UPDATE', [name]);
+  if (!rows[0]) throw new Refusal(404, `Could not find domain '${display}'`);
+  return Number(rows[0].id);
+}
+
+/** Creates a zone with its SOA (from `rrsets` or PowerDNS's default-soa-content) and records; 409 if it exists. */
+export async function createZone(db: Db, spec: ZoneSpec, display: string, now = new Date()): Promise<WriteOutcome<{ id: number }>> {
+  return inTransaction(db, async (s) => {
+    if (await findDomain(s, spec.name)) throw new Refusal(409, 'Conflict');
+    const { insertId: id } = await s.execute(
+      'INSERT INTO domains (name, master, type, account, catalog) VALUES (?, ?, ?, ?, ?)',
+      [spec.name, spec.masters.join(','), spec.kind, spec.account, spec.catalog ? spec.catalog : null],
+    );
+    await setMeta(s, id, 'SOA-EDIT-API', spec.soaEditApi === '' ? [] : [spec.soaEditApi]);
+    if (spec.soaEdit !== '') await setMeta(s, id, 'SOA-EDIT', [spec.soaEdit]);
+    if (spec.apiRectify !== undefined) await setMeta(s, id, 'API-RECTIFY', [spec.apiRectify ? '1' : '0']);
+    if (!spec.rrsets.some((r) => r.type === 'SOA' && r.name === spec.name)) {
+      // PowerDNS's default-soa-content: "a.misconfigured.dns.server.invalid hostmaster.@ 0 10800 3600 604800 3600".
+      const soa = `a.misconfigured.dns.server.invalid hostmaster.${spec.name} 0 10800 3600 604800 3600`;
+      await insertRecord(s, id, spec.name, 'SOA', 3600, { content: soa, prio: 0, disabled: false });
+    }
+    for (const change of spec.rrsets) await applyChange(s, id, change, now);
+    await finish(s, id, spec.name, spec.rrsets, now);
+    return { id };
+  });
+}
+
+/** Deletes a zone with its records, comments and metadata. */
+export async function deleteZone(db: Db, name: string, display: string): Promise<WriteOutcome> {
+  return inTransaction(db, async (s) => {
+    const id = await lockZone(s, name, display);
+    for (const table of ['records', 'comments', 'domainmetadata', 'cryptokeys']) {
+      await s.execute(`DELETE FROM ${table} WHERE domain_id = ?`, [id]);
+    }
+    await s.execute('DELETE FROM domains WHERE id = ?', [id]);
+    return null;
+  });
+}
+
+/** Applies RRset changes in order, all or nothing; then CNAME check, rectify and serial bump. */
+export async function patchZone(db: Db, name: string, display: string, changes: RRsetWrite[], now = new Date()): Promise<WriteOutcome> {
+  return inTransaction(db, async (s) => {
+    const id = await lockZone(s, name, display);
+    for (const change of changes) await applyChange(s, id, change, now);
+    await finish(s, id, name, changes, now);
+    return null;
+  });
+}
+
+/** PUT on a zone: kind, masters, account, catalog and the SOA-EDIT/API-RECTIFY metadata. */
+export async function updateZone(db: Db, name: string, display: string, f: ZoneFields): Promise<WriteOutcome> {
+  return inTransaction(db, async (s) => {
+    const id = await lockZone(s, name, display);
+    if (f.kind !== undefined) await s.execute('UPDATE domains SET type = ? WHERE id = ?', [f.kind, id]);
+    if (f.masters !== undefined) await s.execute('UPDATE domains SET master = ? WHERE id = ?', [f.masters.join(','), id]);
+    if (f.account !== undefined) await s.execute('UPDATE domains SET account = ? WHERE id = ?', [f.account, id]);
+    if (f.catalog !== undefined) await s.execute('UPDATE domains SET catalog = ? WHERE id = ?', [f.catalog === '' ? null : f.catalog, id]);
+    if (f.soaEditApi !== undefined) await setMeta(s, id, 'SOA-EDIT-API', f.soaEditApi === '' ? [] : [f.soaEditApi]);
+    if (f.soaEdit !== undefined) await setMeta(s, id, 'SOA-EDIT', f.soaEdit === '' ? [] : [f.soaEdit]);
+    if (f.apiRectify !== undefined) await setMeta(s, id, 'API-RECTIFY', [f.apiRectify ? '1' : '0']);
+    return null;
+  });
+}
+
+/** Replaces one metadata kind's values (an empty list deletes the kind). */
+export async function putMetadata(db: Db, name: string, display: string, kind: string, values: string[]): Promise<WriteOutcome> {
+  return inTransaction(db, async (s) => {
+    await setMeta(s, await lockZone(s, name, display), kind, values);
+    return null;
+  });
+}
+
+/** Adds values to a metadata kind, keeping the ones there (POST …/metadata). */
+export async function addMetadata(db: Db, name: string, display: string, kind: string, values: string[]): Promise<WriteOutcome> {
+  return inTransaction(db, async (s) => {
+    const id = await lockZone(s, name, display);
+    const have = await s.query<{ content: string }>('SELECT content FROM domainmetadata WHERE domain_id = ? AND kind = ?', [id, kind]);
+    const known = new Set(have.map((r) => r.content));
+    for (const v of values) if (!known.has(v)) await s.execute('INSERT INTO domainmetadata (domain_id, kind, content) VALUES (?, ?, ?)', [id, kind, v]);
+    return null;
+  });
+}
+
+async function setMeta(s: DbSession, id: number, kind: string, values: string[]): Promise<void> {
+  await s.execute('DELETE FROM domainmetadata WHERE domain_id = ? AND kind = ?', [id, kind]);
+  for (const v of values) await s.execute('INSERT INTO domainmetadata (domain_id, kind, content) VALUES (?, ?, ?)', [id, kind, v]);
+}
+
+async function insertRecord(s: DbSession, id: number, name: string, type: string, ttl: number, r: RecordWrite): Promise<void> {
+  await s.execute(
+    'INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, auth) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 1)',
+    [id, name, type, r.content, ttl, r.prio, r.disabled ? 1 : 0],
+  );
+}
+
+async function applyChange(s: DbSession, id: number, c: RRsetWrite, now: Date): Promise<void> {
+  const key = [id, c.name, c.type];
+  const where = 'domain_id = ? AND name = ? AND type = ?';
+  if (c.changetype === 'DELETE') {
+    await s.execute(`DELETE FROM records WHERE ${where}`, key);
+    await s.execute(`DELETE FROM comments WHERE ${where}`, key);
+    return;
+  }
+  if (c.comments !== undefined && (c.changetype === 'REPLACE' || c.comments.length > 0)) {
+    if (c.changetype === 'REPLACE') await s.execute(`DELETE FROM comments WHERE ${where}`, key);
+    for (const cm of c.comments) {
+      await s.execute('INSERT INTO comments (domain_id, name, type, modified_at, account, comment) VALUES (?, ?, ?, ?, ?, ?)',
+        [id, c.name, c.type, cm.modifiedAt || Math.floor(now.getTime() / 1000), cm.account, cm.content]);
+    }
+  }
+  if (c.records === undefined) return;
+  if (c.changetype === 'REPLACE') {
+    await s.execute(`DELETE FROM records WHERE ${where}`, key);
+    for (const r of c.records) await insertRecord(s, id, c.name, c.type, c.ttl ?? 3600, r);
+    return;
+  }
+  const existing = await s.query<{ id: number; content: string; prio: number | null; ttl: number | null }>(
+    `SELECT id, content, prio, ttl FROM records WHERE ${where}`, key);
+  const same = (r: RecordWrite, e: { content: string; prio: number | null }) => e.content === r.content && (e.prio ?? 0) === r.prio;
+  if (c.changetype === 'PRUNE') {
+    for (const e of existing) if (c.records.some((r) => same(r, e))) await s.execute('DELETE FROM records WHERE id = ?', [e.id]);
+    return;
+  }
+  // EXTEND: add the records not there yet; a given ttl applies to the whole RRset.
+  const ttl = c.ttl ?? existing[0]?.ttl;
+  if (ttl === undefined || ttl === null) throw new Refusal(422, `RRset ${c.name}. IN ${c.type}: Key 'ttl' not an Integer or not present`);
+  if (c.ttl !== undefined) await s.execute(`UPDATE records SET ttl = ? WHERE ${where}`, [c.ttl, ...key]);
+  for (const r of c.records) if (!existing.some((e) => same(r, e))) await insertRecord(s, id, c.name, c.type, ttl, r);
+}
+
+async function finish(s: DbSession, id: number, apex: string, changes: RRsetWrite[], now: Date): Promise<void> {
+  await checkCnames(s, id, changes);
+  await rectify(s, id, apex);
+  await bumpSerial(s, id, now);
+}
+
+// PowerDNS refuses a CNAME beside other data at the same name (RFC 1034 §3.6.2).
+async function checkCnames(s: DbSession, id: number, changes: RRsetWrite[]): Promise<void> {
+  const touched = new Map<string, string>();
+  for (const c of changes) if (c.changetype !== 'DELETE') touched.set(c.name, c.type);
+  for (const [name, type] of touched) {
+    const rows = await s.query<{ type: string; n: number }>(
+      'SELECT type, COUNT(*) AS n FROM records WHERE domain_id = ? AND name = ? AND type IS NOT NULL GROUP BY type', [id, name]);
+    const cname = rows.find((r) => r.type === 'CNAME');
+    if (!cname) continue;
+    const display = `${name}.`;
+    if (Number(cname.n) > 1) throw new Refusal(422, `RRset ${display} IN CNAME has more than one record`);
+    const others = rows.filter((r) => !['CNAME', 'RRSIG', 'NSEC'].includes(r.type));
+    if (others.length === 0) continue;
+    throw new Refusal(422, type === 'CNAME'
+      ? `RRset ${display} IN CNAME: Conflicts with pre-existing RRset`
+      : `RRset ${display} IN ${type}: Conflicts with existing CNAME RRset`);
+  }
+}
+
+async function rectify(s: DbSession, id: number, apex: string): Promise<void> {
+  await s.execute('DELETE FROM records WHERE domain_id = ? AND type IS NULL', [id]);
+  const rows = await s.query<{ name: string; type: string }>('SELECT DISTINCT name, type FROM records WHERE domain_id = ?', [id]);
+  const plan = planRectify({ apex, rows });
+  await s.execute('UPDATE records SET auth = 1, ordername = NULL WHERE domain_id = ?', [id]);
+  const nonAuth = [...plan.nonAuth];
+  for (let i = 0; i < nonAuth.length; i += 500) {
+    const chunk = nonAuth.slice(i, i + 500);
+    await s.execute(`UPDATE records SET auth = 0 WHERE domain_id = ? AND type <> 'DS' AND name IN (${chunk.map(() => '?').join(',')})`, [id, ...chunk]);
+  }
+  for (const [name, auth] of plan.ents) {
+    await s.execute('INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, auth) VALUES (?, ?, NULL, NULL, NULL, NULL, 0, NULL, ?)',
+      [id, name, auth ? 1 : 0]);
+  }
+}
+
+async function bumpSerial(s: DbSession, id: number, now: Date): Promise<void> {
+  const meta = await s.query<{ kind: string; content: string }>(
+    "SELECT kind, content FROM domainmetadata WHERE domain_id = ? AND kind IN ('SOA-EDIT-API', 'SOA-EDIT')", [id]);
+  const api = meta.find((m) => m.kind === 'SOA-EDIT-API')?.content ?? '';
+  if (api === '') return;
+  const soaEdit = meta.find((m) => m.kind === 'SOA-EDIT')?.content ?? '';
+  const soa = await s.query<{ id: number; content: string }>("SELECT id, content FROM records WHERE domain_id = ? AND type = 'SOA' ORDER BY id LIMIT 1", [id]);
+  if (!soa[0]) return;
+  const serial = soaSerialOf(soa[0].content);
+  if (serial === undefined) return;
+  const next = increaseSerial(serial, api, soaEdit, now);
+  if (next !== serial) await s.execute('UPDATE records SET content = ? WHERE id = ?', [withSerial(soa[0].content, next), soa[0].id]);
+}
