@@ -51,10 +51,19 @@ export async function runServe(cfg: Config, log: Logger): Promise<number> {
         if (r.kind === 'busy') log.warn({ job: 'geoip-update', reason: r.message }, 'scheduled geoip update skipped');
       })
     : undefined;
+  // The zone API needs the database; without --db/db: geoctl serves only the server and GeoIP routes.
+  const opened = cfg.db ? await openDb(cfg.db) : undefined;
+  if (opened && !opened.ok) {
+    process.stderr.write(`geoctl: ${opened.error.code}: ${opened.error.message}\n`);
+    return 1;
+  }
+  const db = opened?.db;
+  if (!db) log.warn('no db configured: the zone API (…/zones) is not served');
   const app = await buildApp({
     config: cfg,
     log,
     metrics,
+    ...(db ? { db } : {}),
     ...(updater ? { updater } : { updaterProblem: s.kind === 'absent' ? s.reason : '' }),
     ...(job ? { nextGeoipRun: () => job.nextRun() } : {}),
   });
@@ -62,7 +71,10 @@ export async function runServe(cfg: Config, log: Logger): Promise<number> {
   const api: Service = {
     name: 'api',
     start: async () => void (await app.listen({ host, port })),
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      await db?.close();
+    },
   };
   const group = new ServiceGroup(log);
   await group.start(job ? [api, job] : [api]);
