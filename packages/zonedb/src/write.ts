@@ -136,6 +136,17 @@ export async function updateZone(db: Db, name: string, display: string, f: ZoneF
   });
 }
 
+/** PUT …/notify: PowerDNS records the serial it sends NOTIFYs for in notified_serial. */
+export async function markNotified(db: Db, name: string, display: string): Promise<WriteOutcome> {
+  return inTransaction(db, async (s) => {
+    const id = await lockZone(s, name, display);
+    const soa = await s.query<{ content: string }>("SELECT content FROM records WHERE domain_id = ? AND type = 'SOA' ORDER BY id LIMIT 1", [id]);
+    const serial = soa[0] ? soaSerialOf(soa[0].content) : undefined;
+    if (serial !== undefined) await s.execute('UPDATE domains SET notified_serial = ? WHERE id = ?', [serial, id]);
+    return null;
+  });
+}
+
 /** Replaces one metadata kind's values (an empty list deletes the kind). */
 export async function putMetadata(db: Db, name: string, display: string, kind: string, values: string[]): Promise<WriteOutcome> {
   return inTransaction(db, async (s) => {

@@ -47,7 +47,7 @@ export async function findDomain(s: DbSession, name: string): Promise<DomainRow 
 }
 
 export async function listDomains(s: DbSession): Promise<DomainRow[]> {
-  return s.query<DomainRow>(`SELECT ${DOMAIN_COLUMNS} FROM domains ORDER BY name`);
+  return s.query<DomainRow>(`SELECT ${DOMAIN_COLUMNS} FROM domains ORDER BY id`);
 }
 
 /** Records with a type (empty non-terminals left out), in PowerDNS's list order: name, type, then id. */

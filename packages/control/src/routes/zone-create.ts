@@ -8,8 +8,6 @@ import type { RRsetWrite, ZoneFields, ZoneSpec } from '@geoedge/zonedb';
 const KINDS: Record<string, string> = {
   NATIVE: 'NATIVE', MASTER: 'MASTER', SLAVE: 'SLAVE', PRIMARY: 'MASTER', SECONDARY: 'SLAVE',
 };
-const SOA_EDIT_API = new Set(['', 'DEFAULT', 'INCREASE', 'EPOCH', 'SOA-EDIT', 'SOA-EDIT-INCREASE', 'NONE', 'OFF']);
-const SOA_EDIT = new Set(['', 'INCREMENT-WEEKS', 'INCEPTION-EPOCH', 'INCEPTION-INCREMENT', 'EPOCH', 'NONE']);
 
 // pdns/dbdnsseckeeper.cc isValidMetadataKind: kinds the API may read and those it may also change.
 const METADATA_KINDS = new Set([
@@ -68,14 +66,14 @@ export function checkZoneFields(body: unknown): Checked<ZoneFields> {
   const masters = checkMasters(body.masters);
   if (!masters.ok) return masters;
   if (masters.value) out.masters = masters.value;
-  for (const [key, max, allowed] of [['account', 40, undefined], ['soa_edit_api', 32, SOA_EDIT_API], ['soa_edit', 32, SOA_EDIT], ['catalog', 255, undefined]] as const) {
+  // PowerDNS stores any SOA-EDIT(-API) text; kinds it does not know leave the serial alone.
+  for (const [key, max] of [['account', 40], ['soa_edit_api', 255], ['soa_edit', 255], ['catalog', 255]] as const) {
     const v = optString(body, key, max);
     if (!v.ok) return v;
     if (v.value === undefined) continue;
-    if (allowed && !allowed.has(v.value.toUpperCase())) return { ok: false, error: `Invalid ${key.toUpperCase().replace(/_/g, '-')} value '${v.value}'` };
     if (key === 'account') out.account = v.value;
-    if (key === 'soa_edit_api') out.soaEditApi = v.value.toUpperCase();
-    if (key === 'soa_edit') out.soaEdit = v.value.toUpperCase();
+    if (key === 'soa_edit_api') out.soaEditApi = v.value;
+    if (key === 'soa_edit') out.soaEdit = v.value;
     if (key === 'catalog') out.catalog = v.value === '' ? '' : storedName(v.value.endsWith('.') ? v.value : `${v.value}.`);
   }
   if (body.api_rectify !== undefined) {

@@ -12,7 +12,7 @@
 // Unknown zones: 404 {"error": "Could not find domain '<name>'"}.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
-  createZone, deleteZone, patchZone, updateZone, putMetadata, addMetadata,
+  createZone, deleteZone, patchZone, updateZone, putMetadata, addMetadata, markNotified,
   findDomain, listDomains, domainRecords, domainComments, domainMetadata, domainSoa,
   type Db, type DomainRow, type WriteOutcome,
 } from '@geoedge/zonedb';
@@ -104,16 +104,20 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
     return reply.code(204).send();
   });
 
-  // geodns and the replica pick changes up from the database itself; there is
-  // no NOTIFY sender to queue for, so this only confirms the zone exists.
+  // geodns and the replica pick changes up from the database itself, so no
+  // NOTIFY is sent; like PowerDNS we record the serial as notified.
   app.put<{ Params: { server: string; zone: string } }>(`${BASE}/:zone/notify`, async (req) => {
-    await zoneOf(req as ZoneReq);
+    const { ref } = await zoneOf(req as ZoneReq);
+    await ensure(await markNotified(db, ref.stored, ref.fqdn));
     return { result: 'Notification queued' };
   });
 
   app.get<{ Params: { server: string; zone: string } }>(`${BASE}/:zone/export`, async (req, reply) => {
     const { domain } = await zoneOf(req as ZoneReq);
-    return reply.type('text/plain; charset=utf-8').send(exportText(await domainRecords(db, domain.id)));
+    const text = exportText(await domainRecords(db, domain.id));
+    // PowerDNS answers {"zone": text} to clients that ask for JSON, plain text otherwise.
+    if ((req.headers.accept ?? '').includes('application/json')) return { zone: text };
+    return reply.type('text/plain; charset=utf-8').send(text);
   });
 
   app.get<{ Params: { server: string; zone: string } }>(`${BASE}/:zone/metadata`, async (req) => {
