@@ -267,3 +267,40 @@ test('deliberate differences, each as documented at the top of this file', async
   assert.equal(lua.ours.status, 422);
   assert.match((lua.ours.body as { error: string }).error, /^Record l\.diff\.test\.\/LUA 'A "ifportup\(443, \{"': Lua syntax error/);
 });
+
+test('zone ids (=2F, no trailing dot, other case), rrsets=false, rrset_name/rrset_type, PUT zone, metadata', async () => {
+  await same('POST', Z, { name: '0/26.2.0.192.in-addr.arpa.', kind: 'Native', nameservers: ['ns1.example.net.'] });
+  await same('PATCH', `${Z}/0=2F26.2.0.192.in-addr.arpa.`, { rrsets: [{ name: '5.0/26.2.0.192.in-addr.arpa.', type: 'PTR', ttl: 60, changetype: 'REPLACE', records: [rec('host.example.net.')] }] });
+  await same('GET', `${Z}/0=2F26.2.0.192.in-addr.arpa.`);
+  await sameRows('0/26.2.0.192.in-addr.arpa');
+  await same('POST', Z, { name: 'ids.test.', kind: 'Native', nameservers: ['ns1.ids.test.'] });
+  await same('PATCH', `${Z}/ids.test.`, { rrsets: [{ name: 'www.ids.test.', type: 'A', ttl: 60, changetype: 'REPLACE', records: [rec('192.0.2.1')] }, { name: 'www.ids.test.', type: 'AAAA', ttl: 60, changetype: 'REPLACE', records: [rec('2001:db8::1')] }] });
+  await same('GET', `${Z}/ids.test`);
+  await same('GET', `${Z}/IDS.Test.`);
+  await same('GET', `${Z}/ids.test.?rrsets=false`);
+  await same('GET', `${Z}/ids.test.?rrset_name=www.ids.test.`);
+  await same('GET', `${Z}/ids.test.?rrset_name=www.ids.test.&rrset_type=AAAA`);
+  await same('PUT', `${Z}/ids.test.`, { kind: 'Master', account: 'team-a', masters: [], soa_edit: 'INCEPTION-INCREMENT', soa_edit_api: 'SOA-EDIT-INCREASE' });
+  await same('GET', `${Z}/ids.test.?rrsets=false`);
+  await same('PATCH', `${Z}/ids.test.`, { rrsets: [{ name: 'www.ids.test.', type: 'A', ttl: 60, changetype: 'REPLACE', records: [rec('192.0.2.2')] }] });
+  await same('GET', `${Z}/ids.test.?rrsets=false`);
+  await same('PUT', `${Z}/ids.test./metadata/ALSO-NOTIFY`, { metadata: ['192.0.2.53', '192.0.2.54:5300'] });
+  await same('POST', `${Z}/ids.test./metadata`, { kind: 'X-GEOEDGE-NOTE', metadata: ["it's; DROP TABLE domains; --"] });
+  await same('GET', `${Z}/ids.test./metadata`);
+  await same('GET', `${Z}/ids.test./metadata/ALSO-NOTIFY`);
+  await same('PUT', `${Z}/ids.test./metadata/NSEC3PARAM`, { metadata: ['1 0 1 ab'] });
+  await sameRows('ids.test');
+});
+
+test('PowerDNS-Admin: create with account and no nameservers, PATCH with comments and disabled records, list', async () => {
+  await same('POST', Z, { name: 'pda.test.', kind: 'Native', masters: [], nameservers: [], soa_edit_api: 'DEFAULT', account: 'admins' });
+  await same('PATCH', `${Z}/pda.test.`, { rrsets: [
+    { name: 'pda.test.', type: 'NS', ttl: 3600, changetype: 'REPLACE', records: [rec('ns1.pda.test.')], comments: [] },
+    { name: 'mail.pda.test.', type: 'A', ttl: 3600, changetype: 'REPLACE', records: [{ content: '192.0.2.25', disabled: true }], comments: [{ content: 'old mail host', account: 'alice', modified_at: 1700000000 }] },
+    { name: 'pda.test.', type: 'TXT', ttl: 3600, changetype: 'REPLACE', records: [rec('"v=spf1 mx -all"'), rec('"google-site-verification=abc"')], comments: [] },
+  ] });
+  await same('GET', `${Z}/pda.test.`);
+  await same('GET', `${Z}/pda.test./export`);
+  await sameRows('pda.test');
+  await same('GET', Z);
+});

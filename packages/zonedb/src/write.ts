@@ -196,7 +196,7 @@ async function applyChange(s: DbSession, id: number, c: RRsetWrite, now: Date): 
   if (c.records === undefined) return;
   if (c.changetype === 'REPLACE') {
     await s.execute(`DELETE FROM records WHERE ${where}`, key);
-    for (const r of c.records) await insertRecord(s, id, c.name, c.type, c.ttl ?? 3600, r);
+    for (const r of sortedLikePdns(c.type, c.records)) await insertRecord(s, id, c.name, c.type, c.ttl ?? 3600, r);
     return;
   }
   const existing = await s.query<{ id: number; content: string; prio: number | null; ttl: number | null }>(
@@ -211,6 +211,12 @@ async function applyChange(s: DbSession, id: number, c: RRsetWrite, now: Date): 
   if (ttl === undefined || ttl === null) throw new Refusal(422, `RRset ${c.name}. IN ${c.type}: Key 'ttl' not an Integer or not present`);
   if (c.ttl !== undefined) await s.execute(`UPDATE records SET ttl = ? WHERE ${where}`, [c.ttl, ...key]);
   for (const r of c.records) if (!existing.some((e) => same(r, e))) await insertRecord(s, id, c.name, c.type, ttl, r);
+}
+
+/** PowerDNS sorts a replaced RRset by content text (with the priority in front) before inserting, so row order follows it. */
+function sortedLikePdns(type: string, records: RecordWrite[]): RecordWrite[] {
+  const text = (r: RecordWrite) => (type === 'MX' || type === 'SRV' ? `${r.prio} ${r.content}` : r.content);
+  return [...records].sort((a, b) => (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0));
 }
 
 async function finish(s: DbSession, id: number, apex: string, changes: RRsetWrite[], now: Date): Promise<void> {
