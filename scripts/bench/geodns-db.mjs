@@ -10,6 +10,8 @@
 //     QPS on the small example zone (www.example.com A) in the same run, both
 //     geodns pinned to CPU 0 and dnsperf to CPU 1 (taskset), runs alternating,
 //     fixed duration, median (target: within 10%);
+//   - the peer in the same run: PowerDNS (pdns_server, gmysql backend, packet and
+//     query caches on) reading the same replica, with the same query files, pinned alike;
 //   - start from the disk cache with the database down (start → first answer).
 // Bounded: fixed data size, fixed repetitions and durations; the instances and
 // temp files are deleted at the end.
@@ -122,6 +124,33 @@ async function startGeodns(args) {
   return g;
 }
 
+async function startPdns(mysqlPort) {
+  const port = await freeTcpPort();
+  const dir = mkdtempSync(join(tmp, 'pdns-'));
+  const [cmd, a] = pinned(0, '/usr/sbin/pdns_server', [
+    '--no-config', '--daemon=no', '--guardian=no', `--socket-dir=${dir}`, `--config-dir=${dir}`,
+    '--local-address=127.0.0.1', `--local-port=${port}`, '--launch=gmysql', '--gmysql-host=127.0.0.1',
+    `--gmysql-port=${mysqlPort}`, '--gmysql-user=root', '--gmysql-password=', '--gmysql-dbname=pdns',
+    '--disable-syslog', '--loglevel=3', '--security-poll-suffix=', '--webserver=no', '--api=no',
+    '--cache-ttl=60', '--query-cache-ttl=60', '--negquery-cache-ttl=60',
+  ]);
+  const child = spawn(cmd, a, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  const g = {
+    port, child,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    stop: () => new Promise((r) => {
+      if (!g.alive()) return r();
+      child.once('exit', r);
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    }),
+    tail: () => stderr,
+  };
+  return g;
+}
+
 function dnsperf(port, file) {
   const [cmd, args] = pinned(1, 'dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(DURATION), '-c', '8', '-q', '256']);
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -214,11 +243,19 @@ try {
   const qBig = [];
   const qOne = [];
   const qSmall = [];
+  const pBig = [];
+  const pOne = [];
+  const pdns = await startPdns(replica.port);
+  servers.push(pdns);
+  await untilAnswer(pdns.port, `h${HOSTS}.zone${ZONES}.example`, hostAddr(ZONES, HOSTS), 20_000, pdns.alive).catch((e) => { throw new Error(`PowerDNS: ${e.message}\n${pdns.tail()}`); });
   for (let i = 0; i < RUNS; i++) {
     qBig.push(dnsperf(ns2.port, bigFile));
+    pBig.push(dnsperf(pdns.port, bigFile));
     qSmall.push(dnsperf(small.port, smallFile));
     qOne.push(dnsperf(ns2.port, oneFile));
+    pOne.push(dnsperf(pdns.port, oneFile));
   }
+  await pdns.stop();
 
   // Start from the disk cache with the database down.
   await ns2.stop();
@@ -236,10 +273,12 @@ try {
   console.log(`  cold load (start → last zone answers) ${s(cold)}  (target < 30 s)`);
   console.log(`  RSS after load / settled / peak       ${mib(rssLoaded)} / ${mib(rssSettled)} / ${mib(peak)}  (target < 1536 MiB)`);
   console.log(`  commit on primary → replica answers   ${Math.round(median(lat))} ms median of ${lat.length} (min ${Math.round(Math.min(...lat))}, max ${Math.round(Math.max(...lat))}; target < 2000)`);
-  console.log(`  QPS, 1M-record data set (random names) ${qBig.map(Math.round).join(' / ')} → median ${Math.round(median(qBig))}`);
+  console.log(`  QPS, data set, random names          ${qBig.map(Math.round).join(' / ')} → median ${Math.round(median(qBig))}`);
   console.log(`  QPS, data set, one name repeated       ${qOne.map(Math.round).join(' / ')} → median ${Math.round(median(qOne))}`);
   console.log(`  QPS, small example zone (www A)        ${qSmall.map(Math.round).join(' / ')} → median ${Math.round(median(qSmall))}`);
   console.log(`  ratio data set / small zone            ${(median(qBig) / median(qSmall)).toFixed(2)} random names, ${(median(qOne) / median(qSmall)).toFixed(2)} one name  (target ≥ 0.90)  [${RUNS} × ${DURATION} s each, alternating${PIN ? ', pinned' : ', unpinned'}]`);
+  console.log(`  PowerDNS 4.7 gmysql, same replica: random names ${pBig.map(Math.round).join(' / ')} → median ${Math.round(median(pBig))}; one name ${pOne.map(Math.round).join(' / ')} → median ${Math.round(median(pOne))}`);
+  console.log(`  ratio geodns / PowerDNS                ${(median(qBig) / median(pBig)).toFixed(2)} random names, ${(median(qOne) / median(pOne)).toFixed(2)} one name`);
   console.log(`  disk cache                             ${mib(cacheBytes)}; start from it with the DB down: ${s(cacheStart)}, RSS ${mib(cacheRss)}`);
 } finally {
   for (const g of servers) await g.stop();
