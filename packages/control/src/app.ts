@@ -38,6 +38,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     loggerInstance: opts.log.child({ component: 'api' }),
     bodyLimit: config.bodyLimit,
     return503OnClosing: true,
+    // Zone ids are names up to 255 octets, and "=XX" escapes triple a character.
+    maxParamLength: 1024,
   }) as unknown as FastifyInstance;
   const authHook = createAuthHook({
     apiKey: config.apiKey,
