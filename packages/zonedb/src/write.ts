@@ -8,7 +8,7 @@
 // rectify-zone leaves a zone without DNSSEC, `ordername` NULL.
 // Input is already validated and converted by the caller (control): this
 // layer enforces what needs the stored state (zone exists, CNAME exclusivity).
-import type { Db, DbSession } from './db.js';
+import { DbError, type Db, type DbSession } from './db.js';
 import { findDomain } from './zone-rows.js';
 import { increaseSerial, soaSerialOf, withSerial } from './serial.js';
 import { planRectify } from './rectify.js';
@@ -79,24 +79,30 @@ async function lockZone(s: DbSession, name: string, display: string): Promise<nu
 
 /** Creates a zone with its SOA (from `rrsets` or PowerDNS's default-soa-content) and records; 409 if it exists. */
 export async function createZone(db: Db, spec: ZoneSpec, display: string, now = new Date()): Promise<WriteOutcome<{ id: number }>> {
-  return inTransaction(db, async (s) => {
-    if (await findDomain(s, spec.name)) throw new Refusal(409, 'Conflict');
-    const { insertId: id } = await s.execute(
-      'INSERT INTO domains (name, master, type, account, catalog) VALUES (?, ?, ?, ?, ?)',
-      [spec.name, spec.masters.join(','), spec.kind, spec.account, spec.catalog ? spec.catalog : null],
-    );
-    await setMeta(s, id, 'SOA-EDIT-API', spec.soaEditApi === '' ? [] : [spec.soaEditApi]);
-    if (spec.soaEdit !== '') await setMeta(s, id, 'SOA-EDIT', [spec.soaEdit]);
-    if (spec.apiRectify !== undefined) await setMeta(s, id, 'API-RECTIFY', [spec.apiRectify ? '1' : '0']);
-    if (!spec.rrsets.some((r) => r.type === 'SOA' && r.name === spec.name)) {
-      // PowerDNS's default-soa-content: "a.misconfigured.dns.server.invalid hostmaster.@ 0 10800 3600 604800 3600".
-      const soa = `a.misconfigured.dns.server.invalid hostmaster.${spec.name} 0 10800 3600 604800 3600`;
-      await insertRecord(s, id, spec.name, 'SOA', 3600, { content: soa, prio: 0, disabled: false });
-    }
-    for (const change of spec.rrsets) await applyChange(s, id, change, now);
-    await finish(s, id, spec.name, spec.rrsets, now);
-    return { id };
+  return inTransaction(db, (s) => insertZone(s, spec, now)).catch((err: unknown) => {
+    // Two creations racing: the unique name index refuses the second one.
+    if (err instanceof DbError && /Duplicate entry/i.test(err.message)) return { ok: false, status: 409, error: 'Conflict' } as const;
+    throw err;
   });
+}
+
+async function insertZone(s: DbSession, spec: ZoneSpec, now: Date): Promise<{ id: number }> {
+  if (await findDomain(s, spec.name)) throw new Refusal(409, 'Conflict');
+  const { insertId: id } = await s.execute(
+    'INSERT INTO domains (name, master, type, account, catalog) VALUES (?, ?, ?, ?, ?)',
+    [spec.name, spec.masters.join(','), spec.kind, spec.account, spec.catalog ? spec.catalog : null],
+  );
+  await setMeta(s, id, 'SOA-EDIT-API', spec.soaEditApi === '' ? [] : [spec.soaEditApi]);
+  if (spec.soaEdit !== '') await setMeta(s, id, 'SOA-EDIT', [spec.soaEdit]);
+  if (spec.apiRectify !== undefined) await setMeta(s, id, 'API-RECTIFY', [spec.apiRectify ? '1' : '0']);
+  if (!spec.rrsets.some((r) => r.type === 'SOA' && r.name === spec.name)) {
+    // PowerDNS's default-soa-content: "a.misconfigured.dns.server.invalid hostmaster.@ 0 10800 3600 604800 3600".
+    const soa = `a.misconfigured.dns.server.invalid hostmaster.${spec.name} 0 10800 3600 604800 3600`;
+    await insertRecord(s, id, spec.name, 'SOA', 3600, { content: soa, prio: 0, disabled: false });
+  }
+  for (const change of spec.rrsets) await applyChange(s, id, change, now);
+  await finish(s, id, spec.name, spec.rrsets, now);
+  return { id };
 }
 
 /** Deletes a zone with its records, comments and metadata. */

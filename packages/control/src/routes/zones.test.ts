@@ -201,3 +201,13 @@ test('metadata GET/PUT/POST/DELETE and SOA-EDIT-API kinds (INCREASE, EPOCH, none
   assert.equal(z.account, 'other');
   assert.equal(z.soa_edit_api, '');
 });
+
+test('concurrent writes: racing creations give one 201 and 409s; parallel PATCHes all apply, one serial bump each', async () => {
+  const creates = await Promise.all(Array.from({ length: 5 }, () => call('POST', Z, { name: 'race.test.', kind: 'Native', nameservers: ['ns1.race.test.'] })));
+  assert.deepEqual(creates.map((r) => r.status).sort(), [201, 409, 409, 409, 409]);
+  const s0 = await serialOf('race.test');
+  const patches = await Promise.all(Array.from({ length: 6 }, (_, i) => call('PATCH', `${Z}/race.test.`, { rrsets: [rrset(`h${i}.race.test.`, 'A', [`192.0.2.${i + 1}`])] })));
+  assert.deepEqual(patches.map((r) => r.status), [204, 204, 204, 204, 204, 204]);
+  assert.equal(await serialOf('race.test'), s0 + 6);
+  assert.equal((await rows('race.test')).filter((r) => r.type === 'A').length, 6);
+});
