@@ -304,3 +304,25 @@ test('PowerDNS-Admin: create with account and no nameservers, PATCH with comment
   await sameRows('pda.test');
   await same('GET', Z);
 });
+
+test('edge cases: comment-only REPLACE, REPLACE with no records, A beside a CNAME, apex CNAME, null MX, escapes, TTL change', async () => {
+  await same('POST', Z, { name: 'edge.test.', kind: 'Native', nameservers: ['ns1.edge.test.'] });
+  const P = `${Z}/edge.test.`;
+  const one = (r: Record<string, unknown>) => ({ rrsets: [{ ttl: 300, changetype: 'REPLACE', ...r }] });
+  await same('PATCH', P, one({ name: 'w.edge.test.', type: 'A', records: [rec('192.0.2.1')] }));
+  await same('PATCH', P, one({ name: 'w.edge.test.', type: 'A', comments: [{ content: 'only a comment', account: '' }] }));
+  await same('GET', P);
+  await same('PATCH', P, one({ name: 'w.edge.test.', type: 'A', ttl: 900, records: [rec('192.0.2.1'), rec('192.0.2.2')] }));
+  await same('PATCH', P, one({ name: 'c.edge.test.', type: 'CNAME', records: [rec('w.edge.test.')] }));
+  await same('PATCH', P, one({ name: 'c.edge.test.', type: 'A', records: [rec('192.0.2.1')] }));
+  await same('PATCH', P, one({ name: 'edge.test.', type: 'CNAME', records: [rec('w.edge.test.')] }));
+  await same('PATCH', P, one({ name: 'c.edge.test.', type: 'CNAME', records: [rec('a.edge.test.'), rec('b.edge.test.')] }));
+  await same('PATCH', P, one({ name: 'edge.test.', type: 'MX', records: [rec('0 .')] }));
+  await same('PATCH', P, one({ name: 't.edge.test.', type: 'TXT', records: [rec('"semi;colon" "quote\\"d" "tab\\009"')] }));
+  await same('PATCH', P, one({ name: 'w.edge.test.', type: 'A', records: [] }));
+  await same('PATCH', P, one({ name: '*.wild.edge.test.', type: 'A', records: [{ content: '192.0.2.99', disabled: true }] }));
+  await same('PATCH', P, one({ name: 'six.edge.test.', type: 'AAAA', records: [rec('2001:DB8:0:0:0:0:0:1')] }));
+  await same('GET', P);
+  await same('GET', `${P}/export`);
+  await sameRows('edge.test');
+});

@@ -6,6 +6,7 @@
 //     that owns no record gets a row with type NULL, with the auth of the
 //     name below it (auth wins if names below disagree);
 //   - ordername stays NULL (only DNSSEC zones use it).
+// Disabled rows are left out by the caller, as PowerDNS lists without them.
 // Names here are stored names: lower-case, no trailing dot, "" for the root.
 
 export interface RectifyInput {

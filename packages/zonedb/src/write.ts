@@ -187,7 +187,9 @@ async function insertRecord(s: DbSession, id: number, name: string, type: string
 async function applyChange(s: DbSession, id: number, c: RRsetWrite, now: Date): Promise<void> {
   const key = [id, c.name, c.type];
   const where = 'domain_id = ? AND name = ? AND type = ?';
-  if (c.changetype === 'DELETE') {
+  // REPLACE with an empty record list deletes the RRset, comments included (as PowerDNS 4.7 does).
+  const emptied = c.changetype === 'REPLACE' && c.records !== undefined && c.records.length === 0 && c.comments === undefined;
+  if (c.changetype === 'DELETE' || emptied) {
     await s.execute(`DELETE FROM records WHERE ${where}`, key);
     await s.execute(`DELETE FROM comments WHERE ${where}`, key);
     return;
@@ -244,15 +246,14 @@ async function checkCnames(s: DbSession, id: number, changes: RRsetWrite[]): Pro
     if (Number(cname.n) > 1) throw new Refusal(422, `RRset ${display} IN CNAME has more than one record`);
     const others = rows.filter((r) => !['CNAME', 'RRSIG', 'NSEC'].includes(r.type));
     if (others.length === 0) continue;
-    throw new Refusal(422, type === 'CNAME'
-      ? `RRset ${display} IN CNAME: Conflicts with pre-existing RRset`
-      : `RRset ${display} IN ${type}: Conflicts with existing CNAME RRset`);
+    throw new Refusal(422, `RRset ${display} IN ${type}: Conflicts with pre-existing RRset`);
   }
 }
 
 async function rectify(s: DbSession, id: number, apex: string): Promise<void> {
   await s.execute('DELETE FROM records WHERE domain_id = ? AND type IS NULL', [id]);
-  const rows = await s.query<{ name: string; type: string }>('SELECT DISTINCT name, type FROM records WHERE domain_id = ?', [id]);
+  // Like PowerDNS's rectify, disabled rows neither make names nor cuts.
+  const rows = await s.query<{ name: string; type: string }>('SELECT DISTINCT name, type FROM records WHERE domain_id = ? AND disabled = 0', [id]);
   const plan = planRectify({ apex, rows });
   await s.execute('UPDATE records SET auth = 1, ordername = NULL WHERE domain_id = ?', [id]);
   const nonAuth = [...plan.nonAuth];
