@@ -202,8 +202,9 @@ describe('geodns --db when the database goes away (private MariaDB)', () => {
     return g;
   };
   /** Runs geodns expecting it to exit at start; returns its exit code and output. */
-  const startFails = async (cacheFile: string) => {
-    const p = startProcess(process.execPath, [GEODNS_MAIN, '--listen', `127.0.0.1:${await freePort()}`, '--db', url, '--db-cache', cacheFile], { env: { ...process.env, LOG_LEVEL: 'info' } });
+  const startFails = (cacheFile: string) => startFailsWith(url, cacheFile);
+  const startFailsWith = async (dbUrl: string, cacheFile: string) => {
+    const p = startProcess(process.execPath, [GEODNS_MAIN, '--listen', `127.0.0.1:${await freePort()}`, '--db', dbUrl, '--db-cache', cacheFile], { env: { ...process.env, LOG_LEVEL: 'info' } });
     const timer = setTimeout(() => p.child.kill('SIGKILL'), 30_000);
     const e = await p.exited;
     clearTimeout(timer);
@@ -257,6 +258,19 @@ describe('geodns --db when the database goes away (private MariaDB)', () => {
     await db.execute("UPDATE records SET content = '192.0.2.210' WHERE name = 'www.down.test'");
     await eventually(again, ['www.down.test', 'A'], (r) => addrs(r).join() === '192.0.2.210', 40_000);
     assert.equal(await metric(again, 'geodns_db_up'), 1);
+  });
+
+  test('a bad database URL, an unknown database or a wrong password at start without a cache: exit 1 with the reason', async () => {
+    const port = inst.port;
+    const bad = await startFailsWith(`mysql://root@127.0.0.1:${port}/pdns?x=%zz`, join(dir.dir, 'none.jsonl'));
+    assert.notEqual(bad.code, 0, bad.out);
+    const unknown = await startFailsWith(`mysql://root@127.0.0.1:${port}/nosuchdb`, join(dir.dir, 'none.jsonl'));
+    assert.equal(unknown.code, 1, unknown.out);
+    assert.match(unknown.out, /zone database unavailable at start \(.*no such database/);
+    const denied = await startFailsWith(`mysql://nobody:secretpw@127.0.0.1:${port}/pdns`, join(dir.dir, 'none.jsonl'));
+    assert.equal(denied.code, 1, denied.out);
+    assert.match(denied.out, /access denied/);
+    assert.doesNotMatch(denied.out, /secretpw/, 'the password never reaches the output');
   });
 
   test('DB down at start without a cache, or with a garbage cache: exit non-zero with a clear message', async () => {
