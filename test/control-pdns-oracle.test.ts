@@ -10,7 +10,9 @@
 //     {"error": "Could not find domain '<zone>'"} (PowerDNS's own message text, as 4.8+ returns it);
 //   - malformed JSON: both 400; the error text differs;
 //   - EXTEND / PRUNE: PowerDNS 4.7 answers 422 "Changetype not understood"; we apply them as 4.9+ does;
-//   - LUA content with a Lua syntax error: 4.7 stores it (and fails at query time), we refuse it (422).
+//   - LUA content with a Lua syntax error: 4.7 stores it (and fails at query time), we refuse it (422);
+//   - metadata kind ENABLE-LUA-RECORDS: 4.7's API refuses it (422, pdnsutil only); we allow it, since
+//     geodns turns LUA records on per zone with it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -266,6 +268,10 @@ test('deliberate differences, each as documented at the top of this file', async
   assert.equal(lua.pdns.status, 204);
   assert.equal(lua.ours.status, 422);
   assert.match((lua.ours.body as { error: string }).error, /^Record l\.diff\.test\.\/LUA 'A "ifportup\(443, \{"': Lua syntax error/);
+
+  const meta = await both('PUT', `${Z}/diff.test./metadata/ENABLE-LUA-RECORDS`, { metadata: ['1'] });
+  assert.deepEqual([meta.pdns.status, meta.pdns.body], [422, { error: "Unsupported metadata kind 'ENABLE-LUA-RECORDS'" }]);
+  assert.deepEqual([meta.ours.status, meta.ours.body], [200, { kind: 'ENABLE-LUA-RECORDS', metadata: ['1'], type: 'Metadata' }]);
 });
 
 test('zone ids (=2F, no trailing dot, other case), rrsets=false, rrset_name/rrset_type, PUT zone, metadata', async () => {
@@ -325,4 +331,27 @@ test('edge cases: comment-only REPLACE, REPLACE with no records, A beside a CNAM
   await same('GET', P);
   await same('GET', `${P}/export`);
   await sameRows('edge.test');
+});
+
+test('POST variants: kinds, masters, uppercase and bad names, nameserver mistakes, rrsets with nameservers', async () => {
+  await same('POST', Z, { name: 'nokind.test.', nameservers: ['ns1.nokind.test.'] });
+  await same('POST', Z, { name: 'lower.test.', kind: 'native', nameservers: ['ns1.lower.test.'] });
+  await same('POST', Z, { name: 'Upper.TEST.', kind: 'Native', nameservers: ['NS1.upper.test.'] });
+  await same('GET', `${Z}/upper.test.`);
+  await sameRows('upper.test');
+  await same('POST', Z, { name: 'slave.test.', kind: 'Slave', masters: ['192.0.2.1', '192.0.2.2:5300'], nameservers: [] });
+  await same('GET', `${Z}/slave.test.`);
+  await sameRows('slave.test');
+  await same('POST', Z, { name: 'nodot.test', kind: 'Native', nameservers: [] });
+  await same('POST', Z, { name: 'badns.test.', kind: 'Native', nameservers: ['ns1.badns.test'] });
+  await same('POST', Z, { name: 'mixed.test.', kind: 'Native', nameservers: ['ns1.mixed.test.'], rrsets: [{ name: 'mixed.test.', type: 'NS', ttl: 3600, records: [rec('ns2.mixed.test.')] }] });
+  await same('POST', Z, { name: 'serial.given.test.', kind: 'Native', nameservers: ['ns1.serial.given.test.'], serial: 2020010101 });
+  await same('GET', `${Z}/serial.given.test.`);
+  await same('DELETE', `${Z}/serial.given.test.`);
+  for (const kind of ['SOA-EDIT-API', 'API-RECTIFY', 'SOA-EDIT', 'ALSO-NOTIFY', 'X-ANY', 'x-lower', 'also-notify', 'GSS-ACCEPTOR-PRINCIPAL', 'LUA-AXFR-SCRIPT', 'PUBLISH-CDS', 'TSIG-ALLOW-AXFR']) {
+    await same('GET', `${Z}/slave.test./metadata/${kind}`);
+    await same('PUT', `${Z}/slave.test./metadata/${kind}`, { metadata: ['1'] });
+  }
+  await same('GET', `${Z}/slave.test./metadata`);
+  await same('GET', `${Z}/slave.test.?rrsets=false`);
 });

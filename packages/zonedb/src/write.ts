@@ -90,12 +90,13 @@ async function insertZone(s: DbSession, spec: ZoneSpec, now: Date): Promise<{ id
   if (await findDomain(s, spec.name)) throw new Refusal(409, 'Conflict');
   const { insertId: id } = await s.execute(
     'INSERT INTO domains (name, master, type, account, catalog) VALUES (?, ?, ?, ?, ?)',
-    [spec.name, spec.masters.join(','), spec.kind, spec.account, spec.catalog ? spec.catalog : null],
+    [spec.name, spec.masters.join(', '), spec.kind, spec.account, spec.catalog ? spec.catalog : null],
   );
   await setMeta(s, id, 'SOA-EDIT-API', spec.soaEditApi === '' ? [] : [spec.soaEditApi]);
   if (spec.soaEdit !== '') await setMeta(s, id, 'SOA-EDIT', [spec.soaEdit]);
   if (spec.apiRectify !== undefined) await setMeta(s, id, 'API-RECTIFY', [spec.apiRectify ? '1' : '0']);
-  if (!spec.rrsets.some((r) => r.type === 'SOA' && r.name === spec.name)) {
+  // A secondary gets its records by zone transfer: PowerDNS writes no SOA for it.
+  if (spec.kind !== 'SLAVE' && !spec.rrsets.some((r) => r.type === 'SOA' && r.name === spec.name)) {
     // PowerDNS's default-soa-content: "a.misconfigured.dns.server.invalid hostmaster.@ 0 10800 3600 604800 3600".
     const soa = `a.misconfigured.dns.server.invalid hostmaster.${spec.name} 0 10800 3600 604800 3600`;
     await insertRecord(s, id, spec.name, 'SOA', 3600, { content: soa, prio: 0, disabled: false });
@@ -132,7 +133,7 @@ export async function updateZone(db: Db, name: string, display: string, f: ZoneF
   return inTransaction(db, async (s) => {
     const id = await lockZone(s, name, display);
     if (f.kind !== undefined) await s.execute('UPDATE domains SET type = ? WHERE id = ?', [f.kind, id]);
-    if (f.masters !== undefined) await s.execute('UPDATE domains SET master = ? WHERE id = ?', [f.masters.join(','), id]);
+    if (f.masters !== undefined) await s.execute('UPDATE domains SET master = ? WHERE id = ?', [f.masters.join(', '), id]);
     if (f.account !== undefined) await s.execute('UPDATE domains SET account = ? WHERE id = ?', [f.account, id]);
     if (f.catalog !== undefined) await s.execute('UPDATE domains SET catalog = ? WHERE id = ?', [f.catalog === '' ? null : f.catalog, id]);
     if (f.soaEditApi !== undefined) await setMeta(s, id, 'SOA-EDIT-API', f.soaEditApi === '' ? [] : [f.soaEditApi]);

@@ -15,13 +15,14 @@ const METADATA_KINDS = new Set([
   'SOA-EDIT-DNSUPDATE', 'NOTIFY-DNSUPDATE', 'ALSO-NOTIFY', 'AXFR-MASTER-TSIG', 'GSS-ALLOW-AXFR-PRINCIPAL',
   'GSS-ACCEPTOR-PRINCIPAL', 'IXFR', 'LUA-AXFR-SCRIPT', 'NSEC3NARROW', 'NSEC3PARAM', 'PRESIGNED',
   'PUBLISH-CDNSKEY', 'PUBLISH-CDS', 'SLAVE-RENOTIFY', 'SOA-EDIT', 'TSIG-ALLOW-AXFR', 'TSIG-ALLOW-DNSUPDATE',
-  'SOA-EDIT-API', 'API-RECTIFY', 'ENABLE-LUA-RECORDS',
+  // Ours: geodns enables LUA records per zone with it; PowerDNS 4.7 only sets it with pdnsutil.
+  'ENABLE-LUA-RECORDS',
 ]);
 const PROTECTED_KINDS = new Set(['API-RECTIFY', 'AXFR-MASTER-TSIG', 'NSEC3NARROW', 'NSEC3PARAM', 'PRESIGNED', 'LUA-AXFR-SCRIPT', 'TSIG-ALLOW-AXFR']);
 
 export function checkMetadataKind(kind: unknown, readOnly: boolean): Checked<string> {
   if (typeof kind !== 'string' || kind === '') return { ok: false, error: "Key 'kind' not present or not a String" };
-  const k = kind.toUpperCase();
+  const k = kind; // case matters, as in PowerDNS
   const known = k.startsWith('X-') || METADATA_KINDS.has(k);
   if (!known || (!readOnly && PROTECTED_KINDS.has(k)) || k.length > 32) return { ok: false, error: `Unsupported metadata kind '${kind}'` };
   return { ok: true, value: k };
@@ -93,7 +94,9 @@ export async function checkZoneCreate(body: unknown): Promise<Checked<{ ref: Zon
   if (!name.ok) return name;
   const ref = refOf(name.value);
   if (ref.stored.length > 255) return { ok: false, error: 'Zone name is too long' };
-  const fields = checkZoneFields({ ...body, kind: body.kind ?? 'Native' });
+  const kind = str(body, 'kind');
+  if (!kind.ok) return kind;
+  const fields = checkZoneFields(body);
   if (!fields.ok) return fields;
   const rrsets: RRsetWrite[] = [];
   if (body.rrsets !== undefined) {
@@ -131,7 +134,7 @@ async function nameserverRRset(list: unknown, ref: ZoneRef): Promise<Checked<RRs
   }], ref);
   if (!checked.ok) {
     const bad = (list as string[]).find((n) => !canonicalName(n).ok);
-    return { ok: false, error: bad !== undefined ? `Nameserver '${bad}' is not canonical` : checked.error };
+    return { ok: false, error: bad !== undefined ? `Nameserver is not canonical: '${bad}'` : checked.error };
   }
   return { ok: true, value: checked.value[0] };
 }
