@@ -104,6 +104,9 @@ export class FastHistogram {
 
 /** In a cluster worker: make this registry answer the primary's aggregation requests. */
 export function shareWithClusterPrimary(reg: Registry): void {
+  // prom-client installs the worker's answering listener only when an
+  // AggregatorRegistry is constructed in the worker.
+  new client.AggregatorRegistry();
   client.AggregatorRegistry.setRegistries([reg]);
 }
 

@@ -86,7 +86,7 @@ test('LUA records answer like PowerDNS for many ECS subnets', { skip: !existsSyn
   for (const [name, [type, code]] of Object.entries(RECORDS)) {
     let same = 0;
     // one dig per subnet, all subnets of a record at once (dig -f would lose the per-line ECS option)
-    const answers = await Promise.all(subnets.map((s) => run('dig', ['+short', '+tries=1', '+time=2', '@127.0.0.1', '-p', String(pdns.port), `${name}.example.com`, type, `+subnet=${s}/24`])));
+    const answers = await Promise.all(subnets.map((s) => run('dig', ['+short', '+tries=3', '+time=5', '@127.0.0.1', '-p', String(pdns.port), `${name}.example.com`, type, `+subnet=${s}/24`])));
     for (const [i, s] of subnets.entries()) {
       const theirs = answers[i]!.stdout.trim().replace(/"/g, '');
       const r = rt.evaluate({ owner: `${name}.example.com.`, zone: 'example.com.', innerType: type === 'A' ? 1 : 16, code },
