@@ -179,6 +179,23 @@ describe('geodns --db on the machine MariaDB', () => {
     assert.equal((await dig(g, [Z, 'SOA'])).status, 'NOERROR');
   });
 
+  test('with two workers the db gauges show the worst worker, not a sum', async () => {
+    const w = await startGeodns({ metrics: true, args: ['--workers', '2', '--db', scratch.url, '--db-cache', join(cacheDir.dir, 'workers.jsonl')] });
+    try {
+      assert.deepEqual(addrs(await dig(w, [`ns1.${Z}`, 'A'])), ['192.0.2.53']);
+      // Both workers have loaded when the primary's sum of zones is twice one worker's.
+      const one = Number((await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM domains'))[0]!.n);
+      const deadline = Date.now() + 10_000;
+      while ((await metric(w, 'geodns_zones_loaded')) < 2 * one && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await metric(w, 'geodns_zones_loaded'), 2 * one, 'zones are summed over workers');
+      assert.equal(await metric(w, 'geodns_db_up'), 1, 'min over workers, not 2');
+      const stale = await metric(w, 'geodns_db_staleness_seconds');
+      assert.ok(stale >= 0 && stale < 3, `max over workers, not a sum: ${stale}`);
+    } finally {
+      await w.stop();
+    }
+  });
+
   test('the disk cache is written after the load', async () => {
     const file = join(cacheDir.dir, 'cache.jsonl');
     await g.waitForLog((l) => l.msg === 'zone cache written', 5000);
@@ -260,10 +277,12 @@ describe('geodns --db when the database goes away (private MariaDB)', () => {
     assert.equal(await metric(again, 'geodns_db_up'), 1);
   });
 
-  test('a bad database URL, an unknown database or a wrong password at start without a cache: exit 1 with the reason', async () => {
+  test('a bad database URL exits 2; an unknown database or a wrong password at start without a cache exit 1, with the reason', async () => {
     const port = inst.port;
-    const bad = await startFailsWith(`mysql://root@127.0.0.1:${port}/pdns?x=%zz`, join(dir.dir, 'none.jsonl'));
-    assert.notEqual(bad.code, 0, bad.out);
+    const bad = await startFailsWith(`mysql://root:pw12345@127.0.0.1:${port}/pdns?x=%zz`, join(dir.dir, 'none.jsonl'));
+    assert.equal(bad.code, 2, `a bad URL is a configuration error: ${bad.out}`);
+    assert.match(bad.out, /\/db: database URL "mysql:\/\/root:\*\*\*@127\.0\.0\.1:\d+\/pdns\?x=%zz": unknown option "x"/);
+    assert.doesNotMatch(bad.out, /pw12345/);
     const unknown = await startFailsWith(`mysql://root@127.0.0.1:${port}/nosuchdb`, join(dir.dir, 'none.jsonl'));
     assert.equal(unknown.code, 1, unknown.out);
     assert.match(unknown.out, /zone database unavailable at start \(.*no such database/);

@@ -26,5 +26,9 @@ test('defaultDbCache: systemd STATE_DIRECTORY, then XDG_STATE_HOME, then ~/.loca
 test('bad db and dbCache values are config errors naming the key', () => {
   assert.throws(() => loadConfig(undefined, { db: 'mysql://u@h/d', dbCache: '' }), (e: unknown) => e instanceof ConfigError && /\/dbCache/.test(e.message));
   assert.throws(() => loadConfig(undefined, { db: 'postgres://u@h/d' }), (e: unknown) => e instanceof ConfigError && /\/db/.test(e.message));
+  for (const bad of ['mysql://root@127.0.0.1:99999/pdns', 'mysql://root@127.0.0.1:3306/pdns?x=%zz', 'mysql://root@127.0.0.1:3306/']) {
+    assert.throws(() => loadConfig(undefined, { db: bad }), (e: unknown) => e instanceof ConfigError && /\/db: database URL/.test(e.message), bad);
+  }
+  assert.throws(() => loadConfig(undefined, { db: 'mysql://u:hunter22@h:99999/d' }), (e: unknown) => e instanceof ConfigError && !e.message.includes('hunter22'));
   assert.throws(() => parseCli(['--db-cache']), (e: unknown) => e instanceof ConfigError && /db-cache/.test(e.message));
 });

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { checkConfig, readConfigFile, parseHostPort, ConfigError } from '@geoedge/shared';
+import { parseDbUrl } from '@geoedge/zonedb';
 
 const HostPort = Type.String({ minLength: 3, description: 'host:port, IPv6 as [addr]:port' });
 
@@ -66,6 +67,10 @@ export function loadConfig(file: string | undefined, overrides: Overrides): Conf
   });
   if (cfg.metrics !== undefined) {
     try { parseHostPort(cfg.metrics); } catch (err) { problems.push(`/metrics: ${(err as Error).message}`); }
+  }
+  if (cfg.db !== undefined) {
+    const u = parseDbUrl(cfg.db);
+    if (!u.ok) problems.push(`/db: ${u.message}`);
   }
   if (problems.length) throw new ConfigError(problems);
   // Without a database, the shipped example zone keeps `geodns` useful out of the box.
