@@ -355,3 +355,24 @@ test('POST variants: kinds, masters, uppercase and bad names, nameserver mistake
   await same('GET', `${Z}/slave.test./metadata`);
   await same('GET', `${Z}/slave.test.?rrsets=false`);
 });
+
+test('malformed shapes get PowerDNS\'s own messages', async () => {
+  await same('POST', Z, { name: 'shape.test.', kind: 'Native', nameservers: ['ns1.shape.test.'] });
+  const P = `${Z}/shape.test.`;
+  const a = (extra: Record<string, unknown>) => ({ rrsets: [{ name: 'a.shape.test.', type: 'A', ttl: 60, changetype: 'REPLACE', ...extra }] });
+  for (const body of [[], {}, { rrsets: null }, { rrsets: {} }, { rrsets: [null] }, { rrsets: [{ name: 'a.shape.test.' }] },
+    { rrsets: [{ changetype: 'REPLACE', type: 'A' }] }, { rrsets: [{ changetype: 'REPLACE', name: 'a.shape.test.' }] },
+    a({ records: 'x' }), a({}), a({ records: [{ content: 5 }] }), a({ records: [{ content: '192.0.2.1', disabled: 'no' }] }),
+    a({ comments: [{ content: 5, account: '' }] }), a({ comments: [{ content: 'x' }] }), a({ name: 'a..shape.test.', records: [] }),
+    a({ name: 'x.shape.test.', type: 'SOA', records: [rec('a. b. 1 2 3 4 5')] }),
+    a({ changetype: 'DELETE', records: [{ content: 'not even an address' }] })]) {
+    await same('PATCH', P, body);
+  }
+  await same('PUT', P, { masters: ['x'] });
+  await same('POST', Z, { name: 'm.shape.test.', kind: 'Native', masters: ['x'] });
+  await same('POST', Z, { name: 'ns.shape.test.', kind: 'Native', nameservers: 'x' });
+  await same('POST', Z, { name: 5, kind: 'Native' });
+  await same('POST', Z, { name: 'k.shape.test.', kind: 'Hyper', nameservers: [] });
+  await sameRows('shape.test');
+  await sameRows('k.shape.test');
+});

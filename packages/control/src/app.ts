@@ -39,7 +39,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimit,
     return503OnClosing: true,
     // Zone ids are names up to 255 octets, and "=XX" escapes triple a character.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
   }) as unknown as FastifyInstance;
   const authHook = createAuthHook({
     apiKey: config.apiKey,

@@ -48,7 +48,7 @@ function checkMasters(v: unknown): Checked<string[] | undefined> {
   for (const m of v) {
     // IPv4, [IPv6] or IPv6, with an optional port: what ComboAddress accepts.
     if (typeof m !== 'string' || !/^(?:[0-9.]+(?::\d{1,5})?|\[?[0-9A-Fa-f:.]+\]?(?::\d{1,5})?)$/.test(m)) {
-      return { ok: false, error: `Master '${String(m)}' is not a valid IP address` };
+      return { ok: false, error: `Master (${String(m)}) is not an IP address: Unable to convert presentation address '${String(m)}'` };
     }
   }
   if ((v as string[]).join(',').length > 128) return { ok: false, error: 'Too many masters' };
@@ -59,11 +59,8 @@ function checkMasters(v: unknown): Checked<string[] | undefined> {
 export function checkZoneFields(body: unknown): Checked<ZoneFields> {
   if (!isObject(body)) return { ok: false, error: 'Request body is not a JSON object' };
   const out: ZoneFields = {};
-  if (body.kind !== undefined) {
-    const k = typeof body.kind === 'string' ? KINDS[body.kind.toUpperCase()] : undefined;
-    if (!k) return { ok: false, error: `Invalid zone kind '${String(body.kind)}'` };
-    out.kind = k;
-  }
+  // PowerDNS reads a kind it does not know as Native.
+  if (typeof body.kind === 'string') out.kind = KINDS[body.kind.toUpperCase()] ?? 'NATIVE';
   const masters = checkMasters(body.masters);
   if (!masters.ok) return masters;
   if (masters.value) out.masters = masters.value;
@@ -126,7 +123,7 @@ export async function checkZoneCreate(body: unknown): Promise<Checked<{ ref: Zon
 
 async function nameserverRRset(list: unknown, ref: ZoneRef): Promise<Checked<RRsetWrite | undefined>> {
   if (list === undefined || list === null) return { ok: true, value: undefined };
-  if (!Array.isArray(list) || !list.every((n) => typeof n === 'string')) return { ok: false, error: "Key 'nameservers' is not an array of Strings" };
+  if (!Array.isArray(list) || !list.every((n) => typeof n === 'string')) return { ok: false, error: 'Nameservers is not a list' };
   if (list.length === 0) return { ok: true, value: undefined };
   const checked = await checkRRsets([{
     name: ref.fqdn, type: 'NS', ttl: 3600, changetype: 'REPLACE',

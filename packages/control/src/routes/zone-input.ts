@@ -35,12 +35,13 @@ export function str(o: Record<string, unknown>, key: string): Checked<string> {
 export function canonicalName(text: string): Checked<string> {
   if (!text.endsWith('.')) return { ok: false, error: `DNS Name '${text}' is not canonical` };
   const parsed = checkName(text, '.');
-  return parsed.ok ? { ok: true, value: parsed.name } : { ok: false, error: `DNS Name '${text}' is not valid: ${parsed.error}` };
+  return parsed.ok ? { ok: true, value: parsed.name } : { ok: false, error: `Unable to parse DNS Name '${text}'` };
 }
 
 /** The `rrsets` of a PATCH (or POST) body, checked against the zone. `defaultType` fills a missing changetype (POST). */
 export async function checkRRsets(list: unknown, zone: ZoneRef, defaultType?: ChangeType): Promise<Checked<RRsetWrite[]>> {
   if (!Array.isArray(list)) return { ok: false, error: 'No rrsets given in update request' };
+  // (PowerDNS reports a non-object item by its first missing key, changetype.)
   const out: RRsetWrite[] = [];
   const seen = new Set<string>();
   for (const item of list) {
@@ -59,7 +60,17 @@ function shown(stored: string): string {
 }
 
 async function checkRRset(item: unknown, zone: ZoneRef, defaultType?: ChangeType): Promise<Checked<RRsetWrite>> {
-  if (!isObject(item)) return { ok: false, error: 'RRset is not a JSON object' };
+  const head = checkHead(isObject(item) ? item : {}, zone, defaultType);
+  if (!head.ok || head.value.changetype === 'DELETE') return head;
+  return checkBody(item as Record<string, unknown>, head.value);
+}
+
+/** changetype, name and type, checked in PowerDNS's order. */
+function checkHead(item: Record<string, unknown>, zone: ZoneRef, defaultType?: ChangeType): Checked<RRsetWrite> {
+  const ct = item.changetype ?? defaultType;
+  if (typeof ct !== 'string') return { ok: false, error: "Key 'changetype' not present or not a String" };
+  const changetype = ct.toUpperCase() as ChangeType;
+  if (!CHANGETYPES.has(changetype)) return { ok: false, error: 'Changetype not understood' };
   const nameText = str(item, 'name');
   if (!nameText.ok) return nameText;
   const typeText = str(item, 'type');
@@ -67,28 +78,32 @@ async function checkRRset(item: unknown, zone: ZoneRef, defaultType?: ChangeType
   const name = canonicalName(nameText.value);
   if (!name.ok) return name;
   const code = typeCode(typeText.value);
-  const type = code === undefined || META_TYPES.has(code) ? typeText.value : typeName(code);
+  const known = code !== undefined && !META_TYPES.has(code);
+  const type = known ? typeName(code) : typeText.value;
   const label = `RRset ${name.value} IN ${type}`;
-  if (code === undefined || META_TYPES.has(code)) return { ok: false, error: `${label}: unknown type given` };
+  if (!known) return { ok: false, error: `${label}: unknown type given` };
   if (!isSubdomain(name.value, zone.fqdn)) return { ok: false, error: `${label}: Name is out of zone` };
-  const ct = item.changetype ?? defaultType;
-  if (typeof ct !== 'string' || !CHANGETYPES.has(ct.toUpperCase() as ChangeType)) return { ok: false, error: 'Changetype not understood' };
-  const changetype = ct.toUpperCase() as ChangeType;
   const stored = storedName(name.value);
-  if (type === 'SOA' && stored !== zone.stored) return { ok: false, error: `${label}: SOA records are only allowed at the zone apex` };
-  const out: RRsetWrite = { name: stored, type, changetype };
-  if (changetype === 'DELETE') return { ok: true, value: out };
+  if (type === 'SOA' && stored !== zone.stored) return { ok: false, error: `Record ${name.value} IN SOA is only allowed at apex` };
+  return { ok: true, value: { name: stored, type, changetype } };
+}
+
+/** ttl, records and comments of a REPLACE, EXTEND or PRUNE. */
+async function checkBody(item: Record<string, unknown>, out: RRsetWrite): Promise<Checked<RRsetWrite>> {
+  const fqdn = shown(out.name);
+  const hasRecords = Array.isArray(item.records);
+  if (!hasRecords && !Array.isArray(item.comments)) return { ok: false, error: `No change for RRset ${fqdn} IN ${out.type}` };
   const ttl = item.ttl;
-  if (ttl !== undefined || (changetype === 'REPLACE' && item.records !== undefined)) {
+  if (ttl !== undefined || (out.changetype === 'REPLACE' && hasRecords)) {
     if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL) return { ok: false, error: "Key 'ttl' not an Integer or not present" };
     out.ttl = ttl;
   }
-  if (item.records !== undefined) {
-    const records = await checkRecords(item.records, name.value, type);
+  if (hasRecords) {
+    const records = await checkRecords(item.records, fqdn, out.type);
     if (!records.ok) return records;
     out.records = records.value;
   }
-  if (item.comments !== undefined) {
+  if (Array.isArray(item.comments)) {
     const comments = checkComments(item.comments);
     if (!comments.ok) return comments;
     out.comments = comments.value;
@@ -104,7 +119,7 @@ async function checkRecords(list: unknown, fqdn: string, type: string): Promise<
     if (!isObject(rec)) return { ok: false, error: 'Record is not a JSON object' };
     const content = str(rec, 'content');
     if (!content.ok) return content;
-    if (rec.disabled !== undefined && typeof rec.disabled !== 'boolean') return { ok: false, error: "Key 'disabled' is not a Boolean" };
+    if (rec.disabled !== undefined && typeof rec.disabled !== 'boolean') return { ok: false, error: "Key 'disabled' not present or not a Bool" };
     const where = `Record ${fqdn}/${type} '${content.value}'`;
     const stored = toStored(type, content.value);
     if (!stored.ok) return { ok: false, error: stored.error === 'unknown type given' ? `RRset ${fqdn} IN ${type}: unknown type given` : `${where}: ${stored.error}` };
@@ -131,7 +146,7 @@ function checkComments(list: unknown): Checked<CommentWrite[]> {
     if (!isObject(c)) return { ok: false, error: 'Comment is not a JSON object' };
     const content = str(c, 'content');
     if (!content.ok) return content;
-    const account = c.account === undefined ? { ok: true as const, value: '' } : str(c, 'account');
+    const account = str(c, 'account');
     if (!account.ok) return account;
     if (account.value.length > 40) return { ok: false, error: 'Comment account is longer than 40 characters' };
     if (Buffer.byteLength(content.value) > 65535) return { ok: false, error: 'Comment is longer than 65535 bytes' };

@@ -83,8 +83,7 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
 
   app.patch<{ Params: { server: string; zone: string } }>(`${BASE}/:zone`, async (req, reply) => {
     const { ref } = await zoneOf(req as ZoneReq);
-    if (!isObject(req.body)) throw new ApiError(400, 'Request body is not a JSON object');
-    const changes = await checkRRsets(req.body.rrsets, ref);
+    const changes = await checkRRsets(isObject(req.body) ? req.body.rrsets : undefined, ref);
     if (!changes.ok) throw new ApiError(422, changes.error);
     await ensure(await patchZone(db, ref.stored, ref.fqdn, changes.value));
     return reply.code(204).send();
