@@ -50,6 +50,10 @@ const TCP_MAX = 65535;
 export function buildChain(deps: ChainDeps): Handler {
   let cacheFor: ZoneSet | undefined;
   let cache = new AnswerCache<Compiled>();
+  // Names asked once: compiling costs about two encodes, so a name is compiled
+  // only when it comes back (random-name floods and huge zones then cost one
+  // plain encode per query instead of a compile that is never reused).
+  let seen = new AnswerCache<true>(100_000);
   const lua = deps.lua;
   const dynCache = new DynamicCache<DynValue>(lua?.epoch ?? (() => 0));
   const staticOpts: ResolveOptions = { chainLimit: deps.chainLimit, minimalAny: true, dynamic: lua ? (s, z) => lua.stage.expand(s, z) : undefined };
@@ -85,7 +89,7 @@ export function buildChain(deps: ChainDeps): Handler {
       case 'ok': {
         q = p.query;
         const zs = deps.snapshot();
-        if (zs !== cacheFor) { cacheFor = zs; cache = new AnswerCache<Compiled>(); }
+        if (zs !== cacheFor) { cacheFor = zs; cache = new AnswerCache<Compiled>(); seen = new AnswerCache<true>(100_000); }
         [out, rcode] = answer(q, peer, zs);
         break;
       }
@@ -137,6 +141,10 @@ export function buildChain(deps: ChainDeps): Handler {
       question: lowerAscii(q.question),
       answer: r.answer, authority: r.authority, additional: r.additional,
     };
+    if (r.static && seen.get(key) === undefined) {
+      seen.set(key, true);
+      return [encodeResponse({ ...resp, question: q.question, opt }, maxSize), r.rcode];
+    }
     if (r.static) {
       const t = makeTemplate(resp);
       cache.set(key, { t, rcode: r.rcode });

@@ -35,22 +35,37 @@ async function main(): Promise<void> {
 
 async function supervise(cfg: Config, log: Logger): Promise<void> {
   let stopping = false;
-  const fork = () => cluster.fork();
+  const ready = new Set<number>();
+  const fork = () => {
+    if (stopping) return;
+    const w = cluster.fork();
+    w.on('message', (m: unknown) => { if (m === 'geodns:ready') ready.add(w.id); });
+  };
   for (let i = 0; i < cfg.workers; i++) fork();
+  const metrics = cfg.metrics ? metricsService(clusterRegistry(), cfg.metrics, log) : undefined;
+  const shutdown = async () => {
+    stopping = true;
+    await metrics?.close();
+    const live = Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead());
+    await Promise.all(live.map((w) => new Promise<void>((r) => { w!.once('exit', () => r()); w!.process.kill('SIGTERM'); })));
+  };
   cluster.on('exit', (w, code, signal) => {
     if (stopping) return;
+    if (!ready.has(w.id)) {
+      // A worker that never came up (bad zone dir, database down without cache,
+      // port taken) will fail the same way again: stop instead of re-forking forever.
+      log.fatal({ worker: w.process.pid, code, signal }, 'worker failed to start; exiting');
+      void shutdown().finally(() => process.exit(code || 1));
+      return;
+    }
+    ready.delete(w.id);
     log.error({ worker: w.process.pid, code, signal }, 'worker died; starting another');
     setTimeout(fork, 500).unref();
   });
-  const metrics = cfg.metrics ? metricsService(clusterRegistry(), cfg.metrics, log) : undefined;
   await metrics?.start();
   handleSignals(log, {
     reload: () => { for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP'); },
-    shutdown: async () => {
-      stopping = true;
-      await metrics?.close();
-      await Promise.all(Object.values(cluster.workers ?? {}).map((w) => new Promise<void>((r) => { w?.once('exit', () => r()); w?.process.kill('SIGTERM'); })));
-    },
+    shutdown,
   });
 }
 

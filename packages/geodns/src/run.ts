@@ -68,6 +68,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     process.exit(1);
   }
   log.info({ zones: snapshot.zones.size, listen: cfg.listen }, 'geodns ready');
+  if (inCluster) process.send?.('geodns:ready');
   const reloadAll = async () => {
     await Promise.all([reload?.(), dynamic?.reloadGeo()]);
   };
