@@ -9,7 +9,7 @@
 // when nothing about the client was read, source prefix for random answers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { GeoIpService } from '@geoedge/geodns';
@@ -48,6 +48,13 @@ function zoneText(): string {
     `mixed IN LUA A "'192.0.2.31'"`, 'mixed IN TXT "static text"',
     `who IN LUA TXT "bestwho:toString()"`,
     `cc IN LUA TXT "countryCode()"`,
+    // Garbage a zone author can write: each must give SERVFAIL for its name only.
+    `syntax IN LUA A "this is not ( lua"`,
+    `notaddr IN LUA A "'not-an-address'"`,
+    `number IN LUA A "42"`,
+    `membomb IN LUA A ";local s = 'x' for i = 1, 40 do s = s .. s end return s"`,
+    `nofunc IN LUA A "nosuchfunction('x')"`,
+    `escape IN LUA A ";return os.execute('touch /tmp/geoedge-lua-escaped')"`,
     '',
   ].join('\n');
 }
@@ -263,4 +270,40 @@ test('ifportup follows the ports, and a cached answer does not outlive a health 
   await until(['127.0.0.1'], 8000);
   const down = await srv.waitForLog((l) => l.msg === 'health check DOWN', 2000);
   assert.match(String(down.check), /127\.0\.0\.2/, 'the log names the check that went down');
+});
+
+test('garbage scripts (syntax error, non-address result, memory bomb, unknown function, sandbox escape) give SERVFAIL; the zone keeps answering', async () => {
+  for (const n of ['syntax', 'notaddr', 'number', 'membomb', 'nofunc', 'escape']) {
+    const r = await q(name(n), 'A', `+subnet=${clients[0]!.subnet}/24`);
+    assert.equal(r.status, 'SERVFAIL', `${n}:\n${r.text}`);
+    assert.deepEqual(r.answer, []);
+  }
+  assert.equal(existsSync('/tmp/geoedge-lua-escaped'), false, 'os.execute is not reachable');
+  assert.deepEqual(datas((await q(name('expr'), 'A')).answer, 'A'), ['192.0.2.22']);
+  assert.ok(srv.proc.alive());
+});
+
+test('IPv6 ECS clients are located too; malformed ECS on a LUA name is refused, never crashes', async () => {
+  const v6 = await q(name('cc'), 'TXT', '+subnet=2a02:c7f::/48');
+  assert.equal(v6.status, 'NOERROR', v6.text);
+  const g = geo.lookup('2a02:c7f::');
+  assert.ok(g?.country, 'the database places 2a02:c7f::/48');
+  assert.deepEqual(datas(v6.answer, 'TXT'), [`"${(g?.country ?? '').toLowerCase()}"`], v6.text);
+  assert.equal(scopeOf(v6), g.prefix, 'scope = the IPv6 GeoIP network prefix');
+  const closest = await q(name('closest'), 'A', '+subnet=2a02:c7f::/48');
+  assert.equal(closest.answer.length, 1, closest.text);
+  assert.ok(pops.map(popAddr).includes(closest.answer[0]!.data));
+  // Option bodies RFC 7871 §6 forbids: bad family, prefix past the family's length, address bits past the prefix, short.
+  const bad = [
+    Buffer.from([0, 3, 24, 0, 1, 2, 3]), Buffer.from([0, 1, 33, 0, 1, 2, 3, 4, 5]), Buffer.from([0, 1, 8, 0, 1, 2]),
+    Buffer.from([0, 1, 24]), Buffer.from([0, 2, 129, 0, ...Array(17).fill(1)]), Buffer.from([0, 1, 24, 30, 1, 2, 3]),
+  ];
+  for (const data of bad) {
+    const reply = await udpExchange(srv, buildQuery({ name: name('closest'), type: 'A', edns: { options: [{ code: 8, data }] } }), 2000);
+    assert.ok(reply, `no answer to ECS ${data.toString('hex')}`);
+    const m = parseMessage(reply);
+    assert.equal(m.rcode, 1, `FORMERR for ECS ${data.toString('hex')}, got rcode ${m.rcode}`);
+  }
+  assert.deepEqual(datas((await q(name('expr'), 'A')).answer, 'A'), ['192.0.2.22']);
+  assert.ok(srv.proc.alive());
 });
