@@ -23,7 +23,8 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GeoIpService } from '@geoedge/geodns';
-import { startGeodns, tempDir, PDNS_SERVER, type Geodns, type Pdns } from './helpers/index.js';
+import { createServer, type Server as NetServer } from 'node:net';
+import { startGeodns, tempDir, freePort, PDNS_SERVER, type Geodns, type Pdns } from './helpers/index.js';
 import { MMDB, openGeo, sampleClients, startPdnsLua, ecsQuery, greatCircleKm, type Client, type LuaReply } from './helpers/pdns-lua.js';
 
 const ZONE = 'oracle.test';
@@ -49,6 +50,12 @@ const SAME: Record<string, [string, string]> = {
   ecswho: ['TXT', 'ecswho:toString()'],
   qname: ['TXT', 'qname:toString()'],
   popshashed: ['A', `pickhashed({${list(POPS)}})`],
+  region: ['A', ";if region('ENG') then return '192.0.2.1' elseif region({'CA','TX'}) then return '192.0.2.2' end return '192.0.2.3'"],
+  asnum: ['A', ";if asnum({15169, 3320}) then return '192.0.2.1' end return '192.0.2.2'"],
+  // A sample of every candidate: random order, the same set.
+  sample: ['A', "pickrandomsample(3, {'192.0.2.1','192.0.2.2','192.0.2.3'})"],
+  // Content names are absolute with or without the trailing dot.
+  alias: ['CNAME', "'target.oracle.test'"],
 };
 const CLOSEST = `pickclosest({${list(POPS)}})`;
 
@@ -57,6 +64,8 @@ let ours: Geodns;
 let pdns: Pdns;
 let tmp: { dir: string; remove: () => void };
 let clients: Client[];
+let healthPort: number;
+const listeners: NetServer[] = [];
 
 const skip = !existsSync(PDNS_SERVER) && 'pdns_server not installed (scripts/setup-test-deps.sh)';
 
@@ -65,10 +74,26 @@ before(async () => {
   geo = await openGeo();
   clients = sampleClients(geo, 120, 3);
   tmp = tempDir('lua-oracle');
+  healthPort = await freePort();
+  for (const host of ['127.0.0.1', '127.0.0.2']) {
+    const l = createServer((c) => c.on('error', () => {}).end());
+    await new Promise<void>((r) => l.listen(healthPort, host, r));
+    listeners.push(l);
+  }
   writeFileSync(join(tmp.dir, `${ZONE}.zone`), [
     `$ORIGIN ${ZONE}.`, '$TTL 60', `@ IN SOA ns1.${ZONE}. hostmaster.${ZONE}. 1 3600 600 604800 30`, '@ IN NS ns1', 'ns1 IN A 192.0.2.53',
     ...Object.entries(SAME).map(([n, [t, code]]) => `${n} IN LUA ${t} "${code}"`),
     `closest IN LUA A "${CLOSEST}"`,
+    'target IN A 192.0.2.99',
+    `*.magic IN LUA A "closestMagic()"`,
+    `*.fwd IN LUA A "createForward()"`,
+    `*.fwd6 IN LUA AAAA "createForward6()"`,
+    `health IN LUA A "ifportup(${healthPort}, {'127.0.0.1','127.0.0.2'}, {selector='all', interval=1})"`,
+    '',
+  ].join('\n'));
+  writeFileSync(join(tmp.dir, '2.0.192.in-addr.arpa.zone'), [
+    '$ORIGIN 2.0.192.in-addr.arpa.', '$TTL 60', `@ IN SOA ns1.${ZONE}. hostmaster.${ZONE}. 1 3600 600 604800 30`, `@ IN NS ns1.${ZONE}.`,
+    `* IN LUA PTR "createReverse('ip-%5%.${ZONE}')"`,
     '',
   ].join('\n'));
   [ours, pdns] = await Promise.all([startGeodns({ zonesDir: tmp.dir, args: ['--geoip', MMDB, '--log-level', 'warn'] }), startPdnsLua({ zonesDir: tmp.dir })]);
@@ -76,6 +101,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all([ours?.stop(), pdns?.stop()]);
+  for (const l of listeners) l.close();
   await geo?.close();
   tmp?.remove();
 });
@@ -182,4 +208,48 @@ test('ECS source prefix 0: we use the packet source; PowerDNS uses the zero addr
   const b = await ecsQuery(pdns, `bestwho.${ZONE}`, 'TXT', '0.0.0.0', 0);
   assert.deepEqual(a.answers, ['127.0.0.1'], show(a));
   assert.deepEqual(b.answers, ['0.0.0.0'], `PowerDNS 4.7 behaviour we document: ${show(b)}`);
+});
+
+test('name functions answer like PowerDNS: createReverse, closestMagic (at least as close), ifportup', { skip }, async () => {
+  for (const last of [1, 7, 99, 254]) {
+    for (const n of [`${last}.2.0.192.in-addr.arpa`]) {
+      const [a, b] = await Promise.all([ecsQuery(ours, n, 'PTR'), ecsQuery(pdns, n, 'PTR')]);
+      assert.deepEqual(a.answers, b.answers, `${n}: geodns ${show(a)}, PowerDNS ${show(b)}`);
+      assert.deepEqual(a.answers, [`ip-192-0-2-${last}.${ZONE}.`]);
+    }
+  }
+  const popGeo = new Map(POPS.map((p) => [p, geo.lookup(p)!]));
+  const magic = `${POPS.map((p) => p.replace(/\./g, '-')).join('.')}.magic.${ZONE}`;
+  for (const c of clients.slice(0, 30)) {
+    const [a, b] = await Promise.all([ecsQuery(ours, magic, 'A', c.subnet), ecsQuery(pdns, magic, 'A', c.subnet)]);
+    assert.equal(a.answers.length, 1, show(a));
+    const km = (ip: string): number => { const g = popGeo.get(ip)!; return greatCircleKm(c.geo.lat, c.geo.lon, g.lat!, g.lon!); };
+    assert.ok(km(a.answers[0]!) <= km(b.answers[0]!) + 1e-6, `closestMagic for ${c.subnet}: geodns ${show(a)}, PowerDNS ${show(b)}`);
+  }
+  // Health: both ports open, selector 'all'; the first answers come before the first check (backupSelector random).
+  const deadline = Date.now() + 10_000;
+  let a: LuaReply, b: LuaReply;
+  do {
+    [a, b] = await Promise.all([ecsQuery(ours, `health.${ZONE}`, 'A'), ecsQuery(pdns, `health.${ZONE}`, 'A')]);
+    if (a.answers.length === 2 && b.answers.length === 2) break;
+    await new Promise((r) => setTimeout(r, 250));
+  } while (Date.now() < deadline);
+  assert.deepEqual(a.answers, ['127.0.0.1', '127.0.0.2'], `geodns ${show(a)}`);
+  assert.deepEqual(b.answers, a.answers, `PowerDNS ${show(b)}`);
+});
+
+// Known bug, found here: for a wildcard LUA record the chain passes the
+// synthesised name as the record owner (zones/types.ts: "owner already the
+// qname for wildcards"), while lua/reverse.ts takes the labels left of the
+// wildcard's parent, so createForward answers 0.0.0.0. PowerDNS takes the
+// labels relative to the zone apex.
+test('createForward / createForward6 answer like PowerDNS', { skip, todo: 'wildcard owner not passed to the runtime (see comment)' }, async () => {
+  for (const n of [`ip-192-0-2-5.fwd.${ZONE}`, `1.2.3.4.fwd.${ZONE}`, `ip40414243.fwd.${ZONE}`, `garbage.fwd.${ZONE}`]) {
+    const [a, b] = await Promise.all([ecsQuery(ours, n, 'A'), ecsQuery(pdns, n, 'A')]);
+    assert.deepEqual(a.answers, b.answers, `${n}: geodns ${show(a)}, PowerDNS ${show(b)}`);
+  }
+  for (const n of [`2001-db8--1.fwd6.${ZONE}`, `20010db8000000000000000000000001.fwd6.${ZONE}`]) {
+    const [a, b] = await Promise.all([ecsQuery(ours, n, 'AAAA'), ecsQuery(pdns, n, 'AAAA')]);
+    assert.deepEqual(a.answers, b.answers, `${n}: geodns ${show(a)}, PowerDNS ${show(b)}`);
+  }
 });

@@ -51,7 +51,7 @@ export function createLuaStage(rt: LuaEvaluator, log: Logger): LuaStage {
         }
         merge(acc, r.deps);
         for (const text of r.contents) {
-          const data = toRdata(d.innerType, text, zone.origin);
+          const data = toRdata(d.innerType, text);
           if (!data) {
             log.warn({ qname: client.qname, record: rrset.name, content: text }, 'LUA record returned content that does not parse: SERVFAIL');
             acc.cacheable = false;
@@ -76,7 +76,7 @@ function merge(acc: AnswerDeps, d: Deps): void {
   if (d.health.length > 0) acc.health = true;
 }
 
-function toRdata(type: number, text: string, origin: string): Rdata | undefined {
+function toRdata(type: number, text: string): Rdata | undefined {
   // PowerDNS quotes each TXT entry itself: the script returns the text, not zone syntax.
   if (type === TYPE.TXT) {
     const b = Buffer.from(text, 'utf8');
@@ -85,7 +85,9 @@ function toRdata(type: number, text: string, origin: string): Rdata | undefined 
     return { kind: 'txt', strings };
   }
   try {
-    return parseRdata(type, text, origin);
+    // PowerDNS parses the content with no origin: every name in it is absolute,
+    // with or without the trailing dot (createReverse's 'ip-%5%.example.com').
+    return parseRdata(type, text, '.');
   } catch {
     return undefined;
   }
