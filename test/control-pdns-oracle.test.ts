@@ -48,6 +48,8 @@ test('Terraform provider: POST zone, GET, PATCH rrsets, PATCH DELETE, DELETE zon
 test('external-dns (pdns provider): list zones, get zone, PATCH REPLACE with TXT ownership records, PATCH DELETE', async () => {
   await same('POST', Z, { name: 'edns.test.', kind: 'Native', nameservers: ['ns1.edns.test.'] });
   await same('GET', Z);
+  await same('GET', `${Z}?zone=edns.test.`);
+  await same('GET', `${Z}?dnssec=false`);
   await same('GET', `${Z}/edns.test.`);
   const owner = '"heritage=external-dns,external-dns/owner=default,external-dns/resource=service/default/app"';
   const create = { rrsets: [

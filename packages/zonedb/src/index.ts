@@ -8,7 +8,7 @@ export { convertRecord, storedNameToFqdn, domainOrigin, RECORD_COLUMNS, DEFAULT_
 export { loadAllZones, loadZones, type DbZone, type LoadResult, type LoadStats, type LoadOptions } from './read.js';
 export { ChangeDetector, type ZoneChanges, type PollResult, type ChangeDetectorOptions } from './changes.js';
 export { ZoneSync, type ZoneSyncHandlers, type ZoneSyncOptions, type SyncHealth, type SyncStatus } from './sync.js';
-export { findDomain, listDomains, domainRecords, domainComments, domainMetadata, domainSoa, type DomainRow, type StoredRecord, type StoredComment, type MetadataRow } from './zone-rows.js';
+export { findDomain, listDomains, domainRecords, domainComments, domainMetadata, domainSoa, allSoasAndMetadata, type DomainRow, type StoredRecord, type StoredComment, type MetadataRow } from './zone-rows.js';
 export { createZone, deleteZone, patchZone, updateZone, putMetadata, addMetadata, markNotified, type RecordWrite, type CommentWrite, type ChangeType, type RRsetWrite, type ZoneSpec, type ZoneFields, type WriteOutcome } from './write.js';
 export { increaseSerial, editSerial, dateSerial, soaSerialOf, withSerial } from './serial.js';
 export { planRectify, parentName, type RectifyPlan } from './rectify.js';

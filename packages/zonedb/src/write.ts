@@ -185,6 +185,17 @@ async function insertRecord(s: DbSession, id: number, name: string, type: string
   );
 }
 
+/** One multi-row INSERT per 500 records, in order (ids follow the order). */
+async function insertRecords(s: DbSession, id: number, name: string, type: string, ttl: number, records: RecordWrite[]): Promise<void> {
+  for (let i = 0; i < records.length; i += 500) {
+    const chunk = records.slice(i, i + 500);
+    await s.execute(
+      `INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, auth) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, NULL, 1)').join(', ')}`,
+      chunk.flatMap((r) => [id, name, type, r.content, ttl, r.prio, r.disabled ? 1 : 0]),
+    );
+  }
+}
+
 async function applyChange(s: DbSession, id: number, c: RRsetWrite, now: Date): Promise<void> {
   const key = [id, c.name, c.type];
   const where = 'domain_id = ? AND name = ? AND type = ?';
@@ -205,7 +216,7 @@ async function applyChange(s: DbSession, id: number, c: RRsetWrite, now: Date): 
   if (c.records === undefined) return;
   if (c.changetype === 'REPLACE') {
     await s.execute(`DELETE FROM records WHERE ${where}`, key);
-    for (const r of sortedLikePdns(c.type, c.records)) await insertRecord(s, id, c.name, c.type, c.ttl ?? 3600, r);
+    await insertRecords(s, id, c.name, c.type, c.ttl ?? 3600, sortedLikePdns(c.type, c.records));
     return;
   }
   const existing = await s.query<{ id: number; content: string; prio: number | null; ttl: number | null }>(
@@ -262,9 +273,11 @@ async function rectify(s: DbSession, id: number, apex: string): Promise<void> {
     const chunk = nonAuth.slice(i, i + 500);
     await s.execute(`UPDATE records SET auth = 0 WHERE domain_id = ? AND type <> 'DS' AND name IN (${chunk.map(() => '?').join(',')})`, [id, ...chunk]);
   }
-  for (const [name, auth] of plan.ents) {
-    await s.execute('INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, auth) VALUES (?, ?, NULL, NULL, NULL, NULL, 0, NULL, ?)',
-      [id, name, auth ? 1 : 0]);
+  const ents = [...plan.ents];
+  for (let i = 0; i < ents.length; i += 500) {
+    const chunk = ents.slice(i, i + 500);
+    await s.execute(`INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, auth) VALUES ${chunk.map(() => '(?, ?, NULL, NULL, NULL, NULL, 0, NULL, ?)').join(', ')}`,
+      chunk.flatMap(([name, auth]) => [id, name, auth ? 1 : 0]));
   }
 }
 

@@ -76,3 +76,18 @@ export async function domainSoa(s: DbSession, domainId: number): Promise<{ id: n
   const rows = await s.query<{ id: number; content: string }>("SELECT id, content FROM records WHERE domain_id = ? AND type = 'SOA' ORDER BY id LIMIT 1", [domainId]);
   return rows[0] ? { id: Number(rows[0].id), content: rows[0].content ?? '' } : undefined;
 }
+
+/** Every zone's SOA content and metadata in two queries (the zone list), keyed by domain id. */
+export async function allSoasAndMetadata(s: DbSession): Promise<{ soa: Map<number, string>; meta: Map<number, MetadataRow[]> }> {
+  const soaRows = await s.query<{ domain_id: number; content: string }>("SELECT domain_id, content FROM records WHERE type = 'SOA' ORDER BY id");
+  const soa = new Map<number, string>();
+  for (const r of soaRows) if (!soa.has(Number(r.domain_id))) soa.set(Number(r.domain_id), r.content ?? '');
+  const metaRows = await s.query<{ domain_id: number; kind: string; content: string }>('SELECT domain_id, kind, content FROM domainmetadata ORDER BY kind, id');
+  const meta = new Map<number, MetadataRow[]>();
+  for (const r of metaRows) {
+    const list = meta.get(Number(r.domain_id)) ?? [];
+    list.push({ kind: r.kind, content: r.content });
+    meta.set(Number(r.domain_id), list);
+  }
+  return { soa, meta };
+}

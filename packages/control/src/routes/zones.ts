@@ -13,7 +13,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   createZone, deleteZone, patchZone, updateZone, putMetadata, addMetadata, markNotified,
-  findDomain, listDomains, domainRecords, domainComments, domainMetadata, domainSoa,
+  findDomain, listDomains, domainRecords, domainComments, domainMetadata, domainSoa, allSoasAndMetadata,
   type Db, type DomainRow, type WriteOutcome,
 } from '@geoedge/zonedb';
 import { ApiError } from '../plugins/errors.js';
@@ -50,18 +50,21 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
     return zoneDetail(domain, soa?.content, meta, buildRRsets(records, wanted));
   }
 
-  app.get<{ Params: { server: string }; Querystring: { zone?: string } }>(BASE, async (req) => {
+  app.get<{ Params: { server: string }; Querystring: { zone?: string; dnssec?: string } }>(BASE, async (req) => {
     if (req.params.server !== 'localhost') throw new ApiError(404, 'Not Found');
     let domains = await listDomains(db);
     if (req.query.zone !== undefined) {
       const ref = zoneFromId(req.query.zone);
       domains = domains.filter((d) => ref !== undefined && d.name.toLowerCase() === ref.stored);
     }
-    return Promise.all(domains.map(async (d) => {
-      const id = Number(d.id);
-      const [soa, meta] = await Promise.all([domainSoa(db, id), domainMetadata(db, id)]);
-      return zoneSummary(d, soa?.content, meta);
-    }));
+    // Two queries for all zones, not two per zone: PowerDNS-Admin lists often.
+    const { soa, meta } = await allSoasAndMetadata(db);
+    return domains.map((d) => {
+      const z: Partial<ReturnType<typeof zoneSummary>> = zoneSummary(d, soa.get(Number(d.id)), meta.get(Number(d.id)) ?? []);
+      // ?dnssec=false: PowerDNS skips the DNSSEC look-ups and leaves these two out.
+      if (req.query.dnssec === 'false') { delete z.dnssec; delete z.edited_serial; }
+      return z;
+    });
   });
 
   app.post<{ Params: { server: string } }>(BASE, async (req, reply) => {
