@@ -25,3 +25,16 @@ test('address-keyed, client-independent and uncacheable answers', () => {
   assert.equal(c.set('r|1', '192.0.2.1', { ...base, cacheable: false }, 'rnd'), undefined);
   assert.equal(c.get('r|1', '192.0.2.1', () => undefined), undefined);
 });
+
+test('a network answer found once is then served to that address without a GeoIP lookup, and still dies with the epoch', () => {
+  let epoch = 1;
+  const c = new DynamicCache<string>(() => epoch);
+  let lookups = 0;
+  const net = () => { lookups++; return '81.2.69.0/24'; };
+  c.set('www|1', '81.2.69.142', { ...base, geo: { network: '81.2.69.0', prefix: 24 } }, 'EU');
+  assert.deepEqual(c.get('www|1', '81.2.69.7', net), { value: 'EU', scope: 24 });
+  assert.deepEqual(c.get('www|1', '81.2.69.7', net), { value: 'EU', scope: 24 }, 'the network scope, not the source prefix');
+  assert.equal(lookups, 1);
+  epoch = 2;
+  assert.equal(c.get('www|1', '81.2.69.7', net), undefined);
+});

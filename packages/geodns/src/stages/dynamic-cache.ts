@@ -36,12 +36,22 @@ export class DynamicCache<T> {
     if (!s) return undefined;
     if (s.epoch !== this.epoch()) { this.slots.delete(key); return undefined; }
     if (s.everyone) return s.everyone;
+    const own = s.byAddress.get(address);
+    if (own) return own;
     if (s.byNetwork.size > 0) {
       const n = network();
       const hit = n === undefined ? undefined : s.byNetwork.get(n);
-      if (hit) return hit;
+      if (hit) {
+        // Remember the network's answer for this address too (it is valid for
+        // every address in the network, scope unchanged): a resolver's next
+        // query from the same subnet then skips the GeoIP lookup and the key
+        // string (bench dns-lua: ~1 µs of a ~10 µs query).
+        if (s.byAddress.size >= MAX_PER_NAME) s.byAddress.clear();
+        s.byAddress.set(address, hit);
+        return hit;
+      }
     }
-    return s.byAddress.get(address);
+    return undefined;
   }
 
   set(key: string, address: string, deps: AnswerDeps, value: T): DynamicAnswer<T> | undefined {
