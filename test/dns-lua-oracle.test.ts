@@ -7,7 +7,8 @@
 //
 // Deliberate differences, checked here as such rather than skipped:
 //   - pickclosest: PowerDNS ranks candidates by squared differences of degrees
-//     (wrong near the poles and across the antimeridian); we use great-circle
+//     (wrong away from the equator, and across the antimeridian westward: it
+//     folds a longitude difference above +180 but not below -180); we use great-circle
 //     distance, so our pick must be at least as close by great-circle distance
 //     as PowerDNS's, and equal when both formulas agree.
 //   - pickclosest for a client the database cannot place: PowerDNS measures from
@@ -58,6 +59,14 @@ const SAME: Record<string, [string, string]> = {
   alias: ['CNAME', "'target.oracle.test'"],
 };
 const CLOSEST = `pickclosest({${list(POPS)}})`;
+// Where the formulas part: PowerDNS 4.7 ranks by squared degree differences and
+// folds the longitude difference only when it is above +180, not below -180.
+// Seen from Anchorage, Kamchatka is ~3,300 km away westward across the
+// antimeridian and the middle of the US ~4,400 km; PowerDNS computes -308° for
+// Kamchatka and picks the US.
+const ANCHORAGE = '216.67.109.0';
+const KAMCHATKA = '188.191.14.1';
+const US_MIDDLE = '8.8.8.8';
 
 let geo: GeoIpService;
 let ours: Geodns;
@@ -85,6 +94,7 @@ before(async () => {
     ...Object.entries(SAME).map(([n, [t, code]]) => `${n} IN LUA ${t} "${code}"`),
     `closest IN LUA A "${CLOSEST}"`,
     'target IN A 192.0.2.99',
+    `antimeridian IN LUA A "pickclosest({'${US_MIDDLE}','${KAMCHATKA}'})"`,
     `*.magic IN LUA A "closestMagic()"`,
     `*.fwd IN LUA A "createForward()"`,
     `*.fwd6 IN LUA AAAA "createForward6()"`,
@@ -252,4 +262,14 @@ test('createForward / createForward6 answer like PowerDNS', { skip, todo: 'wildc
     const [a, b] = await Promise.all([ecsQuery(ours, n, 'AAAA'), ecsQuery(pdns, n, 'AAAA')]);
     assert.deepEqual(a.answers, b.answers, `${n}: geodns ${show(a)}, PowerDNS ${show(b)}`);
   }
+});
+
+test('pickclosest across the antimeridian: we pick the nearer PoP, PowerDNS the one nearer in unfolded degrees', { skip }, async () => {
+  const [c, k, u] = [ANCHORAGE, KAMCHATKA, US_MIDDLE].map((x) => geo.lookup(x));
+  assert.ok(c?.lon !== undefined && c.lon < -140 && k?.lon !== undefined && k.lon > 150 && u?.country === 'US', 'the database still places the addresses in Alaska, Kamchatka and the US');
+  const km = (g: typeof c): number => greatCircleKm(c!.lat!, c!.lon!, g!.lat!, g!.lon!);
+  assert.ok(km(k) < km(u) / 1.2, `Kamchatka ${km(k).toFixed(0)} km, US ${km(u).toFixed(0)} km`);
+  const [ourPick, theirPick] = await Promise.all([ecsQuery(ours, `antimeridian.${ZONE}`, 'A', ANCHORAGE), ecsQuery(pdns, `antimeridian.${ZONE}`, 'A', ANCHORAGE)]);
+  assert.deepEqual(ourPick.answers, [KAMCHATKA], show(ourPick));
+  assert.deepEqual(theirPick.answers, [US_MIDDLE], `PowerDNS 4.7's distance: ${show(theirPick)}`);
 });
