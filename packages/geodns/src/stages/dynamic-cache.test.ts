@@ -38,3 +38,21 @@ test('a network answer found once is then served to that address without a GeoIP
   epoch = 2;
   assert.equal(c.get('www|1', '81.2.69.7', net), undefined);
 });
+
+test('with an identity, equal answers of one name share one stored value (scope kept apart)', () => {
+  const c = new DynamicCache<{ bytes: string }>(() => 0, (v) => v.bytes);
+  const geo = (network: string, prefix: number) => ({ ...base, geo: { network, prefix } });
+  const a = c.set('www|1', '81.2.69.1', geo('81.2.69.0', 24), { bytes: 'EU-PoP' });
+  const b = c.set('www|1', '81.2.70.1', geo('81.2.70.0', 24), { bytes: 'EU-PoP' });
+  const d = c.set('www|1', '81.3.0.1', geo('81.3.0.0', 16), { bytes: 'EU-PoP' });
+  const e = c.set('www|1', '8.8.8.8', geo('8.8.0.0', 17), { bytes: 'US-PoP' });
+  assert.equal(a, b, 'same answer, same scope: one stored value');
+  assert.notEqual(a, d, 'same bytes but another scope: kept apart');
+  assert.equal(d?.scope, 16);
+  assert.equal(e?.value.bytes, 'US-PoP');
+  assert.equal(c.get('www|1', '81.2.70.9', () => '81.2.70.0/24')?.value.bytes, 'EU-PoP');
+  assert.equal(c.get('www|1', '8.8.8.9', () => '8.8.0.0/17')?.value.bytes, 'US-PoP');
+  const x = c.set('h|1', '192.0.2.1', { ...base, address: true }, { bytes: 'h' });
+  assert.equal(c.set('h|1', '192.0.2.2', { ...base, address: true }, { bytes: 'h' }), x);
+  assert.equal(x?.scope, undefined);
+});
