@@ -8,6 +8,9 @@
 //   - malformed JSON: both 400; the error text differs;
 //   - EXTEND / PRUNE: PowerDNS 4.7 answers 422 "Changetype not understood"; we apply them as 4.9+ does;
 //   - LUA content with a Lua syntax error: 4.7 stores it (and fails at query time), we refuse it (422);
+//   - record types whose text form @geoedge/dnsdata cannot read yet (RP, DNAME, ALIAS, LOC, HTTPS,
+//     URI) are refused with a clear 422 rather than stored unservable; so is a TXT string over 255
+//     octets (PowerDNS splits it on the wire; dnsdata does not read it);
 //   - metadata kind ENABLE-LUA-RECORDS: 4.7's API refuses it (422, pdnsutil only); we allow it, since
 //     geodns turns LUA records on per zone with it.
 import { test, before, after } from 'node:test';
@@ -73,6 +76,11 @@ test('deliberate differences, each as documented at the top of this file', async
   assert.equal(lua.pdns.status, 204);
   assert.equal(lua.ours.status, 422);
   assert.match((lua.ours.body as { error: string }).error, /^Record l\.diff\.test\.\/LUA 'A "ifportup\(443, \{"': Lua syntax error/);
+
+  const long = await both('PATCH', `${Z}/diff.test.`, { rrsets: [{ name: 'dkim.diff.test.', type: 'TXT', ttl: 60, changetype: 'REPLACE', records: [rec(`"${'k'.repeat(300)}"`)] }] });
+  assert.equal(long.pdns.status, 204);
+  assert.equal(long.ours.status, 422);
+  assert.match((long.ours.body as { error: string }).error, /300 octets, over the 255 limit/);
 
   const meta = await both('PUT', `${Z}/diff.test./metadata/ENABLE-LUA-RECORDS`, { metadata: ['1'] });
   assert.deepEqual([meta.pdns.status, meta.pdns.body], [422, { error: "Unsupported metadata kind 'ENABLE-LUA-RECORDS'" }]);
@@ -140,7 +148,44 @@ test('malformed shapes get PowerDNS\'s own messages', async () => {
   await same('POST', Z, { name: 'm.shape.test.', kind: 'Native', masters: ['x'] });
   await same('POST', Z, { name: 'ns.shape.test.', kind: 'Native', nameservers: 'x' });
   await same('POST', Z, { name: 5, kind: 'Native' });
+  await same('POST', Z, { name: "it's.shape.test.", kind: 'Native', nameservers: [] });
+  await same('POST', Z, { name: 'hn.shape.test.', kind: 'Native', nameservers: ["ns1'x.shape.test."] });
+  await same('PATCH', P, { rrsets: [{ name: 'mx.shape.test.', type: 'MX', ttl: 60, changetype: 'REPLACE', records: [rec("10 m'x.shape.test.")] }] });
   await same('POST', Z, { name: 'k.shape.test.', kind: 'Hyper', nameservers: [] });
   await sameRows('shape.test');
   await sameRows('k.shape.test');
+});
+
+test('record types and content forms beyond the common ones', async () => {
+  await same('POST', Z, { name: 'types.test.', kind: 'Native', nameservers: ['ns1.types.test.'] });
+  const P = `${Z}/types.test.`;
+  const one = (name: string, type: string, content: string) => ({ rrsets: [{ name: `${name}.types.test.`, type, ttl: 300, changetype: 'REPLACE', records: [rec(content)] }] });
+  const cases: Array<[string, string, string]> = [
+    ['spf', 'SPF', '"v=spf1 -all"'], ['up', 'CNAME', 'Target.Example.NET.'],
+    ['sp', 'MX', '10  mail.types.test.'], ['sshfp', 'SSHFP', '4 2 abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789'],
+    ['_443._tcp', 'TLSA', '3 1 1 0d6fce13243aa7a0b8fa4e7dbe7a0e6e3f8a9c5d1b2c3d4e5f60718293a4b5c6'],
+    ['sip', 'NAPTR', '100 10 "S" "SIP+D2U" "" _sip._udp.types.test.'], ['sec', 'DS', '60485 5 1 2bb183af5f22588179a53b0a98631fad1a292118'],
+    ['caa', 'CAA', '0 issuewild ";"'], ['hinfo', 'HINFO', '"Intel x86" "Linux"'], ['rp', 'RP', 'admin.types.test. txt.types.test.'],
+    ['dname', 'DNAME', 'other.example.'], ['alias', 'ALIAS', 'target.example.'], ['a\\032b', 'A', '192.0.2.1'], ["o'reilly", 'A', '192.0.2.1'], ['a*b', 'A', '192.0.2.1'], ['*.w', 'A', '192.0.2.1'], ['Mixed', 'A', '192.0.2.2'],
+    ['ptr', 'PTR', 'host.example.'], ['loc', 'LOC', '52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000.00m 10.00m'],
+    ['svc', 'HTTPS', '1 . alpn=h2,h3'], ['uri', 'URI', '10 1 "https://example.net/"'],
+  ];
+  // Types whose text form @geoedge/dnsdata does not read are refused with a clear 422 (PowerDNS stores them).
+  const refused: string[] = [];
+  for (const [name, type, content] of cases) {
+    const r = await both('PATCH', P, one(name, type, content));
+    if (r.pdns.status === 204 && r.ours.status === 422) {
+      refused.push(type);
+      assert.match((r.ours.body as { error: string }).error, /no text form is known for this type|unknown type given/);
+      await both('PATCH', P, { rrsets: [{ name: `${name}.types.test.`, type, changetype: 'DELETE' }] });
+      continue;
+    }
+    assert.equal(r.ours.status, r.pdns.status, `${type} ${content}: ${JSON.stringify(r)}`);
+    assert.deepEqual(r.ours.body, r.pdns.body);
+  }
+  assert.deepEqual(refused, ['RP', 'DNAME', 'ALIAS', 'LOC', 'HTTPS', 'URI']);
+  // The refused PATCHes bumped PowerDNS's serial only: set both to one value before comparing.
+  await same('PATCH', P, { rrsets: [{ name: 'types.test.', type: 'SOA', ttl: 3600, changetype: 'REPLACE', records: [rec('ns1.types.test. h.types.test. 2099010100 10800 3600 604800 3600')] }] });
+  await same('GET', P);
+  await sameRows('types.test');
 });

@@ -2,7 +2,7 @@
 // as PowerDNS checks them (ws-auth.cc apiServerZones / apiServerZoneDetail /
 // apiZoneMetadata), before anything is written.
 import { storedName, refOf, type ZoneRef } from './zone-id.js';
-import { canonicalName, checkRRsets, isObject, str, type Checked } from './zone-input.js';
+import { canonicalName, checkRRsets, hostnameLike, isObject, str, type Checked } from './zone-input.js';
 import type { RRsetWrite, ZoneFields, ZoneSpec } from '@geoedge/zonedb';
 
 const KINDS: Record<string, string> = {
@@ -89,6 +89,7 @@ export async function checkZoneCreate(body: unknown): Promise<Checked<{ ref: Zon
   if (!nameText.ok) return nameText;
   const name = canonicalName(nameText.value);
   if (!name.ok) return name;
+  if (!hostnameLike(name.value)) return { ok: false, error: `Name '${nameText.value}' contains unsupported characters` };
   const ref = refOf(name.value);
   if (ref.stored.length > 255) return { ok: false, error: 'Zone name is too long' };
   const kind = str(body, 'kind');

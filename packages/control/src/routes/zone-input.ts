@@ -65,6 +65,12 @@ async function checkRRset(item: unknown, zone: ZoneRef, defaultType?: ChangeType
   return checkBody(item as Record<string, unknown>, head.value);
 }
 
+/** PowerDNS's record-name rule: labels of letters, digits, '-', '_' and '/', or a leading '*' label. */
+export function hostnameLike(fqdn: string): boolean {
+  if (fqdn === '.') return true;
+  return fqdn.slice(0, -1).split('.').every((l, i) => /^[A-Za-z0-9_/-]+$/.test(l) || (i === 0 && l === '*'));
+}
+
 /** changetype, name and type, checked in PowerDNS's order. */
 function checkHead(item: Record<string, unknown>, zone: ZoneRef, defaultType?: ChangeType): Checked<RRsetWrite> {
   const ct = item.changetype ?? defaultType;
@@ -83,6 +89,7 @@ function checkHead(item: Record<string, unknown>, zone: ZoneRef, defaultType?: C
   const label = `RRset ${name.value} IN ${type}`;
   if (!known) return { ok: false, error: `${label}: unknown type given` };
   if (!isSubdomain(name.value, zone.fqdn)) return { ok: false, error: `${label}: Name is out of zone` };
+  if (!hostnameLike(name.value)) return { ok: false, error: `Name '${nameText.value}' contains unsupported characters` };
   const stored = storedName(name.value);
   if (type === 'SOA' && stored !== zone.stored) return { ok: false, error: `Record ${name.value} IN SOA is only allowed at apex` };
   return { ok: true, value: { name: stored, type, changetype } };
@@ -123,6 +130,10 @@ async function checkRecords(list: unknown, fqdn: string, type: string): Promise<
     const where = `Record ${fqdn}/${type} '${content.value}'`;
     const stored = toStored(type, content.value);
     if (!stored.ok) return { ok: false, error: stored.error === 'unknown type given' ? `RRset ${fqdn} IN ${type}: unknown type given` : `${where}: ${stored.error}` };
+    const target = hostTarget(type, stored.data);
+    if (target !== undefined && !/^(?:[A-Za-z0-9_-]+\.)*$/.test(target === '.' ? '' : target)) {
+      return { ok: false, error: `RRset ${fqdn} IN ${type} non-hostname content ${target}` };
+    }
     const lua = await checkLua(stored.data);
     if (!lua.ok) return { ok: false, error: `${where}: ${lua.error}` };
     const key = `${stored.prio} ${stored.content.toLowerCase()}`;
@@ -131,6 +142,14 @@ async function checkRecords(list: unknown, fqdn: string, type: string): Promise<
     out.push({ content: stored.content, prio: stored.prio, disabled: rec.disabled === true });
   }
   return { ok: true, value: out };
+}
+
+/** NS, MX and SRV point at hosts: PowerDNS wants hostnames there. */
+function hostTarget(type: string, d: Rdata): string | undefined {
+  if (type === 'NS' && d.kind === 'name') return d.target;
+  if (d.kind === 'mx') return d.exchange;
+  if (d.kind === 'srv') return d.target;
+  return undefined;
 }
 
 async function checkLua(data: Rdata): Promise<Checked<null>> {
