@@ -83,13 +83,10 @@ export function buildRRsets(records: StoredRecord[], comments: StoredComment[]):
     s.ttl = r.ttl ?? 3600;
   }
   for (const c of comments) get(c.name, c.type).comments.push({ account: c.account ?? '', content: c.comment, modified_at: Number(c.modified_at) });
-  return [...sets.values()].sort(compareRRsets);
-}
-
-function compareRRsets(a: ApiRRset, b: ApiRRset): number {
-  const byName = compareNames(b.name, a.name);
-  if (byName !== 0) return byName;
-  return (typeCode(b.type) ?? 0) - (typeCode(a.type) ?? 0);
+  // Sort keys computed once per RRset, not per comparison.
+  const keyed = [...sets.values()].map((set) => ({ set, wire: Buffer.from(wireBackwards(set.name)), code: typeCode(set.type) ?? 0 }));
+  keyed.sort((a, b) => Buffer.compare(b.wire, a.wire) || b.code - a.code);
+  return keyed.map((k) => k.set);
 }
 
 /** DNSName::operator<: the wire form compared from its last octet backwards, ASCII case folded. */
