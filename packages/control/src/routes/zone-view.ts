@@ -89,15 +89,7 @@ export function buildRRsets(records: StoredRecord[], comments: StoredComment[]):
   return keyed.map((k) => k.set);
 }
 
-/** DNSName::operator<: the wire form compared from its last octet backwards, ASCII case folded. */
-export function compareNames(a: string, b: string): number {
-  const wa = wireBackwards(a);
-  const wb = wireBackwards(b);
-  const n = Math.min(wa.length, wb.length);
-  for (let i = 0; i < n; i++) if (wa[i] !== wb[i]) return wa[i] - wb[i];
-  return wa.length - wb.length;
-}
-
+/** DNSName::operator< compares the wire form read backwards, ASCII case folded: this is that key. */
 function wireBackwards(fqdn: string): number[] {
   const labels = fqdn === '.' ? [] : fqdn.toLowerCase().replace(/\.$/, '').split(/(?<!\\)\./);
   const out: number[] = [];
