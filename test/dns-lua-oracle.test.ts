@@ -248,12 +248,9 @@ test('name functions answer like PowerDNS: createReverse, closestMagic (at least
   assert.deepEqual(b.answers, a.answers, `PowerDNS ${show(b)}`);
 });
 
-// Known bug, found here: for a wildcard LUA record the chain passes the
-// synthesised name as the record owner (zones/types.ts: "owner already the
-// qname for wildcards"), while lua/reverse.ts takes the labels left of the
-// wildcard's parent, so createForward answers 0.0.0.0. PowerDNS takes the
-// labels relative to the zone apex.
-test('createForward / createForward6 answer like PowerDNS', { skip, todo: 'wildcard owner not passed to the runtime (see comment)' }, async () => {
+// PowerDNS takes the labels of qname relative to the zone apex (not to the
+// wildcard's parent); so does lua/reverse.ts.
+test('createForward / createForward6 answer like PowerDNS', { skip }, async () => {
   for (const n of [`ip-192-0-2-5.fwd.${ZONE}`, `1.2.3.4.fwd.${ZONE}`, `ip40414243.fwd.${ZONE}`, `garbage.fwd.${ZONE}`]) {
     const [a, b] = await Promise.all([ecsQuery(ours, n, 'A'), ecsQuery(pdns, n, 'A')]);
     assert.deepEqual(a.answers, b.answers, `${n}: geodns ${show(a)}, PowerDNS ${show(b)}`);

@@ -161,8 +161,8 @@ function pickFunctions(env: HostEnv): Record<string, HostFunction> {
     view: ([v]) => view(env, v ?? null),
     createReverse: ([f, ex]) => { dep('qname'); return R.createReverse(env.ctx().client.qname, String(f ?? ''), exceptions(ex)); },
     createReverse6: ([f, ex]) => { dep('qname'); return R.createReverse6(env.ctx().client.qname, String(f ?? ''), exceptions(ex)); },
-    createForward: () => { dep('qname'); return R.createForward(env.ctx().client.qname, env.ctx().record.owner); },
-    createForward6: () => { dep('qname'); return R.createForward6(env.ctx().client.qname, env.ctx().record.owner); },
+    createForward: () => { dep('qname'); return R.createForward(env.ctx().client.qname, env.ctx().record.zone); },
+    createForward6: () => { dep('qname'); return R.createForward6(env.ctx().client.qname, env.ctx().record.zone); },
     filterForward: ([a, masks, fallback]) => filterForward(String(a ?? ''), masks ?? null, fallback),
   };
 }

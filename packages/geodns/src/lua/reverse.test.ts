@@ -21,14 +21,15 @@ test('createReverse6 formats per the PowerDNS documentation', () => {
 });
 
 test('createForward and createForward6 parse the names createReverse makes', () => {
-  const w = '*.static.example.com.';
+  const w = 'static.example.com.'; // the zone: labels are taken relative to its apex, as PowerDNS does
   assert.equal(R.createForward('127.0.0.5.static.example.com.', w), '127.0.0.5');
   assert.equal(R.createForward('ip40414243.static.example.com.', w), '64.65.66.67');
   assert.equal(R.createForward('ip-10-1-2-3.static.example.com.', w), '10.1.2.3');
   assert.equal(R.createForward('1-2-3-999.static.example.com.', w), '0.0.0.0');
   assert.equal(R.createForward('garbage.static.example.com.', w), '0.0.0.0');
-  assert.equal(R.createForward('127.0.0.5.static.example.com.', 'www.example.com.'), '0.0.0.0'); // not a wildcard
-  const w6 = '*.static6.example.com.';
+  assert.equal(R.createForward('127.0.0.5.static.example.com.', 'other.example.'), '0.0.0.0'); // not in the zone
+  assert.equal(R.createForward('1.2.3.4.sub.static.example.com.', w), '1.2.3.4'); // ≥ 4 labels: the first four
+  const w6 = 'static6.example.com.';
   assert.equal(R.createForward6('2001-a-b--1.static6.example.com.', w6), '2001:a:b::1');
   assert.equal(R.createForward6('2001.db8.6.5.4.3.2.1.static6.example.com.', w6), '2001:db8:6:5:4:3:2:1');
   assert.equal(R.createForward6('ip20010002000300040005000600070db8.static6.example.com.', w6), '2001:2:3:4:5:6:7:db8');

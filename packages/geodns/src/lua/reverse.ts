@@ -52,18 +52,22 @@ export function createReverse6(qname: string, format: string, exceptions?: Map<s
   return bformat(format, [...nibbles, dashed, ...quads]);
 }
 
-/** The part of qname left of the wildcard's parent: "1.2.3.4" from 1.2.3.4.static.example. and *.static.example. */
-function relativeLabels(qname: string, owner: string): string[] | undefined {
-  if (!owner.startsWith('*.')) return undefined;
-  const parent = owner.slice(2).toLowerCase();
+/**
+ * The labels of qname relative to the zone apex, as PowerDNS's createForward
+ * takes them (qname.makeRelative(zone)): "1.2.3.4.static" from
+ * 1.2.3.4.static.example. in zone example.
+ */
+function relativeLabels(qname: string, zone: string): string[] | undefined {
+  const parent = zone.toLowerCase();
   const q = qname.toLowerCase();
+  if (parent === '.') return q.slice(0, -1).split('.');
   if (!q.endsWith('.' + parent)) return undefined;
   return q.slice(0, q.length - parent.length - 1).split('.');
 }
 
-export function createForward(qname: string, owner: string): string {
+export function createForward(qname: string, zone: string): string {
   const zero = '0.0.0.0';
-  const parts = relativeLabels(qname, owner);
+  const parts = relativeLabels(qname, zone);
   if (!parts) return zero;
   if (parts.length >= 4) {
     const a = parseAddress(parts.slice(0, 4).join('.'));
@@ -85,9 +89,9 @@ export function createForward(qname: string, owner: string): string {
   return zero;
 }
 
-export function createForward6(qname: string, owner: string): string {
+export function createForward6(qname: string, zone: string): string {
   const zero = '::';
-  const parts = relativeLabels(qname, owner);
+  const parts = relativeLabels(qname, zone);
   if (!parts) return zero;
   const text = (() => {
     if (parts.length === 8) return parts.join(':');
