@@ -5,6 +5,8 @@
 //     routes/servers.ts          PowerDNS server, config and statistics resources
 //     routes/geoip.ts            GeoIP updater status and manual run
 //     routes/zones.ts            PowerDNS zones, RRsets, metadata, export (needs opts.db)
+//     routes/lua.ts              LUA syntax check and preview (asks geodns over DNS)
+//   /ui, /ui/*                   web page (web/routes.ts), static, no key: it holds no data
 // Errors from any of them become {"error": …} bodies in plugins/errors.ts.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '@geoedge/shared';
@@ -16,6 +18,9 @@ import { installErrorHandling } from './plugins/errors.js';
 import { serverRoutes } from './routes/servers.js';
 import { geoipRoutes } from './routes/geoip.js';
 import { zoneRoutes } from './routes/zones.js';
+import { luaRoutes } from './routes/lua.js';
+import { webRoutes } from './web/routes.js';
+import { parseHostPort } from '@geoedge/shared';
 import type { Db } from '@geoedge/zonedb';
 import { dbPath } from './jobs/install-mmdb.js';
 
@@ -67,7 +72,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       ...(opts.nextGeoipRun ? { nextRun: opts.nextGeoipRun } : {}),
     });
     if (opts.db) await api.register(zoneRoutes, { db: opts.db });
+    await api.register(luaRoutes, { geodns: parseHostPort(config.geodnsAddress) });
   });
+  await app.register(webRoutes);
   return app;
 }
 

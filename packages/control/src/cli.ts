@@ -16,13 +16,15 @@ Usage:
   geoctl migrate --db URL                create or upgrade the zone database schema
 
 Flags (each overrides the same key of the config file):
-  --config FILE        YAML or JSON config (keys: listen, db, apiKey, logLevel, bodyLimit,
+  --config FILE        YAML or JSON config (keys: listen, db, apiKey, geodnsAddress, logLevel, bodyLimit,
                        authFailures.max, authFailures.windowMs, geoip.conf, geoip.dir,
                        geoip.schedule, geoip.enabled)
   --listen HOST:PORT   API address (default 127.0.0.1:8081); IPv6 as [::1]:8081
   --db URL             MariaDB/MySQL in the PowerDNS schema: mysql://user:pass@host:port/db
   --api-key KEY        X-API-Key clients must send; "sha256:<hex>" stores only its hash.
                        Prefer the GEOCTL_API_KEY environment variable (not visible in ps)
+  --geodns-address H:P the running geodns the web page's LUA preview queries (default
+                       127.0.0.1:5300); the page itself is at /ui
   --geoip-conf FILE    GeoIP.conf in MaxMind geoipupdate format; GEOIPUPDATE_* variables
                        override it as in geoipupdate
   --geoip-dir DIR      database directory (overrides DatabaseDirectory)
@@ -57,6 +59,7 @@ export function parseCli(argv: string[]): Cli {
         db: { type: 'string' },
         'api-key': { type: 'string' },
         'geoip-dir': { type: 'string' },
+        'geodns-address': { type: 'string' },
         'geoip-conf': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -80,6 +83,7 @@ export function parseCli(argv: string[]): Cli {
       apiKey: values['api-key'],
       geoipDir: values['geoip-dir'],
       geoipConf: values['geoip-conf'],
+      geodnsAddress: values['geodns-address'],
     },
   };
 }

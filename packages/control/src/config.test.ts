@@ -69,10 +69,13 @@ test('garbage config files are clear errors', () => {
 });
 
 test('command line: subcommands and flags', () => {
-  const s = parseCli(['serve', '--config', '/c.yaml', '--listen', '0.0.0.0:8081', '--api-key', 'k', '--geoip-dir', '/d', '--geoip-conf', '/g']);
+  const s = parseCli(['serve', '--config', '/c.yaml', '--listen', '0.0.0.0:8081', '--api-key', 'k', '--geoip-dir', '/d', '--geoip-conf', '/g', '--geodns-address', '127.0.0.1:5353']);
   assert.equal(s.command, 'serve');
   assert.equal(s.configFile, '/c.yaml');
-  assert.deepEqual(s.overrides, { listen: '0.0.0.0:8081', db: undefined, apiKey: 'k', geoipDir: '/d', geoipConf: '/g' });
+  assert.deepEqual(s.overrides, { listen: '0.0.0.0:8081', db: undefined, apiKey: 'k', geoipDir: '/d', geoipConf: '/g', geodnsAddress: '127.0.0.1:5353' });
+  assert.equal(loadConfig(undefined, { geodnsAddress: '127.0.0.1:5353' }, {}).geodnsAddress, '127.0.0.1:5353');
+  assert.equal(loadConfig(undefined, {}, {}).geodnsAddress, '127.0.0.1:5300');
+  assert.match(problems(() => loadConfig(undefined, { geodnsAddress: 'no-port' }, {})), /\/geodnsAddress: /);
   assert.equal(parseCli(['geoip', 'update']).command, 'geoip-update');
   assert.equal(parseCli(['migrate', '--db', 'mysql://x@y/z']).overrides.db, 'mysql://x@y/z');
   assert.equal(parseCli(['--help']).help, true);

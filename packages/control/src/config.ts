@@ -14,6 +14,8 @@ export const ConfigSchema = Type.Object(
     listen: Type.String({ minLength: 3, default: '127.0.0.1:8081', description: 'host:port of the API, IPv6 as [addr]:port' }),
     db: Type.Optional(Type.String({ pattern: '^mysql://', description: 'mysql://user:pass@host:port/db' })),
     apiKey: Type.Optional(Type.String({ minLength: 8, description: 'API key, or sha256:<64 hex> of it' })),
+    /** The geodns the web page's LUA preview asks (UDP, with EDNS Client Subnet). */
+    geodnsAddress: Type.String({ minLength: 3, default: '127.0.0.1:5300', description: 'host:port of a running geodns' }),
     logLevel: LogLevel,
     /** Largest request body accepted, bytes. */
     bodyLimit: Type.Integer({ minimum: 1024, maximum: 64 << 20, default: 2 << 20 }),
@@ -46,6 +48,7 @@ export interface Overrides {
   apiKey?: string;
   geoipDir?: string;
   geoipConf?: string;
+  geodnsAddress?: string;
 }
 
 export function loadConfig(file: string | undefined, o: Overrides, env: NodeJS.ProcessEnv = process.env): Config {
@@ -55,6 +58,7 @@ export function loadConfig(file: string | undefined, o: Overrides, env: NodeJS.P
   const geoip = { ...(typeof base.geoip === 'object' && base.geoip !== null ? (base.geoip as Record<string, unknown>) : {}) };
   if (o.listen !== undefined) merged.listen = o.listen;
   if (o.db !== undefined) merged.db = o.db;
+  if (o.geodnsAddress !== undefined) merged.geodnsAddress = o.geodnsAddress;
   // The environment keeps the key out of `ps`; a flag still wins.
   const key = o.apiKey ?? env.GEOCTL_API_KEY;
   if (key !== undefined) merged.apiKey = key;
@@ -67,6 +71,11 @@ export function loadConfig(file: string | undefined, o: Overrides, env: NodeJS.P
     parseHostPort(cfg.listen);
   } catch (err) {
     problems.push(`/listen: ${(err as Error).message}`);
+  }
+  try {
+    parseHostPort(cfg.geodnsAddress);
+  } catch (err) {
+    problems.push(`/geodnsAddress: ${(err as Error).message}`);
   }
   if (cfg.apiKey?.startsWith('sha256:') && !/^sha256:[0-9a-fA-F]{64}$/.test(cfg.apiKey)) problems.push('/apiKey: sha256: must be followed by 64 hex digits');
   if (!isValidSchedule(cfg.geoip.schedule)) problems.push(`/geoip/schedule: not a valid cron expression: ${JSON.stringify(cfg.geoip.schedule)}`);
