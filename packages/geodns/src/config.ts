@@ -21,6 +21,8 @@ export const ConfigSchema = Type.Object(
     logQueries: Type.Boolean({ default: false }),
     logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
     workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+    /** UDP through recvmmsg/sendmmsg (koffi, Linux) instead of node:dgram; falls back with a warning. */
+    udpBatch: Type.Boolean({ default: false }),
     tcp: Type.Object(
       {
         idleTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),

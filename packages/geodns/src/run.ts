@@ -56,7 +56,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     ednsPayload: cfg.edns.payload,
     chainLimit: cfg.cnameChainLimit,
   });
-  services.push(createDnsServer({ listen: cfg.listen, idleTimeoutMs: cfg.tcp.idleTimeoutMs, maxConnections: cfg.tcp.maxConnections, log }, () => chain));
+  services.push(createDnsServer({ listen: cfg.listen, idleTimeoutMs: cfg.tcp.idleTimeoutMs, maxConnections: cfg.tcp.maxConnections, log, udpBatch: cfg.udpBatch }, () => chain));
   if (cfg.metrics && !inCluster) services.push(metricsService(metrics.registry, cfg.metrics, log));
 
   const group = new ServiceGroup(log);

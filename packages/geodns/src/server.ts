@@ -14,7 +14,10 @@ export interface Peer {
   localAddress: string;
 }
 
-/** Answers one DNS message; null means send nothing (unreadable packet). Never throws. */
+/**
+ * Answers one DNS message; null means send nothing (unreadable packet). Never throws.
+ * With udpBatch, `msg` and `peer` are reused once it returns: copy what must outlive the call.
+ */
 export type Handler = (msg: Buffer, peer: Peer) => Buffer | null;
 
 export interface ServerOptions {
@@ -22,6 +25,8 @@ export interface ServerOptions {
   idleTimeoutMs: number;
   maxConnections: number;
   log: Logger;
+  /** recvmmsg/sendmmsg through koffi (listen/udp-mmsg.ts); falls back to node:dgram. */
+  udpBatch?: boolean;
 }
 
 /** Largest TCP message we accept; bigger frames can't be DNS queries we answer. */
@@ -29,6 +34,7 @@ const MAX_TCP_QUERY = 65535;
 
 export function createDnsServer(opts: ServerOptions, handler: () => Handler): Service & { addresses(): Array<{ transport: string; address: string; port: number }> } {
   const udp: UdpSocket[] = [];
+  const batched: Array<{ close(): void; address: string; port: number }> = [];
   const tcp: Server[] = [];
   const conns = new Set<Socket>();
 
@@ -41,18 +47,22 @@ export function createDnsServer(opts: ServerOptions, handler: () => Handler): Se
         tcp.push(t);
         // Bind UDP to the TCP port actually chosen, so ":0" gives one port for both.
         const actual = (t.address() as { port: number }).port;
-        udp.push(await listenUdp(host, actual, opts.log, handler));
+        const b = opts.udpBatch ? await listenUdpBatch(host, actual, opts.log, handler) : undefined;
+        if (b) batched.push(b);
+        else udp.push(await listenUdp(host, actual, opts.log, handler));
         opts.log.info({ listen: l, port: actual }, 'dns listening');
       }
     },
     async close() {
       for (const s of udp) s.close();
+      for (const s of batched) s.close();
       await Promise.all(tcp.map((s) => new Promise<void>((r) => s.close(() => r()))));
       for (const c of conns) c.destroy();
     },
     addresses() {
       return [
         ...udp.map((s) => ({ transport: 'udp', ...s.address() })),
+        ...batched.map((s) => ({ transport: 'udp', address: s.address, port: s.port })),
         ...tcp.map((s) => ({ transport: 'tcp', ...(s.address() as { address: string; port: number }) })),
       ];
     },
@@ -82,6 +92,31 @@ function listenUdp(host: string, port: number, log: Logger, handler: () => Handl
       resolve(sock);
     });
   });
+}
+
+/** The batched listener, or undefined (after a warning) when it can't run here: caller uses dgram. */
+async function listenUdpBatch(host: string, port: number, log: Logger, handler: () => Handler): Promise<{ close(): void; address: string; port: number } | undefined> {
+  let mod: typeof import('./listen/udp-mmsg.js');
+  try {
+    mod = await import('./listen/udp-mmsg.js');
+  } catch (err) {
+    log.warn({ err }, 'udpBatch: koffi unavailable, using node:dgram');
+    return undefined;
+  }
+  const handle = (msg: Buffer, peer: Peer): Buffer | null => {
+    try {
+      return handler()(msg, peer);
+    } catch (err) {
+      log.error({ err, client: peer.address }, 'query handler threw');
+      return null;
+    }
+  };
+  const r = mod.openBatchUdp(host, port, handle, (message) => log.error({ listen: host, port }, message));
+  if (!r.ok) {
+    log.warn({ listen: host, port, reason: r.message }, 'udpBatch: batched socket failed, using node:dgram');
+    return undefined;
+  }
+  return { close: () => r.socket.close(), address: host, port };
 }
 
 function listenTcp(host: string, port: number, opts: ServerOptions, handler: () => Handler, conns: Set<Socket>): Promise<Server> {

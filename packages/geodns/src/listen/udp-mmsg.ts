@@ -1,0 +1,213 @@
+// The only koffi import in geodns. Batched UDP (recvmmsg(2)/sendmmsg(2), Linux):
+// node:dgram pays a libuv callback, an rinfo object and a send request per packet;
+// here one blocking recvmmsg on a libuv pool thread (koffi async call) collects up
+// to BATCH datagrams, the main thread answers them all with the Handler and hands
+// the replies to one non-blocking sendmmsg. Each process (cluster worker) binds its
+// own socket with SO_REUSEPORT, so the kernel spreads datagrams between them.
+// Layouts (x86_64/aarch64 LP64, <sys/socket.h>):
+//   struct iovec   { void *iov_base; size_t iov_len; }                      16 bytes
+//   struct msghdr  { void *name; socklen_t namelen; struct iovec *iov;        56 bytes
+//                    size_t iovlen; void *control; size_t controllen; int flags; }
+//   struct mmsghdr { struct msghdr msg_hdr; unsigned msg_len; }             64 bytes
+import koffi from 'koffi';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/addr.js';
+
+const AF_INET = 2, AF_INET6 = 10, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_RCVBUF = 8, SO_SNDBUF = 7, SO_RCVTIMEO = 20, SO_REUSEPORT = 15;
+const IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
+const MSG_DONTWAIT = 0x40, MSG_TRUNC = 0x20, MSG_WAITFORONE = 0x10000;
+
+const BATCH = 64;
+/** Queries bigger than this are not ones we answer; the kernel flags them MSG_TRUNC. */
+const RECV_STRIDE = 4096;
+/** Replies are at most the EDNS payload limit (≤ 4096); a bigger one goes out alone. */
+const SEND_STRIDE = 4096;
+const SA_STRIDE = 32; // sizeof(struct sockaddr_in6) = 28, rounded
+const HDR = 64, IOV = 16;
+/** SO_RCVTIMEO: the pool thread wakes at least this often. */
+const TIMEOUT_MS = 200;
+
+type Fn = ReturnType<ReturnType<typeof koffi.load>['func']>;
+interface Libc {
+  socket: Fn; setsockopt: Fn; bind: Fn; close: Fn; shutdown: Fn; recvmmsg: Fn; sendmmsg: Fn; sendto: Fn; addr: Fn;
+}
+
+let libc: Libc | undefined;
+
+// Each socket keeps one libuv pool thread blocked in recvmmsg; leave two for
+// file reads, crypto and DNS lookups. More sockets than that use node:dgram.
+const POOL = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
+const MAX_SOCKETS = Math.max(0, POOL - 2);
+let open = 0;
+
+function loadLibc(): Libc {
+  if (libc) return libc;
+  const lib = koffi.load('libc.so.6');
+  libc = {
+    socket: lib.func('int socket(int, int, int)'),
+    setsockopt: lib.func('int setsockopt(int, int, int, const void *, uint32_t)'),
+    bind: lib.func('int bind(int, const void *, uint32_t)'),
+    close: lib.func('int close(int)'),
+    shutdown: lib.func('int shutdown(int, int)'),
+    // Arrays go by address: the async call must see the very memory we read afterwards.
+    recvmmsg: lib.func('int recvmmsg(int, uintptr_t, unsigned int, int, void *)'),
+    sendmmsg: lib.func('int sendmmsg(int, uintptr_t, unsigned int, int)'),
+    sendto: lib.func('intptr_t sendto(int, const void *, size_t, int, const void *, uint32_t)'),
+    // memmove(p, p, 0) returns p: the native address of a Buffer's bytes, which
+    // the mmsghdr/iovec arrays must hold. Node Buffers' memory never moves.
+    addr: lib.func('uintptr_t memmove(void *, const void *, size_t)'),
+  };
+  return libc;
+}
+
+/** What the Handler sees per datagram; one reused object per socket, address made on demand. */
+export interface BatchPeer {
+  readonly transport: 'udp';
+  readonly address: string;
+  readonly port: number;
+  readonly localAddress: string;
+}
+
+/** Answers one datagram (reply bytes, or null = send nothing). Must not throw. */
+export type BatchHandler = (msg: Buffer, peer: BatchPeer) => Buffer | null;
+
+export interface BatchSocket {
+  close(): void;
+}
+
+export type OpenResult = { ok: true; socket: BatchSocket } | { ok: false; message: string };
+
+/** Binds host:port (IPv4 or IPv6 literal) and starts serving datagrams with `handle`. */
+export function openBatchUdp(host: string, port: number, handle: BatchHandler, onError: (message: string) => void): OpenResult {
+  let c: Libc;
+  try {
+    c = loadLibc();
+  } catch (err) {
+    return { ok: false, message: `cannot load libc through koffi: ${(err as Error).message}` };
+  }
+  if (open >= MAX_SOCKETS) return { ok: false, message: `already ${open} batched sockets, each holding one of ${POOL} libuv pool threads (raise UV_THREADPOOL_SIZE)` };
+  const v6 = host.includes(':');
+  const sa = Buffer.alloc(v6 ? 28 : 16);
+  sa.writeUInt16LE(v6 ? AF_INET6 : AF_INET, 0);
+  sa.writeUInt16BE(port, 2);
+  if (!(v6 ? parseIPv6(host, sa, 8) : parseIPv4(host, sa, 4))) return { ok: false, message: `not an IP literal: ${host}` };
+  const fd = c.socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) as number;
+  if (fd < 0) return { ok: false, message: `socket() failed, errno ${koffi.errno()}` };
+  const fail = (what: string): OpenResult => {
+    const e = koffi.errno();
+    c.close(fd);
+    return { ok: false, message: `${what} failed, errno ${e}` };
+  };
+  const int = (v: number) => { const b = Buffer.alloc(4); b.writeInt32LE(v); return b; };
+  if (c.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, int(1), 4) < 0) return fail('setsockopt(SO_REUSEADDR)');
+  if (c.setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, int(1), 4) < 0) return fail('setsockopt(SO_REUSEPORT)');
+  if (v6 && c.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, int(1), 4) < 0) return fail('setsockopt(IPV6_V6ONLY)');
+  // Bigger kernel buffers absorb bursts; failure only means the defaults stay.
+  c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, int(4 << 20), 4);
+  c.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, int(4 << 20), 4);
+  // The pool thread wakes at least this often, so close() never waits on a quiet socket.
+  const tv = Buffer.alloc(16);
+  tv.writeBigInt64LE(BigInt(TIMEOUT_MS * 1000), 8); // tv_sec 0, tv_usec
+  if (c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16) < 0) return fail('setsockopt(SO_RCVTIMEO)');
+  if (c.bind(fd, sa, sa.length) < 0) return fail(`bind(${host}:${port})`);
+  open++;
+  return { ok: true, socket: serve(c, fd, host, v6, handle, onError) };
+}
+
+/** The pre-allocated arrays: headers point at fixed slots, set up once. */
+function arrays(c: Libc) {
+  const rbuf = Buffer.allocUnsafeSlow(BATCH * RECV_STRIDE);
+  const sbuf = Buffer.allocUnsafeSlow(BATCH * SEND_STRIDE);
+  const names = Buffer.alloc(BATCH * SA_STRIDE);
+  const rhdr = Buffer.alloc(BATCH * HDR), riov = Buffer.alloc(BATCH * IOV);
+  const shdr = Buffer.alloc(BATCH * HDR), siov = Buffer.alloc(BATCH * IOV);
+  const at = (b: Buffer) => BigInt(c.addr(b, b, 0) as number | bigint);
+  const [ra, sa, na, ria, sia, rha, sha] = [at(rbuf), at(sbuf), at(names), at(riov), at(siov), at(rhdr), at(shdr)];
+  for (let i = 0; i < BATCH; i++) {
+    const I = BigInt(i);
+    riov.writeBigUInt64LE(ra + I * BigInt(RECV_STRIDE), i * IOV);
+    riov.writeBigUInt64LE(BigInt(RECV_STRIDE), i * IOV + 8);
+    rhdr.writeBigUInt64LE(na + I * BigInt(SA_STRIDE), i * HDR);
+    rhdr.writeBigUInt64LE(ria + I * BigInt(IOV), i * HDR + 16);
+    rhdr.writeBigUInt64LE(1n, i * HDR + 24);
+    siov.writeBigUInt64LE(sa + I * BigInt(SEND_STRIDE), i * IOV);
+    shdr.writeBigUInt64LE(sia + I * BigInt(IOV), i * HDR + 16);
+    shdr.writeBigUInt64LE(1n, i * HDR + 24);
+  }
+  // All of these must stay referenced while the socket lives: the kernel holds only their addresses.
+  return { rbuf, sbuf, names, rhdr, shdr, riov, siov, na, rha, sha };
+}
+
+function serve(c: Libc, fd: number, local: string, v6: boolean, handle: BatchHandler, onError: (m: string) => void): BatchSocket {
+  const a = arrays(c);
+  let closed = false;
+  let slot = 0;
+  let addr: string | undefined;
+  // One Peer for every datagram: `address` is formatted only if the chain asks (LUA, query log).
+  const peer: BatchPeer = {
+    transport: 'udp',
+    localAddress: local,
+    get address() { return (addr ??= v6 ? formatIPv6(a.names, slot * SA_STRIDE + 8) : formatIPv4(a.names, slot * SA_STRIDE + 4)); },
+    get port() { return a.names.readUInt16BE(slot * SA_STRIDE + 2); },
+  };
+  // errno of the pool thread's call is not readable here (koffi.errno() is this
+  // thread's), so failures are told apart by time: -1 after about SO_RCVTIMEO is
+  // the idle timeout; -1 at once, over and over, is a real error, logged once per
+  // streak and retried each second rather than in a tight loop.
+  let quickFailures = 0;
+  let armedAt = 0;
+  const arm = () => {
+    for (let i = 0; i < BATCH; i++) a.rhdr.writeUInt32LE(SA_STRIDE, i * HDR + 8); // msg_namelen in/out
+    armedAt = performance.now();
+    c.recvmmsg.async(fd, a.rha, BATCH, MSG_WAITFORONE, null, onBatch);
+  };
+  const onBatch = (err: unknown, n: number) => {
+    if (closed) { c.close(fd); open--; return; }
+    if (err || n < 0) {
+      if (!err && performance.now() - armedAt >= TIMEOUT_MS / 2) { quickFailures = 0; return arm(); }
+      if (++quickFailures < 10) return arm();
+      if (quickFailures === 10) onError(err ? `recvmmsg: ${String(err)}` : 'recvmmsg keeps failing');
+      setTimeout(arm, 1000).unref();
+      return;
+    }
+    quickFailures = 0;
+    answer(n);
+    arm();
+  };
+  const answer = (n: number) => {
+    let out = 0;
+    for (let i = 0; i < n; i++) {
+      const h = i * HDR;
+      if (a.rhdr.readInt32LE(h + 48) & MSG_TRUNC) continue; // oversized: not a query we answer
+      const len = a.rhdr.readUInt32LE(h + 56);
+      slot = i;
+      addr = undefined;
+      const reply = handle(a.rbuf.subarray(i * RECV_STRIDE, i * RECV_STRIDE + len), peer);
+      if (reply === null) continue;
+      const name = a.na + BigInt(i * SA_STRIDE), namelen = a.rhdr.readUInt32LE(h + 8);
+      if (reply.length > SEND_STRIDE) {
+        c.sendto(fd, reply, reply.length, MSG_DONTWAIT, a.names.subarray(i * SA_STRIDE), namelen);
+        continue;
+      }
+      reply.copy(a.sbuf, out * SEND_STRIDE);
+      a.siov.writeBigUInt64LE(BigInt(reply.length), out * IOV + 8);
+      a.shdr.writeBigUInt64LE(name, out * HDR);
+      a.shdr.writeUInt32LE(namelen, out * HDR + 8);
+      out++;
+    }
+    // A full send buffer drops the rest, as a busy server's kernel queue would.
+    for (let sent = 0; sent < out;) {
+      const r = c.sendmmsg(fd, a.sha + BigInt(sent * HDR), out - sent, MSG_DONTWAIT) as number;
+      if (r <= 0) break;
+      sent += r;
+    }
+  };
+  arm();
+  return {
+    close() {
+      if (closed) return;
+      closed = true;
+      c.shutdown(fd, 2); // wakes the pool thread; onBatch then closes the fd
+    },
+  };
+}
