@@ -157,8 +157,11 @@ test('createReverse/createForward/filterForward through Lua', () => {
   assert.deepEqual(ok(ff('11.1.2.3.static.example.com.')), ['0.0.0.0']);
   const fb = rt.evaluate(record("filterForward(createForward(), newNMG({'10.0.0.0/8'}), '')", '*.static.example.com.'), client(LONDON, { qname: '11.1.2.3.static.example.com.' }));
   assert.deepEqual(ok(fb), []);
-  const f6 = rt.evaluate(record('createForward6()', '*.static6.example.com.'), client(LONDON, { qname: '2001-a-b--1.static6.example.com.' }));
+  // createForward6 reads the labels relative to the zone apex, like PowerDNS: one label → dashed form.
+  const f6 = rt.evaluate({ ...record('createForward6()', '*.static6.example.com.', 28), zone: 'static6.example.com.' }, client(LONDON, { qname: '2001-a-b--1.static6.example.com.' }));
   assert.deepEqual(ok(f6), ['2001:a:b::1']);
+  const f6deep = rt.evaluate(record('createForward6()', '*.static6.example.com.', 28), client(LONDON, { qname: '2001-a-b--1.static6.example.com.' }));
+  assert.deepEqual(ok(f6deep), ['::'], 'two labels below the apex is not a form PowerDNS parses');
 });
 
 test('include runs the code of another LUA record of the zone', () => {
