@@ -8,26 +8,34 @@ import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  dig, rrLines, startGeodns, freePort, tempDir, buildQuery, ecsOption, parseMessage, udpExchange, type Geodns, type Server,
+  dig, rrLines, startGeodns, freePort, tempDir, copyZones, buildQuery, ecsOption, parseMessage, udpExchange, type Geodns, type Server,
 } from './helpers/index.js';
 
 let srv: Geodns;
 let v6: Server | undefined;
 let tmp: { dir: string; remove: () => void };
+let zones: { dir: string; remove: () => void };
 
 before(async () => {
   tmp = tempDir('geodns-udp-batch-');
   const cfg = join(tmp.dir, 'geodns.yaml');
   writeFileSync(cfg, 'udpBatch: true\n');
+  // The example zones plus one whose LUA record tells each client its own address.
+  zones = copyZones();
+  writeFileSync(join(zones.dir, 'batch.test.zone'), [
+    '$ORIGIN batch.test.', '$TTL 60', '@ IN SOA ns1 hostmaster 1 3600 600 604800 30', '@ IN NS ns1', 'ns1 IN A 192.0.2.53',
+    'who IN LUA TXT "who:toString()"', '',
+  ].join('\n'));
   const port = await freePort();
   const listen: Server[] = [{ host: '127.0.0.1', port }];
   // IPv6 loopback only where the machine has it.
   if (await hasIPv6()) listen.push((v6 = { host: '::1', port: await freePort('::1') }));
-  srv = await startGeodns({ listen, args: ['--config', cfg] });
+  srv = await startGeodns({ listen, zonesDir: zones.dir, args: ['--config', cfg] });
 });
 after(async () => {
   await srv?.stop();
   tmp?.remove();
+  zones?.remove();
 });
 
 function hasIPv6(): Promise<boolean> {
@@ -78,10 +86,14 @@ test('garbage is dropped or gets FORMERR, and the server keeps answering', async
   assert.equal(ok.answer.length, 1);
 });
 
-test('IPv6 listen address answers', async (t) => {
+test('LUA sees the client address the batch received (IPv4 and IPv6)', async (t) => {
+  const r4 = await dig(srv, ['who.batch.test', 'TXT']);
+  assert.deepEqual(r4.answer.map((a) => a.data), ['"127.0.0.1"'], r4.text);
   if (!v6) return t.skip('no IPv6 loopback');
-  const r = await dig(v6, ['www.example.com', 'A']);
-  assert.deepEqual(rrLines(r.answer), ['www.example.com. 300 IN A 192.0.2.10']);
+  const a6 = await dig(v6, ['www.example.com', 'A']);
+  assert.deepEqual(rrLines(a6.answer), ['www.example.com. 300 IN A 192.0.2.10']);
+  const r6 = await dig(v6, ['who.batch.test', 'TXT']);
+  assert.deepEqual(r6.answer.map((a) => a.data), ['"::1"'], r6.text);
 });
 
 test('a burst from several sockets: every query answered once, to its own sender', async () => {
