@@ -22,7 +22,7 @@ export const ConfigSchema = Type.Object(
     logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
     workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
     /** UDP through recvmmsg/sendmmsg (koffi, Linux) instead of node:dgram; falls back with a warning. */
-    udpBatch: Type.Boolean({ default: false }),
+    udpBatch: Type.Boolean({ default: true }),
     tcp: Type.Object(
       {
         idleTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
