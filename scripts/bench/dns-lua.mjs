@@ -24,14 +24,12 @@
 //   BENCH_SUBNETS distinct client /24s [20000]
 //   BENCH_CASES comma list of static,closest,octo [all]   BENCH_SERVERS geodns,pdns [both]
 // Quick check: BENCH_DURATION=3 BENCH_RUNS=1 node scripts/bench/dns-lua.mjs
-import { spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { PIN, pinned, median, freePort, ecsQuery, pdnsArgs, startAnswering } from './lib/dns-bench.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = join(ROOT, '.bench', 'dns-lua');
@@ -49,7 +47,6 @@ const CFG = {
   cases: env('BENCH_CASES', 'static,closest,octo').split(','),
   servers: env('BENCH_SERVERS', 'geodns,pdns').split(','),
 };
-const PIN = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
 // PoPs on five continents (GeoLite2 places them in the US, GB, AU, BR, ZA... as of the packaged file).
 const POPS = ['8.8.8.8', '81.2.69.142', '1.0.0.1', '200.160.0.8', '196.49.0.1'];
@@ -70,23 +67,6 @@ function zoneText() {
 }
 
 // ---- inputs -------------------------------------------------------------
-
-function encodeName(name) {
-  const parts = name.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
-  return Buffer.concat([...parts, Buffer.from([0])]);
-}
-
-/** A wire-format A query with an OPT carrying ECS a.b.c.0/24 (RFC 7871 §6), length-prefixed for dnsperf -B. */
-function ecsQuery(name, [a, b, c]) {
-  const header = Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
-  const question = Buffer.concat([encodeName(name), Buffer.from([0, 1, 0, 1])]);
-  const ecs = Buffer.from([0, 8, 0, 7, 0, 1, 24, 0, a, b, c]);
-  const opt = Buffer.concat([Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, ecs.length]), ecs]);
-  const msg = Buffer.concat([header, question, opt]);
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(msg.length);
-  return Buffer.concat([len, msg]);
-}
 
 /** mulberry32: the same subnets every run. */
 function prng(seed) {
@@ -130,28 +110,6 @@ function writeInputs() {
 
 // ---- servers (as in dns.mjs) ---------------------------------------------
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
-
-function pinned(cpu, cmd, args) {
-  return PIN ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
-}
-
-function answers(port) {
-  return new Promise((res) => {
-    const sock = createSocket('udp4');
-    const q = Buffer.concat([Buffer.from([0, 7, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), encodeName(ZONE), Buffer.from([0, 6, 0, 1])]);
-    const t = setTimeout(() => { sock.close(); res(false); }, 300);
-    sock.on('message', () => { clearTimeout(t); sock.close(); res(true); });
-    sock.send(q, port, '127.0.0.1');
-  });
-}
-
 async function startServer(kind) {
   const port = await freePort();
   const tmp = join(OUT, `${kind}-run`);
@@ -162,35 +120,13 @@ async function startServer(kind) {
   } else {
     const conf = join(tmp, 'named.conf');
     writeFileSync(conf, `zone "${ZONE}" { type master; file "${join(ZONES, `${ZONE}.zone`)}"; };\n`);
-    [cmd, args] = pinned(0, '/usr/sbin/pdns_server', [
-      '--no-config', '--daemon=no', '--guardian=no', `--socket-dir=${tmp}`, `--config-dir=${tmp}`,
-      '--local-address=127.0.0.1', `--local-port=${port}`, '--launch=bind,geoip', `--bind-config=${conf}`,
-      `--geoip-database-files=mmdb:${MMDB}`, `--geoip-zones-file=${join(OUT, 'geo-zones.yaml')}`,
+    [cmd, args] = pinned(0, '/usr/sbin/pdns_server', pdnsArgs({ tmp, port, launch: 'bind,geoip', extra: [
+      `--bind-config=${conf}`, `--geoip-database-files=mmdb:${MMDB}`, `--geoip-zones-file=${join(OUT, 'geo-zones.yaml')}`,
       '--enable-lua-records=shared', '--edns-subnet-processing=yes',
-      '--disable-syslog', '--loglevel=3', '--security-poll-suffix=', '--webserver=no', '--api=no',
       '--cache-ttl=60', '--query-cache-ttl=60', '--negquery-cache-ttl=60',
-    ]);
+    ] }));
   }
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
-  const deadline = Date.now() + 20_000;
-  while (!(await answers(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${kind} did not start:\n${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  return {
-    port,
-    stop: () => new Promise((r) => {
-      if (child.exitCode !== null) return r();
-      child.once('exit', r);
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-    }),
-  };
+  return startAnswering(kind, [cmd, args], port, ZONE);
 }
 
 // ---- dnsperf --------------------------------------------------------------
@@ -205,7 +141,6 @@ function throughput(port, c, label) {
   return { qps: Number(/Queries per second:\s+([\d.]+)/.exec(r.stdout)?.[1]), lost: Number(/Queries lost:\s+(\d+)/.exec(r.stdout)?.[1] ?? 0) };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // ---- main -----------------------------------------------------------------
 

@@ -6,40 +6,17 @@
 // (www.example.com A), fixed-length runs, median QPS, ratios to PowerDNS.
 //   BENCH_DURATION seconds per run [8]   BENCH_RUNS runs per server [3]
 //   BENCH_CLIENTS dnsperf -c [8]         BENCH_OUTSTANDING dnsperf -q [256]
-import { spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PIN, pinned, median, freePort, pdnsArgs, startAnswering } from './lib/dns-bench.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ZONES = join(ROOT, 'packages', 'geodns', 'zones');
 const OUT = join(ROOT, '.bench', 'dns-udp-batch');
 const env = (k, d) => (process.env[k] ? Number(process.env[k]) : d);
 const CFG = { duration: env('BENCH_DURATION', 8), runs: env('BENCH_RUNS', 3), clients: env('BENCH_CLIENTS', 8), outstanding: env('BENCH_OUTSTANDING', 256) };
-const PIN = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-const pinned = (cpu, cmd, args) => (PIN ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]);
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
-
-function answers(port) {
-  return new Promise((res) => {
-    const sock = createSocket('udp4');
-    // id 7, one question: example.com SOA
-    const q = Buffer.from('000700000001000000000000076578616d706c6503636f6d0000060001', 'hex');
-    const t = setTimeout(() => { sock.close(); res(false); }, 300);
-    sock.on('message', () => { clearTimeout(t); sock.close(); res(true); });
-    sock.send(q, port, '127.0.0.1');
-  });
-}
 
 function command(kind, port) {
   const tmp = join(OUT, kind);
@@ -52,33 +29,12 @@ function command(kind, port) {
   const conf = join(tmp, 'named.conf');
   const zones = readdirSync(ZONES).filter((f) => f.endsWith('.zone'));
   writeFileSync(conf, zones.map((f) => `zone "${f.slice(0, -5)}" { type master; file "${join(ZONES, f)}"; };`).join('\n') + '\n');
-  return pinned(0, '/usr/sbin/pdns_server', [
-    '--no-config', '--daemon=no', '--guardian=no', `--socket-dir=${tmp}`, `--config-dir=${tmp}`,
-    '--local-address=127.0.0.1', `--local-port=${port}`, '--launch=bind', `--bind-config=${conf}`,
-    '--disable-syslog', '--loglevel=3', '--security-poll-suffix=', '--webserver=no', '--api=no',
-    '--cache-ttl=60', '--query-cache-ttl=60',
-  ]);
+  return pinned(0, '/usr/sbin/pdns_server', pdnsArgs({ tmp, port, launch: 'bind', extra: [`--bind-config=${conf}`, '--cache-ttl=60', '--query-cache-ttl=60'] }));
 }
 
 async function start(kind) {
   const port = await freePort();
-  const [cmd, args] = command(kind, port);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
-  const deadline = Date.now() + 20_000;
-  while (!(await answers(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${kind} did not start:\n${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  return {
-    port,
-    stderr: () => stderr,
-    stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); setTimeout(() => child.kill('SIGKILL'), 5000).unref(); }),
-  };
+  return startAnswering(kind, command(kind, port), port, 'example.com');
 }
 
 function run(port) {
@@ -89,8 +45,6 @@ function run(port) {
   if (!codes.startsWith('NOERROR') || codes.includes(',')) console.warn(`  warning: expected only NOERROR, got ${codes}`);
   return Number(/Queries per second:\s+([\d.]+)/.exec(r.stdout)?.[1]);
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   mkdirSync(OUT, { recursive: true });

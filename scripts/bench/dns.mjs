@@ -21,13 +21,11 @@
 //   BENCH_NAMES      distinct random names for nxdomain/wildcard [2000000]: more
 //                    than one run sends, so no answer comes from a packet cache
 // Quick check: BENCH_DURATION=2 BENCH_RUNS=1 BENCH_LAT_DURATION=2 npm run bench:dns
-import { spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PIN, pinned, median, freePort, ecsQuery, pdnsArgs, startAnswering } from './lib/dns-bench.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ZONES = join(ROOT, 'packages', 'geodns', 'zones');
@@ -44,7 +42,6 @@ const CFG = {
   servers: env('BENCH_SERVERS', 'geodns,pdns').split(','),
   names: Number(env('BENCH_NAMES', 2_000_000)),
 };
-const PIN = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
 // ---- inputs -------------------------------------------------------------
 
@@ -57,23 +54,6 @@ const CASES = {
 
 function randomLabel(i) {
   return `r${i.toString(36)}${Math.floor(Math.random() * 1e9).toString(36)}`;
-}
-
-function encodeName(name) {
-  const parts = name.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
-  return Buffer.concat([...parts, Buffer.from([0])]);
-}
-
-/** A wire-format A query with an OPT carrying ECS a.b.c.0/24 (RFC 7871 §6), length-prefixed for dnsperf -B. */
-function ecsQuery(name, a, b, c) {
-  const header = Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
-  const question = Buffer.concat([encodeName(name), Buffer.from([0, 1, 0, 1])]);
-  const ecs = Buffer.from([0, 8, 0, 7, 0, 1, 24, 0, a, b, c]);
-  const opt = Buffer.concat([Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, ecs.length]), ecs]);
-  const msg = Buffer.concat([header, question, opt]);
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(msg.length);
-  return Buffer.concat([len, msg]);
 }
 
 function randomNames(file, suffix) {
@@ -96,28 +76,6 @@ function writeInputs() {
 
 // ---- servers ------------------------------------------------------------
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
-
-function pinned(cpu, cmd, args) {
-  return PIN ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
-}
-
-function answers(port) {
-  return new Promise((res) => {
-    const sock = createSocket('udp4');
-    const q = Buffer.concat([Buffer.from([0, 7, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), encodeName('example.com'), Buffer.from([0, 6, 0, 1])]);
-    const t = setTimeout(() => { sock.close(); res(false); }, 300);
-    sock.on('message', () => { clearTimeout(t); sock.close(); res(true); });
-    sock.send(q, port, '127.0.0.1');
-  });
-}
-
 async function startServer(kind) {
   const port = await freePort();
   let cmd, args;
@@ -129,32 +87,11 @@ async function startServer(kind) {
     const conf = join(tmp, 'named.conf');
     const zones = readdirSync(ZONES).filter((f) => f.endsWith('.zone'));
     writeFileSync(conf, zones.map((f) => `zone "${f.slice(0, -5)}" { type master; file "${join(ZONES, f)}"; };`).join('\n') + '\n');
-    [cmd, args] = pinned(0, '/usr/sbin/pdns_server', [
-      '--no-config', '--daemon=no', '--guardian=no', `--socket-dir=${tmp}`, `--config-dir=${tmp}`,
-      '--local-address=127.0.0.1', `--local-port=${port}`, '--launch=bind', `--bind-config=${conf}`,
-      '--disable-syslog', '--loglevel=3', '--security-poll-suffix=', '--webserver=no', '--api=no',
-      '--cache-ttl=60', '--query-cache-ttl=60', '--negquery-cache-ttl=60', '--edns-subnet-processing=yes',
-    ]);
+    [cmd, args] = pinned(0, '/usr/sbin/pdns_server', pdnsArgs({ tmp, port, launch: 'bind', extra: [
+      `--bind-config=${conf}`, '--cache-ttl=60', '--query-cache-ttl=60', '--negquery-cache-ttl=60', '--edns-subnet-processing=yes',
+    ] }));
   }
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
-  const deadline = Date.now() + 20_000;
-  while (!(await answers(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${kind} did not start:\n${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  return {
-    port,
-    stop: () => new Promise((r) => {
-      child.once('exit', r);
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-    }),
-  };
+  return startAnswering(kind, [cmd, args], port, 'example.com');
 }
 
 // ---- dnsperf --------------------------------------------------------------
@@ -192,7 +129,6 @@ function latency(port, c, label) {
   return { p50: pct(0.5), p99: pct(0.99), n: lat.length, lost };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // ---- main -----------------------------------------------------------------
 
