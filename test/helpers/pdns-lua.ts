@@ -7,13 +7,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGeoIpService, defaultCityDatabase, type GeoInfo, type GeoIpService } from '@geoedge/geodns';
 import { createLogger } from '@geoedge/shared';
-import { startProcess, type Proc } from './process.js';
 import { freePort } from './ports.js';
 import { tempDir } from './paths.js';
-import { waitForAnswer, udpExchange } from './raw.js';
+import { udpExchange } from './raw.js';
 import { buildQuery, ecsOption } from './wire.js';
 import { parseMessage, readName, type WireMessage } from './wire-read.js';
-import { namedConf, pdnsArgs, PDNS_SERVER, type Pdns } from './pdns.js';
+import { namedConf, pdnsArgs, launchPdns, type Pdns } from './pdns.js';
 import { prng } from './fuzz.js';
 import type { Server } from './dig.js';
 
@@ -54,21 +53,7 @@ export async function startPdnsLua(opts: PdnsLuaOptions): Promise<Pdns> {
     `--geoip-database-files=mmdb:${opts.mmdb ?? MMDB}`, `--geoip-zones-file=${geoZones}`,
     `--enable-lua-records=${opts.lua ?? 'yes'}`,
   );
-  const proc: Proc = opts.cpu === undefined
-    ? startProcess(PDNS_SERVER, args)
-    : startProcess('taskset', ['-c', String(opts.cpu), PDNS_SERVER, ...args]);
-  const stop = async (): Promise<void> => {
-    await proc.stop();
-    tmp.remove();
-  };
-  try {
-    await proc.waitForLine(/ready to distribute questions/, 15_000);
-    await waitForAnswer({ host, port }, 10_000);
-  } catch (err) {
-    await stop();
-    throw new Error(`pdns_server (bind,geoip) did not start: ${(err as Error).message}\n${proc.tail()}`);
-  }
-  return { host, port, pid: proc.pid, proc, stop };
+  return launchPdns(args, tmp, host, port, opts.cpu);
 }
 
 export interface Client {

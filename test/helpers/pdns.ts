@@ -55,7 +55,16 @@ export async function startPdns(opts: PdnsOptions): Promise<Pdns> {
   const tmp = tempDir('pdns');
   const conf = join(tmp.dir, 'named.conf');
   writeFileSync(conf, namedConf(opts.zonesDir));
-  const proc = startProcess(PDNS_SERVER, [...pdnsArgs(conf, tmp.dir, host, port, opts.cache ?? false), ...(opts.args ?? [])]);
+  return launchPdns([...pdnsArgs(conf, tmp.dir, host, port, opts.cache ?? false), ...(opts.args ?? [])], tmp, host, port);
+}
+
+/**
+ * Runs pdns_server with `args` (optionally pinned to `cpu` with taskset) and
+ * resolves once it answers on host:port; on failure it is stopped, `tmp` removed,
+ * and the error carries the end of its output.
+ */
+export async function launchPdns(args: string[], tmp: { remove(): void }, host: string, port: number, cpu?: number): Promise<Pdns> {
+  const proc: Proc = cpu === undefined ? startProcess(PDNS_SERVER, args) : startProcess('taskset', ['-c', String(cpu), PDNS_SERVER, ...args]);
   const stop = async (): Promise<void> => {
     await proc.stop();
     tmp.remove();
@@ -65,7 +74,7 @@ export async function startPdns(opts: PdnsOptions): Promise<Pdns> {
     await waitForAnswer({ host, port }, 10_000);
   } catch (err) {
     await stop();
-    throw err;
+    throw new Error(`pdns_server did not start: ${(err as Error).message}\n${proc.tail()}`);
   }
   return { host, port, pid: proc.pid, proc, stop };
 }
