@@ -44,7 +44,7 @@ export interface ChainDeps {
 type Compiled = { t: Template; rcode: number } | { dynamic: true };
 type DynValue = { t: Template; rcode: number };
 
-const QR = 0x8000, AA = 0x0400, TC = 0x0200, RD = 0x0100, CD = 0x0010;
+const QR = 0x8000, AA = 0x0400, RD = 0x0100, CD = 0x0010;
 const TCP_MAX = 65535;
 
 export function buildChain(deps: ChainDeps): Handler {
@@ -139,26 +139,31 @@ export function buildChain(deps: ChainDeps): Handler {
     const resp: ResponseMessage = {
       id: q.id,
       flags: QR | flagsIn | (r.aa ? AA : 0) | r.rcode,
-      question: lowerAscii(q.question),
+      question: q.question,
       answer: r.answer, authority: r.authority, additional: r.additional,
     };
-    if (r.static && seen.get(key) === undefined) {
-      seen.set(key, true);
-      return [encodeResponse({ ...resp, question: q.question, opt }, maxSize), r.rcode];
-    }
+    const compile = () => makeTemplate({ ...resp, question: lowerAscii(q.question) });
     if (r.static) {
-      const t = makeTemplate(resp);
+      if (seen.get(key) === undefined) {
+        seen.set(key, true);
+        return [encodeResponse({ ...resp, opt }, maxSize), r.rcode];
+      }
+      const t = compile();
       cache.set(key, { t, rcode: r.rcode });
       return [renderTemplate(t, q, opt, maxSize), r.rcode];
     }
     if (lua && r.rcode !== RCODE.SERVFAIL) {
       if (!hit) cache.set(key, { dynamic: true });
-      const t = makeTemplate(resp);
-      const d = dynCache.set(key, who, lua.stage.deps(), { t, rcode: r.rcode });
+      const answerDeps = lua.stage.deps();
+      if (answerDeps.cacheable) {
+        const t = compile();
+        const d = dynCache.set(key, who, answerDeps, { t, rcode: r.rcode });
+        return [renderTemplate(t, q, scoped(opt, d?.scope), maxSize), r.rcode];
+      }
       // Not cacheable: the answer depends on this very query; scope = its source prefix.
-      return [renderTemplate(t, q, scoped(opt, d ? d.scope : undefined), maxSize), r.rcode];
+      return [encodeResponse({ ...resp, opt: scoped(opt, undefined) }, maxSize), r.rcode];
     }
-    return [encodeResponse({ ...resp, question: q.question, opt }, maxSize), r.rcode];
+    return [encodeResponse({ ...resp, opt }, maxSize), r.rcode];
   }
 
   function error(q: Query, rcode: number, opt: ResponseMessage['opt']): Buffer {
@@ -180,4 +185,3 @@ function lowerAscii(b: Buffer): Buffer {
   return c;
 }
 
-export { TC }; // exported for tests that look at the truncation bit

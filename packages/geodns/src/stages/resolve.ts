@@ -63,7 +63,7 @@ export function resolve(zs: ZoneSet, qname: string, qtype: number, opts: Resolve
         res.aa = true;
         let sets = r.rrsets;
         if (qtype === TYPE.ANY && opts.minimalAny && sets.length > 1) sets = [pickAny(sets)];
-        for (const s of sets) if (!expand(s, r.zone, res, opts)) return servfail(res);
+        for (const s of sets) if (!expand(s, r.zone, res, opts)) return servfail();
         // A LUA record that answered nothing: NODATA (RFC 2308), as PowerDNS does.
         if (res.answer.length === 0) res.authority.push(negativeSoa(r.zone));
         addAdditional(zs, res, opts);
@@ -72,7 +72,7 @@ export function resolve(zs: ZoneSet, qname: string, qtype: number, opts: Resolve
       case 'cname': {
         res.aa = true;
         const before = res.answer.length;
-        if (!expand(r.rrset, r.zone, res, opts)) return servfail(res);
+        if (!expand(r.rrset, r.zone, res, opts)) return servfail();
         const last = res.answer[res.answer.length - 1];
         if (res.answer.length === before) { res.authority.push(negativeSoa(r.zone)); return res; }
         if (!last || last.data.kind !== 'name') return res;
@@ -98,7 +98,7 @@ function expand(s: RRset, zone: Zone, res: Resolution, opts: ResolveOptions): bo
   return true;
 }
 
-function servfail(res: Resolution): Resolution {
+function servfail(): Resolution {
   return { rcode: RCODE.SERVFAIL, aa: false, answer: [], authority: [], additional: [], static: false };
 }
 
