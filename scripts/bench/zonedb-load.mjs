@@ -13,6 +13,7 @@
 // the instances are deleted at the end.
 //   node scripts/bench/zonedb-load.mjs [--zones 10000] [--per-zone 100]
 // (build first: npx tsc -b packages/zonedb)
+import { generateZones } from './lib/zonedb-data.mjs';
 import { openDb, migrate, loadAllZones, loadZones, ChangeDetector } from '../../packages/zonedb/dist/index.js';
 import { startPair, setupReplication, waitFor } from '../../packages/zonedb/dist/testing/index.js';
 
@@ -44,16 +45,7 @@ try {
   if (!m.ok) throw new Error(m.message);
 
   let t0 = t();
-  const seq = (n) => `seq_1_to_${n}`;
-  await p.execute(`INSERT INTO domains (id, name, type) SELECT seq, CONCAT('zone', seq, '.example'), 'NATIVE' FROM ${seq(ZONES)}`);
-  await p.execute(`INSERT INTO records (domain_id, name, type, content, ttl, prio)
-    SELECT id, name, 'SOA', CONCAT('ns1.', name, ' hostmaster.', name, ' 1 10800 3600 604800 3600'), 3600, NULL FROM domains
-    UNION ALL SELECT id, name, 'NS', CONCAT('ns1.', name), 3600, NULL FROM domains
-    UNION ALL SELECT id, name, 'MX', CONCAT('mail.', name), 3600, 10 FROM domains`);
-  await p.execute(`INSERT INTO records (domain_id, name, type, content, ttl)
-    SELECT d.id, CONCAT('h', s.seq, '.', d.name), 'A', CONCAT('10.', d.id DIV 256 MOD 256, '.', d.id MOD 256, '.', s.seq MOD 256), 300
-    FROM domains d JOIN ${seq(PER_ZONE - 3)} s`);
-  const total = ZONES * PER_ZONE;
+  const total = await generateZones(p, ZONES, PER_ZONE);
   const gen = t() - t0;
 
   const r = await open(replica.url('pdns'));
