@@ -60,6 +60,9 @@ describe('geodns --db on the machine MariaDB', () => {
       { name: `ns.deleg.${Z}`, type: 'A', content: '192.0.2.99', auth: 0 },
       { name: `ent.${Z}`, type: null, content: null },
       { name: `host.ent.${Z}`, type: 'A', content: '192.0.2.98' },
+      // An ENT row with nothing below it (left behind by rectify after a delete): still a name.
+      { name: `leaf-ent.${Z}`, type: null, content: null },
+      { name: `x.deep-ent.${Z}`, type: null, content: null },
     ]);
     zoneId = z.domainId;
     badRowId = z.recordIds[8]!;
@@ -96,6 +99,12 @@ describe('geodns --db on the machine MariaDB', () => {
     assert.ok(!ref.flags.has('aa'), 'a referral is not authoritative');
     const ent = await dig(g, [`ent.${Z}`, 'A']);
     assert.equal(ent.status, 'NOERROR', 'an empty non-terminal row is NODATA, not NXDOMAIN');
+    const leaf = await dig(g, [`leaf-ent.${Z}`, 'A']);
+    assert.equal(leaf.status, 'NOERROR', 'an ENT row with nothing below it is NODATA, as PowerDNS answers it');
+    assert.deepEqual(leaf.answer, []);
+    assert.deepEqual(leaf.authority.map((a) => a.type), ['SOA'], 'NODATA carries the SOA');
+    assert.equal((await dig(g, [`deep-ent.${Z}`, 'TXT'])).status, 'NOERROR', 'the ancestor of an ENT row exists too');
+    assert.equal((await dig(g, [`nothere.${Z}`, 'A'])).status, 'NXDOMAIN', 'a name with no row at all is still NXDOMAIN');
     assert.equal(await metric(g, 'geodns_db_up'), 1);
     assert.ok((await metric(g, 'geodns_db_staleness_seconds')) < 5);
   });
@@ -237,7 +246,7 @@ describe('geodns --db when the database goes away (private MariaDB)', () => {
     url = inst.url('pdns');
     db = await openDbOrThrow(url);
     assert.ok((await migrate(db)).ok);
-    await insertZone(db, 'down.test', basicZone('down.test'));
+    await insertZone(db, 'down.test', [...basicZone('down.test'), { name: 'ent.down.test', type: null, content: null }]);
   });
   after(async () => {
     for (const g of running) await g.stop();
@@ -265,6 +274,7 @@ describe('geodns --db when the database goes away (private MariaDB)', () => {
     // Restart while the database is down: the cache is served.
     const again = await start(cache());
     assert.deepEqual(addrs(await dig(again, ['www.down.test', 'A'])), ['192.0.2.10']);
+    assert.equal((await dig(again, ['ent.down.test', 'A'])).status, 'NOERROR', 'an ENT row survives the cache: NODATA, not NXDOMAIN');
     await again.waitForLog((l) => l.level === 40 && /serving the zone cache/.test(l.msg), 1000);
     assert.ok((await metric(again, 'geodns_db_staleness_seconds')) >= 2, 'the cache age counts as staleness');
     assert.equal(await metric(again, 'geodns_db_up'), 0);

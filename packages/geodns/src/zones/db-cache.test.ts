@@ -154,3 +154,32 @@ test('a missing cache is "missing"; an unwritable place is an error result', asy
     t.done();
   }
 });
+
+test('empty names without records survive a cache round trip; a bad "ent" list is refused', async () => {
+  const t = tmp();
+  try {
+    const text = readFileSync(join(FIXTURES, 'rich.zone'), 'utf8');
+    const parsed = parseMasterFile(text, { origin: 'example.com.', file: 'rich.zone' });
+    const built = buildZone('example.com.', parsed.records, 'test', ['leaf-ent.example.com.']);
+    assert.ok(built.ok);
+    const w = await writeCache(t.file, SOURCE, [{ id: 3, zone: built.zone }]);
+    assert.ok(w.ok);
+    const r = await readCache(t.file, SOURCE);
+    assert.equal(r.kind, 'ok');
+    if (r.kind !== 'ok') return;
+    assert.ok(r.zones[0]!.emptyNames.includes('leaf-ent.example.com.'));
+    const again = buildZone('example.com.', r.zones[0]!.records, 'cache:3', r.zones[0]!.emptyNames);
+    assert.ok(again.ok);
+    assert.equal(again.zone.nodes.get('leaf-ent.example.com.')!.rrsets.length, 0);
+    assert.deepEqual([...again.zone.nodes.keys()].sort(), [...built.zone.nodes.keys()].sort());
+    const lines = readFileSync(t.file, 'utf8').split('\n');
+    for (const bad of ['"ent":"not-a-list"', '"ent":[1,2]', '"ent":["bad..name."]']) {
+      const broken = lines.map((l, i) => (i === 1 ? l.replace(/"ent":\[[^\]]*\]/, bad) : l)).join('\n');
+      const p = parseCache(broken, SOURCE);
+      assert.equal(p.kind, 'error', `${bad} must be refused`);
+      if (p.kind === 'error') assert.match(p.message, /^line 2: /);
+    }
+  } finally {
+    t.done();
+  }
+});

@@ -5,7 +5,8 @@
 //
 // Format (JSON lines, UTF-8), version 1:
 //   {"format":"geodns-db-cache","version":1,"source":"mysql://u:***@h:3306/pdns","writtenAt":"…","zones":N}
-//   {"origin":"example.com.","id":17,"rr":[["www.example.com.",300,"A","192.0.2.1"],…]}   one line per zone
+//   {"origin":"example.com.","id":17,"rr":[["www.example.com.",300,"A","192.0.2.1"],…],"ent":["b.example.com."]}   one line per zone
+//   ("ent", optional: names that exist without records, so they stay NODATA after a start from the cache)
 //   {"end":true,"zones":N,"records":M}
 // Record data is PowerDNS content text (formatRdata / parseRdata), so the file
 // is readable and diffable and holds no Buffers. The end line catches a
@@ -26,6 +27,8 @@ export interface CachedZone {
   /** domains.id when written. */
   id: number;
   records: RR[];
+  /** Names without records (empty non-terminals), FQDN. */
+  emptyNames: string[];
 }
 
 export type ReadCacheResult =
@@ -40,7 +43,9 @@ type Line = [string, number, string, string];
 /** The records a built zone serves, as cache lines (LUA records keep their LUA form). */
 export function zoneToLine(zone: ZoneData, id: number): string {
   const rr: Line[] = [];
+  const ent: string[] = [];
   for (const node of zone.nodes.values()) {
+    if (node.rrsets.length === 0 && node !== zone.apex) ent.push(node.name);
     for (const set of node.rrsets) {
       for (const d of set.records) {
         const type = d.kind === 'lua' ? TYPE.LUA : set.type;
@@ -48,7 +53,7 @@ export function zoneToLine(zone: ZoneData, id: number): string {
       }
     }
   }
-  return JSON.stringify({ origin: zone.origin, id, rr });
+  return JSON.stringify(ent.length ? { origin: zone.origin, id, rr, ent } : { origin: zone.origin, id, rr });
 }
 
 /** Writes the cache atomically (temp file + rename). Yields between zones so queries keep being answered. */
@@ -144,7 +149,17 @@ function parseZoneLine(v: unknown): CachedZone | string {
     if (typeof rr === 'string') return `zone ${origin}, record ${k + 1}: ${rr}`;
     records.push(rr);
   }
-  return { origin, id: v.id as number, records };
+  const ent = v.ent ?? [];
+  if (!Array.isArray(ent) || !ent.every((n) => typeof n === 'string')) return `zone ${origin}: "ent" is not a list of names`;
+  const emptyNames: string[] = [];
+  for (const n of ent as string[]) {
+    try {
+      emptyNames.push(parseName(n, '.'));
+    } catch (err) {
+      return `zone ${origin}, empty name ${JSON.stringify(n)}: ${(err as Error).message}`;
+    }
+  }
+  return { origin, id: v.id as number, records, emptyNames };
 }
 
 function parseRecord(r: unknown): RR | string {

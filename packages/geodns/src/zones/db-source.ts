@@ -76,7 +76,7 @@ export function createDbZoneSource(opts: DbZoneSourceOptions): DbZoneSource {
       records = records.filter((r) => r.type !== TYPE.LUA);
       log.warn({ zone: z.origin }, `zone ${z.origin} has LUA records but no ENABLE-LUA-RECORDS=1 metadata; LUA records not served`);
     }
-    const r = buildZone(z.origin, records, `db:${z.id}`);
+    const r = buildZone(z.origin, records, `db:${z.id}`, z.emptyNonTerminals);
     if (!r.ok) {
       const prev = findPrevious(z);
       const keep = prev ? `; still serving the previous version (serial ${prev.zone.serial})` : '; zone not served';
@@ -168,7 +168,7 @@ export function createDbZoneSource(opts: DbZoneSourceOptions): DbZoneSource {
     }
     const next = new Map<number, Served>();
     for (const z of c.zones) {
-      const r = buildZone(z.origin, z.records, `cache:${z.id}`);
+      const r = buildZone(z.origin, z.records, `cache:${z.id}`, z.emptyNames);
       if (r.ok) next.set(z.id, { id: z.id, zone: r.zone });
       else log.error({ zone: z.origin, errors: r.problems }, `cached zone failed to build; not served: ${r.problems[0] ?? ''}`);
     }

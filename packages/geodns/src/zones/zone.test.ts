@@ -165,3 +165,17 @@ test('the root zone holds any name', () => {
     assert.equal(r.zone.nodes.size, N + 100 + 1, 'every host, 100 empty non-terminals, the apex');
   });
 }
+
+test('listed empty names (PowerDNS type-NULL rows) exist even with nothing below them', () => {
+  const r = buildZone(O, zoneRecords(O), 'test', [`Leaf.${O}`, `x.deep.${O}`, 'outside.example.net.']);
+  assert.ok(r.ok, r.problems.join('; '));
+  assert.equal(r.zone.nodes.get(`leaf.${O}`)!.name, `Leaf.${O}`);
+  assert.equal(r.zone.nodes.get(`leaf.${O}`)!.rrsets.length, 0);
+  assert.equal(r.zone.nodes.get(`deep.${O}`)!.rrsets.length, 0, 'its ancestors below the apex exist too');
+  assert.equal(r.zone.nodes.has('outside.example.net.'), false);
+  assert.match(r.problems.join('\n'), /outside\.example\.net\.: empty non-terminal outside the zone/);
+  // A listed name that also has records keeps them.
+  const both = buildZone(O, zoneRecords(O, rr(`www.${O}`, 'A', '192.0.2.1')), 'test', [`www.${O}`]);
+  assert.ok(both.ok);
+  assert.equal(rrsetOf(both.zone.nodes.get(`www.${O}`)!, TYPE.A)!.records.length, 1);
+});

@@ -56,7 +56,12 @@ const CNAME_COMPANIONS = new Set<number>([TYPE.CNAME, TYPE.RRSIG, TYPE.NSEC]);
 /** Types a LUA record may not stand in for: they shape the zone itself. */
 const NO_LUA = new Set<number>([TYPE.SOA, TYPE.NS, TYPE.DS]);
 
-export function buildZone(origin: string, records: RR[], source: string): BuildZoneResult {
+/**
+ * `emptyNames` are names that exist without data (PowerDNS's `type IS NULL`
+ * rows): an empty non-terminal with nothing below it is still a name, so it
+ * answers NODATA, not NXDOMAIN, as PowerDNS does. Names outside the zone are dropped.
+ */
+export function buildZone(origin: string, records: RR[], source: string, emptyNames: readonly string[] = []): BuildZoneResult {
   const apexName = lowerName(origin);
   const p = new Problems();
   if (!apexName.endsWith('.')) p.fatal('origin', `origin "${origin}" is not absolute (it needs a trailing dot)`);
@@ -64,6 +69,7 @@ export function buildZone(origin: string, records: RR[], source: string): BuildZ
   const apex = nodes.get(apexName);
   if (!apex || !rrsetOf(apex, TYPE.NS)) p.add('ns', `no NS records at the apex ${apexName}`);
   const recordCount = finishNodes(nodes, mixed, p);
+  addEmptyNames(nodes, apexName, emptyNames, p);
   addEmptyNonTerminals(nodes, apexName);
   linkWildcards(nodes);
   const delegations = linkCuts(nodes, apexName, p);
@@ -188,6 +194,15 @@ function newNode(name: string): NodeBuilder {
 }
 
 /** Every ancestor of an owner below the apex exists (RFC 4592 §2.2.2), even with no records. */
+/** Listed names that exist without data; their ancestors follow in addEmptyNonTerminals. */
+function addEmptyNames(nodes: Map<string, NodeBuilder>, apex: string, names: readonly string[], p: Problems): void {
+  for (const name of names) {
+    const owner = lowerName(name);
+    if (!isUnder(owner, apex)) { p.add('outside', `${name}: empty non-terminal outside the zone ${apex}, dropped`); continue; }
+    if (!nodes.has(owner)) nodes.set(owner, { ...newNode(name), rrsets: NONE });
+  }
+}
+
 function addEmptyNonTerminals(nodes: Map<string, NodeBuilder>, apex: string): void {
   for (const [owner, node] of [...nodes]) {
     if (owner === apex) continue;
