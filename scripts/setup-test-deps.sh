@@ -23,6 +23,7 @@ check haproxy haproxy
 check iperf3 iperf3
 check wrk wrk
 check chromium chromium
+check systemd-analyze systemd   # verifies deploy/systemd units
 # nginx stream (relay tests and bench: PROXY protocol peer, stream proxy baseline)
 ls /usr/lib/nginx/modules/ngx_stream_module.so >/dev/null 2>&1 || need+=(libnginx-mod-stream)
 

@@ -28,6 +28,8 @@ Flags (each overrides the same key of the config file):
   --geoip-conf FILE    GeoIP.conf in MaxMind geoipupdate format; GEOIPUPDATE_* variables
                        override it as in geoipupdate
   --geoip-dir DIR      database directory (overrides DatabaseDirectory)
+  --check              validate the config and flags for the command, print "geoctl: config ok",
+                       exit 0 (2 if invalid); nothing is started or contacted
   --help               print this help and exit
   --version            print the version and exit
 
@@ -41,6 +43,8 @@ export type Command = 'serve' | 'geoip-update' | 'migrate';
 export interface Cli {
   command: Command | undefined;
   help: boolean;
+  /** Validate and exit (systemd ExecStartPre, deploy checks). */
+  check: boolean;
   version: boolean;
   configFile?: string;
   overrides: Overrides;
@@ -61,6 +65,7 @@ export function parseCli(argv: string[]): Cli {
         'geoip-dir': { type: 'string' },
         'geodns-address': { type: 'string' },
         'geoip-conf': { type: 'string' },
+        check: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -75,6 +80,7 @@ export function parseCli(argv: string[]): Cli {
   return {
     command,
     help,
+    check: values.check ?? false,
     version,
     configFile: values.config,
     overrides: {

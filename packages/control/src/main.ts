@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, createLogger } from '@geoedge/shared';
 import { parseCli, HELP, type Cli } from './cli.js';
 import { loadConfig } from './config.js';
-import { runServe, runGeoipUpdate, runMigrate } from './run.js';
+import { runServe, runGeoipUpdate, runMigrate, runCheck } from './run.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,6 +24,7 @@ async function main(): Promise<number> {
       return 0;
     }
     const cfg = loadConfig(cli.configFile, cli.overrides);
+    if (cli.check) return runCheck(cfg, cli.command);
     // The one-shot commands keep stdout for their result; logs go to stderr.
     const log = createLogger({ name: 'geoctl', level: cfg.logLevel, ...(cli.command === 'serve' ? {} : { destination: process.stderr }) });
     if (cli.command === 'serve') return await runServe(cfg, log);

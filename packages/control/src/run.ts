@@ -23,6 +23,17 @@ function setupUpdater(cfg: Config, log: Logger, metrics?: ControlMetrics): Updat
   return { kind: 'ok', updater };
 }
 
+/** `--check`: the config plus, when one is named, the GeoIP.conf; nothing is started or contacted. */
+export function runCheck(cfg: Config, command: 'serve' | 'geoip-update' | 'migrate'): number {
+  if (command === 'migrate' && !cfg.db) throw new ConfigError(['/db: required for migrate (--db mysql://user:pass@host:port/db)']);
+  if (command !== 'migrate') {
+    const r = loadGeoipConf({ ...(cfg.geoip.conf ? { file: cfg.geoip.conf } : {}), ...(cfg.geoip.dir ? { databaseDirectory: cfg.geoip.dir } : {}) });
+    if (r.kind === 'error' && (command === 'geoip-update' || cfg.geoip.conf !== undefined)) throw new ConfigError(r.problems.map((p) => `geoip: ${p}`));
+  }
+  process.stdout.write('geoctl: config ok\n');
+  return 0;
+}
+
 export async function runGeoipUpdate(cfg: Config, log: Logger): Promise<number> {
   const s = setupUpdater(cfg, log);
   if (s.kind === 'absent') throw new ConfigError([`geoip: ${s.reason}`]);

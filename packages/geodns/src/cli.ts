@@ -25,6 +25,7 @@ Flags (each overrides the same key of the config file):
   --log-queries        log one line per query (off by default)
   --log-level LEVEL    fatal, error, warn, info, debug, trace or silent (default info)
   --workers N          number of worker processes (Node cluster); default 1
+  --check              validate the config and flags, print "geodns: config ok", exit 0 (2 if invalid)
   --help               print this help and exit
   --version            print the version and exit
 
@@ -34,6 +35,8 @@ Exit codes: 0 normal, 1 runtime failure, 2 invalid configuration or flags.
 
 export interface Cli {
   help: boolean;
+  /** Validate and exit (systemd ExecStartPre, deploy checks), as `nginx -t`. */
+  check: boolean;
   version: boolean;
   configFile?: string;
   overrides: Overrides;
@@ -57,6 +60,7 @@ export function parseCli(argv: string[]): Cli {
         'log-queries': { type: 'boolean' },
         'log-level': { type: 'string' },
         workers: { type: 'string' },
+        check: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -70,6 +74,7 @@ export function parseCli(argv: string[]): Cli {
   }
   return {
     help: values.help ?? false,
+    check: values.check ?? false,
     version: values.version ?? false,
     configFile: values.config,
     overrides: {

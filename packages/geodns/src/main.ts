@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     if (cli.help) { process.stdout.write(HELP); return; }
     if (cli.version) { process.stdout.write(`geodns ${version()}\n`); return; }
     cfg = loadConfig(cli.configFile, cli.overrides);
+    if (cli.check) { process.stdout.write('geodns: config ok\n'); return; }
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`geodns: ${err.message}\n`);
