@@ -1,0 +1,108 @@
+// Test hosts as network namespaces on one L2 segment: a bridge in a namespace
+// of its own, one veth per host. Addresses exist only inside these namespaces
+// (nothing is routed out of them); everything is deleted by destroy(), which
+// is safe to call after a partial setup. Needs root and iproute2.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+
+export interface TestNet {
+  /** Runs a command in a host's namespace and returns its stdout (throws on non-zero exit). */
+  exec(host: string, args: string[], timeoutMs?: number): string;
+  /** Same, but resolves with the exit code and output instead of throwing. */
+  run(host: string, args: string[], timeoutMs?: number): Promise<{ code: number | null; out: string }>;
+  /** Starts a long-running process in a host's namespace; killed by destroy(). */
+  spawn(host: string, args: string[], env?: NodeJS.ProcessEnv): HostProc;
+  destroy(): void;
+}
+
+export interface HostProc {
+  child: ChildProcess;
+  /** stdout and stderr so far. */
+  output(): string;
+  /** Resolves when the output matches, rejects when the process exits or the time runs out. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
+  kill(): void;
+}
+
+const sh = (args: string[], timeout = 20_000) => execFileSync(args[0]!, args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout });
+
+/** Why namespaces cannot be made here, or undefined when they can. */
+export function netnsUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (ip netns)';
+  try {
+    sh(['ip', 'netns', 'list']);
+    return undefined;
+  } catch (err) {
+    return `ip netns unavailable: ${(err as Error).message}`;
+  }
+}
+
+/**
+ * Creates one namespace per host (`<tag>-<host>`), each with address `ip/24`
+ * on a veth joined to a bridge. Host names are short words (they name devices).
+ */
+export function createTestNet(tag: string, hosts: Record<string, string>): TestNet {
+  const names: string[] = [];
+  const procs: HostProc[] = [];
+  const nsOf = (h: string) => `${tag}-${h}`;
+  const lan = nsOf('lan');
+  const net: TestNet = {
+    exec: (host, args, timeout) => sh(['ip', 'netns', 'exec', nsOf(host), ...args], timeout),
+    run: (host, args, timeoutMs = 20_000) => new Promise((resolve) => {
+      const c = spawn('ip', ['netns', 'exec', nsOf(host), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      c.stdout.on('data', (d) => (out += d));
+      c.stderr.on('data', (d) => (out += d));
+      const t = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
+      c.on('close', (code) => { clearTimeout(t); resolve({ code, out }); });
+    }),
+    spawn(host, args, env) {
+      const child = spawn('ip', ['netns', 'exec', nsOf(host), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+      let out = '';
+      const waiters = new Set<() => void>();
+      const onData = (d: Buffer) => { out += d; for (const w of waiters) w(); };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      const p: HostProc = {
+        child,
+        output: () => out,
+        waitFor: (re, timeoutMs = 20_000) => new Promise((resolve, reject) => {
+          const done = (err?: Error) => { clearTimeout(t); waiters.delete(check); child.off('exit', onExit); if (err) reject(err); else resolve(); };
+          const check = () => { if (re.test(out)) done(); };
+          const onExit = (code: number | null) => done(new Error(`${args.join(' ')} in ${host} exited ${code} before ${re}:\n${out.slice(-2000)}`));
+          const t = setTimeout(() => done(new Error(`${args.join(' ')} in ${host}: no ${re} within ${timeoutMs} ms:\n${out.slice(-2000)}`)), timeoutMs);
+          waiters.add(check);
+          child.once('exit', onExit);
+          check();
+        }),
+        kill: () => { if (child.exitCode === null) child.kill('SIGKILL'); },
+      };
+      procs.push(p);
+      return p;
+    },
+    destroy() {
+      for (const p of procs) p.kill();
+      for (const n of names.reverse()) { try { sh(['ip', 'netns', 'del', n]); } catch { /* already gone */ } }
+    },
+  };
+  try {
+    sh(['ip', 'netns', 'add', lan]);
+    names.push(lan);
+    sh(['ip', 'netns', 'exec', lan, 'ip', 'link', 'add', 'br0', 'type', 'bridge']);
+    sh(['ip', 'netns', 'exec', lan, 'ip', 'link', 'set', 'br0', 'up']);
+    for (const [i, [host, ip]] of Object.entries(hosts).entries()) {
+      const ns = nsOf(host);
+      sh(['ip', 'netns', 'add', ns]);
+      names.push(ns);
+      const port = `p${i}`;
+      sh(['ip', 'link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', lan]);
+      sh(['ip', 'netns', 'exec', lan, 'ip', 'link', 'set', port, 'master', 'br0', 'up']);
+      sh(['ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
+      sh(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'eth0', 'up']);
+      sh(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+    }
+  } catch (err) {
+    net.destroy();
+    throw err;
+  }
+  return net;
+}
