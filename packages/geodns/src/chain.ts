@@ -35,6 +35,8 @@ export interface ChainDeps {
   logQueries: boolean;
   ednsPayload: number;
   chainLimit: number;
+  /** Compiled answers kept, about (two generations of half each); default 1,000,000. */
+  answerCacheEntries?: number;
   /** LUA records; without it they answer SERVFAIL. */
   lua?: { stage: LuaStage; geo: GeoLookup; epoch: () => number };
 }
@@ -49,11 +51,13 @@ const TCP_MAX = 65535;
 
 export function buildChain(deps: ChainDeps): Handler {
   let cacheFor: ZoneSet | undefined;
-  let cache = new AnswerCache<Compiled>();
+  // Two generations (answer-cache.ts): each holds half, so up to `entries` are kept.
+  const generation = Math.max(500, Math.floor((deps.answerCacheEntries ?? 1_000_000) / 2));
+  let cache = new AnswerCache<Compiled>(generation);
   // Names asked once: compiling costs about two encodes, so a name is compiled
   // only when it comes back (random-name floods and huge zones then cost one
   // plain encode per query instead of a compile that is never reused).
-  let seen = new AnswerCache<true>(100_000);
+  let seen = new AnswerCache<true>(generation);
   const lua = deps.lua;
   // Equal answers for one name (5 PoPs, 20,000 networks) share one stored copy.
   const dynCache = new DynamicCache<DynValue>(lua?.epoch ?? (() => 0), (v) => `${v.rcode}\u0000${v.t.full.toString('latin1')}`);
@@ -90,7 +94,7 @@ export function buildChain(deps: ChainDeps): Handler {
       case 'ok': {
         q = p.query;
         const zs = deps.snapshot();
-        if (zs !== cacheFor) { cacheFor = zs; cache = new AnswerCache<Compiled>(); seen = new AnswerCache<true>(100_000); }
+        if (zs !== cacheFor) { cacheFor = zs; cache = new AnswerCache<Compiled>(generation); seen = new AnswerCache<true>(generation); }
         [out, rcode] = answer(q, peer, zs);
         break;
       }

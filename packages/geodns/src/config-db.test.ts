@@ -1,4 +1,4 @@
-// The database-related config keys: db, dbCache (--db-cache) and its default.
+// Config keys: the database ones (db, dbCache via --db-cache, and its default) and answerCache.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '@geoedge/shared';
@@ -31,4 +31,13 @@ test('bad db and dbCache values are config errors naming the key', () => {
   }
   assert.throws(() => loadConfig(undefined, { db: 'mysql://u:hunter22@h:99999/d' }), (e: unknown) => e instanceof ConfigError && !e.message.includes('hunter22'));
   assert.throws(() => parseCli(['--db-cache']), (e: unknown) => e instanceof ConfigError && /db-cache/.test(e.message));
+});
+
+test('answerCache.entries: PowerDNS max-packet-cache-entries default (1,000,000); out of range names the key', () => {
+  assert.equal(loadConfig(undefined, {}).answerCache.entries, 1_000_000);
+  assert.equal(loadConfig(undefined, { answerCache: { entries: 5000 } }).answerCache.entries, 5000);
+  for (const bad of [10, -1, 'many', 1.5]) {
+    assert.throws(() => loadConfig(undefined, { answerCache: { entries: bad } }), (e: unknown) => e instanceof ConfigError && /\/answerCache\/entries/.test(e.message), String(bad));
+  }
+  assert.throws(() => loadConfig(undefined, { answerCache: { size: 5000 } }), (e: unknown) => e instanceof ConfigError && /\/answerCache/.test(e.message));
 });

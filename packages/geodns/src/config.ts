@@ -43,6 +43,14 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * Compiled static answers kept (PowerDNS max-packet-cache-entries, same default):
+     * a working set larger than this is answered by the slower resolve-and-encode path.
+     */
+    answerCache: Type.Object(
+      { entries: Type.Integer({ minimum: 1000, maximum: 50_000_000, default: 1_000_000 }) },
+      { additionalProperties: false, default: {} },
+    ),
     /** How many CNAMEs are followed inside our zones before the chain stops. */
     cnameChainLimit: Type.Integer({ minimum: 1, maximum: 64, default: 12 }),
   },

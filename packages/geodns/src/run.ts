@@ -55,6 +55,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     logQueries: cfg.logQueries,
     ednsPayload: cfg.edns.payload,
     chainLimit: cfg.cnameChainLimit,
+    answerCacheEntries: cfg.answerCache.entries,
   });
   services.push(createDnsServer({ listen: cfg.listen, idleTimeoutMs: cfg.tcp.idleTimeoutMs, maxConnections: cfg.tcp.maxConnections, log, udpBatch: cfg.udpBatch }, () => chain));
   if (cfg.metrics && !inCluster) services.push(metricsService(metrics.registry, cfg.metrics, log));
