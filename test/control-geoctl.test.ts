@@ -217,3 +217,28 @@ test('geoctl serve runs the update on its schedule', async () => {
     await p.stop(5000);
   }
 });
+
+test('--check: ok for a good config; a bad GeoIP.conf (file or GEOIPUPDATE_* variables), migrate without --db, a bad key: exit 2 naming it; nothing started', async () => {
+  const d = tempDir('geoctl-check');
+  dirs.push(d);
+  const good = await geoctl(['serve', '--check', '--config', join(REPO_ROOT, 'deploy', 'geoctl', 'ns1.yaml'), '--geoip-conf', join(REPO_ROOT, 'deploy', 'geoctl', 'GeoIP.conf')]);
+  assert.equal(good.code, 0, good.stderr);
+  assert.equal(good.stdout, 'geoctl: config ok\n');
+  const bare = await geoctl(['serve', '--check']);
+  assert.equal(bare.code, 0, 'serve without a GeoIP.conf runs with updates off, so the check passes');
+  writeFileSync(join(d.dir, 'GeoIP.conf'), 'AccountID not-a-number\nLicenseKey x\nEditionIDs GeoLite2-City\n');
+  const cases: Array<[string[], Record<string, string>, RegExp]> = [
+    [['serve', '--check', '--geoip-conf', join(d.dir, 'GeoIP.conf')], {}, /geoip: .*AccountID/],
+    [['serve', '--check', '--geoip-conf', join(d.dir, 'missing.conf')], {}, /geoip: .*missing\.conf/],
+    [['serve', '--check'], { GEOIPUPDATE_ACCOUNT_ID: 'x1', GEOIPUPDATE_LICENSE_KEY: 'k', GEOIPUPDATE_EDITION_IDS: 'GeoLite2-City' }, /geoip: .*ACCOUNT_ID|geoip: .*AccountID/],
+    [['geoip', 'update', '--check'], {}, /geoip: no GeoIP\.conf given/],
+    [['migrate', '--check'], {}, /\/db: required for migrate/],
+    [['serve', '--check', '--listen', 'nowhere'], {}, /\/listen/],
+  ];
+  for (const [args, env, names] of cases) {
+    const r = await geoctl(args, env);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, names, args.join(' '));
+    assert.doesNotMatch(r.stdout, /config ok/);
+  }
+});

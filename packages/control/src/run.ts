@@ -4,31 +4,38 @@ import { ConfigError, ServiceGroup, handleSignals, parseHostPort, type Logger, t
 import type { Config } from './config.js';
 import { buildApp } from './app.js';
 import { createControlMetrics, type ControlMetrics } from './metrics.js';
-import { loadGeoipConf } from './jobs/geoip-conf.js';
+import { loadGeoipConf, type GeoipConf } from './jobs/geoip-conf.js';
 import { createGeoipUpdater, type GeoipUpdater } from './jobs/geoip-update.js';
 import { scheduleJob } from './plugins/scheduler.js';
 import { openDb, migrate } from '@geoedge/zonedb';
 
 type UpdaterSetup = { kind: 'ok'; updater: GeoipUpdater } | { kind: 'absent'; reason: string };
 
-/** A GeoIP.conf that was named but is wrong is a config error; none at all just disables updates. */
-function setupUpdater(cfg: Config, log: Logger, metrics?: ControlMetrics): UpdaterSetup {
+/**
+ * The GeoIP.conf of this config: a named one (flag, key or GEOIPUPDATE_* variables)
+ * that is wrong is a config error; none at all just disables updates.
+ */
+function geoipConf(cfg: Config): { kind: 'ok'; conf: GeoipConf } | { kind: 'absent'; reason: string } {
   const r = loadGeoipConf({ ...(cfg.geoip.conf ? { file: cfg.geoip.conf } : {}), ...(cfg.geoip.dir ? { databaseDirectory: cfg.geoip.dir } : {}) });
-  if (r.kind === 'error') {
-    const named = cfg.geoip.conf !== undefined || Object.keys(process.env).some((k) => k.startsWith('GEOIPUPDATE_'));
-    if (named) throw new ConfigError(r.problems.map((p) => `geoip: ${p}`));
-    return { kind: 'absent', reason: 'no GeoIP.conf given (--geoip-conf or geoip.conf)' };
-  }
-  const updater = createGeoipUpdater(r.conf, { log: log.child({ component: 'geoip' }), ...(metrics ? { onOutcome: (o) => metrics.geoipOutcome(o) } : {}) });
+  if (r.kind !== 'error') return { kind: 'ok', conf: r.conf };
+  const named = cfg.geoip.conf !== undefined || Object.keys(process.env).some((k) => k.startsWith('GEOIPUPDATE_'));
+  if (named) throw new ConfigError(r.problems.map((p) => `geoip: ${p}`));
+  return { kind: 'absent', reason: 'no GeoIP.conf given (--geoip-conf or geoip.conf)' };
+}
+
+function setupUpdater(cfg: Config, log: Logger, metrics?: ControlMetrics): UpdaterSetup {
+  const c = geoipConf(cfg);
+  if (c.kind === 'absent') return c;
+  const updater = createGeoipUpdater(c.conf, { log: log.child({ component: 'geoip' }), ...(metrics ? { onOutcome: (o) => metrics.geoipOutcome(o) } : {}) });
   return { kind: 'ok', updater };
 }
 
-/** `--check`: the config plus, when one is named, the GeoIP.conf; nothing is started or contacted. */
+/** `--check`: what the command would refuse at start (config, GeoIP.conf, --db for migrate); nothing is started or contacted. */
 export function runCheck(cfg: Config, command: 'serve' | 'geoip-update' | 'migrate'): number {
-  if (command === 'migrate' && !cfg.db) throw new ConfigError(['/db: required for migrate (--db mysql://user:pass@host:port/db)']);
-  if (command !== 'migrate') {
-    const r = loadGeoipConf({ ...(cfg.geoip.conf ? { file: cfg.geoip.conf } : {}), ...(cfg.geoip.dir ? { databaseDirectory: cfg.geoip.dir } : {}) });
-    if (r.kind === 'error' && (command === 'geoip-update' || cfg.geoip.conf !== undefined)) throw new ConfigError(r.problems.map((p) => `geoip: ${p}`));
+  if (command === 'migrate') requireDb(cfg);
+  else {
+    const c = geoipConf(cfg);
+    if (c.kind === 'absent' && command === 'geoip-update') throw new ConfigError([`geoip: ${c.reason}`]);
   }
   process.stdout.write('geoctl: config ok\n');
   return 0;
@@ -93,9 +100,13 @@ export async function runServe(cfg: Config, log: Logger): Promise<number> {
   return -1;
 }
 
-export async function runMigrate(cfg: Config, log: Logger): Promise<number> {
+function requireDb(cfg: Config): string {
   if (!cfg.db) throw new ConfigError(['/db: required for migrate (--db mysql://user:pass@host:port/db)']);
-  const opened = await openDb(cfg.db);
+  return cfg.db;
+}
+
+export async function runMigrate(cfg: Config, log: Logger): Promise<number> {
+  const opened = await openDb(requireDb(cfg));
   if (!opened.ok) {
     process.stderr.write(`geoctl: ${opened.error.code}: ${opened.error.message}\n`);
     return 1;
