@@ -18,8 +18,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { migrate, type Db } from '@geoedge/zonedb';
-import { startPair, setupReplication, insertZone, openDbOrThrow, type MariaDbInstance } from './helpers/zonedb.js';
+import type { Db } from '@geoedge/zonedb';
+import { startPair, setupReplication, insertZone, createPdnsDb, type MariaDbInstance } from './helpers/zonedb.js';
 import { REPO_ROOT, GEODNS_MAIN, tempDir } from './helpers/index.js';
 import { createTestNet, netnsUnavailable, type TestNet, type HostProc } from './helpers/netns.js';
 
@@ -141,11 +141,7 @@ before(async () => {
   if (skip) return;
   net = createTestNet(`e2e${process.pid % 10000}`, IP);
   ({ primary, replica } = await startPair());
-  const admin = await openDbOrThrow(primary.url('mysql'));
-  await admin.execute('CREATE DATABASE pdns');
-  await admin.close();
-  db = await openDbOrThrow(primary.url('pdns'));
-  assert.ok((await migrate(db)).ok);
+  db = await createPdnsDb(primary);
   const z = await insertZone(db, 'example.org', [
     { name: 'example.org', type: 'SOA', content: 'ns1.example.org hostmaster.example.org 1 3600 600 86400 2' },
     { name: 'example.org', type: 'NS', content: 'ns1.example.org' },

@@ -14,7 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrate, type Db } from '@geoedge/zonedb';
 import {
-  scratchDatabase, startMariaDb, insertZone, insertRecord, basicZone, openDbOrThrow, type ScratchDb, type MariaDbInstance,
+  scratchDatabase, startMariaDb, insertZone, insertRecord, basicZone, openDbOrThrow, createPdnsDb, type ScratchDb, type MariaDbInstance,
 } from './helpers/zonedb.js';
 import {
   copyZones, dig, freePort, scrape, sum, startGeodns, startProcess, tempDir, GEODNS_MAIN, type Geodns, type DigReply,
@@ -240,12 +240,8 @@ describe('geodns --db when the database goes away (private MariaDB)', () => {
   before(async () => {
     dir = tempDir('dbdown');
     inst = await startMariaDb({ serverId: 21 });
-    const admin = await openDbOrThrow(inst.url('mysql'));
-    await admin.execute('CREATE DATABASE pdns');
-    await admin.close();
     url = inst.url('pdns');
-    db = await openDbOrThrow(url);
-    assert.ok((await migrate(db)).ok);
+    db = await createPdnsDb(inst);
     await insertZone(db, 'down.test', [...basicZone('down.test'), { name: 'ent.down.test', type: null, content: null }]);
   });
   after(async () => {

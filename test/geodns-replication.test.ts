@@ -5,8 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { migrate, type Db } from '@geoedge/zonedb';
-import { startPair, setupReplication, insertZone, basicZone, openDbOrThrow, type MariaDbInstance } from './helpers/zonedb.js';
+import type { Db } from '@geoedge/zonedb';
+import { startPair, setupReplication, insertZone, basicZone, createPdnsDb, type MariaDbInstance } from './helpers/zonedb.js';
 import { dig, scrape, sum, startGeodns, tempDir, type Geodns, type DigReply } from './helpers/index.js';
 
 let primary: MariaDbInstance;
@@ -31,11 +31,7 @@ async function eventually(g: Geodns, name: string, want: string, timeoutMs: numb
 before(async () => {
   dir = tempDir('georepl');
   ({ primary, replica } = await startPair());
-  const admin = await openDbOrThrow(primary.url('mysql'));
-  await admin.execute('CREATE DATABASE pdns');
-  await admin.close();
-  p = await openDbOrThrow(primary.url('pdns'));
-  assert.ok((await migrate(p)).ok);
+  p = await createPdnsDb(primary);
   await insertZone(p, 'repl.test', basicZone('repl.test', 1));
   const setup = await setupReplication(primary, replica, { password: REPL_PASSWORD, databases: ['pdns'] });
   assert.equal(setup.code, 0, setup.stdout + setup.stderr);
