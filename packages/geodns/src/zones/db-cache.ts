@@ -18,6 +18,7 @@ import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TYPE, formatRdata, parseName, parseRdata, typeCode, typeName, type RR } from '@geoedge/dnsdata';
 import type { ZoneData } from './zone.js';
+import { parentName } from './labels.js';
 
 export const CACHE_FORMAT = 'geodns-db-cache';
 export const CACHE_VERSION = 1;
@@ -43,9 +44,8 @@ type Line = [string, number, string, string];
 /** The records a built zone serves, as cache lines (LUA records keep their LUA form). */
 export function zoneToLine(zone: ZoneData, id: number): string {
   const rr: Line[] = [];
-  const ent: string[] = [];
+  const ent = leafEmptyNames(zone);
   for (const node of zone.nodes.values()) {
-    if (node.rrsets.length === 0 && node !== zone.apex) ent.push(node.name);
     for (const set of node.rrsets) {
       for (const d of set.records) {
         const type = d.kind === 'lua' ? TYPE.LUA : set.type;
@@ -54,6 +54,21 @@ export function zoneToLine(zone: ZoneData, id: number): string {
     }
   }
   return JSON.stringify(ent.length ? { origin: zone.origin, id, rr, ent } : { origin: zone.origin, id, rr });
+}
+
+/**
+ * Empty names with nothing below them: only these need writing, since buildZone
+ * derives every other empty non-terminal from the names beneath it.
+ */
+function leafEmptyNames(zone: ZoneData): string[] {
+  const parents = new Set<string>();
+  for (const owner of zone.nodes.keys()) {
+    const up = parentName(owner);
+    if (up !== undefined) parents.add(up);
+  }
+  const out: string[] = [];
+  for (const [owner, node] of zone.nodes) if (node.rrsets.length === 0 && node !== zone.apex && !parents.has(owner)) out.push(node.name);
+  return out;
 }
 
 /** Writes the cache atomically (temp file + rename). Yields between zones so queries keep being answered. */
