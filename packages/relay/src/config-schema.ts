@@ -96,6 +96,8 @@ export const RelayConfigSchema = Type.Object(
     drain_timeout: Duration('10s'),
     /** Worker processes sharing the listening sockets (like nginx worker_processes). */
     workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+    /** TCP bytes move by splice(2) (Linux, through koffi); false = Node streams (pipe()). */
+    splice: Type.Boolean({ default: true }),
     // Checked one by one against UpstreamSchema (TypeBox fills no defaults inside a Record).
     upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), Type.Unknown()),
     listeners: Type.Array(ListenerSchema, { minItems: 1 }),

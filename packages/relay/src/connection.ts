@@ -24,6 +24,19 @@ export interface ConnInfo {
   upstream?: string;
   reason: string;
   counted?: string;
+  /** Byte counts from the splice engine, which owns the sockets after the hand-over. */
+  bytesIn?: number;
+  bytesOut?: number;
+}
+
+/** What a handler may change about its connection's life. */
+export interface ConnControl {
+  /** Logs the connection and frees its slots (once). */
+  finish(): void;
+  /** Set when the sockets left Node: their close events end nothing. */
+  detached: boolean;
+  /** What drain calls at its deadline. */
+  entry: { destroy(): void };
 }
 
 export function addressOf(ip: string | undefined, port: number | undefined): ProxyAddress {
@@ -40,24 +53,28 @@ export function handleTcpConnection(sock: Socket, rt: ListenerRuntime): void {
     destination: addressOf(sock.localAddress, sock.localPort),
     reason: 'done',
   };
-  const entry = { destroy: () => sock.destroy() };
+  const entry = { destroy: () => { sock.destroy(); } };
   let finished = false;
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    rt.open.delete(entry);
-    if (info.counted !== undefined) removeClient(rt, info.counted);
-    logConnection(rt, info, sock);
+  const ctl: ConnControl = {
+    entry,
+    detached: false,
+    finish() {
+      if (finished) return;
+      finished = true;
+      rt.open.delete(entry);
+      if (info.counted !== undefined) removeClient(rt, info.counted);
+      logConnection(rt, info, sock);
+    },
   };
   sock.on('error', (err: NodeJS.ErrnoException) => {
-    if (info.reason === 'done') info.reason = `client_error:${err.code ?? 'unknown'}`;
+    if (info.reason === 'done' && !ctl.detached) info.reason = `client_error:${err.code ?? 'unknown'}`;
   });
-  sock.on('close', finish);
+  sock.on('close', () => { if (!ctl.detached) ctl.finish(); });
   if (rt.open.size >= l.maxConnections) return reject(rt, sock, info, 'limit_total');
   rt.open.add(entry);
   const trusted = l.proxyAccept;
   if (trusted && !trusted.trusted.has(info.client.address)) return reject(rt, sock, info, 'untrusted_proxy_source');
-  startReading(sock, rt, snap, info, !!trusted);
+  startReading(sock, rt, snap, info, ctl, !!trusted);
 }
 
 function reject(rt: ListenerRuntime, sock: Socket, info: ConnInfo, reason: string): void {
@@ -67,7 +84,7 @@ function reject(rt: ListenerRuntime, sock: Socket, info: ConnInfo, reason: strin
   sock.destroy();
 }
 
-function startReading(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, expectProxy: boolean): void {
+function startReading(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, ctl: ConnControl, expectProxy: boolean): void {
   const l = snap.listener;
   let buf: Buffer = Buffer.alloc(0);
   let phase: 'proxy' | 'preread' = expectProxy ? 'proxy' : 'preread';
@@ -82,7 +99,7 @@ function startReading(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: C
     info.counted = info.client.address;
     if (d.kind !== 'route') return reject(rt, sock, info, 'no_route');
     sock.pause();
-    return dispatch(sock, rt, snap, info, d.route, buf);
+    return dispatch(sock, rt, snap, info, ctl, d.route, buf);
   }
   let timer = setTimeout(() => onTimeout(), expectProxy ? l.proxyAccept!.timeoutMs : l.prereadTimeoutMs);
   const helloOf = () => {
@@ -142,7 +159,7 @@ function startReading(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: C
     }
     if (d.kind === 'none') return close('no_route');
     stop();
-    dispatch(sock, rt, snap, info, d.route, buf);
+    dispatch(sock, rt, snap, info, ctl, d.route, buf);
   }
   sock.on('data', onData);
   sock.on('end', onEnd);
@@ -150,7 +167,7 @@ function startReading(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: C
   if (!expectProxy) decide(false);
 }
 
-function dispatch(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, route: Route, first: Buffer): void {
+function dispatch(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, ctl: ConnControl, route: Route, first: Buffer): void {
   info.route = route.index;
   if (route.handler.kind === 'close') {
     info.reason = 'route_close';
@@ -158,12 +175,12 @@ function dispatch(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnI
     return;
   }
   const group = snap.groups.get(route.handler.upstream)!;
-  void proxyConnection(sock, rt, snap, info, group, first);
+  void proxyConnection(sock, rt, snap, info, ctl, group, first);
 }
 
 function logConnection(rt: ListenerRuntime, info: ConnInfo, sock: Socket): void {
-  const bytesIn = sock.bytesRead;
-  const bytesOut = sock.bytesWritten;
+  const bytesIn = info.bytesIn ?? sock.bytesRead;
+  const bytesOut = info.bytesOut ?? sock.bytesWritten;
   rt.metrics.connections.inc([rt.name, info.reason.split(':')[0]!]);
   rt.metrics.bytes.inc([rt.name, 'in'], bytesIn);
   rt.metrics.bytes.inc([rt.name, 'out'], bytesOut);

@@ -5,6 +5,7 @@ import { createLogger, handleSignals, metricsService, ServiceGroup, type Service
 import { loadConfigFile } from './config.js';
 import { createRelay } from './app.js';
 import { loadTransparent } from './transparent/index.js';
+import type { SpliceEngine } from './splice/engine.js';
 import { isPrimaryOfMany, runPrimary, workerIndex } from './workers.js';
 import { formatHostPort, parseHostPort } from '@geoedge/shared';
 
@@ -53,7 +54,8 @@ async function main(): Promise<number> {
   }
   const needsTransparent = [...config.upstreams.values()].some((u) => u.transparent);
   const transparent = needsTransparent ? await loadTransparent(log) : undefined;
-  const relay = createRelay(config, log, transparent ? { transparent } : {});
+  const splice = config.splice ? await loadSplice(log) : undefined;
+  const relay = createRelay(config, log, { ...(transparent ? { transparent } : {}), ...(splice ? { splice } : {}) });
   const services: Service[] = [relay];
   if (config.admin) {
     const hp = parseHostPort(config.admin);
@@ -87,3 +89,14 @@ main().then(
   (code) => { if (code >= 0) process.exitCode = code; },
   (err) => { process.stderr.write(`edge-relay: ${(err as Error).stack ?? err}\n`); process.exit(1); },
 );
+
+/** The splice engine, or undefined (pipe() is used) where koffi or libc cannot be loaded. */
+async function loadSplice(log: ReturnType<typeof createLogger>): Promise<SpliceEngine | undefined> {
+  try {
+    // Imported here: a missing koffi binary must not stop the relay.
+    return (await import('./splice/engine.js')).spliceEngine();
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'splice(2) unavailable, TCP bytes move through Node streams');
+    return undefined;
+  }
+}

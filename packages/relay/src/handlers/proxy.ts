@@ -1,15 +1,16 @@
 // The proxy handler: connect to the route's upstream group, send the PROXY
-// header (whole, in the same write as the bytes already read), then pipe() both
-// ways. pipe() gives backpressure in both directions; allowHalfOpen on both
-// sockets lets one direction finish (FIN) while the other keeps flowing.
+// header (whole, in the same write as the bytes already read), then move bytes
+// both ways: by splice(2) in the splice engine when it is loaded (both fds leave
+// Node), else by pipe(). Both give backpressure in both directions and half-close
+// (one direction finishes with FIN while the other keeps flowing).
 import { Socket } from 'node:net';
-import type { ConnInfo } from '../connection.js';
+import type { ConnControl, ConnInfo } from '../connection.js';
 import type { ListenerRuntime, Snapshot } from '../listen/runtime.js';
 import type { UpstreamGroup } from '../upstream/group.js';
 import { connectUpstream } from '../upstream/connect.js';
 import { buildProxyHeader } from './proxy-header-out.js';
 
-export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, group: UpstreamGroup, first: Buffer): Promise<void> {
+export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, ctl: ConnControl, group: UpstreamGroup, first: Buffer): Promise<void> {
   const client = info.proxied ?? info.client;
   const r = await connectUpstream(group, {
     clientIp: client.address,
@@ -28,6 +29,9 @@ export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: S
   const up = r.socket;
   const server = r.server;
   info.upstream = server.cfg.address;
+  const header = buildProxyHeader(group.cfg, info);
+  const head = header ? (first.length ? Buffer.concat([header, first]) : header) : first;
+  if (rt.splice && !sock.destroyed && handOver(sock, up, rt, snap, info, ctl, head, () => server.active--)) return;
   let upClosed = false;
   up.once('close', () => {
     upClosed = true;
@@ -45,8 +49,6 @@ export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: S
   // does not, so bytes still queued toward the other side are delivered.
   sock.on('error', () => up.destroy());
   sock.once('close', (hadError) => { if (hadError && !upClosed) up.destroy(); });
-  const header = buildProxyHeader(group.cfg, info);
-  const head = header ? (first.length ? Buffer.concat([header, first]) : header) : first;
   if (head.length) up.write(head);
   sock.setTimeout(snap.listener.idleTimeoutMs, () => {
     info.reason = 'idle_timeout';
@@ -55,6 +57,44 @@ export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: S
   });
   sock.pipe(up);
   up.pipe(sock);
+}
+
+const fdOf = (s: Socket): number => (s as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+
+/** Everything a paused socket has read but nobody consumed yet. */
+function unread(s: Socket): Buffer | undefined {
+  const chunks: Buffer[] = [];
+  for (let b: Buffer | null; (b = s.read() as Buffer | null) !== null;) chunks.push(b);
+  return chunks.length ? Buffer.concat(chunks) : undefined;
+}
+
+/** Gives both connected sockets to the splice engine; false (nothing changed) if it cannot take them. */
+function handOver(sock: Socket, up: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, ctl: ConnControl, head: Buffer, release: () => void): boolean {
+  const cfd = fdOf(sock), ufd = fdOf(up);
+  if (cfd < 0 || ufd < 0) return false;
+  // Runs in the same macrotask as the connect callback: libuv cannot read more
+  // into either socket before they are destroyed below.
+  const extra = unread(sock);
+  const back = unread(up);
+  const before = sock.bytesRead;
+  const k = rt.splice!.attach(cfd, ufd, {
+    headToUpstream: extra ? Buffer.concat([head, extra]) : head,
+    headToClient: back,
+    idleMs: snap.listener.idleTimeoutMs,
+    onClose: (s) => {
+      release();
+      info.reason = s.reason;
+      info.bytesIn = before + s.toUpstream;
+      info.bytesOut = s.toClient;
+      ctl.finish();
+    },
+  });
+  if (!k) return false;
+  ctl.detached = true;
+  ctl.entry.destroy = () => k.destroy('drain_timeout');
+  sock.destroy();
+  up.destroy();
+  return true;
 }
 
 function transparentFactory(rt: ListenerRuntime, client: ConnInfo['client']) {
