@@ -163,6 +163,7 @@ function startReading(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: C
   }
   sock.on('data', onData);
   sock.on('end', onEnd);
+  sock.resume(); // accepted paused (pauseOnConnect)
   // Routes that need no bytes (client CIDR, default) decide at once: server-speaks-first works.
   if (!expectProxy) decide(false);
 }

@@ -55,6 +55,7 @@ async function main(): Promise<number> {
   const needsTransparent = [...config.upstreams.values()].some((u) => u.transparent);
   const transparent = needsTransparent ? await loadTransparent(log) : undefined;
   const splice = config.splice ? await loadSplice(log) : undefined;
+  log.info({ data_plane: splice ? 'splice' : 'streams' }, 'tcp data plane');
   const relay = createRelay(config, log, { ...(transparent ? { transparent } : {}), ...(splice ? { splice } : {}) });
   const services: Service[] = [relay];
   if (config.admin) {

@@ -19,6 +19,9 @@ export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: S
       rt.log.warn({ upstream: server.cfg.address, err: err.message }, 'upstream connect failed');
     },
     socketFactory: group.cfg.transparent ? transparentFactory(rt, client) : undefined,
+    // The splice engine connects by itself (no Node socket to build and tear down).
+    engine: rt.splice && !sock.destroyed ? rt.splice : undefined,
+    fdFactory: group.cfg.transparent ? transparentFd(rt, client) : undefined,
   });
   if (!r.ok) {
     info.reason = r.code === 'ERR_NO_UPSTREAM' ? 'no_upstream' : 'upstream_connect_failed';
@@ -26,12 +29,18 @@ export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: S
     sock.destroy();
     return;
   }
-  const up = r.socket;
   const server = r.server;
   info.upstream = server.cfg.address;
   const header = buildProxyHeader(group.cfg, info);
   const head = header ? (first.length ? Buffer.concat([header, first]) : header) : first;
-  if (rt.splice && !sock.destroyed && handOver(sock, up, rt, snap, info, ctl, head, () => server.active--)) return;
+  if ('fd' in r) {
+    if (!sock.destroyed && handOver(sock, r.fd, rt, snap, info, ctl, head, () => server.active--)) return;
+    rt.splice!.closeFd(r.fd);
+    server.active--;
+    sock.destroy();
+    return;
+  }
+  const up = r.socket;
   let upClosed = false;
   up.once('close', () => {
     upClosed = true;
@@ -68,18 +77,15 @@ function unread(s: Socket): Buffer | undefined {
   return chunks.length ? Buffer.concat(chunks) : undefined;
 }
 
-/** Gives both connected sockets to the splice engine; false (nothing changed) if it cannot take them. */
-function handOver(sock: Socket, up: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, ctl: ConnControl, head: Buffer, release: () => void): boolean {
-  const cfd = fdOf(sock), ufd = fdOf(up);
-  if (cfd < 0 || ufd < 0) return false;
-  // Runs in the same macrotask as the connect callback: libuv cannot read more
-  // into either socket before they are destroyed below.
+/** Gives the client socket and the connected upstream fd to the splice engine; false if it cannot take them. */
+function handOver(sock: Socket, upFd: number, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, ctl: ConnControl, head: Buffer, release: () => void): boolean {
+  const cfd = fdOf(sock);
+  if (cfd < 0) return false;
+  // Runs in one macrotask: libuv cannot read more into the socket before it is destroyed below.
   const extra = unread(sock);
-  const back = unread(up);
   const before = sock.bytesRead;
-  const k = rt.splice!.attach(cfd, ufd, {
+  const k = rt.splice!.attach(cfd, upFd, {
     headToUpstream: extra ? Buffer.concat([head, extra]) : head,
-    headToClient: back,
     idleMs: snap.listener.idleTimeoutMs,
     onClose: (s) => {
       release();
@@ -93,8 +99,16 @@ function handOver(sock: Socket, up: Socket, rt: ListenerRuntime, snap: Snapshot,
   ctl.detached = true;
   ctl.entry.destroy = () => k.destroy('drain_timeout');
   sock.destroy();
-  up.destroy();
   return true;
+}
+
+function transparentFd(rt: ListenerRuntime, client: ConnInfo['client']) {
+  return (): number => {
+    if (!rt.transparent) throw new Error('transparent mode is not available (see log at start)');
+    const r = rt.transparent(client, client.family, 'tcp');
+    if (!r.ok) throw new Error(r.message);
+    return r.fd;
+  };
 }
 
 function transparentFactory(rt: ListenerRuntime, client: ConnInfo['client']) {

@@ -5,8 +5,8 @@ import koffi from 'koffi';
 
 type Fn = ReturnType<ReturnType<typeof koffi.load>['func']>;
 export interface Libc {
-  socket: Fn; setsockopt: Fn; getsockopt: Fn; bind: Fn; close: Fn; shutdown: Fn;
-  fcntl: Fn; pipe2: Fn; splice: Fn; write: Fn;
+  socket: Fn; connect: Fn; setsockopt: Fn; getsockopt: Fn; bind: Fn; close: Fn; shutdown: Fn;
+  fcntl: Fn; pipe2: Fn; splice: Fn; read: Fn; write: Fn;
   epollCreate1: Fn; epollCtl: Fn; epollWait: Fn;
   /** The native address of a Buffer's bytes (memmove(p, p, 0) returns p). */
   addressOf(b: Buffer): bigint;
@@ -21,6 +21,7 @@ export function loadLibc(): Libc {
   const memmove = lib.func('uintptr_t memmove(void *, const void *, size_t)');
   cached = {
     socket: lib.func('int socket(int, int, int)'),
+    connect: lib.func('int connect(int, const void *, uint32_t)'),
     setsockopt: lib.func('int setsockopt(int, int, int, const void *, uint32_t)'),
     getsockopt: lib.func('int getsockopt(int, int, int, void *, void *)'),
     bind: lib.func('int bind(int, const void *, uint32_t)'),
@@ -29,6 +30,7 @@ export function loadLibc(): Libc {
     fcntl: lib.func('int fcntl(int, int, int)'),
     pipe2: lib.func('int pipe2(void *, int)'),
     splice: lib.func('intptr_t splice(int, void *, int, void *, size_t, unsigned int)'),
+    read: lib.func('intptr_t read(int, void *, size_t)'),
     write: lib.func('intptr_t write(int, const void *, size_t)'),
     epollCreate1: lib.func('int epoll_create1(int)'),
     epollCtl: lib.func('int epoll_ctl(int, int, int, void *)'),
@@ -44,6 +46,6 @@ export function loadLibc(): Libc {
 /** errno numbers (Linux, all architectures the relay ships for) to the names Node uses. */
 const NAMES: Record<number, string> = {
   1: 'EPERM', 9: 'EBADF', 11: 'EAGAIN', 22: 'EINVAL', 24: 'EMFILE', 32: 'EPIPE', 99: 'EADDRNOTAVAIL',
-  101: 'ENETUNREACH', 103: 'ECONNABORTED', 104: 'ECONNRESET', 107: 'ENOTCONN', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED', 113: 'EHOSTUNREACH',
+  101: 'ENETUNREACH', 115: 'EINPROGRESS', 103: 'ECONNABORTED', 104: 'ECONNRESET', 107: 'ENOTCONN', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED', 113: 'EHOSTUNREACH',
 };
 export const errnoName = (e: number): string => NAMES[e] ?? `errno_${e}`;

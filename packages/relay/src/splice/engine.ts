@@ -10,22 +10,26 @@
 // pipe is empty, so at most one pipe (PIPE_BYTES) is buffered per direction.
 // Pipes are borrowed from a pool while a direction has bytes in flight, so an
 // idle connection holds two fds and one small object.
+import { isIP } from 'node:net';
 import { errnoName, loadLibc, type Libc } from '../native/libc.js';
+import { ipv6Bytes } from '../wire/proxy-v2.js';
 
 const EPOLLIN = 0x1, EPOLLOUT = 0x4, EPOLLERR = 0x8, EPOLLRDHUP = 0x2000, EPOLLET = 0x80000000;
 const EPOLL_CTL_ADD = 1, EPOLL_CLOEXEC = 0o2000000;
 const SPLICE_F_MOVE = 1, SPLICE_F_NONBLOCK = 2;
 const O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000, F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031;
 const SHUT_WR = 1, SOL_SOCKET = 1, SO_ERROR = 4;
-const EAGAIN = 11, EINTR = 4;
+const EAGAIN = 11, EINTR = 4, EINPROGRESS = 115;
+const AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000, IPPROTO_TCP = 6, TCP_NODELAY = 1;
 /** epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
 const EV_STRIDE = process.arch === 'x64' ? 12 : 16;
 const EV_DATA = process.arch === 'x64' ? 4 : 8;
 const MAX_EVENTS = 512;
 const PIPE_BYTES = 1 << 20;
 const POOL_MAX = 256;
-/** Non-blocking polls in a row before handing the wait back to the pool thread. */
-const SPIN = 4;
+const SCRATCH = 64 * 1024;
+/** Empty non-blocking polls in a row before handing the wait back to the pool thread. */
+const IDLE_POLLS = 2;
 const WAIT_MS = 250;
 
 export interface SpliceStats {
@@ -48,9 +52,23 @@ export interface SpliceConn {
   destroy(reason: string): void;
 }
 
+export type FdConnectResult = { ok: true; fd: number } | { ok: false; err: Error };
+
 export interface SpliceEngine {
-  /** Takes copies of both fds (the caller closes its own); false if the fds cannot be duplicated. */
+  /**
+   * Takes a copy of the client fd (the caller closes its own) and the upstream
+   * fd itself, which must come from connect(); undefined if the client fd
+   * cannot be duplicated (the upstream fd is then closed).
+   */
   attach(clientFd: number, upstreamFd: number, o: SpliceOptions): SpliceConn | undefined;
+  /**
+   * Non-blocking connect of a new TCP socket (or of `fd`, made by the
+   * transparent connector) to an IP literal, without a Node socket; undefined
+   * when `host` is not an IP literal (the caller uses net.connect).
+   */
+  connect(host: string, port: number, timeoutMs: number, fd?: number): Promise<FdConnectResult> | undefined;
+  /** Closes a connected fd that was not attached. */
+  closeFd(fd: number): void;
   readonly open: number;
 }
 
@@ -61,6 +79,10 @@ interface Dir {
   pipe: [number, number] | undefined;
   pending: number;
   head: Buffer | undefined;
+  /** True while `head` holds bytes copied from src (counted when written). */
+  headCounts: boolean;
+  /** Spliced (bulk) rather than copied. */
+  bulk: boolean;
   eof: boolean;
   shut: boolean;
   bytes: number;
@@ -91,11 +113,16 @@ function createEngine(c: Libc): SpliceEngine {
   const events = Buffer.alloc(MAX_EVENTS * EV_STRIDE);
   const eventsAt = c.addressOf(events);
   const byFd: Array<Conn | undefined> = [];
+  /** Sockets between connect() and its outcome. */
+  const connecting = new Map<number, (errno: number) => void>();
+  const one = Buffer.alloc(4);
+  one.writeInt32LE(1);
   const conns = new Set<Conn>();
   const pool: Array<[number, number]> = [];
   const ev = Buffer.alloc(16);
   const pipeFds = Buffer.alloc(8);
   const errBuf = Buffer.alloc(4), lenBuf = Buffer.alloc(4);
+  const scratch = Buffer.allocUnsafeSlow(SCRATCH);
   let waiting = false;
   let batch = 0;
   let now = Date.now();
@@ -137,7 +164,9 @@ function createEngine(c: Libc): SpliceEngine {
           fail(k, d.srcSide === 'client' ? 'upstream' : 'client', e);
           return false;
         }
+        if (d.headCounts) d.bytes += n;
         d.head = n === d.head.length ? undefined : d.head.subarray(n);
+        if (!d.head) d.headCounts = false;
         k.last = now;
         continue;
       }
@@ -162,6 +191,30 @@ function createEngine(c: Libc): SpliceEngine {
           c.shutdown(d.dst, SHUT_WR); // half-close: the other direction keeps flowing
         }
         return true;
+      }
+      if (!d.bulk) {
+        // Small traffic (requests, replies, handshakes) is copied through one
+        // scratch buffer: read+write cost less than two splices and a pipe. A
+        // read that fills the buffer switches the direction to splice for good.
+        const n = Number(c.read(d.src, scratch, SCRATCH));
+        if (n > 0) {
+          if (n === SCRATCH) d.bulk = true;
+          const w = Number(c.write(d.dst, scratch, n));
+          if (w < 0) {
+            const e = c.errno();
+            if (e !== EAGAIN && e !== EINTR) { fail(k, d.srcSide === 'client' ? 'upstream' : 'client', e); return false; }
+            d.head = Buffer.from(scratch.subarray(0, n));
+          } else if (w < n) d.head = Buffer.from(scratch.subarray(w, n));
+          if (w > 0) d.bytes += w;
+          d.headCounts = true;
+          k.last = now;
+          continue;
+        }
+        if (n === 0) { d.eof = true; continue; }
+        const e = c.errno();
+        if (e === EAGAIN || e === EINTR) return true;
+        fail(k, d.srcSide, e);
+        return false;
       }
       d.pipe ??= borrowPipe();
       if (!d.pipe) {
@@ -220,7 +273,12 @@ function createEngine(c: Libc): SpliceEngine {
       const off = i * EV_STRIDE;
       const fd = events.readUInt32LE(off + EV_DATA);
       const k = byFd[fd];
-      if (!k || k.closed) continue;
+      if (!k) {
+        const done = connecting.get(fd);
+        if (done) done(socketError(fd));
+        continue;
+      }
+      if (k.closed) continue;
       // Pump first even on EPOLLERR: bytes that came before a reset are still
       // readable and belong to the other side.
       if (k.seen !== batch) {
@@ -234,21 +292,36 @@ function createEngine(c: Libc): SpliceEngine {
     }
   };
 
+  // While work keeps coming, poll without blocking once per turn of Node's
+  // loop (setImmediate): no pool-thread round trip, and Node's own events
+  // (accepts, timers) run in between. After IDLE_POLLS empty polls the wait
+  // goes back to the pool thread, so an idle relay burns no CPU.
+  let polling = false;
+  let empty = 0;
+  const poll = () => {
+    polling = false;
+    const m = c.epollWait(ep, eventsAt, MAX_EVENTS, 0) as number;
+    if (m > 0) { empty = 0; handle(m); }
+    else if (++empty > IDLE_POLLS) return arm();
+    schedule();
+  };
+  const schedule = () => {
+    if (polling || waiting || (conns.size === 0 && connecting.size === 0)) return;
+    polling = true;
+    setImmediate(poll);
+  };
   const onWait = (err: unknown, n: number) => {
     waiting = false;
     if (!err && n > 0) {
       handle(n);
-      // While work keeps coming, poll from here: no pool-thread round trip.
-      for (let i = 0; i < SPIN; i++) {
-        const m = c.epollWait(ep, eventsAt, MAX_EVENTS, 0) as number;
-        if (m <= 0) break;
-        handle(m);
-      }
+      empty = 0;
+      return schedule();
     }
     arm();
   };
+  const pollSoon = () => arm();
   const arm = () => {
-    if (waiting || conns.size === 0) return;
+    if (waiting || polling || (conns.size === 0 && connecting.size === 0)) return;
     waiting = true;
     c.epollWait.async(ep, eventsAt, MAX_EVENTS, WAIT_MS, onWait);
   };
@@ -258,15 +331,61 @@ function createEngine(c: Libc): SpliceEngine {
     for (const k of conns) if (t - k.last >= k.idleMs) close(k, 'idle_timeout');
   };
 
+  const sockaddr = (host: string, port: number): Buffer | undefined => {
+    const v = isIP(host);
+    if (v === 4) {
+      const sa = Buffer.alloc(16);
+      sa.writeUInt16LE(AF_INET, 0);
+      sa.writeUInt16BE(port, 2);
+      host.split('.').forEach((p, i) => (sa[4 + i] = Number(p)));
+      return sa;
+    }
+    if (v !== 6) return undefined;
+    const sa = Buffer.alloc(28);
+    sa.writeUInt16LE(AF_INET6, 0);
+    sa.writeUInt16BE(port, 2);
+    ipv6Bytes(host).copy(sa, 8);
+    return sa;
+  };
+
+  const connect = (host: string, port: number, timeoutMs: number, given?: number): Promise<FdConnectResult> | undefined => {
+    const sa = sockaddr(host, port);
+    if (!sa) return undefined;
+    const error = (what: string, e: number) => new Error(`${what}: ${errnoName(e)}`);
+    const fd = given ?? (c.socket(sa.length === 16 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) as number);
+    if (fd < 0) return Promise.resolve({ ok: false, err: error('socket', c.errno()) });
+    c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4);
+    if (c.connect(fd, sa, sa.length) < 0) {
+      const e = c.errno();
+      if (e !== EINPROGRESS) { c.close(fd); return Promise.resolve({ ok: false, err: error('connect', e) }); }
+    }
+    // The outcome is the first event on the socket (writable, or an error);
+    // registered once, edge-triggered, and kept for the spliced connection.
+    if (!register(fd)) { const e = c.errno(); c.close(fd); return Promise.resolve({ ok: false, err: error('epoll_ctl', e) }); }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(-1), timeoutMs);
+      const finish = (errno: number) => {
+        connecting.delete(fd);
+        clearTimeout(timer);
+        if (errno === 0) return resolve({ ok: true, fd });
+        c.close(fd);
+        resolve({ ok: false, err: errno < 0 ? new Error(`connect timeout after ${timeoutMs} ms`) : error('connect', errno) });
+      };
+      connecting.set(fd, finish);
+      pollSoon();
+    });
+  };
+
   return {
     get open() { return conns.size; },
+    connect,
+    closeFd: (fd) => { c.close(fd); },
     attach(clientFd, upstreamFd, o) {
+      const b = upstreamFd;
       const a = c.fcntl(clientFd, F_DUPFD_CLOEXEC, 0) as number;
-      if (a < 0) return undefined;
-      const b = c.fcntl(upstreamFd, F_DUPFD_CLOEXEC, 0) as number;
-      if (b < 0) { c.close(a); return undefined; }
+      if (a < 0) { c.close(b); return undefined; }
       const dir = (src: number, dst: number, srcSide: Dir['srcSide'], head: Buffer | undefined): Dir =>
-        ({ src, dst, srcSide, pipe: undefined, pending: 0, head: head?.length ? head : undefined, eof: false, shut: false, bytes: 0 });
+        ({ src, dst, srcSide, pipe: undefined, pending: 0, head: head?.length ? head : undefined, headCounts: false, bulk: false, eof: false, shut: false, bytes: 0 });
       const k: Conn = {
         a, b, ab: dir(a, b, 'client', o.headToUpstream), ba: dir(b, a, 'upstream', o.headToClient),
         last: Date.now(), idleMs: o.idleMs, closed: false, seen: 0, onClose: o.onClose,
@@ -275,7 +394,7 @@ function createEngine(c: Libc): SpliceEngine {
       byFd[a] = k;
       byFd[b] = k;
       conns.add(k);
-      if (!register(a) || !register(b)) {
+      if (!register(a)) {
         close(k, 'epoll_failed');
         return k;
       }

@@ -1,11 +1,14 @@
 // Connects to a group: try servers in balancer order until one accepts within
 // connect_timeout, up to `tries` servers. Failures feed passive health.
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
 import type { UpstreamGroup } from './group.js';
 import type { UpstreamServer } from './server.js';
+import type { SpliceEngine } from '../splice/engine.js';
 
 export type ConnectResult =
   | { ok: true; socket: Socket; server: UpstreamServer }
+  /** Connected by the splice engine: a bare fd, no Node socket. */
+  | { ok: true; fd: number; server: UpstreamServer }
   | { ok: false; code: 'ERR_NO_UPSTREAM' | 'ERR_UPSTREAM_CONNECT'; tried: string[] };
 
 export interface ConnectOptions {
@@ -13,6 +16,10 @@ export interface ConnectOptions {
   /** Creates the socket for transparent mode (bound to the client's address); plain connect otherwise. */
   socketFactory?: (server: UpstreamServer) => Socket | undefined;
   onFailure?: (server: UpstreamServer, err: Error) => void;
+  /** Connect with the splice engine where the server is an IP literal. */
+  engine?: SpliceEngine;
+  /** With `engine`: makes the fd for transparent mode. */
+  fdFactory?: (server: UpstreamServer) => number;
 }
 
 export async function connectUpstream(group: UpstreamGroup, o: ConnectOptions): Promise<ConnectResult> {
@@ -24,16 +31,29 @@ export async function connectUpstream(group: UpstreamGroup, o: ConnectOptions): 
     tried.add(server);
     names.push(server.cfg.address);
     server.active++;
-    const r = await attempt(server, group.cfg.connectTimeoutMs, o.socketFactory);
-    if (r.ok) {
+    const r = (o.engine && engineAttempt(o.engine, server, group.cfg.connectTimeoutMs, o.fdFactory)) || attempt(server, group.cfg.connectTimeoutMs, o.socketFactory);
+    const got = await r;
+    if (got.ok) {
       server.succeeded();
-      return { ok: true, socket: r.socket, server };
+      return 'fd' in got ? { ok: true, fd: got.fd, server } : { ok: true, socket: got.socket, server };
     }
+    const err = got.err;
     server.active--;
     server.failed(Date.now(), group.cfg.maxFails, group.cfg.failTimeoutMs);
-    o.onFailure?.(server, r.err);
+    o.onFailure?.(server, err);
   }
   return { ok: false, code: names.length ? 'ERR_UPSTREAM_CONNECT' : 'ERR_NO_UPSTREAM', tried: names };
+}
+
+function engineAttempt(engine: SpliceEngine, server: UpstreamServer, timeoutMs: number, factory?: ConnectOptions['fdFactory']) {
+  if (!isIP(server.cfg.host)) return undefined; // names go through Node's resolver
+  let fd: number | undefined;
+  try {
+    fd = factory?.(server);
+  } catch (err) {
+    return Promise.resolve({ ok: false as const, err: err as Error });
+  }
+  return engine.connect(server.cfg.host, server.cfg.port, timeoutMs, fd);
 }
 
 function attempt(server: UpstreamServer, timeoutMs: number, factory?: ConnectOptions['socketFactory']):

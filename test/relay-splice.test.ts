@@ -1,0 +1,130 @@
+// The TCP data plane: bytes through the splice engine (the default) and through
+// Node streams (splice: false) must be the same bytes, both ways, in order, with
+// half-close, the PROXY header in front, bytes counted in the access log, a
+// server that speaks first, and a backend reset reported as an upstream error.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { startRelay, type RelayProc } from './relay-harness.js';
+import { decodeProxyHeader } from '@geoedge/relay';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+after(async () => { for (const c of cleanups.reverse()) await c(); });
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function listen(handler: (s: Socket) => void): Promise<number> {
+  const open = new Set<Socket>();
+  const srv: Server = createServer({ allowHalfOpen: true }, (s) => {
+    open.add(s);
+    s.on('close', () => open.delete(s));
+    s.on('error', () => {});
+    handler(s);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  // Half-open sockets (allowHalfOpen) never end by themselves: destroy them, or close() waits forever.
+  cleanups.push(() => new Promise((r) => { srv.close(r); open.forEach((s) => s.destroy()); }));
+  return (srv.address() as { port: number }).port;
+}
+async function relay(cfg: object): Promise<RelayProc> {
+  const r = await startRelay(cfg);
+  cleanups.push(() => r.stop('SIGKILL'));
+  return r;
+}
+
+/**
+ * A backend that strips a PROXY header if one comes, reports the sha256 of the
+ * rest, and sends `reply` after the client's FIN.
+ */
+async function sink(reply: Buffer): Promise<{ port: number; got: Promise<{ hash: string; length: number; header: boolean }> }> {
+  let resolve!: (v: { hash: string; length: number; header: boolean }) => void;
+  const got = new Promise<{ hash: string; length: number; header: boolean }>((r) => (resolve = r));
+  const port = await listen((s) => {
+    const chunks: Buffer[] = [];
+    s.on('data', (d) => chunks.push(d));
+    s.on('end', () => {
+      let all = Buffer.concat(chunks);
+      const h = decodeProxyHeader(all);
+      const header = h.kind === 'ok';
+      if (h.kind === 'ok') all = all.subarray(h.length);
+      resolve({ hash: sha(all), length: all.length, header });
+      s.end(reply); // after the client's FIN: half-close must carry it back
+    });
+  });
+  return { port, got };
+}
+
+/** Sends `data` in uneven writes, half-closes, collects the reply until close. */
+function roundTrip(port: number, data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const out: Buffer[] = [];
+    s.on('data', (d) => out.push(d));
+    s.on('end', () => { s.end(); resolve(Buffer.concat(out)); });
+    s.on('error', reject);
+    s.on('connect', async () => {
+      for (let off = 0, i = 0; off < data.length; i++) {
+        const n = [1, 70, 1500, 65536, 1 << 20][i % 5]!;
+        if (!s.write(data.subarray(off, off + n))) await new Promise((r) => s.once('drain', r));
+        off += n;
+      }
+      s.end();
+    });
+  });
+}
+
+for (const splice of [true, false]) {
+  test(`splice: ${splice}: 24 MiB each way arrive intact, after a PROXY v2 header, with half-close; the log counts client bytes`, async () => {
+    const up = randomBytes(24 << 20), down = randomBytes((24 << 20) + 7);
+    const b = await sink(down);
+    const r = await relay({
+      splice,
+      upstreams: { b: { servers: [`127.0.0.1:${b.port}`], proxy_protocol: 'v2' } },
+      listeners: [{ name: 'l', listen: ['127.0.0.1:0'], routes: [{ upstream: 'b' }] }],
+    });
+    assert.equal(r.logs.find((l) => l.msg === 'tcp data plane')?.data_plane, splice ? 'splice' : 'streams');
+    const back = await roundTrip(r.port('l'), up);
+    const got = await b.got;
+    assert.equal(got.header, true, 'the PROXY header came first');
+    assert.equal(got.length, up.length);
+    assert.equal(got.hash, sha(up), 'client → upstream bytes intact and in order');
+    assert.equal(back.length, down.length);
+    assert.equal(sha(back), sha(down), 'upstream → client bytes intact and in order');
+    const line = await r.waitLog((l) => l.msg === 'connection');
+    assert.equal(line.reason, 'done');
+    assert.equal(line.bytes_in, up.length);
+    assert.equal(line.bytes_out, down.length);
+  });
+}
+
+test('splice engine: a server that speaks first is heard; a backend reset is an upstream error; others keep flowing', async () => {
+  const banner = await listen((s) => s.write('220 hello\r\n'));
+  const reset = await listen((s) => s.once('data', () => s.resetAndDestroy()));
+  const r = await relay({
+    upstreams: { banner: { servers: [`127.0.0.1:${banner}`] }, reset: { servers: [`127.0.0.1:${reset}`] } },
+    listeners: [
+      { name: 'banner', listen: ['127.0.0.1:0'], routes: [{ upstream: 'banner' }] },
+      { name: 'reset', listen: ['127.0.0.1:0'], routes: [{ upstream: 'reset' }] },
+    ],
+  });
+  const heard = await new Promise<string>((resolve, reject) => {
+    const s = connect(r.port('banner'), '127.0.0.1');
+    s.once('data', (d) => { s.destroy(); resolve(d.toString()); });
+    s.on('error', reject);
+  });
+  assert.equal(heard, '220 hello\r\n');
+  const closed = await new Promise<string>((resolve) => {
+    const s = connect(r.port('reset'), '127.0.0.1', () => s.write('boom'));
+    s.on('close', () => resolve('closed'));
+    s.on('error', () => {});
+  });
+  assert.equal(closed, 'closed');
+  const line = await r.waitLog((l) => l.msg === 'connection' && String(l.upstream).endsWith(`:${reset}`));
+  assert.equal(line.reason, 'upstream_error:ECONNRESET');
+  const again = await new Promise<string>((resolve, reject) => {
+    const s = connect(r.port('banner'), '127.0.0.1');
+    s.once('data', (d) => { s.destroy(); resolve(d.toString()); });
+    s.on('error', reject);
+  });
+  assert.equal(again, '220 hello\r\n', 'the relay still serves after a reset');
+});
