@@ -10,7 +10,7 @@ import { startHealthChecks, type HealthChecker } from './upstream/health.js';
 import { createTcpBound, type BoundSocket } from './listen/tcp.js';
 import { createUdpBound } from './listen/udp.js';
 import type { ListenerRuntime, TransparentConnector } from './listen/runtime.js';
-import type { SpliceEngine } from './splice/engine.js';
+import type { DataPlane } from './dataplane/engine.js';
 
 export interface Relay extends Service {
   readonly metrics: RelayMetrics;
@@ -19,7 +19,7 @@ export interface Relay extends Service {
   addresses(): Record<string, Array<{ address: string; port: number }>>;
 }
 
-export function createRelay(initial: RelayConfig, log: Logger, opts: { transparent?: TransparentConnector; splice?: SpliceEngine } = {}): Relay {
+export function createRelay(initial: RelayConfig, log: Logger, opts: { transparent?: TransparentConnector; dataPlane?: DataPlane } = {}): Relay {
   let config = initial;
   let groups = new Map<string, UpstreamGroup>();
   let checkers: HealthChecker[] = [];
@@ -41,7 +41,7 @@ export function createRelay(initial: RelayConfig, log: Logger, opts: { transpare
       open: new Set(), perClient: new Map(),
     };
     if (opts.transparent) rt.transparent = opts.transparent;
-    if (opts.splice) rt.splice = opts.splice;
+    if (opts.dataPlane) rt.dataPlane = opts.dataPlane;
     return rt;
   };
   // Port 0 (tests) binds a fresh port per listener, so the name is part of its key.

@@ -96,8 +96,13 @@ export const RelayConfigSchema = Type.Object(
     drain_timeout: Duration('10s'),
     /** Worker processes sharing the listening sockets (like nginx worker_processes). */
     workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
-    /** TCP bytes move by splice(2) (Linux, through koffi); false = Node streams (pipe()). */
-    splice: Type.Boolean({ default: true }),
+    /**
+     * engine: TCP bytes move in an epoll loop over raw fds (Linux, through koffi),
+     * never as JavaScript objects; streams: Node's pipe().
+     */
+    data_plane: Type.Union([Type.Literal('engine'), Type.Literal('streams')], { default: 'engine' }),
+    /** In the engine, a direction whose read fills the 256 KiB buffer switches to splice(2). */
+    splice: Type.Boolean({ default: false }),
     // Checked one by one against UpstreamSchema (TypeBox fills no defaults inside a Record).
     upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), Type.Unknown()),
     listeners: Type.Array(ListenerSchema, { minItems: 1 }),

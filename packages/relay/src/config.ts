@@ -41,6 +41,7 @@ export interface ListenerConfig {
 export interface RelayConfig {
   logLevel: string;
   workers: number;
+  dataPlane: 'engine' | 'streams';
   splice: boolean;
   admin?: string;
   drainTimeoutMs: number;
@@ -91,7 +92,7 @@ export function compileConfig(input: unknown): LoadResult {
     names.add(l.name);
   });
   if (problems.length) return { ok: false, problems };
-  const config: RelayConfig = { logLevel: raw.log_level, workers: raw.workers, splice: raw.splice, drainTimeoutMs: parseDuration(raw.drain_timeout), upstreams, listeners };
+  const config: RelayConfig = { logLevel: raw.log_level, workers: raw.workers, dataPlane: raw.data_plane as 'engine' | 'streams', splice: raw.splice, drainTimeoutMs: parseDuration(raw.drain_timeout), upstreams, listeners };
   if (raw.admin) config.admin = raw.admin;
   return { ok: true, config };
 }

@@ -24,7 +24,7 @@ export interface ConnInfo {
   upstream?: string;
   reason: string;
   counted?: string;
-  /** Byte counts from the splice engine, which owns the sockets after the hand-over. */
+  /** Byte counts from the data plane engine, which owns the sockets after the hand-over. */
   bytesIn?: number;
   bytesOut?: number;
 }

@@ -5,7 +5,7 @@ import { createLogger, handleSignals, metricsService, ServiceGroup, type Service
 import { loadConfigFile } from './config.js';
 import { createRelay } from './app.js';
 import { loadTransparent } from './transparent/index.js';
-import type { SpliceEngine } from './splice/engine.js';
+import type { DataPlane } from './dataplane/engine.js';
 import { isPrimaryOfMany, runPrimary, workerIndex } from './workers.js';
 import { formatHostPort, parseHostPort } from '@geoedge/shared';
 
@@ -54,9 +54,9 @@ async function main(): Promise<number> {
   }
   const needsTransparent = [...config.upstreams.values()].some((u) => u.transparent);
   const transparent = needsTransparent ? await loadTransparent(log) : undefined;
-  const splice = config.splice ? await loadSplice(log) : undefined;
-  log.info({ data_plane: splice ? 'splice' : 'streams' }, 'tcp data plane');
-  const relay = createRelay(config, log, { ...(transparent ? { transparent } : {}), ...(splice ? { splice } : {}) });
+  const dataPlane = config.dataPlane === 'engine' ? await loadDataPlane(log, config.splice) : undefined;
+  log.info({ data_plane: dataPlane ? 'engine' : 'streams', splice: dataPlane ? config.splice : false }, 'tcp data plane');
+  const relay = createRelay(config, log, { ...(transparent ? { transparent } : {}), ...(dataPlane ? { dataPlane } : {}) });
   const services: Service[] = [relay];
   if (config.admin) {
     const hp = parseHostPort(config.admin);
@@ -91,13 +91,13 @@ main().then(
   (err) => { process.stderr.write(`edge-relay: ${(err as Error).stack ?? err}\n`); process.exit(1); },
 );
 
-/** The splice engine, or undefined (pipe() is used) where koffi or libc cannot be loaded. */
-async function loadSplice(log: ReturnType<typeof createLogger>): Promise<SpliceEngine | undefined> {
+/** The data plane engine, or undefined (pipe() is used) where koffi or libc cannot be loaded. */
+async function loadDataPlane(log: ReturnType<typeof createLogger>, splice: boolean): Promise<DataPlane | undefined> {
   try {
     // Imported here: a missing koffi binary must not stop the relay.
-    return (await import('./splice/engine.js')).spliceEngine();
+    return (await import('./dataplane/engine.js')).dataPlane({ splice });
   } catch (err) {
-    log.warn({ err: (err as Error).message }, 'splice(2) unavailable, TCP bytes move through Node streams');
+    log.warn({ err: (err as Error).message }, 'data plane engine unavailable, TCP bytes move through Node streams');
     return undefined;
   }
 }

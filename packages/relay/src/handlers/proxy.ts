@@ -1,8 +1,8 @@
 // The proxy handler: connect to the route's upstream group, send the PROXY
 // header (whole, in the same write as the bytes already read), then move bytes
-// both ways: by splice(2) in the splice engine when it is loaded (both fds leave
-// Node), else by pipe(). Both give backpressure in both directions and half-close
-// (one direction finishes with FIN while the other keeps flowing).
+// both ways: in the data plane engine when it is loaded (both fds leave Node),
+// else by pipe(). Both give backpressure in both directions and half-close (one
+// direction finishes with FIN while the other keeps flowing).
 import { Socket } from 'node:net';
 import type { ConnControl, ConnInfo } from '../connection.js';
 import type { ListenerRuntime, Snapshot } from '../listen/runtime.js';
@@ -19,8 +19,8 @@ export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: S
       rt.log.warn({ upstream: server.cfg.address, err: err.message }, 'upstream connect failed');
     },
     socketFactory: group.cfg.transparent ? transparentFactory(rt, client) : undefined,
-    // The splice engine connects by itself (no Node socket to build and tear down).
-    engine: rt.splice && !sock.destroyed ? rt.splice : undefined,
+    // The engine connects by itself (no Node socket to build and tear down).
+    engine: rt.dataPlane && !sock.destroyed ? rt.dataPlane : undefined,
     fdFactory: group.cfg.transparent ? transparentFd(rt, client) : undefined,
   });
   if (!r.ok) {
@@ -35,7 +35,7 @@ export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: S
   const head = header ? (first.length ? Buffer.concat([header, first]) : header) : first;
   if ('fd' in r) {
     if (!sock.destroyed && handOver(sock, r.fd, rt, snap, info, ctl, head, () => server.active--)) return;
-    rt.splice!.closeFd(r.fd);
+    rt.dataPlane!.closeFd(r.fd);
     server.active--;
     sock.destroy();
     return;
@@ -77,14 +77,14 @@ function unread(s: Socket): Buffer | undefined {
   return chunks.length ? Buffer.concat(chunks) : undefined;
 }
 
-/** Gives the client socket and the connected upstream fd to the splice engine; false if it cannot take them. */
+/** Gives the client socket and the connected upstream fd to the data plane engine; false if it cannot take them. */
 function handOver(sock: Socket, upFd: number, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, ctl: ConnControl, head: Buffer, release: () => void): boolean {
   const cfd = fdOf(sock);
   if (cfd < 0) return false;
   // Runs in one macrotask: libuv cannot read more into the socket before it is destroyed below.
   const extra = unread(sock);
   const before = sock.bytesRead;
-  const k = rt.splice!.attach(cfd, upFd, {
+  const k = rt.dataPlane!.attach(cfd, upFd, {
     headToUpstream: extra ? Buffer.concat([head, extra]) : head,
     idleMs: snap.listener.idleTimeoutMs,
     onClose: (s) => {

@@ -5,7 +5,7 @@ import type { ListenerConfig } from '../config.js';
 import type { RelayMetrics } from '../metrics.js';
 import type { UpstreamGroup } from '../upstream/group.js';
 import type { ProxyAddress } from '../wire/proxy-types.js';
-import type { SpliceEngine } from '../splice/engine.js';
+import type { DataPlane } from '../dataplane/engine.js';
 
 export interface Snapshot {
   listener: ListenerConfig;
@@ -24,8 +24,8 @@ export interface ListenerRuntime {
   open: Set<{ destroy(): void }>;
   perClient: Map<string, number>;
   transparent?: TransparentConnector;
-  /** Set when TCP bytes move by splice(2); absent = pipe(). */
-  splice?: SpliceEngine;
+  /** The epoll data plane for TCP bytes; absent = Node streams (pipe()). */
+  dataPlane?: DataPlane;
 }
 
 export function addClient(rt: ListenerRuntime, ip: string, max: number): boolean {

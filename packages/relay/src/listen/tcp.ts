@@ -19,7 +19,7 @@ export function createTcpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     async start() {
       // allowHalfOpen: a client's FIN only ends its direction (half-close).
       // pauseOnConnect: nothing is read until a route needs bytes; a connection
-      // routed at once goes to the splice engine without Node ever reading it.
+      // routed at once goes to the data plane engine without Node ever reading it.
       server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (sock) => handleTcpConnection(sock, rt));
       server.on('error', (err) => rt.log.error({ err }, 'listener error'));
       await new Promise<void>((resolve, reject) => {

@@ -3,11 +3,11 @@
 import { connect, isIP, type Socket } from 'node:net';
 import type { UpstreamGroup } from './group.js';
 import type { UpstreamServer } from './server.js';
-import type { SpliceEngine } from '../splice/engine.js';
+import type { DataPlane } from '../dataplane/engine.js';
 
 export type ConnectResult =
   | { ok: true; socket: Socket; server: UpstreamServer }
-  /** Connected by the splice engine: a bare fd, no Node socket. */
+  /** Connected by the data plane engine: a bare fd, no Node socket. */
   | { ok: true; fd: number; server: UpstreamServer }
   | { ok: false; code: 'ERR_NO_UPSTREAM' | 'ERR_UPSTREAM_CONNECT'; tried: string[] };
 
@@ -16,8 +16,8 @@ export interface ConnectOptions {
   /** Creates the socket for transparent mode (bound to the client's address); plain connect otherwise. */
   socketFactory?: (server: UpstreamServer) => Socket | undefined;
   onFailure?: (server: UpstreamServer, err: Error) => void;
-  /** Connect with the splice engine where the server is an IP literal. */
-  engine?: SpliceEngine;
+  /** Connect with the data plane engine where the server is an IP literal. */
+  engine?: DataPlane;
   /** With `engine`: makes the fd for transparent mode. */
   fdFactory?: (server: UpstreamServer) => number;
 }
@@ -45,7 +45,7 @@ export async function connectUpstream(group: UpstreamGroup, o: ConnectOptions): 
   return { ok: false, code: names.length ? 'ERR_UPSTREAM_CONNECT' : 'ERR_NO_UPSTREAM', tried: names };
 }
 
-function engineAttempt(engine: SpliceEngine, server: UpstreamServer, timeoutMs: number, factory?: ConnectOptions['fdFactory']) {
+function engineAttempt(engine: DataPlane, server: UpstreamServer, timeoutMs: number, factory?: ConnectOptions['fdFactory']) {
   if (!isIP(server.cfg.host)) return undefined; // names go through Node's resolver
   let fd: number | undefined;
   try {
