@@ -106,6 +106,9 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number; inp
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
     child.on('error', (e) => { err += `spawn error: ${e.message}`; });
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout: out, stderr: err }); });
+    // A command that exits without reading stdin (dig does) makes this write fail
+    // with EPIPE; its output and exit code are what the caller wants.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }

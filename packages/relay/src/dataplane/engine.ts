@@ -14,9 +14,8 @@
 // Backpressure: a direction reads from its source only when what it read
 // before has been written, so at most one buffer's worth (copied into the
 // direction's `head`) or one pipe waits per direction.
-import { isIP } from 'node:net';
 import { errnoName, loadLibc, type Libc } from '../native/libc.js';
-import { ipv6Bytes } from '../wire/proxy-v2.js';
+import { sockaddr } from '../net/sockaddr.js';
 
 const EPOLLIN = 0x1, EPOLLOUT = 0x4, EPOLLERR = 0x8, EPOLLRDHUP = 0x2000, EPOLLET = 0x80000000;
 const EPOLL_CTL_ADD = 1, EPOLL_CLOEXEC = 0o2000000;
@@ -331,23 +330,6 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   const sweep = () => {
     const t = Date.now();
     for (const k of conns) if (t - k.last >= k.idleMs) close(k, 'idle_timeout');
-  };
-
-  const sockaddr = (host: string, port: number): Buffer | undefined => {
-    const v = isIP(host);
-    if (v === 4) {
-      const sa = Buffer.alloc(16);
-      sa.writeUInt16LE(AF_INET, 0);
-      sa.writeUInt16BE(port, 2);
-      host.split('.').forEach((p, i) => (sa[4 + i] = Number(p)));
-      return sa;
-    }
-    if (v !== 6) return undefined;
-    const sa = Buffer.alloc(28);
-    sa.writeUInt16LE(AF_INET6, 0);
-    sa.writeUInt16BE(port, 2);
-    ipv6Bytes(host).copy(sa, 8);
-    return sa;
   };
 
   const connect = (host: string, port: number, timeoutMs: number, given?: number): Promise<FdConnectResult> | undefined => {

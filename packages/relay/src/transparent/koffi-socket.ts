@@ -4,7 +4,7 @@
 // Linux: ip(7) IP_TRANSPARENT = 19 (SOL_IP 0), ipv6(7) IPV6_TRANSPARENT = 75 (SOL_IPV6 41).
 import type { TransparentConnector } from '../listen/runtime.js';
 import { loadLibc, type Libc } from '../native/libc.js';
-import { ipv6Bytes } from '../wire/proxy-v2.js';
+import { sockaddr } from '../net/sockaddr.js';
 
 const AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1, SO_REUSEADDR = 2, SOL_IP = 0, IP_TRANSPARENT = 19, SOL_IPV6 = 41, IPV6_TRANSPARENT = 75;
@@ -32,25 +32,10 @@ export function createTransparentConnector(): { ok: true; connector: Transparent
     if (c.setsockopt(fd, lvl, opt, one, 4) < 0) return fail('setsockopt(IP_TRANSPARENT)');
     // TCP: port 0 (the kernel picks one). UDP: the client's own port as well, so the
     // backend sees exactly the client's address and replies land on this socket.
-    const sa = sockaddr(family, source.address, kind === 'udp' ? source.port : 0);
+    const sa = sockaddr(source.address, kind === 'udp' ? source.port : 0);
+    if (!sa) { c.close(fd); return { ok: false, message: `not an IP address: ${source.address}` }; }
     if (c.bind(fd, sa, sa.length) < 0) return fail(`bind(${source.address})`);
     return { ok: true, fd };
   };
   return { ok: true, connector };
-}
-
-/** struct sockaddr_in / sockaddr_in6 (port in network order). */
-function sockaddr(family: 4 | 6, address: string, port: number): Buffer {
-  if (family === 4) {
-    const b = Buffer.alloc(16);
-    b.writeUInt16LE(AF_INET, 0);
-    b.writeUInt16BE(port, 2);
-    address.split('.').forEach((p, i) => (b[4 + i] = Number(p)));
-    return b;
-  }
-  const b = Buffer.alloc(28);
-  b.writeUInt16LE(AF_INET6, 0);
-  b.writeUInt16BE(port, 2);
-  ipv6Bytes(address).copy(b, 8);
-  return b;
 }
