@@ -1,14 +1,13 @@
 // One TCP connection, start to end: caps → PROXY header (trusted sources only)
 // → preread until a route decides → handler → one access log line.
-import type { Socket } from 'node:net';
-import { isIP } from 'node:net';
+import { Socket, isIP } from 'node:net';
 import { parseClientHello, type HelloResult } from './wire/client-hello.js';
 import { decodeProxyHeader } from './wire/proxy-header.js';
 import type { ProxyAddress } from './wire/proxy-types.js';
 import { normalizeIp } from './net/cidr.js';
 import { selectRoute, routesNeedBytes, type Route } from './route.js';
 import { addClient, removeClient, type ListenerRuntime, type Snapshot } from './listen/runtime.js';
-import { proxyConnection } from './handlers/proxy.js';
+import { proxyConnection, proxyAccepted } from './handlers/proxy.js';
 
 /** What the access log line says about a connection; filled as it goes. */
 export interface ConnInfo {
@@ -63,7 +62,7 @@ export function handleTcpConnection(sock: Socket, rt: ListenerRuntime): void {
       finished = true;
       rt.open.delete(entry);
       if (info.counted !== undefined) removeClient(rt, info.counted);
-      logConnection(rt, info, sock);
+      logConnection(rt, info, info.bytesIn ?? sock.bytesRead, info.bytesOut ?? sock.bytesWritten);
     },
   };
   sock.on('error', (err: NodeJS.ErrnoException) => {
@@ -75,6 +74,57 @@ export function handleTcpConnection(sock: Socket, rt: ListenerRuntime): void {
   const trusted = l.proxyAccept;
   if (trusted && !trusted.trusted.has(info.client.address)) return reject(rt, sock, info, 'untrusted_proxy_source');
   startReading(sock, rt, snap, info, ctl, !!trusted);
+}
+
+/**
+ * A connection the data plane engine accepted (a bare fd). When the route is
+ * known at once and its group can be reached by the engine, it never becomes
+ * a Node socket; otherwise (PROXY header or preread to read, an upstream given
+ * by name) the fd is wrapped in one and takes the path above.
+ */
+export function handleAccepted(fd: number, peer: ProxyAddress, rt: ListenerRuntime): void {
+  const snap: Snapshot = rt.snapshot;
+  const l = snap.listener;
+  const plane = rt.dataPlane!;
+  const client = addressOf(peer.address, peer.port);
+  const asSocket = () => handleTcpConnection(new Socket({ fd, allowHalfOpen: true, readable: true, writable: true }), rt);
+  if (l.proxyAccept || routesNeedBytes(l.routes)) return asSocket();
+  const d = selectRoute(l.routes, { client: client.address, hello: () => ({ kind: 'need-more' }), final: true });
+  const group = d.kind === 'route' && d.route.handler.kind === 'proxy' ? snap.groups.get(d.route.handler.upstream) : undefined;
+  if (group && !group.engineReachable) return asSocket();
+  const local = plane.localAddress(fd);
+  const info: ConnInfo = { start: Date.now(), client, destination: local ? addressOf(local.address, local.port) : client, reason: 'done' };
+  const entry = { destroy: () => { plane.closeFd(fd); } };
+  let finished = false;
+  const ctl: ConnControl = {
+    entry,
+    detached: true,
+    finish() {
+      if (finished) return;
+      finished = true;
+      rt.open.delete(entry);
+      if (info.counted !== undefined) removeClient(rt, info.counted);
+      logConnection(rt, info, info.bytesIn ?? 0, info.bytesOut ?? 0);
+    },
+  };
+  const refuse = (reason: string) => {
+    info.reason = reason;
+    rt.metrics.errors.inc([rt.name, reason]);
+    plane.closeFd(fd);
+    ctl.finish();
+  };
+  if (rt.open.size >= l.maxConnections) return refuse('limit_total');
+  rt.open.add(entry);
+  if (!addClient(rt, client.address, l.maxPerClient)) return refuse('limit_per_client');
+  info.counted = client.address;
+  if (d.kind !== 'route') return refuse('no_route');
+  info.route = d.route.index;
+  if (!group) {
+    info.reason = 'route_close';
+    plane.closeFd(fd);
+    return ctl.finish();
+  }
+  void proxyAccepted(fd, rt, snap, info, ctl, group);
 }
 
 function reject(rt: ListenerRuntime, sock: Socket, info: ConnInfo, reason: string): void {
@@ -179,9 +229,7 @@ function dispatch(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnI
   void proxyConnection(sock, rt, snap, info, ctl, group, first);
 }
 
-function logConnection(rt: ListenerRuntime, info: ConnInfo, sock: Socket): void {
-  const bytesIn = info.bytesIn ?? sock.bytesRead;
-  const bytesOut = info.bytesOut ?? sock.bytesWritten;
+function logConnection(rt: ListenerRuntime, info: ConnInfo, bytesIn: number, bytesOut: number): void {
   rt.metrics.connections.inc([rt.name, info.reason.split(':')[0]!]);
   rt.metrics.bytes.inc([rt.name, 'in'], bytesIn);
   rt.metrics.bytes.inc([rt.name, 'out'], bytesOut);

@@ -15,14 +15,18 @@
 // before has been written, so at most one buffer's worth (copied into the
 // direction's `head`) or one pipe waits per direction.
 import { errnoName, loadLibc, type Libc } from '../native/libc.js';
-import { sockaddr } from '../net/sockaddr.js';
+import { parseSockaddr, sockaddr } from '../net/sockaddr.js';
+import type { ProxyAddress } from '../wire/proxy-types.js';
 
 const EPOLLIN = 0x1, EPOLLOUT = 0x4, EPOLLERR = 0x8, EPOLLRDHUP = 0x2000, EPOLLET = 0x80000000;
-const EPOLL_CTL_ADD = 1, EPOLL_CLOEXEC = 0o2000000;
+const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CLOEXEC = 0o2000000;
 const SPLICE_F_MOVE = 1, SPLICE_F_NONBLOCK = 2;
 const O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000, F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031;
 const SHUT_WR = 1, SOL_SOCKET = 1, SO_ERROR = 4;
-const EAGAIN = 11, EINTR = 4, EINPROGRESS = 115;
+const EAGAIN = 11, EINTR = 4, EINPROGRESS = 115, ECONNABORTED = 103, EMFILE = 24, ENFILE = 23;
+const SO_REUSEADDR = 2, SO_REUSEPORT = 15, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
+/** Accepts per listener per event: a burst of new connections cannot stall the established ones. */
+const ACCEPTS_PER_EVENT = 32;
 const AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000, IPPROTO_TCP = 6, TCP_NODELAY = 1;
 /** epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
 const EV_STRIDE = process.arch === 'x64' ? 12 : 16;
@@ -44,6 +48,8 @@ export interface PlaneStats {
 }
 
 export interface PlaneOptions {
+  /** The client fd is the engine's already (accepted by it): no copy is taken. */
+  ownClient?: boolean;
   /** Written to the upstream before anything spliced from the client (PROXY header, preread bytes). */
   headToUpstream?: Buffer | undefined;
   headToClient?: Buffer | undefined;
@@ -73,6 +79,16 @@ export interface DataPlane {
   connect(host: string, port: number, timeoutMs: number, fd?: number): Promise<FdConnectResult> | undefined;
   /** Closes a connected fd that was not attached. */
   closeFd(fd: number): void;
+  /**
+   * Binds and listens on an IP literal (reusePort in cluster workers, which
+   * each bind their own socket); accepted sockets (non-blocking, TCP_NODELAY)
+   * go to onAccept until unlisten().
+   */
+  listen(host: string, port: number, o: { reusePort: boolean; onAccept(fd: number, peer: ProxyAddress): void; onError(message: string): void }):
+    { ok: true; fd: number; address: ProxyAddress } | { ok: false; message: string };
+  unlisten(fd: number): void;
+  /** The local address of a socket (getsockname). */
+  localAddress(fd: number): ProxyAddress | undefined;
   readonly open: number;
 }
 
@@ -119,6 +135,8 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   const byFd: Array<Conn | undefined> = [];
   /** Sockets between connect() and its outcome. */
   const connecting = new Map<number, (errno: number) => void>();
+  const listeners = new Map<number, { onAccept(fd: number, peer: ProxyAddress): void; onError(message: string): void; paused: boolean }>();
+  const peerBuf = Buffer.alloc(28), peerLen = Buffer.alloc(4);
   const one = Buffer.alloc(4);
   one.writeInt32LE(1);
   const conns = new Set<Conn>();
@@ -260,6 +278,45 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     k.onClose({ toUpstream: k.ab.bytes, toClient: k.ba.bytes, reason });
   };
 
+  const idle = () => conns.size === 0 && connecting.size === 0 && listeners.size === 0;
+
+  const acceptSome = (lfd: number, l: { onAccept(fd: number, peer: ProxyAddress): void; onError(message: string): void; paused: boolean }) => {
+    for (let i = 0; i < ACCEPTS_PER_EVENT; i++) {
+      peerLen.writeUInt32LE(28);
+      const fd = c.accept4(lfd, peerBuf, peerLen, SOCK_NONBLOCK | SOCK_CLOEXEC) as number;
+      if (fd < 0) {
+        const e = c.errno();
+        if (e === EAGAIN) return;
+        if (e === ECONNABORTED || e === EINTR) continue;
+        if (e === EMFILE || e === ENFILE) {
+          // Out of fds: stop accepting for a moment (nginx does the same), or the
+          // level-triggered listener would spin. Connections wait in the backlog.
+          l.onError(`accept: ${errnoName(e)}; accepting again in 200 ms`);
+          l.paused = true;
+          c.epollCtl(ep, EPOLL_CTL_DEL, lfd, ev);
+          setTimeout(() => { if (listeners.get(lfd) === l) { l.paused = false; registerListener(lfd); arm(); } }, 200).unref();
+          return;
+        }
+        l.onError(`accept: ${errnoName(e)}`);
+        return;
+      }
+      c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4);
+      l.onAccept(fd, parseSockaddr(peerBuf));
+    }
+  };
+  const registerListener = (fd: number): boolean => {
+    ev.fill(0);
+    ev.writeUInt32LE(EPOLLIN, 0); // level-triggered: accepting stops at ACCEPTS_PER_EVENT and resumes next poll
+    ev.writeUInt32LE(fd, EV_DATA);
+    return c.epollCtl(ep, EPOLL_CTL_ADD, fd, ev) === 0;
+  };
+  const nameBuf = Buffer.alloc(28), nameLen = Buffer.alloc(4);
+  const localAddress = (fd: number): ProxyAddress | undefined => {
+    nameLen.writeUInt32LE(28);
+    if (c.getsockname(fd, nameBuf, nameLen) < 0) return undefined;
+    return parseSockaddr(nameBuf);
+  };
+
   const socketError = (fd: number): number => {
     lenBuf.writeUInt32LE(4);
     if (c.getsockopt(fd, SOL_SOCKET, SO_ERROR, errBuf, lenBuf) < 0) return c.errno();
@@ -275,6 +332,8 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
       const fd = events.readUInt32LE(off + EV_DATA);
       const k = byFd[fd];
       if (!k) {
+        const l = listeners.get(fd);
+        if (l) { acceptSome(fd, l); continue; }
         const done = connecting.get(fd);
         if (done) done(socketError(fd));
         continue;
@@ -307,7 +366,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     schedule();
   };
   const schedule = () => {
-    if (polling || waiting || (conns.size === 0 && connecting.size === 0)) return;
+    if (polling || waiting || idle()) return;
     polling = true;
     setImmediate(poll);
   };
@@ -322,7 +381,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   };
   const pollSoon = () => arm();
   const arm = () => {
-    if (waiting || polling || (conns.size === 0 && connecting.size === 0)) return;
+    if (waiting || polling || idle()) return;
     waiting = true;
     c.epollWait.async(ep, eventsAt, MAX_EVENTS, WAIT_MS, onWait);
   };
@@ -364,9 +423,33 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     get open() { return conns.size; },
     connect,
     closeFd: (fd) => { c.close(fd); },
+    localAddress,
+    listen(host, port, o) {
+      const sa = sockaddr(host, port);
+      if (!sa) return { ok: false, message: `not an IP address: ${host}` };
+      const v6 = sa.length === 28;
+      const fd = c.socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) as number;
+      if (fd < 0) return { ok: false, message: `socket: ${errnoName(c.errno())}` };
+      const fail = (what: string) => { const e = c.errno(); c.close(fd); return { ok: false as const, message: `${what} ${errnoName(e)} ${host}:${port}` }; };
+      c.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4);
+      if (o.reusePort && c.setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, one, 4) < 0) return fail('setsockopt(SO_REUSEPORT)');
+      // Like nginx: "[::]:443" and "0.0.0.0:443" can both be listed.
+      if (v6 && c.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, one, 4) < 0) return fail('setsockopt(IPV6_V6ONLY)');
+      if (c.bind(fd, sa, sa.length) < 0) return fail('bind');
+      if (c.listen(fd, 4096) < 0) return fail('listen');
+      const address = localAddress(fd);
+      if (!address || !registerListener(fd)) return fail('epoll_ctl');
+      listeners.set(fd, { onAccept: o.onAccept, onError: o.onError, paused: false });
+      arm();
+      return { ok: true, fd, address };
+    },
+    unlisten(fd) {
+      if (!listeners.delete(fd)) return;
+      c.close(fd); // also leaves the epoll set
+    },
     attach(clientFd, upstreamFd, o) {
       const b = upstreamFd;
-      const a = c.fcntl(clientFd, F_DUPFD_CLOEXEC, 0) as number;
+      const a = o.ownClient ? clientFd : (c.fcntl(clientFd, F_DUPFD_CLOEXEC, 0) as number);
       if (a < 0) { c.close(b); return undefined; }
       const dir = (src: number, dst: number, srcSide: Dir['srcSide'], head: Buffer | undefined): Dir =>
         ({ src, dst, srcSide, pipe: undefined, pending: 0, head: head?.length ? head : undefined, headCounts: false, bulk: false, eof: false, shut: false, bytes: 0 });

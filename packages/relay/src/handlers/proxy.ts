@@ -68,6 +68,51 @@ export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: S
   up.pipe(sock);
 }
 
+/** The same handler for a connection the engine accepted: client and upstream are bare fds throughout. */
+export async function proxyAccepted(fd: number, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, ctl: ConnControl, group: UpstreamGroup): Promise<void> {
+  const plane = rt.dataPlane!;
+  const client = info.proxied ?? info.client;
+  let gone = false;
+  ctl.entry.destroy = () => { gone = true; }; // drain deadline while connecting: closed below
+  const r = await connectUpstream(group, {
+    clientIp: client.address,
+    onFailure: (server, err) => {
+      rt.metrics.upstreamFailures.inc([group.cfg.name, server.cfg.address]);
+      rt.log.warn({ upstream: server.cfg.address, err: err.message }, 'upstream connect failed');
+    },
+    engine: plane,
+    fdFactory: group.cfg.transparent ? transparentFd(rt, client) : undefined,
+  });
+  if (!r.ok || !('fd' in r) || gone) {
+    if (r.ok) {
+      r.server.active--;
+      if ('fd' in r) plane.closeFd(r.fd); else r.socket.destroy();
+    } else {
+      info.reason = r.code === 'ERR_NO_UPSTREAM' ? 'no_upstream' : 'upstream_connect_failed';
+      rt.metrics.errors.inc([rt.name, info.reason]);
+    }
+    plane.closeFd(fd);
+    return ctl.finish();
+  }
+  const server = r.server;
+  info.upstream = server.cfg.address;
+  const header = buildProxyHeader(group.cfg, info);
+  const k = plane.attach(fd, r.fd, {
+    ownClient: true,
+    headToUpstream: header,
+    idleMs: snap.listener.idleTimeoutMs,
+    onClose: (s) => {
+      server.active--;
+      info.reason = s.reason;
+      info.bytesIn = s.toUpstream;
+      info.bytesOut = s.toClient;
+      ctl.finish();
+    },
+  });
+  if (!k) { server.active--; return ctl.finish(); }
+  ctl.entry.destroy = () => k.destroy('drain_timeout');
+}
+
 const fdOf = (s: Socket): number => (s as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
 
 /** Everything a paused socket has read but nobody consumed yet. */

@@ -1,7 +1,8 @@
 // A bound TCP address. Several addresses of one listener share its runtime.
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import cluster from 'node:cluster';
+import { createServer, isIP, type AddressInfo, type Server } from 'node:net';
 import type { HostPort } from '@geoedge/shared';
-import { handleTcpConnection } from '../connection.js';
+import { handleAccepted, handleTcpConnection } from '../connection.js';
 import type { ListenerRuntime } from './runtime.js';
 
 export interface BoundSocket {
@@ -13,6 +14,7 @@ export interface BoundSocket {
 }
 
 export function createTcpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
+  if (rt.dataPlane && isIP(hp.host)) return createEngineBound(hp, rt);
   let server: Server | undefined;
   return {
     key: `tcp ${hp.host} ${hp.port}`,
@@ -37,5 +39,35 @@ export function createTcpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
       server?.close();
     },
     address: () => (server?.address() as AddressInfo | null) ?? undefined,
+  };
+}
+
+/**
+ * The data plane engine accepts: no Node socket for a connection that a route
+ * takes at once (the cost that limits short connections per second). Cluster
+ * workers each bind their own socket with SO_REUSEPORT, and the kernel spreads
+ * connections between them.
+ */
+function createEngineBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
+  const plane = rt.dataPlane!;
+  let fd = -1;
+  let addr: AddressInfo | undefined;
+  return {
+    key: `tcp ${hp.host} ${hp.port}`,
+    async start() {
+      const r = plane.listen(hp.host, hp.port, {
+        reusePort: cluster.isWorker,
+        onAccept: (cfd, peer) => handleAccepted(cfd, peer, rt),
+        onError: (message) => rt.log.error({ err: message }, 'listener error'),
+      });
+      if (!r.ok) throw new Error(r.message);
+      fd = r.fd;
+      addr = { address: r.address.address, port: r.address.port, family: r.address.family === 6 ? 'IPv6' : 'IPv4' };
+    },
+    async close() {
+      if (fd >= 0) plane.unlisten(fd);
+      fd = -1;
+    },
+    address: () => (fd >= 0 ? addr : undefined),
   };
 }

@@ -5,7 +5,7 @@ import koffi from 'koffi';
 
 type Fn = ReturnType<ReturnType<typeof koffi.load>['func']>;
 export interface Libc {
-  socket: Fn; connect: Fn; setsockopt: Fn; getsockopt: Fn; bind: Fn; close: Fn; shutdown: Fn;
+  socket: Fn; connect: Fn; listen: Fn; accept4: Fn; getsockname: Fn; setsockopt: Fn; getsockopt: Fn; bind: Fn; close: Fn; shutdown: Fn;
   fcntl: Fn; pipe2: Fn; splice: Fn; read: Fn; write: Fn;
   epollCreate1: Fn; epollCtl: Fn; epollWait: Fn;
   /** The native address of a Buffer's bytes (memmove(p, p, 0) returns p). */
@@ -22,6 +22,9 @@ export function loadLibc(): Libc {
   cached = {
     socket: lib.func('int socket(int, int, int)'),
     connect: lib.func('int connect(int, const void *, uint32_t)'),
+    listen: lib.func('int listen(int, int)'),
+    accept4: lib.func('int accept4(int, void *, void *, int)'),
+    getsockname: lib.func('int getsockname(int, void *, void *)'),
     setsockopt: lib.func('int setsockopt(int, int, int, const void *, uint32_t)'),
     getsockopt: lib.func('int getsockopt(int, int, int, void *, void *)'),
     bind: lib.func('int bind(int, const void *, uint32_t)'),
@@ -45,7 +48,7 @@ export function loadLibc(): Libc {
 
 /** errno numbers (Linux, all architectures the relay ships for) to the names Node uses. */
 const NAMES: Record<number, string> = {
-  1: 'EPERM', 9: 'EBADF', 11: 'EAGAIN', 22: 'EINVAL', 24: 'EMFILE', 32: 'EPIPE', 99: 'EADDRNOTAVAIL',
+  1: 'EPERM', 13: 'EACCES', 98: 'EADDRINUSE', 23: 'ENFILE', 9: 'EBADF', 11: 'EAGAIN', 22: 'EINVAL', 24: 'EMFILE', 32: 'EPIPE', 99: 'EADDRNOTAVAIL',
   101: 'ENETUNREACH', 115: 'EINPROGRESS', 103: 'ECONNABORTED', 104: 'ECONNRESET', 107: 'ENOTCONN', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED', 113: 'EHOSTUNREACH',
 };
 export const errnoName = (e: number): string => NAMES[e] ?? `errno_${e}`;

@@ -1,11 +1,14 @@
 // An upstream group: its servers, the balancer, and which servers may be tried
 // now (primaries first; backups only when no primary is available).
+import { isIP } from 'node:net';
 import type { UpstreamConfig } from '../config.js';
 import { consistentHash, leastConn, roundRobin, type Balancer } from './balancer.js';
 import { UpstreamServer } from './server.js';
 
 export class UpstreamGroup {
   readonly servers: UpstreamServer[];
+  /** Every server is an IP literal: the data plane engine can connect without Node's resolver. */
+  readonly engineReachable: boolean;
   private readonly primaries: UpstreamServer[];
   private readonly backups: UpstreamServer[];
   private readonly primaryBalancer: Balancer;
@@ -13,6 +16,7 @@ export class UpstreamGroup {
 
   constructor(readonly cfg: UpstreamConfig, previous?: UpstreamGroup) {
     this.servers = cfg.servers.map((s) => new UpstreamServer(s));
+    this.engineReachable = cfg.servers.every((s) => isIP(s.host) !== 0);
     if (previous) {
       for (const s of this.servers) {
         const old = previous.servers.find((o) => o.cfg.address === s.cfg.address);
