@@ -52,19 +52,8 @@ export function handleTcpConnection(sock: Socket, rt: ListenerRuntime): void {
     destination: addressOf(sock.localAddress, sock.localPort),
     reason: 'done',
   };
-  const entry = { destroy: () => { sock.destroy(); } };
-  let finished = false;
-  const ctl: ConnControl = {
-    entry,
-    detached: false,
-    finish() {
-      if (finished) return;
-      finished = true;
-      rt.open.delete(entry);
-      if (info.counted !== undefined) removeClient(rt, info.counted);
-      logConnection(rt, info, info.bytesIn ?? sock.bytesRead, info.bytesOut ?? sock.bytesWritten);
-    },
-  };
+  const ctl = connControl(rt, info, () => { sock.destroy(); }, false, () => [sock.bytesRead, sock.bytesWritten]);
+  const entry = ctl.entry;
   sock.on('error', (err: NodeJS.ErrnoException) => {
     if (info.reason === 'done' && !ctl.detached) info.reason = `client_error:${err.code ?? 'unknown'}`;
   });
@@ -94,19 +83,8 @@ export function handleAccepted(fd: number, peer: ProxyAddress, rt: ListenerRunti
   if (group && !group.engineReachable) return asSocket();
   const local = plane.localAddress(fd);
   const info: ConnInfo = { start: Date.now(), client, destination: local ? addressOf(local.address, local.port) : client, reason: 'done' };
-  const entry = { destroy: () => { plane.closeFd(fd); } };
-  let finished = false;
-  const ctl: ConnControl = {
-    entry,
-    detached: true,
-    finish() {
-      if (finished) return;
-      finished = true;
-      rt.open.delete(entry);
-      if (info.counted !== undefined) removeClient(rt, info.counted);
-      logConnection(rt, info, info.bytesIn ?? 0, info.bytesOut ?? 0);
-    },
-  };
+  const ctl = connControl(rt, info, () => { plane.closeFd(fd); }, true, () => [0, 0]);
+  const entry = ctl.entry;
   const refuse = (reason: string) => {
     info.reason = reason;
     rt.metrics.errors.inc([rt.name, reason]);
@@ -125,6 +103,24 @@ export function handleAccepted(fd: number, peer: ProxyAddress, rt: ListenerRunti
     return ctl.finish();
   }
   void proxyAccepted(fd, rt, snap, info, ctl, group);
+}
+
+/** The connection's slot in rt.open and its one log line; `bytes` when the engine did not count them. */
+function connControl(rt: ListenerRuntime, info: ConnInfo, destroy: () => void, detached: boolean, bytes: () => [number, number]): ConnControl {
+  let finished = false;
+  const ctl: ConnControl = {
+    entry: { destroy },
+    detached,
+    finish() {
+      if (finished) return;
+      finished = true;
+      rt.open.delete(ctl.entry);
+      if (info.counted !== undefined) removeClient(rt, info.counted);
+      const [inb, outb] = bytes();
+      logConnection(rt, info, info.bytesIn ?? inb, info.bytesOut ?? outb);
+    },
+  };
+  return ctl;
 }
 
 function reject(rt: ListenerRuntime, sock: Socket, info: ConnInfo, reason: string): void {
