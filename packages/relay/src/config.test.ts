@@ -14,6 +14,8 @@ test('a valid config compiles with defaults and parsed values', () => {
   const u = r.config.upstreams.get('home')!;
   assert.equal(u.connectTimeoutMs, 5000);
   assert.equal(u.balance, 'round_robin');
+  assert.equal(r.config.dataPlane, 'engine');
+  assert.equal(r.config.splice, false);
   assert.deepEqual(u.servers.map((s) => [s.host, s.port, s.weight, s.backup]), [['10.0.0.2', 443, 1, false], ['2001:db8::2', 443, 3, true]]);
   const l = r.config.listeners[0]!;
   assert.equal(l.prereadMax, 16384);
@@ -31,16 +33,19 @@ test('every problem is reported by its path', () => {
   c.listeners.push({ name: 'dns', protocol: 'udp', listen: ['0.0.0.0:53'], routes: [{ match: { sni: ['a.b'] }, upstream: 'v1' }] });
   c.upstreams.v1 = { servers: ['1.1.1.1:53'], proxy_protocol: 'v1' };
   c.listeners.push({ name: 'https', listen: ['0.0.0.0:443'], routes: [{ upstream: 'home' }], typo: 1 });
+  c.data_plane = 'fast';
+  c.splice = 'yes';
   const r = compileConfig(c);
   assert.equal(r.ok, false);
   if (r.ok) return;
   const text = r.problems.join('\n');
   for (const want of [
     /\/upstreams\/home\/balance: /, /\/upstreams\/home\/connect_timeout: /, /\/upstreams\/bad\/servers: /,
-    /\/listeners\/2: .*typo|\/listeners\/2\/typo/,
+    /\/listeners\/2: .*typo|\/listeners\/2\/typo/, /\/data_plane: /, /\/splice: /,
   ]) assert.match(text, want);
   // Structural errors stop before cross-checks; fix them and the semantic ones appear.
   delete c.upstreams.home.balance; delete c.upstreams.home.connect_timeout; delete c.upstreams.bad; delete c.listeners[2].typo;
+  c.data_plane = 'streams'; c.splice = true;
   const r2 = compileConfig(c);
   assert.equal(r2.ok, false);
   if (r2.ok) return;
