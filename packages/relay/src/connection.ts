@@ -71,7 +71,7 @@ export function handleTcpConnection(sock: Socket, rt: ListenerRuntime): void {
  * a Node socket; otherwise (PROXY header or preread to read, an upstream given
  * by name) the fd is wrapped in one and takes the path above.
  */
-export function handleAccepted(fd: number, peer: ProxyAddress, rt: ListenerRuntime): void {
+export function handleAccepted(fd: number, peer: ProxyAddress, rt: ListenerRuntime, bound?: ProxyAddress): void {
   const snap: Snapshot = rt.snapshot;
   const l = snap.listener;
   const plane = rt.dataPlane!;
@@ -81,7 +81,7 @@ export function handleAccepted(fd: number, peer: ProxyAddress, rt: ListenerRunti
   const d = selectRoute(l.routes, { client: client.address, hello: () => ({ kind: 'need-more' }), final: true });
   const group = d.kind === 'route' && d.route.handler.kind === 'proxy' ? snap.groups.get(d.route.handler.upstream) : undefined;
   if (group && !group.engineReachable) return asSocket();
-  const local = plane.localAddress(fd);
+  const local = bound ?? plane.localAddress(fd);
   const info: ConnInfo = { start: Date.now(), client, destination: local ? addressOf(local.address, local.port) : client, reason: 'done' };
   const ctl = connControl(rt, info, () => { plane.closeFd(fd); }, true, () => [0, 0]);
   const entry = ctl.entry;

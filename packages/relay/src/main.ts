@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // edge-relay: the SNI/TCP/UDP edge relay. `--config FILE` runs it, `--check`
 // validates the file and exits; SIGHUP reloads, SIGTERM drains.
-import { createLogger, handleSignals, metricsService, ServiceGroup, type Service } from '@geoedge/shared';
+import { createLogger, handleSignals, metricsService, ServiceGroup, type Logger, type Service } from '@geoedge/shared';
 import { loadConfigFile } from './config.js';
 import { createRelay } from './app.js';
 import { loadTransparent } from './transparent/index.js';
@@ -92,7 +92,7 @@ main().then(
 );
 
 /** The data plane engine, or undefined (pipe() is used) where koffi or libc cannot be loaded. */
-async function loadDataPlane(log: ReturnType<typeof createLogger>, splice: boolean): Promise<DataPlane | undefined> {
+async function loadDataPlane(log: Logger, splice: boolean): Promise<DataPlane | undefined> {
   try {
     // Imported here: a missing koffi binary must not stop the relay.
     return (await import('./dataplane/engine.js')).dataPlane({ splice });

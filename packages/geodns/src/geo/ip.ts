@@ -2,6 +2,9 @@
 // text ⇄ bytes, masking to a prefix, netmask matching. IPv6 text output
 // follows RFC 5952 §4 (lower case, longest run of zero groups as "::").
 import { isIPv4, isIPv6 } from 'node:net';
+import { formatAddress } from '@geoedge/shared';
+
+export { formatAddress };
 
 export type AddressBytes = Uint8Array; // 4 or 16 bytes
 
@@ -40,24 +43,6 @@ function parseV6(text: string): AddressBytes {
   }
   if (tailV4) out.set(tailV4, 12);
   return out;
-}
-
-export function formatAddress(b: AddressBytes): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[i]! << 8) | b[i + 1]!);
-  let bestStart = -1;
-  let bestLen = 1; // a single zero group is not compressed (RFC 5952 §4.2.2)
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
 /** Zeroes the host bits beyond `prefix`. */

@@ -52,7 +52,6 @@ export interface PlaneOptions {
   ownClient?: boolean;
   /** Written to the upstream before anything spliced from the client (PROXY header, preread bytes). */
   headToUpstream?: Buffer | undefined;
-  headToClient?: Buffer | undefined;
   idleMs: number;
   onClose(stats: PlaneStats): void;
 }
@@ -64,11 +63,16 @@ export interface PlaneConn {
 
 export type FdConnectResult = { ok: true; fd: number } | { ok: false; err: Error };
 
+export interface Listener {
+  onAccept(fd: number, peer: ProxyAddress): void;
+  onError(message: string): void;
+}
+
 export interface DataPlane {
   /**
-   * Takes a copy of the client fd (the caller closes its own) and the upstream
-   * fd itself, which must come from connect(); undefined if the client fd
-   * cannot be duplicated (the upstream fd is then closed).
+   * Takes the upstream fd, which must come from connect(), and the client fd:
+   * itself with `ownClient` (accepted by the engine), else a copy (the caller
+   * closes its own); undefined if the copy fails (the upstream fd is then closed).
    */
   attach(clientFd: number, upstreamFd: number, o: PlaneOptions): PlaneConn | undefined;
   /**
@@ -84,12 +88,11 @@ export interface DataPlane {
    * each bind their own socket); accepted sockets (non-blocking, TCP_NODELAY)
    * go to onAccept until unlisten().
    */
-  listen(host: string, port: number, o: { reusePort: boolean; onAccept(fd: number, peer: ProxyAddress): void; onError(message: string): void }):
+  listen(host: string, port: number, o: Listener & { reusePort: boolean }):
     { ok: true; fd: number; address: ProxyAddress } | { ok: false; message: string };
   unlisten(fd: number): void;
   /** The local address of a socket (getsockname). */
   localAddress(fd: number): ProxyAddress | undefined;
-  readonly open: number;
 }
 
 interface Dir {
@@ -135,7 +138,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   const byFd: Array<Conn | undefined> = [];
   /** Sockets between connect() and its outcome. */
   const connecting = new Map<number, (errno: number) => void>();
-  const listeners = new Map<number, { onAccept(fd: number, peer: ProxyAddress): void; onError(message: string): void; paused: boolean }>();
+  const listeners = new Map<number, Listener>();
   const peerBuf = Buffer.alloc(28), peerLen = Buffer.alloc(4);
   const one = Buffer.alloc(4);
   one.writeInt32LE(1);
@@ -280,7 +283,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
 
   const idle = () => conns.size === 0 && connecting.size === 0 && listeners.size === 0;
 
-  const acceptSome = (lfd: number, l: { onAccept(fd: number, peer: ProxyAddress): void; onError(message: string): void; paused: boolean }) => {
+  const acceptSome = (lfd: number, l: Listener) => {
     for (let i = 0; i < ACCEPTS_PER_EVENT; i++) {
       peerLen.writeUInt32LE(28);
       const fd = c.accept4(lfd, peerBuf, peerLen, SOCK_NONBLOCK | SOCK_CLOEXEC) as number;
@@ -292,9 +295,8 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
           // Out of fds: stop accepting for a moment (nginx does the same), or the
           // level-triggered listener would spin. Connections wait in the backlog.
           l.onError(`accept: ${errnoName(e)}; accepting again in 200 ms`);
-          l.paused = true;
           c.epollCtl(ep, EPOLL_CTL_DEL, lfd, ev);
-          setTimeout(() => { if (listeners.get(lfd) === l) { l.paused = false; registerListener(lfd); arm(); } }, 200).unref();
+          setTimeout(() => { if (listeners.get(lfd) === l) { registerListener(lfd); arm(); } }, 200).unref();
           return;
         }
         l.onError(`accept: ${errnoName(e)}`);
@@ -379,7 +381,6 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     }
     arm();
   };
-  const pollSoon = () => arm();
   const arm = () => {
     if (waiting || polling || idle()) return;
     waiting = true;
@@ -415,12 +416,11 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
         resolve({ ok: false, err: errno < 0 ? new Error(`connect timeout after ${timeoutMs} ms`) : error('connect', errno) });
       };
       connecting.set(fd, finish);
-      pollSoon();
+      arm();
     });
   };
 
   return {
-    get open() { return conns.size; },
     connect,
     closeFd: (fd) => { c.close(fd); },
     localAddress,
@@ -439,7 +439,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
       if (c.listen(fd, 4096) < 0) return fail('listen');
       const address = localAddress(fd);
       if (!address || !registerListener(fd)) return fail('epoll_ctl');
-      listeners.set(fd, { onAccept: o.onAccept, onError: o.onError, paused: false });
+      listeners.set(fd, { onAccept: o.onAccept, onError: o.onError });
       arm();
       return { ok: true, fd, address };
     },
@@ -454,7 +454,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
       const dir = (src: number, dst: number, srcSide: Dir['srcSide'], head: Buffer | undefined): Dir =>
         ({ src, dst, srcSide, pipe: undefined, pending: 0, head: head?.length ? head : undefined, headCounts: false, bulk: false, eof: false, shut: false, bytes: 0 });
       const k: Conn = {
-        a, b, ab: dir(a, b, 'client', o.headToUpstream), ba: dir(b, a, 'upstream', o.headToClient),
+        a, b, ab: dir(a, b, 'client', o.headToUpstream), ba: dir(b, a, 'upstream', undefined),
         last: Date.now(), idleMs: o.idleMs, closed: false, seen: 0, onClose: o.onClose,
         destroy: (reason) => close(k, reason),
       };

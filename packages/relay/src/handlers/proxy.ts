@@ -7,25 +7,12 @@ import { Socket } from 'node:net';
 import type { ConnControl, ConnInfo } from '../connection.js';
 import type { ListenerRuntime, Snapshot } from '../listen/runtime.js';
 import type { UpstreamGroup } from '../upstream/group.js';
-import { connectUpstream } from '../upstream/connect.js';
+import { connectUpstream, type ConnectResult } from '../upstream/connect.js';
 import { buildProxyHeader } from './proxy-header-out.js';
 
 export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, ctl: ConnControl, group: UpstreamGroup, first: Buffer): Promise<void> {
-  const client = info.proxied ?? info.client;
-  const r = await connectUpstream(group, {
-    clientIp: client.address,
-    onFailure: (server, err) => {
-      rt.metrics.upstreamFailures.inc([group.cfg.name, server.cfg.address]);
-      rt.log.warn({ upstream: server.cfg.address, err: err.message }, 'upstream connect failed');
-    },
-    socketFactory: group.cfg.transparent ? transparentFactory(rt, client) : undefined,
-    // The engine connects by itself (no Node socket to build and tear down).
-    engine: rt.dataPlane && !sock.destroyed ? rt.dataPlane : undefined,
-    fdFactory: group.cfg.transparent ? transparentFd(rt, client) : undefined,
-  });
+  const r = await connectFor(rt, info, group, !sock.destroyed);
   if (!r.ok) {
-    info.reason = r.code === 'ERR_NO_UPSTREAM' ? 'no_upstream' : 'upstream_connect_failed';
-    rt.metrics.errors.inc([rt.name, info.reason]);
     sock.destroy();
     return;
   }
@@ -71,25 +58,14 @@ export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: S
 /** The same handler for a connection the engine accepted: client and upstream are bare fds throughout. */
 export async function proxyAccepted(fd: number, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, ctl: ConnControl, group: UpstreamGroup): Promise<void> {
   const plane = rt.dataPlane!;
-  const client = info.proxied ?? info.client;
   let gone = false;
   ctl.entry.destroy = () => { gone = true; }; // drain deadline while connecting: closed below
-  const r = await connectUpstream(group, {
-    clientIp: client.address,
-    onFailure: (server, err) => {
-      rt.metrics.upstreamFailures.inc([group.cfg.name, server.cfg.address]);
-      rt.log.warn({ upstream: server.cfg.address, err: err.message }, 'upstream connect failed');
-    },
-    engine: plane,
-    fdFactory: group.cfg.transparent ? transparentFd(rt, client) : undefined,
-  });
+  const r = await connectFor(rt, info, group, true);
+  // Only groups of IP addresses come here (handleAccepted), so an ok result is an fd.
   if (!r.ok || !('fd' in r) || gone) {
     if (r.ok) {
       r.server.active--;
       if ('fd' in r) plane.closeFd(r.fd); else r.socket.destroy();
-    } else {
-      info.reason = r.code === 'ERR_NO_UPSTREAM' ? 'no_upstream' : 'upstream_connect_failed';
-      rt.metrics.errors.inc([rt.name, info.reason]);
     }
     plane.closeFd(fd);
     return ctl.finish();
@@ -111,6 +87,27 @@ export async function proxyAccepted(fd: number, rt: ListenerRuntime, snap: Snaps
   });
   if (!k) { server.active--; return ctl.finish(); }
   ctl.entry.destroy = () => k.destroy('drain_timeout');
+}
+
+/** Connects to the group for this client (by the engine when `engine`); a failure sets the reason and counts it. */
+async function connectFor(rt: ListenerRuntime, info: ConnInfo, group: UpstreamGroup, engine: boolean): Promise<ConnectResult> {
+  const client = info.proxied ?? info.client;
+  const r = await connectUpstream(group, {
+    clientIp: client.address,
+    onFailure: (server, err) => {
+      rt.metrics.upstreamFailures.inc([group.cfg.name, server.cfg.address]);
+      rt.log.warn({ upstream: server.cfg.address, err: err.message }, 'upstream connect failed');
+    },
+    socketFactory: group.cfg.transparent ? transparentFactory(rt, client) : undefined,
+    // The engine connects by itself (no Node socket to build and tear down).
+    engine: engine ? rt.dataPlane : undefined,
+    fdFactory: group.cfg.transparent ? transparentFd(rt, client) : undefined,
+  });
+  if (!r.ok) {
+    info.reason = r.code === 'ERR_NO_UPSTREAM' ? 'no_upstream' : 'upstream_connect_failed';
+    rt.metrics.errors.inc([rt.name, info.reason]);
+  }
+  return r;
 }
 
 const fdOf = (s: Socket): number => (s as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
@@ -157,10 +154,6 @@ function transparentFd(rt: ListenerRuntime, client: ConnInfo['client']) {
 }
 
 function transparentFactory(rt: ListenerRuntime, client: ConnInfo['client']) {
-  return (): Socket | undefined => {
-    if (!rt.transparent) throw new Error('transparent mode is not available (see log at start)');
-    const r = rt.transparent(client, client.family, 'tcp');
-    if (!r.ok) throw new Error(r.message);
-    return new Socket({ fd: r.fd, allowHalfOpen: true, readable: true, writable: true });
-  };
+  const fd = transparentFd(rt, client);
+  return (): Socket => new Socket({ fd: fd(), allowHalfOpen: true, readable: true, writable: true });
 }

@@ -4,6 +4,7 @@ import { createServer, isIP, type AddressInfo, type Server } from 'node:net';
 import type { HostPort } from '@geoedge/shared';
 import { handleAccepted, handleTcpConnection } from '../connection.js';
 import type { ListenerRuntime } from './runtime.js';
+import type { ProxyAddress } from '../wire/proxy-types.js';
 
 export interface BoundSocket {
   readonly key: string;
@@ -52,16 +53,19 @@ function createEngineBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
   const plane = rt.dataPlane!;
   let fd = -1;
   let addr: AddressInfo | undefined;
+  let local: ProxyAddress | undefined;
   return {
     key: `tcp ${hp.host} ${hp.port}`,
     async start() {
       const r = plane.listen(hp.host, hp.port, {
         reusePort: cluster.isWorker,
-        onAccept: (cfd, peer) => handleAccepted(cfd, peer, rt),
+        onAccept: (cfd, peer) => handleAccepted(cfd, peer, rt, local),
         onError: (message) => rt.log.error({ err: message }, 'listener error'),
       });
       if (!r.ok) throw new Error(r.message);
       fd = r.fd;
+      // A specific address is every connection's local address: no getsockname per accept.
+      local = hp.host === '0.0.0.0' || hp.host === '::' ? undefined : r.address;
       addr = { address: r.address.address, port: r.address.port, family: r.address.family === 6 ? 'IPv6' : 'IPv4' };
     },
     async close() {

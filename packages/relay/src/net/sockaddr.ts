@@ -1,6 +1,7 @@
 // struct sockaddr_in / sockaddr_in6 for libc calls (family in host order as
 // Linux lays it out on little-endian machines, port in network order).
 import { isIP } from 'node:net';
+import { formatAddress } from '@geoedge/shared';
 import { ipv6Bytes } from '../wire/proxy-v2.js';
 
 const AF_INET = 2, AF_INET6 = 10;
@@ -23,25 +24,14 @@ export function sockaddr(host: string, port: number): Buffer | undefined {
   return sa;
 }
 
-/** Address and port out of a sockaddr_in/sockaddr_in6 (as accept4/getsockname fill it), RFC 5952 text. */
+/** Address and port out of a sockaddr_in/sockaddr_in6 (as accept4/getsockname fill it); IPv4-mapped as ::ffff:a.b.c.d. */
 export function parseSockaddr(sa: Buffer): { address: string; port: number; family: 4 | 6 } {
   const port = sa.readUInt16BE(2);
   if (sa.readUInt16LE(0) === AF_INET) return { address: `${sa[4]}.${sa[5]}.${sa[6]}.${sa[7]}`, port, family: 4 };
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push(sa.readUInt16BE(8 + i * 2));
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
+  const bytes = sa.subarray(8, 24);
+  if (bytes.subarray(0, 10).every((x) => x === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
     return { address: `::ffff:${sa[20]}.${sa[21]}.${sa[22]}.${sa[23]}`, port, family: 6 };
   }
-  // The longest run of two or more zero groups becomes "::" (the first such run on ties).
-  let best = -1, bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  const address = best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  const address = formatAddress(bytes);
   return { address, port, family: 6 };
 }
