@@ -6,15 +6,13 @@
 // splice(2) (socket → pipe → socket, HAProxy's splice-auto); on loopback in a
 // VM that measured slower than copying (the receiver gets page-fragment skbs),
 // so it is off by default; it saves memory bandwidth on real NICs.
-// One epoll set holds every socket, edge-triggered. While events keep coming
-// the main thread polls it without blocking once per turn of Node's loop;
-// when it goes quiet, a libuv pool thread blocks in epoll_wait (koffi async
-// call) until the next event. Small batches (MAX_EVENTS) keep the turns short,
-// which measured a much shorter latency tail under load than big ones.
+// One epoll set holds every socket, edge-triggered; Node's loop watches the
+// set itself (see `watch` below). Small batches (MAX_EVENTS) keep the turns
+// short, which measured a much shorter latency tail under load than big ones.
 // Backpressure: a direction reads from its source only when what it read
 // before has been written, so at most one buffer's worth (copied into the
 // direction's `head`) or one pipe waits per direction.
-import { errnoName, loadLibc, type Libc } from '../native/libc.js';
+import { errnoName, loadLibc, watchFd, type Libc } from '../native/libc.js';
 import { parseSockaddr, sockaddr } from '../net/sockaddr.js';
 import type { ProxyAddress } from '../wire/proxy-types.js';
 
@@ -36,9 +34,6 @@ const PIPE_BYTES = 1 << 20;
 const POOL_MAX = 256;
 /** 64 KiB measured far slower than 128 or 256 on loopback (iperf3); nginx reads 16 KiB. */
 const SCRATCH = 256 * 1024;
-/** Empty non-blocking polls in a row before handing the wait back to the pool thread. */
-const IDLE_POLLS = 2;
-const WAIT_MS = 250;
 
 export interface PlaneStats {
   /** Bytes written to the upstream after the hand-over (without the head). */
@@ -148,7 +143,6 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   const pipeFds = Buffer.alloc(8);
   const errBuf = Buffer.alloc(4), lenBuf = Buffer.alloc(4);
   const scratch = Buffer.allocUnsafeSlow(SCRATCH);
-  let waiting = false;
   let batch = 0;
   let now = Date.now();
   let sweeper: NodeJS.Timeout | undefined;
@@ -279,6 +273,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     conns.delete(k);
     if (conns.size === 0 && sweeper) { clearInterval(sweeper); sweeper = undefined; }
     k.onClose({ toUpstream: k.ab.bytes, toClient: k.ba.bytes, reason });
+    arm();
   };
 
   const idle = () => conns.size === 0 && connecting.size === 0 && listeners.size === 0;
@@ -354,37 +349,25 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     }
   };
 
-  // While work keeps coming, poll without blocking once per turn of Node's
-  // loop (setImmediate): no pool-thread round trip, and Node's own events
-  // (accepts, timers) run in between. After IDLE_POLLS empty polls the wait
-  // goes back to the pool thread, so an idle relay burns no CPU.
-  let polling = false;
-  let empty = 0;
-  const poll = () => {
-    polling = false;
+  // Node's own loop waits for our events: the epoll fd sits in libuv's epoll
+  // set (uv_poll, native/libc.ts), so an event wakes the main thread directly
+  // and runs one batch as a callback of Node's loop, between its other
+  // callbacks. uv_poll is level-triggered: while more than a batch is ready,
+  // the next loop turn calls again. (The earlier design, a libuv pool thread
+  // blocking in epoll_wait, cost two thread wake-ups per quiet→busy edge.)
+  // Watching stops when the engine holds nothing, so it keeps no process alive.
+  const watch = watchFd(ep, () => {
     const m = c.epollWait(ep, eventsAt, MAX_EVENTS, 0) as number;
-    if (m > 0) { empty = 0; handle(m); }
-    else if (++empty > IDLE_POLLS) return arm();
-    schedule();
-  };
-  const schedule = () => {
-    if (polling || waiting || idle()) return;
-    polling = true;
-    setImmediate(poll);
-  };
-  const onWait = (err: unknown, n: number) => {
-    waiting = false;
-    if (!err && n > 0) {
-      handle(n);
-      empty = 0;
-      return schedule();
-    }
+    if (m > 0) handle(m);
     arm();
-  };
+  });
+  let watching = false;
   const arm = () => {
-    if (waiting || polling || idle()) return;
-    waiting = true;
-    c.epollWait.async(ep, eventsAt, MAX_EVENTS, WAIT_MS, onWait);
+    const want = !idle();
+    if (want === watching) return;
+    watching = want;
+    if (want) watch.start();
+    else watch.stop();
   };
 
   const sweep = () => {
@@ -413,6 +396,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
         clearTimeout(timer);
         if (errno === 0) return resolve({ ok: true, fd });
         c.close(fd);
+        arm();
         resolve({ ok: false, err: errno < 0 ? new Error(`connect timeout after ${timeoutMs} ms`) : error('connect', errno) });
       };
       connecting.set(fd, finish);
@@ -446,6 +430,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     unlisten(fd) {
       if (!listeners.delete(fd)) return;
       c.close(fd); // also leaves the epoll set
+      arm();
     },
     attach(clientFd, upstreamFd, o) {
       const b = upstreamFd;
