@@ -88,6 +88,14 @@ export interface DataPlane {
   unlisten(fd: number): void;
   /** The local address of a socket (getsockname). */
   localAddress(fd: number): ProxyAddress | undefined;
+  /**
+   * Calls onReadable from the loop while `fd` is readable (level-triggered, in
+   * the same epoll set: the UDP sockets of dataplane/udp.ts); false if epoll refuses it.
+   */
+  watch(fd: number, onReadable: () => void): boolean;
+  /** Stops watching `fd` (before the caller closes it). */
+  unwatch(fd: number): void;
+  readonly libc: Libc;
 }
 
 interface Dir {
@@ -276,7 +284,8 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     arm();
   };
 
-  const idle = () => conns.size === 0 && connecting.size === 0 && listeners.size === 0;
+  const watched = new Map<number, () => void>();
+  const idle = () => conns.size === 0 && connecting.size === 0 && listeners.size === 0 && watched.size === 0;
 
   const acceptSome = (lfd: number, l: Listener) => {
     for (let i = 0; i < ACCEPTS_PER_EVENT; i++) {
@@ -331,6 +340,8 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
       if (!k) {
         const l = listeners.get(fd);
         if (l) { acceptSome(fd, l); continue; }
+        const w = watched.get(fd);
+        if (w) { w(); continue; }
         const done = connecting.get(fd);
         if (done) done(socketError(fd));
         continue;
@@ -405,9 +416,21 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   };
 
   return {
+    libc: c,
     connect,
     closeFd: (fd) => { c.close(fd); },
     localAddress,
+    watch(fd, onReadable) {
+      if (!registerListener(fd)) return false;
+      watched.set(fd, onReadable);
+      arm();
+      return true;
+    },
+    unwatch(fd) {
+      if (!watched.delete(fd)) return;
+      c.epollCtl(ep, EPOLL_CTL_DEL, fd, ev);
+      arm();
+    },
     listen(host, port, o) {
       const sa = sockaddr(host, port);
       if (!sa) return { ok: false, message: `not an IP address: ${host}` };

@@ -3,8 +3,8 @@
 // server and opens a connected socket to it; replies on that socket go back to
 // the client. Sessions end after idle_timeout without traffic either way.
 // PROXY v2 over UDP follows go-mmproxy: a header in front of every datagram.
-import { createSocket, type Socket as DgramSocket, type RemoteInfo } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
+// The sockets themselves are listen/udp-transport.ts (the engine's batched
+// ones, or node:dgram).
 import type { HostPort } from '@geoedge/shared';
 import { addressOf, type ConnInfo } from '../connection.js';
 import { buildProxyHeader } from '../handlers/proxy-header-out.js';
@@ -15,10 +15,11 @@ import type { UpstreamGroup } from '../upstream/group.js';
 import type { UpstreamServer } from '../upstream/server.js';
 import { addClient, removeClient, type ListenerRuntime } from './runtime.js';
 import type { BoundSocket } from './tcp.js';
+import { createTransport, type From, type UpSocket } from './udp-transport.js';
 
 interface Session {
   info: ConnInfo;
-  up: DgramSocket;
+  up: UpSocket;
   server: UpstreamServer;
   group: UpstreamGroup;
   header?: Buffer;
@@ -26,29 +27,27 @@ interface Session {
   bytesIn: number;
   bytesOut: number;
   idleMs: number;
-  queue: Buffer[] | undefined;
   destroy(): void;
 }
 
 const NOT_TLS = { kind: 'not-tls', reason: 'udp' } as const;
 
 export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
-  const family = hp.host.includes(':') ? 'udp6' : 'udp4';
-  const sock = createSocket({ type: family, ipv6Only: family === 'udp6' });
+  const sock = createTransport(hp, rt.dataPlane);
   const sessions = new Map<string, Session>();
   let sweeper: NodeJS.Timeout | undefined;
   let closing = false;
 
   const drop = (reason: string) => rt.metrics.errors.inc([rt.name, reason]);
 
-  function onMessage(msg: Buffer, rinfo: RemoteInfo) {
-    const key = `${rinfo.address}|${rinfo.port}`;
+  function onMessage(msg: Buffer, from: From) {
+    const key = sock.key(from);
     const l = rt.snapshot.listener;
     let payload = msg;
     let proxied: ConnInfo['proxied'];
     let destination: ConnInfo['destination'] | undefined;
     if (l.proxyAccept) {
-      if (!l.proxyAccept.trusted.has(rinfo.address)) return drop('untrusted_proxy_source');
+      if (!l.proxyAccept.trusted.has(sock.peer(from).address)) return drop('untrusted_proxy_source');
       const r = decodeProxyHeader(msg);
       if (r.kind !== 'ok') return drop(r.kind === 'error' ? r.code : 'proxy_header_incomplete');
       if (r.header.command === 'proxy' && r.header.source && r.header.destination) {
@@ -57,19 +56,18 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
       }
       payload = msg.subarray(r.length);
     }
-    const s = sessions.get(key) ?? (closing ? undefined : openSession(key, rinfo, proxied, destination));
+    const s = sessions.get(key) ?? (closing ? undefined : openSession(key, from, proxied, destination));
     if (!s) return;
     s.last = Date.now();
     s.bytesIn += payload.length;
-    const out = s.header ? [s.header, payload] : payload;
-    if (s.queue) s.queue.push(s.header ? Buffer.concat([s.header, payload]) : payload);
-    else s.up.send(out);
+    s.up.send(s.header ? [s.header, payload] : [payload]);
   }
 
-  function openSession(key: string, rinfo: RemoteInfo, proxied: ConnInfo['proxied'], destination: ConnInfo['destination'] | undefined): Session | undefined {
+  function openSession(key: string, from: From, proxied: ConnInfo['proxied'], destination: ConnInfo['destination'] | undefined): Session | undefined {
     const snap = rt.snapshot;
     const l = snap.listener;
-    const info: ConnInfo = { start: Date.now(), client: addressOf(rinfo.address, rinfo.port), destination: destination ?? localAddress(), reason: 'idle_timeout' };
+    const peer = sock.peer(from);
+    const info: ConnInfo = { start: Date.now(), client: addressOf(peer.address, peer.port), destination: destination ?? localAddress(), reason: 'idle_timeout' };
     if (proxied) info.proxied = proxied;
     const clientIp = (proxied ?? info.client).address;
     if (rt.open.size >= l.maxConnections) return void drop('limit_total');
@@ -83,7 +81,7 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     info.route = d.route.index;
     info.upstream = server.cfg.address;
     server.active++;
-    const up = createSocket(server.cfg.host.includes(':') ? 'udp6' : 'udp4');
+    let fd: number | undefined;
     if (group.cfg.transparent) {
       // Transparent: the session socket is bound to the client's address and port (IP_TRANSPARENT).
       const src = proxied ?? info.client;
@@ -94,31 +92,27 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
         rt.log.warn({ upstream: server.cfg.address, err: t.message }, 'transparent UDP session failed');
         return void drop('transparent_failed');
       }
-      up.bind({ fd: t.fd });
+      fd = t.fd;
     }
     const s: Session = {
-      info, up, server, group, last: Date.now(), bytesIn: 0, bytesOut: 0, idleMs: l.idleTimeoutMs, queue: [],
+      info, server, group, last: Date.now(), bytesIn: 0, bytesOut: 0, idleMs: l.idleTimeoutMs,
+      up: sock.upstream(server.cfg.host, server.cfg.port, fd, from, {
+        reply(bytes) {
+          s.last = Date.now();
+          s.bytesOut += bytes;
+        },
+        error(code) {
+          // ECONNREFUSED here is the ICMP port unreachable of a connected socket: passive health.
+          if (server.failed(Date.now(), group.cfg.maxFails, group.cfg.failTimeoutMs)) rt.log.warn({ upstream: server.cfg.address }, 'upstream server marked down');
+          rt.metrics.upstreamFailures.inc([group.cfg.name, server.cfg.address]);
+          info.reason = `upstream_error:${code}`;
+          close(key, s);
+        },
+      }),
       destroy: () => close(key, s),
     };
     const header = buildProxyHeader(group.cfg, info, 'udp');
     if (header) s.header = header;
-    up.on('message', (m) => {
-      s.last = Date.now();
-      s.bytesOut += m.length;
-      sock.send(m, rinfo.port, rinfo.address);
-    });
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      // ECONNREFUSED here is the ICMP port unreachable of a connected socket: passive health.
-      if (server.failed(Date.now(), group.cfg.maxFails, group.cfg.failTimeoutMs)) rt.log.warn({ upstream: server.cfg.address }, 'upstream server marked down');
-      rt.metrics.upstreamFailures.inc([group.cfg.name, server.cfg.address]);
-      info.reason = `upstream_error:${err.code ?? 'unknown'}`;
-      close(key, s);
-    });
-    up.connect(server.cfg.port, server.cfg.host, () => {
-      const q = s.queue ?? [];
-      s.queue = undefined;
-      for (const b of q) up.send(b);
-    });
     sessions.set(key, s);
     rt.open.add(s);
     return s;
@@ -130,7 +124,7 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     rt.open.delete(s);
     s.server.active--;
     if (s.info.counted) removeClient(rt, s.info.counted);
-    try { s.up.close(); } catch { /* already closed */ }
+    s.up.close();
     const i = s.info;
     rt.metrics.connections.inc([rt.name, i.reason.split(':')[0]!]);
     rt.metrics.bytes.inc([rt.name, 'in'], s.bytesIn);
@@ -145,7 +139,7 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
 
   function localAddress(): ConnInfo['destination'] {
     const a = sock.address();
-    return addressOf(a.address, a.port);
+    return addressOf(a?.address, a?.port);
   }
 
   function sweep() {
@@ -156,12 +150,7 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
   return {
     key: `udp ${hp.host} ${hp.port}`,
     async start() {
-      sock.on('message', onMessage);
-      sock.on('error', (err) => rt.log.error({ err }, 'udp listener error'));
-      await new Promise<void>((resolve, reject) => {
-        sock.once('error', reject);
-        sock.bind(hp.port, hp.host, () => { sock.removeListener('error', reject); resolve(); });
-      });
+      await sock.bind(onMessage, (err) => rt.log.error({ err }, 'udp listener error'));
       // Sweep often enough that a session outlives its timeout by at most a quarter of it.
       const every = Math.max(50, Math.min(1000, rt.snapshot.listener.idleTimeoutMs / 4));
       sweeper = setInterval(sweep, every);
@@ -174,15 +163,13 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
       const finish = () => {
         if (sessions.size > 0) return;
         clearInterval(sweeper);
-        try { sock.close(); } catch { /* closed */ }
+        sock.close();
       };
       clearInterval(sweeper);
       sweeper = setInterval(() => { sweep(); finish(); }, 100);
       sweeper.unref();
       finish();
     },
-    address: () => {
-      try { return sock.address() as AddressInfo; } catch { return undefined; }
-    },
+    address: () => sock.address(),
   };
 }

@@ -1,5 +1,5 @@
 // The only koffi import in the relay: the libc calls Node does not expose
-// (setsockopt(IP_TRANSPARENT), splice(2), epoll(7), pipe2(2)), and libuv's
+// (setsockopt(IP_TRANSPARENT), splice(2), epoll(7), pipe2(2), recvmmsg(2)), and libuv's
 // uv_poll (exported by the node binary itself for addons), bound once and
 // shared. Loading fails (and callers fall back) where koffi or glibc is missing.
 import koffi from 'koffi';
@@ -7,7 +7,7 @@ import koffi from 'koffi';
 type Fn = ReturnType<ReturnType<typeof koffi.load>['func']>;
 export interface Libc {
   socket: Fn; connect: Fn; listen: Fn; accept4: Fn; getsockname: Fn; setsockopt: Fn; getsockopt: Fn; bind: Fn; close: Fn; shutdown: Fn;
-  fcntl: Fn; pipe2: Fn; splice: Fn; read: Fn; write: Fn;
+  fcntl: Fn; pipe2: Fn; splice: Fn; read: Fn; write: Fn; recvmmsg: Fn; sendmmsg: Fn;
   epollCreate1: Fn; epollCtl: Fn; epollWait: Fn;
   /** The native address of a Buffer's bytes (memmove(p, p, 0) returns p). */
   addressOf(b: Buffer): bigint;
@@ -74,6 +74,9 @@ export function loadLibc(): Libc {
     splice: lib.func('intptr_t splice(int, void *, int, void *, size_t, unsigned int)'),
     read: lib.func('intptr_t read(int, void *, size_t)'),
     write: lib.func('intptr_t write(int, const void *, size_t)'),
+    // mmsghdr arrays by address: they hold pointers to other native memory anyway.
+    recvmmsg: lib.func('int recvmmsg(int, uintptr_t, unsigned int, int, void *)'),
+    sendmmsg: lib.func('int sendmmsg(int, uintptr_t, unsigned int, int)'),
     epollCreate1: lib.func('int epoll_create1(int)'),
     epollCtl: lib.func('int epoll_ctl(int, int, int, void *)'),
     // The event array goes by address: the async call (a libuv pool thread) must
