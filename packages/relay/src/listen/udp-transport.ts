@@ -35,8 +35,9 @@ export interface Transport {
   upstream(host: string, port: number, fd: number | undefined, from: From, on: UpEvents): UpSocket;
 }
 
-export function createTransport(hp: HostPort, engine: DataPlane | undefined): Transport {
-  return engine && isIP(hp.host) ? engineTransport(hp, engine) : dgramTransport(hp);
+/** `drop` counts datagrams the engine drops (too big to receive whole, or a full send queue). */
+export function createTransport(hp: HostPort, engine: DataPlane | undefined, drop: (reason: string) => void): Transport {
+  return engine && isIP(hp.host) ? engineTransport(hp, engine, drop) : dgramTransport(hp);
 }
 
 /** A node:dgram socket connected to the server; datagrams sent before the connect completes (name lookup) wait. */
@@ -83,8 +84,9 @@ function dgramTransport(hp: HostPort): Transport {
   };
 }
 
-function engineTransport(hp: HostPort, engine: DataPlane): Transport {
+function engineTransport(hp: HostPort, engine: DataPlane, drop: (reason: string) => void): Transport {
   const plane = udpPlane(engine);
+  const onDrop = (reason: string) => drop(`udp_${reason}`);
   let ep: UdpEndpoint | undefined;
   let addr: AddressInfo | undefined;
   return {
@@ -92,6 +94,7 @@ function engineTransport(hp: HostPort, engine: DataPlane): Transport {
       const r = plane.bind(hp.host, hp.port, cluster.isWorker, {
         onDatagram: (data, from) => onDatagram(data, from),
         onError,
+        onDrop,
       });
       if (!r.ok) throw new Error(r.message);
       ep = r.ep;
@@ -106,7 +109,7 @@ function engineTransport(hp: HostPort, engine: DataPlane): Transport {
       const client = Buffer.from(from as Buffer); // the view dies with the batch
       const back = (m: Buffer) => { ep?.send([m], client); on.reply(m.length); };
       if (!isIP(host)) return dgramUp(host, port, fd, back, on);
-      const r = plane.connect(host, port, { onDatagram: back, onError: (code) => on.error(code) }, fd);
+      const r = plane.connect(host, port, { onDatagram: back, onError: (code) => on.error(code), onDrop }, fd);
       if (!r.ok) {
         // Reported like a socket error, after the session exists.
         queueMicrotask(() => on.error(r.message));

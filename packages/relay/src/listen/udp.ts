@@ -33,12 +33,11 @@ interface Session {
 const NOT_TLS = { kind: 'not-tls', reason: 'udp' } as const;
 
 export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
-  const sock = createTransport(hp, rt.dataPlane);
+  const drop = (reason: string) => rt.metrics.errors.inc([rt.name, reason]);
+  const sock = createTransport(hp, rt.dataPlane, drop);
   const sessions = new Map<string, Session>();
   let sweeper: NodeJS.Timeout | undefined;
   let closing = false;
-
-  const drop = (reason: string) => rt.metrics.errors.inc([rt.name, reason]);
 
   function onMessage(msg: Buffer, from: From) {
     const key = sock.key(from);
