@@ -3,7 +3,8 @@
 // one run, each proxy pinned to CPU 0 with one worker, load generators and
 // backends on CPU 1. Prints medians and ratios to nginx.
 //   node scripts/bench/relay.mjs              (DURATION=3 REPS=3 by default)
-//   DURATION=2 REPS=1 PROXIES=relay,nginx node scripts/bench/relay.mjs
+//   DURATION=2 REPS=1 PROXIES=relay,nginx LOADS=conn,keepalive,idle node scripts/bench/relay.mjs
+// The proxies run side by side and take turns, load by load.
 // Loads: iperf3 bulk TCP (1 and 8 streams); wrk short connections (Connection:
 // close, 50 and 500 connections) and keep-alive latency (500 connections);
 // dnsperf UDP queries; RSS per idle proxied connection.
@@ -167,28 +168,45 @@ async function idleMemory(pid, p) {
   return per;
 }
 
+// All proxies run side by side and take turns load by load, so a shift in the
+// shared machine's speed hits every proxy alike rather than whichever ran then.
+// LOADS=conn,keepalive (names below) runs a subset while working on one figure.
+const LOADS = {
+  'tcp 1 stream Gbit/s': (P) => iperf(P.iperf, 1),
+  'tcp 8 streams Gbit/s': (P) => iperf(P.iperf, 8),
+  'conn/s close c50': (P) => wrk(P.http, 50, true).rps,
+  'conn/s close c500': (P) => wrk(P.http, 500, true).rps,
+  'keepalive c500': (P) => wrk(P.http, 500, false),
+  'udp qps': (P, name) => (name === 'haproxy' ? NaN : dnsperf(P.dns)), // HAProxy community has no UDP proxying
+};
+const only = process.env.LOADS?.split(',');
+const picked = Object.keys(LOADS).filter((k) => !only || only.some((o) => k.includes(o)));
 const results = {};
+const running = {};
 await waitTcp(B.iperf); await waitTcp(B.http);
 for (const name of PROXIES) {
   const P = await proxyPorts();
   const proc = await proxies[name](P);
   await waitTcp(P.http);
-  await sleep(300);
-  const r = { 'tcp 1 stream Gbit/s': [], 'tcp 8 streams Gbit/s': [], 'conn/s close c50': [], 'conn/s close c500': [], 'req/s keepalive c500': [], 'p99 ms keepalive c500': [], 'udp qps': [] };
-  for (let i = 0; i < REPS; i++) {
-    r['tcp 1 stream Gbit/s'].push(iperf(P.iperf, 1));
-    r['tcp 8 streams Gbit/s'].push(iperf(P.iperf, 8));
-    r['conn/s close c50'].push(wrk(P.http, 50, true).rps);
-    r['conn/s close c500'].push(wrk(P.http, 500, true).rps);
-    const ka = wrk(P.http, 500, false);
-    r['req/s keepalive c500'].push(ka.rps);
-    r['p99 ms keepalive c500'].push(ka.p99ms);
-    if (name !== 'haproxy') r['udp qps'].push(dnsperf(P.dns)); // HAProxy community has no UDP proxying
+  running[name] = { P, proc };
+  results[name] = {};
+}
+await sleep(300);
+for (let i = 0; i < REPS; i++) {
+  for (const load of picked) {
+    for (const name of PROXIES) {
+      const v = LOADS[load](running[name].P, name);
+      const r = results[name];
+      if (load === 'keepalive c500') {
+        (r['req/s keepalive c500'] ??= []).push(v.rps);
+        (r['p99 ms keepalive c500'] ??= []).push(v.p99ms);
+      } else (r[load] ??= []).push(v);
+    }
   }
-  const mem = await idleMemory(proc.pid, P.hold);
-  results[name] = Object.fromEntries([...Object.entries(r).map(([k, v]) => [k, median(v)]), ['bytes/idle conn', mem]]);
-  stop(proc);
-  await sleep(300);
+}
+for (const name of PROXIES) {
+  for (const k of Object.keys(results[name])) results[name][k] = median(results[name][k]);
+  if (!only || only.includes('idle')) results[name]['bytes/idle conn'] = await idleMemory(running[name].proc.pid, running[name].P.hold);
 }
 
 // ---------- report ----------
