@@ -132,3 +132,31 @@ test('engine: a server that speaks first is heard; a backend reset is an upstrea
   });
   assert.equal(again, '220 hello\r\n', 'the relay still serves after a reset');
 });
+
+// The engine skips the read that would only say EAGAIN after a short read
+// (nginx's rule) but must still see a FIN that came with the last bytes: both
+// sides here send a few bytes and their FIN at once, 300 times, some in parallel.
+test('engine: a few bytes and the FIN at once, both ways, 300 connections: every byte and every end arrives', async () => {
+  const backend = await listen((s) => {
+    const got: Buffer[] = [];
+    s.on('data', (d) => got.push(d));
+    s.on('end', () => s.end(`got ${Buffer.concat(got).toString()}`));
+  });
+  const r = await relay({
+    upstreams: { b: { servers: [`127.0.0.1:${backend}`] } },
+    listeners: [{ name: 'l', listen: ['127.0.0.1:0'], routes: [{ upstream: 'b' }] }],
+  });
+  const one = (i: number) => new Promise<string>((resolve, reject) => {
+    const s = connect(r.port('l'), '127.0.0.1', () => s.end(`n${i}`));
+    const got: Buffer[] = [];
+    s.on('data', (d) => got.push(d));
+    s.on('end', () => resolve(Buffer.concat(got).toString()));
+    s.on('error', reject);
+    s.setTimeout(5000, () => reject(new Error(`connection ${i} hung`)));
+  });
+  for (let round = 0; round < 30; round++) {
+    const ids = Array.from({ length: 10 }, (_, k) => round * 10 + k);
+    const replies = await Promise.all(ids.map(one));
+    assert.deepEqual(replies, ids.map((i) => `got n${i}`));
+  }
+});

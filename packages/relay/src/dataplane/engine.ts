@@ -16,7 +16,7 @@ import { errnoName, loadLibc, watchFd, type Libc } from '../native/libc.js';
 import { parseSockaddr, sockaddr } from '../net/sockaddr.js';
 import type { ProxyAddress } from '../wire/proxy-types.js';
 
-const EPOLLIN = 0x1, EPOLLOUT = 0x4, EPOLLERR = 0x8, EPOLLRDHUP = 0x2000, EPOLLET = 0x80000000;
+const EPOLLIN = 0x1, EPOLLOUT = 0x4, EPOLLERR = 0x8, EPOLLHUP = 0x10, EPOLLRDHUP = 0x2000, EPOLLET = 0x80000000;
 const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CLOEXEC = 0o2000000;
 const SPLICE_F_MOVE = 1, SPLICE_F_NONBLOCK = 2;
 const O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000, F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031;
@@ -112,6 +112,13 @@ interface Dir {
   eof: boolean;
   shut: boolean;
   bytes: number;
+  /**
+   * The last read returned less than asked: the socket is empty until its next
+   * EPOLLIN edge, so no read just to see EAGAIN (nginx's rule). Not once the
+   * peer's FIN is flagged (EPOLLRDHUP): the end must still be read.
+   */
+  drained: boolean;
+  rdhup: boolean;
 }
 
 interface Conn extends PlaneConn {
@@ -219,10 +226,12 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
         }
         return true;
       }
+      if (d.drained) return true;
       if (!d.bulk) {
         const n = Number(c.read(d.src, scratch, SCRATCH));
         if (n > 0) {
           if (n === SCRATCH && splice) d.bulk = true; // small traffic never pays for a pipe
+          else if (n < SCRATCH && !d.rdhup) d.drained = true;
           const w = Number(c.write(d.dst, scratch, n));
           if (w < 0) {
             const e = c.errno();
@@ -347,13 +356,22 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
         continue;
       }
       if (k.closed) continue;
+      const flags = events.readUInt32LE(off);
+      // A second event of this batch pumps again only if it woke a drained direction.
+      let woke = false;
+      if (flags & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        const d = fd === k.a ? k.ab : k.ba;
+        woke = d.drained;
+        d.drained = false;
+        if (flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) d.rdhup = true;
+      }
       // Pump first even on EPOLLERR: bytes that came before a reset are still
       // readable and belong to the other side.
-      if (k.seen !== batch) {
+      if (k.seen !== batch || woke) {
         k.seen = batch;
         pump(k);
       }
-      if (!k.closed && events.readUInt32LE(off) & EPOLLERR) {
+      if (!k.closed && flags & EPOLLERR) {
         const e = socketError(fd);
         if (e !== 0) fail(k, fd === k.a ? 'client' : 'upstream', e);
       }
@@ -460,7 +478,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
       const a = o.ownClient ? clientFd : (c.fcntl(clientFd, F_DUPFD_CLOEXEC, 0) as number);
       if (a < 0) { c.close(b); return undefined; }
       const dir = (src: number, dst: number, srcSide: Dir['srcSide'], head: Buffer | undefined): Dir =>
-        ({ src, dst, srcSide, pipe: undefined, pending: 0, head: head?.length ? head : undefined, headCounts: false, bulk: false, eof: false, shut: false, bytes: 0 });
+        ({ src, dst, srcSide, pipe: undefined, pending: 0, head: head?.length ? head : undefined, headCounts: false, bulk: false, eof: false, shut: false, bytes: 0, drained: false, rdhup: false });
       const k: Conn = {
         a, b, ab: dir(a, b, 'client', o.headToUpstream), ba: dir(b, a, 'upstream', undefined),
         last: Date.now(), idleMs: o.idleMs, closed: false, seen: 0, onClose: o.onClose,

@@ -6,8 +6,25 @@ import { ipv6Bytes } from '../wire/proxy-v2.js';
 
 const AF_INET = 2, AF_INET6 = 10;
 
-/** The sockaddr for an IP literal; undefined for anything else (names, garbage). */
+// Upstream addresses repeat on every connection; isIP's regex and the parse
+// showed in profiles of short connections. Bounded: cleared when full
+// (transparent mode brings one entry per client address).
+const cache = new Map<string, Buffer | undefined>();
+const CACHE_MAX = 4096;
+
+/** The sockaddr for an IP literal (shared: callers must not write to it); undefined for anything else (names, garbage). */
 export function sockaddr(host: string, port: number): Buffer | undefined {
+  const key = `${port} ${host}`;
+  let sa = cache.get(key);
+  if (sa === undefined && !cache.has(key)) {
+    if (cache.size >= CACHE_MAX) cache.clear();
+    sa = build(host, port);
+    cache.set(key, sa);
+  }
+  return sa;
+}
+
+function build(host: string, port: number): Buffer | undefined {
   const v = isIP(host);
   if (v === 4) {
     const sa = Buffer.alloc(16);
