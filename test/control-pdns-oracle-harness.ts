@@ -71,6 +71,9 @@ async function startPdnsApi(db: ScratchDb, dir: string): Promise<{ proc: Proc; b
     '--gmysql-user=root', '--gmysql-password=', `--gmysql-dbname=${db.name}`, '--gmysql-dnssec=yes',
     '--webserver=yes', '--api=yes', `--api-key=${KEY}`, '--webserver-address=127.0.0.1', `--webserver-port=${port}`,
     '--webserver-allow-from=127.0.0.1', '--security-poll-suffix=', '--disable-syslog', '--loglevel=4', '--enable-lua-records=yes',
+    // No metadata cache: otherwise a GET right after a PUT of soa_edit computes
+    // edited_serial from the old SOA-EDIT for up to a minute; geoctl has no such cache.
+    '--zone-metadata-cache-ttl=0',
   ]);
   await proc.waitForLine(/ready to distribute questions/, 15_000);
   return { proc, base: `http://127.0.0.1:${port}` };

@@ -29,3 +29,30 @@ test('SOA content serial read and replaced', () => {
   assert.equal(soaSerialOf('ns1 h'), undefined);
   assert.equal(soaSerialOf('a b x 1 2 3 4'), undefined);
 });
+
+test('SOA-EDIT INCEPTION-INCREMENT and INCREMENT-WEEKS count weeks from Thursday 00:00 UTC, as PowerDNS', () => {
+  const tz = process.env.TZ;
+  process.env.TZ = 'UTC'; // PowerDNS formats inception in local time; pin it
+  try {
+    const thu = new Date(Date.UTC(2026, 11, 3, 8, 30)); // a Thursday: inception is today
+    const sat = new Date(Date.UTC(2026, 11, 5, 23, 0)); // two days on: still +2
+    const sun = new Date(Date.UTC(2026, 11, 6, 1, 0)); // past <inception+2>99: unchanged
+    const wed = new Date(Date.UTC(2026, 11, 2, 8, 30)); // the week began on 2026-11-26
+    const edit = (s: number, now: Date) => increaseSerial(s, 'SOA-EDIT', 'INCEPTION-INCREMENT', now);
+    assert.equal(edit(2026112001, thu), 2026120301, 'older than <inceptionday>00: becomes <inceptionday>01');
+    assert.equal(edit(2026120300, thu), 2026120302, '<inceptionday>00 and 01 are kept for inception: 02');
+    assert.equal(edit(2026120301, thu), 2026120302);
+    assert.equal(edit(2026120302, thu), 2026120303, 'later ones count up');
+    assert.equal(edit(2026120302, sat), 2026120303);
+    assert.equal(edit(2026120599, sat), 2026120600);
+    assert.equal(edit(2026120600, sun), 2026120600, 'past <inception + 2 days>99: left alone');
+    assert.equal(edit(2026120302, wed), 2026120302, 'past 2026112899: left alone');
+    assert.equal(edit(2026112601, wed), 2026112602);
+    assert.equal(increaseSerial(2026120302, 'SOA-EDIT-INCREASE', 'INCEPTION-INCREMENT', wed), 2026120303, 'at least serial + 1');
+    const weeks = Math.floor(thu.getTime() / 1000 / (7 * 86400));
+    assert.equal(increaseSerial(10, 'SOA-EDIT', 'INCREMENT-WEEKS', thu), 10 + weeks);
+    assert.equal(increaseSerial(10, 'SOA-EDIT', 'INCREMENT-WEEKS', wed), 10 + weeks - 1, 'Wednesday is still the previous week');
+  } finally {
+    if (tz === undefined) delete process.env.TZ; else process.env.TZ = tz;
+  }
+});

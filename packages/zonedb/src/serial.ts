@@ -19,15 +19,22 @@ export function dateSerial(now: Date, nn: number): number {
 export function editSerial(serial: number, soaEdit: string, now: Date): number {
   const kind = soaEdit.toUpperCase();
   const epoch = Math.floor(now.getTime() / 1000);
-  // Inception is Thursday 00:00 UTC of the current week, as PowerDNS's getStartOfWeek.
-  const inception = epoch - ((epoch - 4 * 86400 + 3 * 86400) % (7 * 86400));
+  // Inception is the start of the current week as PowerDNS's getStartOfWeek
+  // counts it: now - now % 7 days, i.e. Thursday 00:00 UTC (1970-01-01 was a Thursday).
+  const inception = epoch - (epoch % (7 * 86400));
   switch (kind) {
     case 'INCREMENT-WEEKS': return (serial + Math.floor(inception / (7 * 86400))) % U32;
     case 'EPOCH': return epoch % U32;
     case 'INCEPTION-EPOCH': return serial < inception ? inception : serial;
     case 'INCEPTION-INCREMENT': {
-      const day = Number(new Date(inception * 1000).toISOString().slice(0, 10).replace(/-/g, '')) * 100 + 1;
-      return serial < day ? day : serial + 1 > day + 98 ? serial : serial + 1;
+      // <inceptionday>00 and 01 are kept for the weekly jump: older serials
+      // become <inceptionday>01, those two become 02, later ones up to
+      // <inception + 2 days>99 count up by one, and after that the serial stays.
+      const day = dateSerial(new Date(inception * 1000), 1);
+      const dontIncrementAfter = dateSerial(new Date((inception + 2 * 86400) * 1000), 99);
+      if (serial < day - 1) return day;
+      if (serial < day + 1) return day + 1;
+      return serial <= dontIncrementAfter ? (serial + 1) % U32 : serial;
     }
     default: return serial;
   }
