@@ -4,7 +4,7 @@
 //   observe   (metrics + optional query log, wrapped around everything below)
 //   parse     wire/query.ts: bytes → Query, or FORMERR / NOTIMP / BADVERS / drop
 //   sanity    class IN only, no zone transfers here
-//   cache     stages/answer-cache.ts: compiled static answers, patched per query
+//   cache     stages/answer-arena.ts: compiled static answers, patched per query
 //   zone      stages/resolve.ts: lookup, CNAME chase, referral, negative answers
 //   lua       stages/lua.ts: LUA records evaluated for this client (inside zone),
 //             cached by stages/dynamic-cache.ts per what the script read
@@ -21,6 +21,7 @@ import { RCODE, type Query, type ResponseMessage } from './wire/types.js';
 import type { ZoneSet } from './zones/types.js';
 import { resolve, type ResolveOptions } from './stages/resolve.js';
 import { AnswerCache } from './stages/answer-cache.js';
+import { AnswerArena } from './stages/answer-arena.js';
 import { qtypeLabel, rcodeLabel } from './stages/names.js';
 import { bestWho, type LuaStage } from './stages/lua.js';
 import { DynamicCache } from './stages/dynamic-cache.js';
@@ -41,9 +42,6 @@ export interface ChainDeps {
   lua?: { stage: LuaStage; geo: GeoLookup; epoch: () => number };
 }
 
-// A cache entry per (name, type): either the one static answer, or a marker
-// that the name holds LUA records and its answers live in the dynamic cache.
-type Compiled = { t: Template; rcode: number } | { dynamic: true };
 type DynValue = { t: Template; rcode: number };
 
 const QR = 0x8000, AA = 0x0400, RD = 0x0100, CD = 0x0010;
@@ -51,9 +49,14 @@ const TCP_MAX = 65535;
 
 export function buildChain(deps: ChainDeps): Handler {
   let cacheFor: ZoneSet | undefined;
-  // Two generations (answer-cache.ts): each holds half, so up to `entries` are kept.
+  // Two generations (answer-arena.ts): each holds half, so up to `entries` are kept.
   const generation = Math.max(500, Math.floor((deps.answerCacheEntries ?? 1_000_000) / 2));
-  let cache = new AnswerCache<Compiled>(generation);
+  // Bytes per generation: room for answers of 320 octets on average (an A answer is ~60).
+  const arenaBytes = Math.max(1 << 20, generation * 320);
+  const newArena = () => new AnswerArena(generation, arenaBytes);
+  let cache = newArena();
+  // (name, type) keys whose name holds LUA records: their answers live in the dynamic cache.
+  let dynamicNames = new AnswerCache<true>(generation);
   // Names asked once: compiling costs about two encodes, so a name is compiled
   // only when it comes back (random-name floods and huge zones then cost one
   // plain encode per query instead of a compile that is never reused).
@@ -94,7 +97,7 @@ export function buildChain(deps: ChainDeps): Handler {
       case 'ok': {
         q = p.query;
         const zs = deps.snapshot();
-        if (zs !== cacheFor) { cacheFor = zs; cache = new AnswerCache<Compiled>(generation); seen = new AnswerCache<true>(generation); }
+        if (zs !== cacheFor) { cacheFor = zs; cache = newArena(); dynamicNames = new AnswerCache<true>(generation); seen = new AnswerCache<true>(generation); }
         [out, rcode] = answer(q, peer, zs);
         break;
       }
@@ -121,9 +124,10 @@ export function buildChain(deps: ChainDeps): Handler {
     if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) return [error(q, RCODE.REFUSED, opt), RCODE.REFUSED];
 
     const anyTcp = q.qtype === TYPE.ANY && peer.transport === 'tcp';
+    const flag = anyTcp ? 1 : 0;
+    if (cache.find(q.question, flag)) return [cache.render(q, opt, maxSize), cache.rcode];
     const key = anyTcp ? `${q.qname}\u0000${q.qtype}\u0000t` : `${q.qname}\u0000${q.qtype}`;
-    const hit = cache.get(key);
-    if (hit && !('dynamic' in hit)) return [renderTemplate(hit.t, q, opt, maxSize), hit.rcode];
+    const hit = dynamicNames.get(key) !== undefined;
 
     let who = '';
     if (lua) {
@@ -153,11 +157,11 @@ export function buildChain(deps: ChainDeps): Handler {
         return [encodeResponse({ ...resp, opt }, maxSize), r.rcode];
       }
       const t = compile();
-      cache.set(key, { t, rcode: r.rcode });
+      cache.set(q.question, flag, r.rcode, t);
       return [renderTemplate(t, q, opt, maxSize), r.rcode];
     }
     if (lua && r.rcode !== RCODE.SERVFAIL) {
-      if (!hit) cache.set(key, { dynamic: true });
+      if (!hit) dynamicNames.set(key, true);
       const answerDeps = lua.stage.deps();
       if (answerDeps.cacheable) {
         const t = compile();

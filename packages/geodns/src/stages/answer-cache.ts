@@ -1,10 +1,8 @@
-// Compiled answers: the first query for (name, type) builds the response once in
-// wire form; later queries copy it and patch ID, flags, question case and OPT
-// (wire/template.ts). The cache belongs to one zone snapshot: a reload brings a
-// new, empty cache, so a stale answer can never outlive its data.
-// Bounded by two generations: when the young map fills, the old one is dropped
-// whole. That keeps random-name floods (NXDOMAIN, wildcards) from growing memory
-// while hot names survive by being promoted.
+// A map bounded by two generations: when the young map fills, the old one is
+// dropped whole, and a hit in the old one moves to the young one. chain.ts keeps
+// the names asked once and the names holding LUA records in these; the compiled
+// static answers themselves live in answer-arena.ts, which packs them into one
+// Buffer. Each belongs to one zone snapshot: a reload brings new, empty ones.
 
 export class AnswerCache<T> {
   private young = new Map<string, T>();

@@ -37,18 +37,30 @@ export function makeTemplate(msg: ResponseMessage): Template {
 
 /** The template answered to `q`: its ID, RD/CD, question case, and our OPT if `opt`. */
 export function renderTemplate(t: Template, q: Query, opt: OptOut | undefined, maxSize: number): Buffer {
+  return renderStored(t.full, 0, t.full.length, t.truncated, 0, t.truncated.length, t.questionLength, q, opt, maxSize);
+}
+
+/**
+ * renderTemplate over bytes stored anywhere (stages/answer-arena.ts keeps many
+ * answers in one Buffer): the full answer at full[fullAt, +fullLen), its TC=1
+ * stub at trunc[truncAt, +truncLen).
+ */
+export function renderStored(
+  full: Buffer, fullAt: number, fullLen: number, trunc: Buffer, truncAt: number, truncLen: number,
+  questionLength: number, q: Query, opt: OptOut | undefined, maxSize: number,
+): Buffer {
   const extra = opt ? optLength(opt) : 0;
-  let src = t.full;
-  if (src.length + extra > maxSize) src = t.truncated;
-  const out = Buffer.allocUnsafe(src.length + extra);
-  src.copy(out, 0, 0, src.length);
+  let src = full, at = fullAt, len = fullLen;
+  if (len + extra > maxSize) { src = trunc; at = truncAt; len = truncLen; }
+  const out = Buffer.allocUnsafe(len + extra);
+  src.copy(out, 0, at, at + len);
   out.writeUInt16BE(q.id, 0);
-  out.writeUInt16BE((src.readUInt16BE(2) & ~COPIED) | (q.flags & COPIED), 2);
+  out.writeUInt16BE((out.readUInt16BE(2) & ~COPIED) | (q.flags & COPIED), 2);
   // A different length would mean a template for another name: keep ours.
-  if (q.question.length === t.questionLength) q.question.copy(out, 12);
+  if (q.question.length === questionLength) q.question.copy(out, 12);
   if (opt) {
-    writeOpt(out, src.length, opt);
-    out.writeUInt16BE(src.readUInt16BE(10) + 1, 10);
+    writeOpt(out, len, opt);
+    out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
   }
   return out;
 }
