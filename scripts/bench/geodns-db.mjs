@@ -17,7 +17,10 @@
 // Bounded: fixed data size, fixed repetitions and durations; the instances and
 // temp files are deleted at the end.
 //   node scripts/bench/geodns-db.mjs [--zones 10000] [--per-zone 100]
-//   BENCH_DURATION seconds per dnsperf run [5]   BENCH_RUNS runs per data set [3]   BENCH_EDITS [7]
+//   BENCH_DURATION seconds per dnsperf run [3]   BENCH_RUNS rounds [7]   BENCH_EDITS [7]
+// The ratios are medians of per-round ratios: the big and the small runs of one
+// round follow each other, so a shift in the shared machine's speed (seen here:
+// ±20% within a minute) hits both sides of a ratio alike.
 // (build first: npx tsc -b packages/geodns)
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -39,8 +42,8 @@ const env = (k, d) => Number(process.env[k] || d);
 const ZONES = arg('zones', 10_000);
 const PER_ZONE = arg('per-zone', 100); // SOA + NS + MX + (PER_ZONE - 3) A records
 const HOSTS = PER_ZONE - 3;
-const DURATION = env('BENCH_DURATION', 5);
-const RUNS = env('BENCH_RUNS', 3);
+const DURATION = env('BENCH_DURATION', 3);
+const RUNS = env('BENCH_RUNS', 7);
 const EDITS = env('BENCH_EDITS', 7);
 const PIN = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -249,9 +252,9 @@ try {
   const coldPdns = dnsperf(pdns.port, bigFile, 2);
   for (let i = 0; i < RUNS; i++) {
     qBig.push(dnsperf(ns2.port, bigFile));
-    pBig.push(dnsperf(pdns.port, bigFile));
     qSmall.push(dnsperf(small.port, smallFile));
     qOne.push(dnsperf(ns2.port, oneFile));
+    pBig.push(dnsperf(pdns.port, bigFile));
     pOne.push(dnsperf(pdns.port, oneFile));
   }
   await pdns.stop();
@@ -276,9 +279,12 @@ try {
   console.log(`  QPS, data set, random names          ${qBig.map(Math.round).join(' / ')} → median ${Math.round(median(qBig))}`);
   console.log(`  QPS, data set, one name repeated       ${qOne.map(Math.round).join(' / ')} → median ${Math.round(median(qOne))}`);
   console.log(`  QPS, small example zone (www A)        ${qSmall.map(Math.round).join(' / ')} → median ${Math.round(median(qSmall))}`);
-  console.log(`  ratio data set / small zone            ${(median(qBig) / median(qSmall)).toFixed(2)} random names, ${(median(qOne) / median(qSmall)).toFixed(2)} one name  (target ≥ 0.90)  [${RUNS} × ${DURATION} s each, alternating${PIN ? ', pinned' : ', unpinned'}]`);
+  const paired = (a, b) => median(a.map((x, i) => x / b[i]));
+  const spread = (a, b) => a.map((x, i) => (x / b[i]).toFixed(2)).sort().join(' ');
+  console.log(`  ratio data set / small zone            ${paired(qBig, qSmall).toFixed(2)} random names, ${paired(qOne, qSmall).toFixed(2)} one name  (target ≥ 0.90; median of ${RUNS} rounds × ${DURATION} s, runs alternating${PIN ? ', pinned' : ', unpinned'})`);
+  console.log(`    per round: random ${spread(qBig, qSmall)}; one name ${spread(qOne, qSmall)}; ratio of the medians ${(median(qBig) / median(qSmall)).toFixed(2)} / ${(median(qOne) / median(qSmall)).toFixed(2)}`);
   console.log(`  PowerDNS 4.7 gmysql, same replica: random names ${pBig.map(Math.round).join(' / ')} → median ${Math.round(median(pBig))}; one name ${pOne.map(Math.round).join(' / ')} → median ${Math.round(median(pOne))}`);
-  console.log(`  ratio geodns / PowerDNS                ${(median(qBig) / median(pBig)).toFixed(2)} random names, ${(median(qOne) / median(pOne)).toFixed(2)} one name`);
+  console.log(`  ratio geodns / PowerDNS                ${paired(qBig, pBig).toFixed(2)} random names, ${paired(qOne, pOne).toFixed(2)} one name (median of per-round ratios)`);
   console.log(`  disk cache                             ${mib(cacheBytes)}; start from it with the DB down: ${s(cacheStart)}, RSS ${mib(cacheRss)}`);
 } finally {
   for (const g of servers) await g.stop();

@@ -1,21 +1,26 @@
-// The only koffi import in geodns. Batched UDP (recvmmsg(2)/sendmmsg(2), Linux):
+// geodns's libc adapter (koffi). Batched UDP (recvmmsg(2)/sendmmsg(2), Linux):
 // node:dgram pays a libuv callback, an rinfo object and a send request per packet;
-// here one blocking recvmmsg on a libuv pool thread (koffi async call) collects up
-// to BATCH datagrams, the main thread answers them all with the Handler and hands
-// the replies to one non-blocking sendmmsg. Each process (cluster worker) binds its
-// own socket with SO_REUSEPORT, so the kernel spreads datagrams between them.
+// here Node's own loop watches the socket (uv_poll, '@geoedge/shared/uv-poll'), and
+// when it is readable a non-blocking recvmmsg collects up to BATCH datagrams, the
+// Handler answers them all and one non-blocking sendmmsg sends the replies. (An
+// earlier version blocked in recvmmsg on a libuv pool thread: the hand-off between
+// threads per batch cost ~7% of a saturated server's CPU in futex and task switches.)
+// Each process (cluster worker) binds its own socket with SO_REUSEPORT, so the
+// kernel spreads datagrams between them.
 // Layouts (x86_64/aarch64 LP64, <sys/socket.h>):
 //   struct iovec   { void *iov_base; size_t iov_len; }                      16 bytes
 //   struct msghdr  { void *name; socklen_t namelen; struct iovec *iov;        56 bytes
 //                    size_t iovlen; void *control; size_t controllen; int flags; }
 //   struct mmsghdr { struct msghdr msg_hdr; unsigned msg_len; }             64 bytes
 import koffi from 'koffi';
+import { watchFd, type FdWatch } from '@geoedge/shared/uv-poll';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/addr.js';
 
 const AF_INET = 2, AF_INET6 = 10, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_RCVBUF = 8, SO_SNDBUF = 7, SO_RCVTIMEO = 20, SO_REUSEPORT = 15;
+const SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_RCVBUF = 8, SO_SNDBUF = 7, SO_REUSEPORT = 15;
 const IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
-const MSG_DONTWAIT = 0x40, MSG_TRUNC = 0x20, MSG_WAITFORONE = 0x10000;
+const MSG_DONTWAIT = 0x40, MSG_TRUNC = 0x20;
+const EINTR = 4, EAGAIN = 11;
 
 const BATCH = 64;
 /** Queries bigger than this are not ones we answer; the kernel flags them MSG_TRUNC. */
@@ -24,21 +29,15 @@ const RECV_STRIDE = 4096;
 const SEND_STRIDE = 4096;
 const SA_STRIDE = 32; // sizeof(struct sockaddr_in6) = 28, rounded
 const HDR = 64, IOV = 16;
-/** SO_RCVTIMEO: the pool thread wakes at least this often. */
-const TIMEOUT_MS = 200;
+/** Batches read per wake-up before Node's loop gets its turn (timers, TCP, the DB poller). */
+const TURN = 4;
 
 type Fn = ReturnType<ReturnType<typeof koffi.load>['func']>;
 interface Libc {
-  socket: Fn; setsockopt: Fn; bind: Fn; close: Fn; shutdown: Fn; recvmmsg: Fn; sendmmsg: Fn; sendto: Fn; addr: Fn;
+  socket: Fn; setsockopt: Fn; bind: Fn; close: Fn; recvmmsg: Fn; sendmmsg: Fn; sendto: Fn; addr: Fn;
 }
 
 let libc: Libc | undefined;
-
-// Each socket keeps one libuv pool thread blocked in recvmmsg; leave two for
-// file reads, crypto and DNS lookups. More sockets than that use node:dgram.
-const POOL = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
-const MAX_SOCKETS = Math.max(0, POOL - 2);
-let open = 0;
 
 function loadLibc(): Libc {
   if (libc) return libc;
@@ -48,8 +47,7 @@ function loadLibc(): Libc {
     setsockopt: lib.func('int setsockopt(int, int, int, const void *, uint32_t)'),
     bind: lib.func('int bind(int, const void *, uint32_t)'),
     close: lib.func('int close(int)'),
-    shutdown: lib.func('int shutdown(int, int)'),
-    // Arrays go by address: the async call must see the very memory we read afterwards.
+    // Arrays go by address: they hold pointers to other native memory anyway.
     recvmmsg: lib.func('int recvmmsg(int, uintptr_t, unsigned int, int, void *)'),
     sendmmsg: lib.func('int sendmmsg(int, uintptr_t, unsigned int, int)'),
     sendto: lib.func('intptr_t sendto(int, const void *, size_t, int, const void *, uint32_t)'),
@@ -85,7 +83,6 @@ export function openBatchUdp(host: string, port: number, handle: BatchHandler, o
   } catch (err) {
     return { ok: false, message: `cannot load libc through koffi: ${(err as Error).message}` };
   }
-  if (open >= MAX_SOCKETS) return { ok: false, message: `already ${open} batched sockets, each holding one of ${POOL} libuv pool threads (raise UV_THREADPOOL_SIZE)` };
   const v6 = host.includes(':');
   const sa = Buffer.alloc(v6 ? 28 : 16);
   sa.writeUInt16LE(v6 ? AF_INET6 : AF_INET, 0);
@@ -105,13 +102,13 @@ export function openBatchUdp(host: string, port: number, handle: BatchHandler, o
   // Bigger kernel buffers absorb bursts; failure only means the defaults stay.
   c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, int(4 << 20), 4);
   c.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, int(4 << 20), 4);
-  // The pool thread wakes at least this often, so close() never waits on a quiet socket.
-  const tv = Buffer.alloc(16);
-  tv.writeBigInt64LE(BigInt(TIMEOUT_MS * 1000), 8); // tv_sec 0, tv_usec
-  if (c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16) < 0) return fail('setsockopt(SO_RCVTIMEO)');
   if (c.bind(fd, sa, sa.length) < 0) return fail(`bind(${host}:${port})`);
-  open++;
-  return { ok: true, socket: serve(c, fd, host, v6, handle, onError) };
+  try {
+    return { ok: true, socket: serve(c, fd, host, v6, handle, onError) };
+  } catch (err) {
+    c.close(fd);
+    return { ok: false, message: `cannot watch the socket with libuv: ${(err as Error).message}` };
+  }
 }
 
 /** The pre-allocated arrays: headers point at fixed slots, set up once. */
@@ -150,29 +147,30 @@ function serve(c: Libc, fd: number, local: string, v6: boolean, handle: BatchHan
     get address() { return (addr ??= v6 ? formatIPv6(a.names, slot * SA_STRIDE + 8) : formatIPv4(a.names, slot * SA_STRIDE + 4)); },
     get port() { return a.names.readUInt16BE(slot * SA_STRIDE + 2); },
   };
-  // errno of the pool thread's call is not readable here (koffi.errno() is this
-  // thread's), so failures are told apart by time: -1 after about SO_RCVTIMEO is
-  // the idle timeout; -1 at once, over and over, is a real error, logged once per
-  // streak and retried each second rather than in a tight loop.
-  let quickFailures = 0;
-  let armedAt = 0;
-  const arm = () => {
-    for (let i = 0; i < BATCH; i++) a.rhdr.writeUInt32LE(SA_STRIDE, i * HDR + 8); // msg_namelen in/out
-    armedAt = performance.now();
-    c.recvmmsg.async(fd, a.rha, BATCH, MSG_WAITFORONE, null, onBatch);
-  };
-  const onBatch = (err: unknown, n: number) => {
-    if (closed) { c.close(fd); open--; return; }
-    if (err || n < 0) {
-      if (!err && performance.now() - armedAt >= TIMEOUT_MS / 2) { quickFailures = 0; return arm(); }
-      if (++quickFailures < 10) return arm();
-      if (quickFailures === 10) onError(err ? `recvmmsg: ${String(err)}` : 'recvmmsg keeps failing');
-      setTimeout(arm, 1000).unref();
-      return;
+  // A persistent error would wake us on every loop turn: log it once per
+  // streak and look again a second later.
+  let failing = false;
+  let watch: FdWatch | undefined = undefined;
+  let used = BATCH; // headers whose msg_namelen (in/out) the last recvmmsg overwrote
+  const onReadable = () => {
+    for (let turn = 0; turn < TURN && !closed; turn++) {
+      for (let i = 0; i < used; i++) a.rhdr.writeUInt32LE(SA_STRIDE, i * HDR + 8);
+      used = 0;
+      const n = c.recvmmsg(fd, a.rha, BATCH, MSG_DONTWAIT, null) as number;
+      if (n < 0) {
+        const e = koffi.errno();
+        if (e === EAGAIN || e === EINTR) return;
+        if (!failing) onError(`recvmmsg failed, errno ${e}; retrying each second`);
+        failing = true;
+        watch!.stop();
+        setTimeout(() => { if (!closed) watch!.start(); }, 1000).unref();
+        return;
+      }
+      failing = false;
+      used = n;
+      answer(n);
+      if (n < BATCH) return;
     }
-    quickFailures = 0;
-    answer(n);
-    arm();
   };
   const answer = (n: number) => {
     let out = 0;
@@ -202,12 +200,14 @@ function serve(c: Libc, fd: number, local: string, v6: boolean, handle: BatchHan
       sent += r;
     }
   };
-  arm();
+  watch = watchFd(fd, onReadable);
+  watch.start();
   return {
     close() {
       if (closed) return;
       closed = true;
-      c.shutdown(fd, 2); // wakes the pool thread; onBatch then closes the fd
+      watch!.stop();
+      c.close(fd);
     },
   };
 }

@@ -1,7 +1,7 @@
-// The only koffi import in the relay: the libc calls Node does not expose
-// (setsockopt(IP_TRANSPARENT), splice(2), epoll(7), pipe2(2), recvmmsg(2)), and libuv's
-// uv_poll (exported by the node binary itself for addons), bound once and
-// shared. Loading fails (and callers fall back) where koffi or glibc is missing.
+// The relay's koffi import: the libc calls Node does not expose
+// (setsockopt(IP_TRANSPARENT), splice(2), epoll(7), pipe2(2), recvmmsg(2)), bound
+// once and shared; libuv's uv_poll comes from '@geoedge/shared/uv-poll'. Loading fails
+// (and callers fall back) where koffi or glibc is missing.
 import koffi from 'koffi';
 
 type Fn = ReturnType<ReturnType<typeof koffi.load>['func']>;
@@ -14,45 +14,7 @@ export interface Libc {
   errno(): number;
 }
 
-/** An fd watched by Node's own event loop (uv_poll, level-triggered, main thread). */
-export interface FdWatch {
-  start(): void;
-  stop(): void;
-}
-
 let cached: Libc | undefined;
-let uvBound: ((fd: number, onReadable: () => void) => FdWatch) | undefined;
-
-/**
- * Watches `fd` for readability from the main thread's libuv loop: onReadable
- * runs as a callback of that loop (between Node's other callbacks, microtasks
- * after it), again on every loop turn while the fd stays readable. Only for
- * the main thread (uv_default_loop), which is where the relay runs.
- */
-export function watchFd(fd: number, onReadable: () => void): FdWatch {
-  if (!uvBound) {
-    const node = koffi.load(null);
-    const loop = node.func('void *uv_default_loop(void)')();
-    const handleSize = node.func('size_t uv_handle_size(int)');
-    const init = node.func('int uv_poll_init(void *, void *, int)');
-    const PollCb = koffi.proto('void relay_uv_poll_cb(void *, int, int)');
-    const start = node.func('int uv_poll_start(void *, int, relay_uv_poll_cb *)');
-    const stop = node.func('int uv_poll_stop(void *)');
-    const UV_POLL = 8, UV_READABLE = 1;
-    uvBound = (f, cb) => {
-      // Never freed: a watch lives as long as the process's engine.
-      const handle = koffi.alloc('uint8_t', Number(handleSize(UV_POLL)));
-      const e = init(loop, handle, f) as number;
-      if (e !== 0) throw new Error(`uv_poll_init failed (${e})`);
-      const fn = koffi.register(() => cb(), koffi.pointer(PollCb));
-      return {
-        start: () => { start(handle, UV_READABLE, fn); },
-        stop: () => { stop(handle); },
-      };
-    };
-  }
-  return uvBound(fd, onReadable);
-}
 
 export function loadLibc(): Libc {
   if (cached) return cached;
