@@ -18,6 +18,7 @@
 // temp files are deleted at the end.
 //   node scripts/bench/geodns-db.mjs [--zones 10000] [--per-zone 100]
 //   BENCH_DURATION seconds per dnsperf run [3]   BENCH_RUNS rounds [7]   BENCH_EDITS [7]
+//   BENCH_PERF=DIR  perf profiles of the geodns processes in the last round (big-random, small, big-one), and their --trace-gc lines
 // The ratios are medians of per-round ratios: the big and the small runs of one
 // round follow each other, so a shift in the shared machine's speed (seen here:
 // ±20% within a minute) hits both sides of a ratio alike.
@@ -105,7 +106,7 @@ async function untilAnswer(port, name, want, timeoutMs, alive = () => true) {
 
 async function startGeodns(args) {
   const port = await freeTcpPort();
-  const [cmd, a] = pinned(0, process.execPath, [MAIN, '--listen', `127.0.0.1:${port}`, '--log-level', 'info', ...args]);
+  const [cmd, a] = pinned(0, process.execPath, [...(process.env.BENCH_PERF ? ['--perf-basic-prof-only-functions', '--trace-gc'] : []), MAIN, '--listen', `127.0.0.1:${port}`, '--log-level', 'info', ...args]);
   const started = t();
   const child = spawn(cmd, a, { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = [];
@@ -156,14 +157,22 @@ async function startPdns(mysqlPort) {
   return g;
 }
 
+// The perf record of the last dnsperf() call: it can only be reaped once the event loop runs again.
+let perfRecording;
+
 /** QPS of one dnsperf run: DURATION seconds, or `passes` times through the file when given. */
-function dnsperf(port, file, passes) {
+function dnsperf(port, file, passes, perfAs) {
+  // BENCH_PERF=DIR: a CPU profile of the answering process during the last round (perf record -g).
+  const rec = perfAs && process.env.BENCH_PERF
+    ? spawn('perf', ['record', '-F', '999', '-g', '-p', String(perfAs.pid), '-o', join(process.env.BENCH_PERF, `${perfAs.name}.data`), '--', 'sleep', String(Math.max(1, DURATION - 1))], { stdio: 'ignore' })
+    : undefined;
   const limit = passes ? ['-n', String(passes)] : ['-l', String(DURATION)];
   const [cmd, args] = pinned(1, 'dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', file, ...limit, '-c', '8', '-q', '256']);
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`dnsperf failed (${r.status}): ${r.stderr}${r.stdout.slice(-2000)}`);
   const codes = /Response codes:\s+(.*)/.exec(r.stdout)?.[1] ?? '';
   if (!codes.startsWith('NOERROR') || codes.includes(',')) console.warn(`  warning: expected only NOERROR, got ${codes}`);
+  if (rec) perfRecording = new Promise((res) => (rec.exitCode !== null ? res() : rec.once('exit', res)));
   return Number(/Queries per second:\s+([\d.]+)/.exec(r.stdout)?.[1]);
 }
 
@@ -251,15 +260,23 @@ try {
   const coldBig = dnsperf(ns2.port, bigFile, 2);
   const coldPdns = dnsperf(pdns.port, bigFile, 2);
   for (let i = 0; i < RUNS; i++) {
-    qBig.push(dnsperf(ns2.port, bigFile));
-    qSmall.push(dnsperf(small.port, smallFile));
-    qOne.push(dnsperf(ns2.port, oneFile));
+    const last = i === RUNS - 1;
+    qBig.push(dnsperf(ns2.port, bigFile, undefined, last && { pid: ns2.child.pid, name: 'big-random' }));
+    await perfRecording;
+    qSmall.push(dnsperf(small.port, smallFile, undefined, last && { pid: small.child.pid, name: 'small' }));
+    await perfRecording;
+    qOne.push(dnsperf(ns2.port, oneFile, undefined, last && { pid: ns2.child.pid, name: 'big-one' }));
+    await perfRecording;
     pBig.push(dnsperf(pdns.port, bigFile));
     pOne.push(dnsperf(pdns.port, oneFile));
   }
   await pdns.stop();
 
   // Start from the disk cache with the database down.
+  if (process.env.BENCH_PERF) {
+    writeFileSync(join(process.env.BENCH_PERF, 'gc-big.log'), ns2.lines.filter((l) => !l.startsWith('{')).join('\n'));
+    writeFileSync(join(process.env.BENCH_PERF, 'gc-small.log'), small.lines.filter((l) => !l.startsWith('{')).join('\n'));
+  }
   await ns2.stop();
   await replica.stop();
   const fromCache = await startGeodns(['--db', replica.url('pdns'), '--db-cache', cache]);

@@ -131,8 +131,16 @@ function arrays(c: Libc) {
     shdr.writeBigUInt64LE(sia + I * BigInt(IOV), i * HDR + 16);
     shdr.writeBigUInt64LE(1n, i * HDR + 24);
   }
+  // Each slot's sockaddr address as two u32 halves: the reply loop writes them
+  // with writeUInt32LE, allocating no BigInt per datagram.
+  const nameLo = new Array<number>(BATCH), nameHi = new Array<number>(BATCH);
+  for (let i = 0; i < BATCH; i++) {
+    const p = na + BigInt(i * SA_STRIDE);
+    nameLo[i] = Number(p & 0xffffffffn);
+    nameHi[i] = Number(p >> 32n);
+  }
   // All of these must stay referenced while the socket lives: the kernel holds only their addresses.
-  return { rbuf, sbuf, names, rhdr, shdr, riov, siov, na, rha, sha };
+  return { rbuf, sbuf, names, rhdr, shdr, riov, siov, na, rha, sha, nameLo, nameHi };
 }
 
 function serve(c: Libc, fd: number, local: string, v6: boolean, handle: BatchHandler, onError: (m: string) => void): BatchSocket {
@@ -182,20 +190,21 @@ function serve(c: Libc, fd: number, local: string, v6: boolean, handle: BatchHan
       addr = undefined;
       const reply = handle(a.rbuf.subarray(i * RECV_STRIDE, i * RECV_STRIDE + len), peer);
       if (reply === null) continue;
-      const name = a.na + BigInt(i * SA_STRIDE), namelen = a.rhdr.readUInt32LE(h + 8);
+      const namelen = a.rhdr.readUInt32LE(h + 8);
       if (reply.length > SEND_STRIDE) {
         c.sendto(fd, reply, reply.length, MSG_DONTWAIT, a.names.subarray(i * SA_STRIDE), namelen);
         continue;
       }
       reply.copy(a.sbuf, out * SEND_STRIDE);
-      a.siov.writeBigUInt64LE(BigInt(reply.length), out * IOV + 8);
-      a.shdr.writeBigUInt64LE(name, out * HDR);
+      a.siov.writeUInt32LE(reply.length, out * IOV + 8); // iov_len's high half stays 0 (≤ SEND_STRIDE)
+      a.shdr.writeUInt32LE(a.nameLo[i]!, out * HDR);
+      a.shdr.writeUInt32LE(a.nameHi[i]!, out * HDR + 4);
       a.shdr.writeUInt32LE(namelen, out * HDR + 8);
       out++;
     }
     // A full send buffer drops the rest, as a busy server's kernel queue would.
     for (let sent = 0; sent < out;) {
-      const r = c.sendmmsg(fd, a.sha + BigInt(sent * HDR), out - sent, MSG_DONTWAIT) as number;
+      const r = c.sendmmsg(fd, sent === 0 ? a.sha : a.sha + BigInt(sent * HDR), out - sent, MSG_DONTWAIT) as number;
       if (r <= 0) break;
       sent += r;
     }
