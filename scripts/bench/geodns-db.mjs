@@ -18,6 +18,7 @@
 // temp files are deleted at the end.
 //   node scripts/bench/geodns-db.mjs [--zones 10000] [--per-zone 100]
 //   BENCH_DURATION seconds per dnsperf run [3]   BENCH_RUNS rounds [7]   BENCH_EDITS [7]
+//   BENCH_NODE_FLAGS node flags for both geodns [geodns's NODE_FLAGS, as deployed; '' for none]
 //   BENCH_PERF=DIR  perf profiles of the geodns processes in the last round (big-random, small, big-one), and their --trace-gc lines
 // The ratios are medians of per-round ratios: the big and the small runs of one
 // round follow each other, so a shift in the shared machine's speed (seen here:
@@ -32,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { generateZones } from './lib/zonedb-data.mjs';
 import { openDb, migrate } from '../../packages/zonedb/dist/index.js';
 import { startPair, setupReplication, waitFor, freeTcpPort } from '../../packages/zonedb/dist/testing/index.js';
+import { NODE_FLAGS } from '../../packages/geodns/dist/node-flags.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(ROOT, 'packages', 'geodns', 'dist', 'main.js');
@@ -106,7 +108,7 @@ async function untilAnswer(port, name, want, timeoutMs, alive = () => true) {
 
 async function startGeodns(args) {
   const port = await freeTcpPort();
-  const [cmd, a] = pinned(0, process.execPath, [...(process.env.BENCH_PERF ? ['--perf-basic-prof-only-functions', '--trace-gc'] : []), MAIN, '--listen', `127.0.0.1:${port}`, '--log-level', 'info', ...args]);
+  const [cmd, a] = pinned(0, process.execPath, [...(process.env.BENCH_NODE_FLAGS ?? NODE_FLAGS.join(' ')).split(' ').filter(Boolean), ...(process.env.BENCH_PERF ? ['--perf-basic-prof-only-functions', '--trace-gc'] : []), MAIN, '--listen', `127.0.0.1:${port}`, '--log-level', 'info', ...args]);
   const started = t();
   const child = spawn(cmd, a, { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = [];

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --min-semi-space-size=16
 // geodns entry point: flags → config → services. With `workers > 1` the primary
 // forks workers (Node cluster) that share the listening sockets; the primary only
 // supervises, forwards SIGHUP and serves aggregated metrics.
@@ -8,6 +8,7 @@ import { ConfigError, createLogger, handleSignals, metricsService, clusterRegist
 import { parseCli, HELP } from './cli.js';
 import { loadConfig, type Config } from './config.js';
 import { runServer } from './run.js';
+import { missingNodeFlags } from './node-flags.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -30,7 +31,13 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger({ name: 'geodns', level: cfg.logLevel });
-  if (cfg.workers > 1 && cluster.isPrimary) return supervise(cfg, log);
+  const missing = missingNodeFlags(process.execArgv);
+  if (cfg.workers > 1 && cluster.isPrimary) {
+    // Workers are where queries are answered: they get the flags even if this process lacks them.
+    cluster.setupPrimary({ execArgv: [...process.execArgv, ...missing] });
+    return supervise(cfg, log);
+  }
+  if (missing.length > 0) log.info({ flags: missing }, `node was started without ${missing.join(' ')}; big zone sets answer slower after idle spells (see src/node-flags.ts)`);
   await runServer(cfg, log, cluster.isWorker);
 }
 
