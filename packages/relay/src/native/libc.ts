@@ -41,8 +41,7 @@ export function loadLibc(): Libc {
     sendmmsg: lib.func('int sendmmsg(int, uintptr_t, unsigned int, int)'),
     epollCreate1: lib.func('int epoll_create1(int)'),
     epollCtl: lib.func('int epoll_ctl(int, int, int, void *)'),
-    // The event array goes by address: the async call (a libuv pool thread) must
-    // fill the very memory the main thread reads afterwards.
+    // The event array goes by address (it is read right after, from the same Buffer).
     epollWait: lib.func('int epoll_wait(int, uintptr_t, int, int)'),
     addressOf: (b) => BigInt(memmove(b, b, 0) as number | bigint),
     errno: () => koffi.errno(),
