@@ -30,6 +30,7 @@ import { join, resolve, dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { PIN, pinned, median, freePort, ecsQuery, pdnsArgs, startAnswering } from './lib/dns-bench.mjs';
+import { NODE_FLAGS } from '../../packages/geodns/dist/node-flags.js'; // geodns runs as deployed (see node-flags.ts)
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = join(ROOT, '.bench', 'dns-lua');
@@ -116,7 +117,7 @@ async function startServer(kind) {
   mkdirSync(tmp, { recursive: true });
   let cmd, args;
   if (kind === 'geodns') {
-    [cmd, args] = pinned(0, process.execPath, [join(ROOT, 'packages', 'geodns', 'dist', 'main.js'), '--listen', `127.0.0.1:${port}`, '--zones', ZONES, '--geoip', MMDB, '--log-level', 'warn']);
+    [cmd, args] = pinned(0, process.execPath, [...NODE_FLAGS, join(ROOT, 'packages', 'geodns', 'dist', 'main.js'), '--listen', `127.0.0.1:${port}`, '--zones', ZONES, '--geoip', MMDB, '--log-level', 'warn']);
   } else {
     const conf = join(tmp, 'named.conf');
     writeFileSync(conf, `zone "${ZONE}" { type master; file "${join(ZONES, `${ZONE}.zone`)}"; };\n`);

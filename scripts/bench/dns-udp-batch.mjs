@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync, readdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PIN, pinned, median, freePort, pdnsArgs, startAnswering } from './lib/dns-bench.mjs';
+import { NODE_FLAGS } from '../../packages/geodns/dist/node-flags.js'; // geodns runs as deployed (see node-flags.ts)
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ZONES = join(ROOT, 'packages', 'geodns', 'zones');
@@ -24,7 +25,7 @@ function command(kind, port) {
   if (kind !== 'pdns') {
     const cfg = join(tmp, 'geodns.yaml');
     writeFileSync(cfg, `udpBatch: ${kind === 'geodns-batch'}\n`);
-    return pinned(0, process.execPath, [join(ROOT, 'packages', 'geodns', 'dist', 'main.js'), '--config', cfg, '--listen', `127.0.0.1:${port}`, '--zones', ZONES, '--log-level', 'warn']);
+    return pinned(0, process.execPath, [...NODE_FLAGS, join(ROOT, 'packages', 'geodns', 'dist', 'main.js'), '--config', cfg, '--listen', `127.0.0.1:${port}`, '--zones', ZONES, '--log-level', 'warn']);
   }
   const conf = join(tmp, 'named.conf');
   const zones = readdirSync(ZONES).filter((f) => f.endsWith('.zone'));

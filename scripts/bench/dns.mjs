@@ -26,6 +26,7 @@ import { mkdirSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PIN, pinned, median, freePort, ecsQuery, pdnsArgs, startAnswering } from './lib/dns-bench.mjs';
+import { NODE_FLAGS } from '../../packages/geodns/dist/node-flags.js'; // geodns runs as deployed (see node-flags.ts)
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ZONES = join(ROOT, 'packages', 'geodns', 'zones');
@@ -82,7 +83,7 @@ async function startServer(kind) {
   const tmp = join(OUT, `${kind}-run`);
   mkdirSync(tmp, { recursive: true });
   if (kind === 'geodns') {
-    [cmd, args] = pinned(0, process.execPath, [join(ROOT, 'packages', 'geodns', 'dist', 'main.js'), '--listen', `127.0.0.1:${port}`, '--zones', ZONES, '--log-level', 'warn']);
+    [cmd, args] = pinned(0, process.execPath, [...NODE_FLAGS, join(ROOT, 'packages', 'geodns', 'dist', 'main.js'), '--listen', `127.0.0.1:${port}`, '--zones', ZONES, '--log-level', 'warn']);
   } else {
     const conf = join(tmp, 'named.conf');
     const zones = readdirSync(ZONES).filter((f) => f.endsWith('.zone'));
