@@ -5,6 +5,8 @@
 //   node scripts/bench/relay.mjs              (DURATION=3 REPS=3 by default)
 //   DURATION=2 REPS=1 PROXIES=relay,nginx LOADS=conn,keepalive,idle node scripts/bench/relay.mjs
 // The proxies run side by side and take turns, load by load.
+// RELAY_NODE_FLAGS="--perf-basic-prof-only-functions" (say) adds node flags to edge-relay,
+// for profiling it with perf record -C 0 while the bench runs.
 // Loads: iperf3 bulk TCP (1 and 8 streams); wrk short connections (Connection:
 // close, 50 and 500 connections) and keep-alive latency (500 connections);
 // dnsperf UDP queries; RSS per idle proxied connection.
@@ -92,7 +94,7 @@ const proxies = {
       ],
     };
     writeFileSync(join(dir, 'relay.json'), JSON.stringify(cfg));
-    return start(process.execPath, [RELAY, '--config', join(dir, 'relay.json')], PROXY_CPU, 'edge-relay');
+    return start(process.execPath, [...(process.env.RELAY_NODE_FLAGS ?? '').split(' ').filter(Boolean), RELAY, '--config', join(dir, 'relay.json')], PROXY_CPU, 'edge-relay');
   },
   async nginx(P) {
     writeFileSync(join(dir, 'nginx.conf'), `load_module /usr/lib/nginx/modules/ngx_stream_module.so;
