@@ -48,6 +48,11 @@ const HOSTS = PER_ZONE - 3;
 const DURATION = env('BENCH_DURATION', 3);
 const RUNS = env('BENCH_RUNS', 7);
 const EDITS = env('BENCH_EDITS', 7);
+// geodns's own flags as deployed (or BENCH_NODE_FLAGS), plus what BENCH_PERF needs.
+const GEODNS_NODE_FLAGS = [
+  ...(process.env.BENCH_NODE_FLAGS ?? NODE_FLAGS.join(' ')).split(' ').filter(Boolean),
+  ...(process.env.BENCH_PERF ? ['--perf-basic-prof-only-functions', '--trace-gc'] : []),
+];
 const PIN = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const t = () => performance.now();
@@ -108,7 +113,7 @@ async function untilAnswer(port, name, want, timeoutMs, alive = () => true) {
 
 async function startGeodns(args) {
   const port = await freeTcpPort();
-  const [cmd, a] = pinned(0, process.execPath, [...(process.env.BENCH_NODE_FLAGS ?? NODE_FLAGS.join(' ')).split(' ').filter(Boolean), ...(process.env.BENCH_PERF ? ['--perf-basic-prof-only-functions', '--trace-gc'] : []), MAIN, '--listen', `127.0.0.1:${port}`, '--log-level', 'info', ...args]);
+  const [cmd, a] = pinned(0, process.execPath, [...GEODNS_NODE_FLAGS, MAIN, '--listen', `127.0.0.1:${port}`, '--log-level', 'info', ...args]);
   const started = t();
   const child = spawn(cmd, a, { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = [];

@@ -127,7 +127,7 @@ export function buildChain(deps: ChainDeps): Handler {
     const flag = anyTcp ? 1 : 0;
     if (cache.find(q.question, flag)) return [cache.render(q, opt, maxSize), cache.rcode];
     const key = anyTcp ? `${q.qname}\u0000${q.qtype}\u0000t` : `${q.qname}\u0000${q.qtype}`;
-    const hit = dynamicNames.get(key) !== undefined;
+    const dynamicName = dynamicNames.get(key) !== undefined;
 
     let who = '';
     if (lua) {
@@ -137,7 +137,7 @@ export function buildChain(deps: ChainDeps): Handler {
         dnssecOK: q.edns?.dnssecOk ?? false, ednsPKTSize: q.edns?.payload ?? 512,
       };
       who = bestWho(client);
-      if (hit) {
+      if (dynamicName) {
         const d = dynCache.get(key, who, () => { const g = lua.geo.lookup(who); return g && `${g.network}/${g.prefix}`; });
         if (d) return [renderTemplate(d.value.t, q, scoped(opt, d.scope), maxSize), d.value.rcode];
       }
@@ -161,7 +161,7 @@ export function buildChain(deps: ChainDeps): Handler {
       return [renderTemplate(t, q, opt, maxSize), r.rcode];
     }
     if (lua && r.rcode !== RCODE.SERVFAIL) {
-      if (!hit) dynamicNames.set(key, true);
+      if (!dynamicName) dynamicNames.set(key, true);
       const answerDeps = lua.stage.deps();
       if (answerDeps.cacheable) {
         const t = compile();

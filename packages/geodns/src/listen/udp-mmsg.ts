@@ -13,7 +13,7 @@
 //                    size_t iovlen; void *control; size_t controllen; int flags; }
 //   struct mmsghdr { struct msghdr msg_hdr; unsigned msg_len; }             64 bytes
 import koffi from 'koffi';
-import { watchFd, type FdWatch } from '@geoedge/shared/uv-poll';
+import { watchFd } from '@geoedge/shared/uv-poll';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/addr.js';
 
 const AF_INET = 2, AF_INET6 = 10, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0o2000000;
@@ -140,7 +140,7 @@ function arrays(c: Libc) {
     nameHi[i] = Number(p >> 32n);
   }
   // All of these must stay referenced while the socket lives: the kernel holds only their addresses.
-  return { rbuf, sbuf, names, rhdr, shdr, riov, siov, na, rha, sha, nameLo, nameHi };
+  return { rbuf, sbuf, names, rhdr, shdr, riov, siov, rha, sha, nameLo, nameHi };
 }
 
 function serve(c: Libc, fd: number, local: string, v6: boolean, handle: BatchHandler, onError: (m: string) => void): BatchSocket {
@@ -158,7 +158,6 @@ function serve(c: Libc, fd: number, local: string, v6: boolean, handle: BatchHan
   // A persistent error would wake us on every loop turn: log it once per
   // streak and look again a second later.
   let failing = false;
-  let watch: FdWatch | undefined = undefined;
   let used = BATCH; // headers whose msg_namelen (in/out) the last recvmmsg overwrote
   const onReadable = () => {
     for (let turn = 0; turn < TURN && !closed; turn++) {
@@ -170,8 +169,8 @@ function serve(c: Libc, fd: number, local: string, v6: boolean, handle: BatchHan
         if (e === EAGAIN || e === EINTR) return;
         if (!failing) onError(`recvmmsg failed, errno ${e}; retrying each second`);
         failing = true;
-        watch!.stop();
-        setTimeout(() => { if (!closed) watch!.start(); }, 1000).unref();
+        watch.stop();
+        setTimeout(() => { if (!closed) watch.start(); }, 1000).unref();
         return;
       }
       failing = false;
@@ -209,13 +208,13 @@ function serve(c: Libc, fd: number, local: string, v6: boolean, handle: BatchHan
       sent += r;
     }
   };
-  watch = watchFd(fd, onReadable);
+  const watch = watchFd(fd, onReadable);
   watch.start();
   return {
     close() {
       if (closed) return;
       closed = true;
-      watch!.stop();
+      watch.stop();
       c.close(fd);
     },
   };
