@@ -199,3 +199,67 @@ test('workers: 2 processes share the listening socket; SIGTERM stops them all', 
   assert.equal(await r.stop('SIGTERM'), 0);
   for (const pid of pids) assert.throws(() => process.kill(pid, 0)); // workers are gone
 });
+
+/**
+ * A listener that never completes another handshake: backlog 0, its one queue
+ * slot taken and never accepted, so the kernel drops every further SYN (a
+ * server behind a silent firewall, on loopback). Node's net.Server always
+ * accepts, hence raw libc through koffi.
+ */
+async function blackhole(): Promise<string> {
+  const { default: koffi } = await import('koffi');
+  const libc = koffi.load('libc.so.6');
+  const socket = libc.func('int socket(int, int, int)');
+  const bind = libc.func('int bind(int, const void *, uint32_t)');
+  const listen = libc.func('int listen(int, int)');
+  const close = libc.func('int close(int)');
+  const port = await freePort();
+  const sa = Buffer.alloc(16);
+  sa.writeUInt16LE(2, 0);
+  sa.writeUInt16BE(port, 2);
+  sa.set([127, 0, 0, 1], 4);
+  const fd = socket(2, 1, 0) as number;
+  assert.ok(fd >= 0 && bind(fd, sa, 16) === 0 && listen(fd, 0) === 0, 'blackhole listener');
+  const filler = connect({ port, host: '127.0.0.1' });
+  filler.on('error', () => {});
+  await new Promise((r) => filler.once('connect', r));
+  cleanups.push(async () => { filler.destroy(); close(fd); });
+  return `127.0.0.1:${port}`;
+}
+
+for (const plane of ['engine', 'streams'] as const) {
+  test(`connect_timeout (${plane}): a server that drops the SYN is given up after the timeout, the next one serves; alone it fails the connection`, async () => {
+    const hole = await blackhole();
+    const good = await backend('good');
+    const r = await relay({
+      data_plane: plane,
+      upstreams: {
+        two: { servers: [hole, good.addr], balance: 'least_conn', tries: 2, max_fails: 0, connect_timeout: '300ms' },
+        one: { servers: [hole], tries: 1, max_fails: 0, connect_timeout: '300ms' },
+      },
+      listeners: [
+        { name: 'two', listen: ['127.0.0.1:0'], routes: [{ upstream: 'two' }] },
+        { name: 'one', listen: ['127.0.0.1:0'], routes: [{ upstream: 'one' }] },
+      ],
+    });
+    // least_conn with both idle rotates its start: within two connections one tries the hole first.
+    const times: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const t0 = Date.now();
+      assert.equal((await exchange(r.port('two'), 'x', { end: true })).text, 'good:1');
+      times.push(Date.now() - t0);
+    }
+    const slow = Math.max(...times);
+    assert.ok(slow >= 280 && slow < 1500, `the connection that met the hole waited its connect_timeout: ${times}`);
+    const warn = await r.waitLog((l) => l.msg === 'upstream connect failed' && l.upstream === hole);
+    assert.equal(warn.err, 'connect timeout after 300 ms');
+    const t0 = Date.now();
+    const alone = await exchange(r.port('one'), 'x', { timeoutMs: 3000 });
+    const waited = Date.now() - t0;
+    assert.equal(alone.text, '');
+    assert.notEqual(alone.closed, 'timeout');
+    assert.ok(waited >= 280 && waited < 1500, `closed after the connect timeout: ${waited} ms`);
+    const line = await r.waitLog((l) => l.msg === 'connection' && l.listener === 'one');
+    assert.equal(line.reason, 'upstream_connect_failed');
+  });
+}

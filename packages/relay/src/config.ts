@@ -6,7 +6,7 @@ import { RelayConfigSchema, UpstreamSchema, type ListenerInput, type RelayConfig
 import { CidrSet, parseCidr, type Cidr } from './net/cidr.js';
 import { parseDuration } from './net/duration.js';
 import { buildMatchers } from './matchers/index.js';
-import type { Route } from './route.js';
+import { routesNeedBytes, type Route } from './route.js';
 
 export interface ServerConfig extends HostPort { address: string; weight: number; backup: boolean }
 
@@ -36,6 +36,8 @@ export interface ListenerConfig {
   maxConnections: number;
   maxPerClient: number;
   routes: Route[];
+  /** Some route matches on the first flight (SNI, ALPN, not-TLS): connections preread. */
+  needBytes: boolean;
 }
 
 export interface RelayConfig {
@@ -142,7 +144,7 @@ function compileListener(l: ListenerInput, path: string, upstreams: Map<string, 
   const out: ListenerConfig = {
     name: l.name, protocol: l.protocol, listen,
     prereadTimeoutMs: parseDuration(l.preread_timeout), prereadMax: l.preread_max_bytes, onPrereadFail: l.on_preread_fail,
-    idleTimeoutMs: parseDuration(l.idle_timeout), maxConnections: l.max_connections, maxPerClient: l.max_per_client, routes,
+    idleTimeoutMs: parseDuration(l.idle_timeout), maxConnections: l.max_connections, maxPerClient: l.max_per_client, routes, needBytes: routesNeedBytes(routes),
   };
   if (l.proxy_protocol) {
     out.proxyAccept = { trusted: cidrs(l.proxy_protocol.trusted, `${path}/proxy_protocol/trusted`, problems), timeoutMs: parseDuration(l.proxy_protocol.timeout) };

@@ -5,9 +5,9 @@ import { parseClientHello, type HelloResult } from './wire/client-hello.js';
 import { decodeProxyHeader } from './wire/proxy-header.js';
 import type { ProxyAddress } from './wire/proxy-types.js';
 import { normalizeIp } from './net/cidr.js';
-import { selectRoute, routesNeedBytes, type Route } from './route.js';
+import { selectRoute, type Route } from './route.js';
 import { addClient, removeClient, type ListenerRuntime, type Snapshot } from './listen/runtime.js';
-import { proxyConnection, proxyAccepted } from './handlers/proxy.js';
+import { proxyConnection, AcceptedProxy } from './handlers/proxy.js';
 
 /** What the access log line says about a connection; filled as it goes. */
 export interface ConnInfo {
@@ -65,6 +65,9 @@ export function handleTcpConnection(sock: Socket, rt: ListenerRuntime): void {
   startReading(sock, rt, snap, info, ctl, !!trusted);
 }
 
+/** The engine's routes decide without bytes: the ClientHello is never there. */
+const NO_HELLO = (): HelloResult => ({ kind: 'need-more' });
+
 /**
  * A connection the data plane engine accepted (a bare fd). When the route is
  * known at once and its group can be reached by the engine, it never becomes
@@ -74,35 +77,33 @@ export function handleTcpConnection(sock: Socket, rt: ListenerRuntime): void {
 export function handleAccepted(fd: number, peer: ProxyAddress, rt: ListenerRuntime, bound?: ProxyAddress): void {
   const snap: Snapshot = rt.snapshot;
   const l = snap.listener;
-  const plane = rt.dataPlane!;
-  const client = addressOf(peer.address, peer.port);
-  const asSocket = () => handleTcpConnection(new Socket({ fd, allowHalfOpen: true, readable: true, writable: true }), rt);
-  if (l.proxyAccept || routesNeedBytes(l.routes)) return asSocket();
-  const d = selectRoute(l.routes, { client: client.address, hello: () => ({ kind: 'need-more' }), final: true });
+  if (l.proxyAccept || l.needBytes) return wrapAccepted(fd, rt);
+  // The engine's sockets are IPv4 or IPv6-only: `peer` needs no ::ffff: normalizing.
+  const d = selectRoute(l.routes, { client: peer.address, hello: NO_HELLO, final: true });
   const group = d.kind === 'route' && d.route.handler.kind === 'proxy' ? snap.groups.get(d.route.handler.upstream) : undefined;
-  if (group && !group.engineReachable) return asSocket();
-  const local = bound ?? plane.localAddress(fd);
-  const info: ConnInfo = { start: Date.now(), client, destination: local ? addressOf(local.address, local.port) : client, reason: 'done' };
-  const ctl = connControl(rt, info, () => { plane.closeFd(fd); }, true, () => [0, 0]);
-  const entry = ctl.entry;
-  const refuse = (reason: string) => {
-    info.reason = reason;
-    rt.metrics.errors.inc([rt.name, reason]);
-    plane.closeFd(fd);
-    ctl.finish();
-  };
-  if (rt.open.size >= l.maxConnections) return refuse('limit_total');
-  rt.open.add(entry);
-  if (!addClient(rt, client.address, l.maxPerClient)) return refuse('limit_per_client');
-  info.counted = client.address;
-  if (d.kind !== 'route') return refuse('no_route');
+  if (group && !group.engineReachable) return wrapAccepted(fd, rt);
+  const local = bound ?? rt.dataPlane!.localAddress(fd);
+  const info: ConnInfo = { start: Date.now(), client: peer, destination: local ?? peer, reason: 'done' };
+  const conn = new AcceptedProxy(fd, rt, snap, info);
+  if (rt.open.size >= l.maxConnections) return conn.refuse('limit_total');
+  rt.open.add(conn);
+  if (!addClient(rt, peer.address, l.maxPerClient)) return conn.refuse('limit_per_client');
+  info.counted = peer.address;
+  if (d.kind !== 'route') return conn.refuse('no_route');
   info.route = d.route.index;
-  if (!group) {
-    info.reason = 'route_close';
-    plane.closeFd(fd);
-    return ctl.finish();
-  }
-  void proxyAccepted(fd, rt, snap, info, ctl, group);
+  if (!group) return conn.refuse('route_close', false);
+  conn.start(group);
+}
+
+function wrapAccepted(fd: number, rt: ListenerRuntime): void {
+  handleTcpConnection(new Socket({ fd, allowHalfOpen: true, readable: true, writable: true }), rt);
+}
+
+/** The end of a connection (once): its slot in rt.open and per client, its metrics and log line. */
+export function finishConnection(rt: ListenerRuntime, entry: { destroy(): void }, info: ConnInfo, bytesIn: number, bytesOut: number): void {
+  rt.open.delete(entry);
+  if (info.counted !== undefined) removeClient(rt, info.counted);
+  logConnection(rt, info, bytesIn, bytesOut);
 }
 
 /** The connection's slot in rt.open and its one log line; `bytes` when the engine did not count them. */
@@ -114,10 +115,8 @@ function connControl(rt: ListenerRuntime, info: ConnInfo, destroy: () => void, d
     finish() {
       if (finished) return;
       finished = true;
-      rt.open.delete(ctl.entry);
-      if (info.counted !== undefined) removeClient(rt, info.counted);
       const [inb, outb] = bytes();
-      logConnection(rt, info, info.bytesIn ?? inb, info.bytesOut ?? outb);
+      finishConnection(rt, ctl.entry, info, info.bytesIn ?? inb, info.bytesOut ?? outb);
     },
   };
   return ctl;
@@ -125,7 +124,7 @@ function connControl(rt: ListenerRuntime, info: ConnInfo, destroy: () => void, d
 
 function reject(rt: ListenerRuntime, sock: Socket, info: ConnInfo, reason: string): void {
   info.reason = reason;
-  rt.metrics.errors.inc([rt.name, reason]);
+  rt.metrics.errors.inc2(rt.name, reason);
   if (reason === 'untrusted_proxy_source') rt.log.warn({ client: info.client.address }, 'PROXY header from an untrusted source: closed');
   sock.destroy();
 }
@@ -136,7 +135,7 @@ function startReading(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: C
   let phase: 'proxy' | 'preread' = expectProxy ? 'proxy' : 'preread';
   let helloLen = -1;
   let hello: HelloResult = { kind: 'need-more' };
-  const needBytes = routesNeedBytes(l.routes);
+  const needBytes = l.needBytes;
   // Routes that need no bytes decide at once: no timer, no listeners (the common
   // plain-TCP case, where per-connection cost is what limits connections/s).
   if (!expectProxy && !needBytes) {
@@ -161,7 +160,7 @@ function startReading(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: C
   const close = (reason: string) => {
     stop();
     info.reason = reason;
-    rt.metrics.errors.inc([rt.name, reason]);
+    rt.metrics.errors.inc2(rt.name, reason);
     sock.destroy();
   };
   const onTimeout = () => (phase === 'proxy' ? close('proxy_header_timeout') : decide(true));
@@ -226,9 +225,10 @@ function dispatch(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnI
 }
 
 function logConnection(rt: ListenerRuntime, info: ConnInfo, bytesIn: number, bytesOut: number): void {
-  rt.metrics.connections.inc([rt.name, info.reason.split(':')[0]!]);
-  rt.metrics.bytes.inc([rt.name, 'in'], bytesIn);
-  rt.metrics.bytes.inc([rt.name, 'out'], bytesOut);
+  const r = info.reason, colon = r.indexOf(':');
+  rt.metrics.connections.inc2(rt.name, colon < 0 ? r : r.slice(0, colon));
+  rt.metrics.bytes.inc2(rt.name, 'in', bytesIn);
+  rt.metrics.bytes.inc2(rt.name, 'out', bytesOut);
   if (!rt.log.isLevelEnabled('info')) return; // skip building the line when access logs are off
   rt.log.info(
     {

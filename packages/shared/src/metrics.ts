@@ -18,6 +18,8 @@ export function createRegistry(prefix: string): Registry {
 /** A counter whose label values are known at the call site; `inc` is a Map lookup. */
 export class LabeledCounter {
   private readonly counts = new Map<string, { labels: string[]; n: number }>();
+  /** Two-label sets by first then second label: no key string to build and hash per call. */
+  private readonly pairs = new Map<string, Map<string, { labels: string[]; n: number }>>();
   constructor(reg: Registry, name: string, help: string, private readonly labelNames: string[]) {
     const self = this;
     new client.Counter({
@@ -36,11 +38,24 @@ export class LabeledCounter {
     });
   }
   inc(labels: string[], n = 1): void {
-    // Concatenation beats join() for the usual one or two labels (seen in relay profiles).
-    const key = labels.length === 1 ? labels[0]! : labels.length === 2 ? `${labels[0]}\u0000${labels[1]}` : labels.join('\u0000');
+    if (labels.length === 2) return this.inc2(labels[0]!, labels[1]!, n);
+    const key = labels.length === 1 ? labels[0]! : labels.join('\u0000');
     const c = this.counts.get(key);
     if (c) c.n += n;
     else this.counts.set(key, { labels: [...labels], n });
+  }
+  /** inc([a, b], n) without the array (per-connection paths). */
+  inc2(a: string, b: string, n = 1): void {
+    let byB = this.pairs.get(a);
+    if (!byB) this.pairs.set(a, (byB = new Map()));
+    let c = byB.get(b);
+    if (!c) {
+      const key = `${a}\u0000${b}`;
+      c = this.counts.get(key);
+      if (!c) this.counts.set(key, (c = { labels: [a, b], n: 0 }));
+      byB.set(b, c);
+    }
+    c.n += n;
   }
   /** Sum over all label sets, or the sets whose first labels equal `prefix`. */
   total(prefix: string[] = []): number {

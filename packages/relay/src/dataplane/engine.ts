@@ -43,12 +43,19 @@ export interface PlaneStats {
   reason: string;
 }
 
+/** Hears how a connectTo() ended, once, from the loop. */
+export interface ConnectWaiter {
+  /** `fd` connected (failure undefined), or the failure's text and fd -1 (the socket is closed). */
+  connected(fd: number, failure: string | undefined): void;
+}
+
 export interface PlaneOptions {
   /** The client fd is the engine's already (accepted by it): no copy is taken. */
   ownClient?: boolean;
   /** Written to the upstream before anything spliced from the client (PROXY header, preread bytes). */
   headToUpstream?: Buffer | undefined;
   idleMs: number;
+  /** Called as a method of the options object (the owner may pass itself: no closure per connection). */
   onClose(stats: PlaneStats): void;
 }
 
@@ -77,6 +84,12 @@ export interface DataPlane {
    * when `host` is not an IP literal (the caller uses net.connect).
    */
   connect(host: string, port: number, timeoutMs: number, fd?: number): Promise<FdConnectResult> | undefined;
+  /**
+   * The same for a ready sockaddr, without a promise or a timer per connect (the
+   * short-connection path): the waiter hears the outcome later; a failure at
+   * once (socket(), connect(), epoll_ctl()) is returned as its text instead.
+   */
+  connectTo(sa: Buffer, timeoutMs: number, w: ConnectWaiter, fd?: number): string | undefined;
   /** Closes a connected fd that was not attached. */
   closeFd(fd: number): void;
   /**
@@ -122,17 +135,6 @@ interface Dir {
   rdhup: boolean;
 }
 
-interface Conn extends PlaneConn {
-  a: number;
-  b: number;
-  ab: Dir;
-  ba: Dir;
-  last: number;
-  idleMs: number;
-  closed: boolean;
-  seen: number;
-  onClose: PlaneOptions['onClose'];
-}
 
 let engine: DataPlane | undefined;
 
@@ -147,8 +149,12 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   const events = Buffer.alloc(MAX_EVENTS * EV_STRIDE);
   const eventsAt = c.addressOf(events);
   const byFd: Array<Conn | undefined> = [];
-  /** Sockets between connect() and its outcome. */
-  const connecting = new Map<number, (errno: number) => void>();
+  /** Sockets between connect() and its outcome, with their deadlines (by fd). */
+  const connecting = new Map<number, ConnectWaiter>();
+  const deadlineOf: number[] = [], timeoutOf: number[] = [];
+  /** One timer for every pending connect, due at the earliest deadline. */
+  let connectTimer: NodeJS.Timeout | undefined;
+  let connectTimerAt = Infinity;
   const listeners = new Map<number, Listener>();
   const peerBuf = Buffer.alloc(28), peerLen = Buffer.alloc(4);
   const one = Buffer.alloc(4);
@@ -162,6 +168,16 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   let batch = 0;
   let now = Date.now();
   let sweeper: NodeJS.Timeout | undefined;
+
+  // A class rather than an object literal with a destroy closure: short
+  // connections are what this path is measured by, and each allocation counts.
+  class Conn implements PlaneConn {
+    closed = false;
+    seen = 0;
+    last = now;
+    constructor(readonly a: number, readonly b: number, readonly ab: Dir, readonly ba: Dir, readonly idleMs: number, readonly owner: PlaneOptions) {}
+    destroy(reason: string) { close(this, reason); }
+  }
 
   const register = (fd: number): boolean => {
     ev.fill(0);
@@ -286,14 +302,15 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   const close = (k: Conn, reason: string) => {
     if (k.closed) return;
     k.closed = true;
-    for (const d of [k.ab, k.ba]) if (d.pipe) returnPipe(d);
+    if (k.ab.pipe) returnPipe(k.ab);
+    if (k.ba.pipe) returnPipe(k.ba);
     byFd[k.a] = undefined;
     byFd[k.b] = undefined;
     c.close(k.a);
     c.close(k.b);
     conns.delete(k);
     if (conns.size === 0 && sweeper) { clearInterval(sweeper); sweeper = undefined; }
-    k.onClose({ toUpstream: k.ab.bytes, toClient: k.ba.bytes, reason });
+    k.owner.onClose({ toUpstream: k.ab.bytes, toClient: k.ba.bytes, reason });
     arm();
   };
 
@@ -350,13 +367,17 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
       const fd = events.readUInt32LE(off + EV_DATA);
       const k = byFd[fd];
       if (!k) {
+        const w = connecting.get(fd);
+        if (w) {
+          // Writable without an error flag is a completed connect: no SO_ERROR read needed.
+          const f = events.readUInt32LE(off);
+          const e = f & EPOLLOUT && !(f & (EPOLLERR | EPOLLHUP)) ? 0 : socketError(fd);
+          connectDone(fd, w, e === 0 ? undefined : `connect: ${errnoName(e)}`);
+          continue;
+        }
         const l = listeners.get(fd);
         if (l) { acceptSome(fd, l); continue; }
-        const w = watched.get(fd);
-        if (w) { w(); continue; }
-        const done = connecting.get(fd);
-        // Writable without an error flag is a completed connect: no SO_ERROR read needed.
-        if (done) { const f = events.readUInt32LE(off); done(f & EPOLLOUT && !(f & (EPOLLERR | EPOLLHUP)) ? 0 : socketError(fd)); }
+        watched.get(fd)?.();
         continue;
       }
       if (k.closed) continue;
@@ -408,38 +429,63 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     for (const k of conns) if (t - k.last >= k.idleMs) close(k, 'idle_timeout');
   };
 
-  const connect = (host: string, port: number, timeoutMs: number, given?: number): Promise<FdConnectResult> | undefined => {
-    const sa = sockaddr(host, port);
-    if (!sa) return undefined;
-    const error = (what: string, e: number) => new Error(`${what}: ${errnoName(e)}`);
+  const connectDone = (fd: number, w: ConnectWaiter, failure: string | undefined) => {
+    connecting.delete(fd);
+    if (failure !== undefined) { c.close(fd); arm(); }
+    w.connected(failure === undefined ? fd : -1, failure);
+  };
+  const expireConnects = () => {
+    connectTimer = undefined;
+    connectTimerAt = Infinity;
+    const t = Date.now();
+    let next = Infinity;
+    for (const [fd, w] of connecting) {
+      const d = deadlineOf[fd]!;
+      if (d <= t) connectDone(fd, w, `connect timeout after ${timeoutOf[fd]} ms`);
+      else if (d < next) next = d;
+    }
+    if (next < Infinity) armConnectTimer(next);
+  };
+  const armConnectTimer = (deadline: number) => {
+    if (deadline >= connectTimerAt) return;
+    if (connectTimer) clearTimeout(connectTimer);
+    connectTimerAt = deadline;
+    connectTimer = setTimeout(expireConnects, Math.max(1, deadline - Date.now()));
+  };
+
+  const connectTo = (sa: Buffer, timeoutMs: number, w: ConnectWaiter, given?: number): string | undefined => {
     const fd = given ?? (c.socket(sa.length === 16 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) as number);
-    if (fd < 0) return Promise.resolve({ ok: false, err: error('socket', c.errno()) });
+    if (fd < 0) return `socket: ${errnoName(c.errno())}`;
     c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4);
     if (c.connect(fd, sa, sa.length) < 0) {
       const e = c.errno();
-      if (e !== EINPROGRESS) { c.close(fd); return Promise.resolve({ ok: false, err: error('connect', e) }); }
+      if (e !== EINPROGRESS) { c.close(fd); return `connect: ${errnoName(e)}`; }
     }
     // The outcome is the first event on the socket (writable, or an error);
-    // registered once, edge-triggered, and kept for the spliced connection.
-    if (!register(fd)) { const e = c.errno(); c.close(fd); return Promise.resolve({ ok: false, err: error('epoll_ctl', e) }); }
+    // registered once, edge-triggered, and kept for the relayed connection.
+    if (!register(fd)) { const e = c.errno(); c.close(fd); return `epoll_ctl: ${errnoName(e)}`; }
+    const deadline = Date.now() + timeoutMs;
+    deadlineOf[fd] = deadline;
+    timeoutOf[fd] = timeoutMs;
+    connecting.set(fd, w);
+    armConnectTimer(deadline);
+    arm();
+    return undefined;
+  };
+
+  const connect = (host: string, port: number, timeoutMs: number, given?: number): Promise<FdConnectResult> | undefined => {
+    const sa = sockaddr(host, port);
+    if (!sa) return undefined;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(-1), timeoutMs);
-      const finish = (errno: number) => {
-        connecting.delete(fd);
-        clearTimeout(timer);
-        if (errno === 0) return resolve({ ok: true, fd });
-        c.close(fd);
-        arm();
-        resolve({ ok: false, err: errno < 0 ? new Error(`connect timeout after ${timeoutMs} ms`) : error('connect', errno) });
-      };
-      connecting.set(fd, finish);
-      arm();
+      const failed = connectTo(sa, timeoutMs, { connected: (fd, failure) => resolve(failure === undefined ? { ok: true, fd } : { ok: false, err: new Error(failure) }) }, given);
+      if (failed !== undefined) resolve({ ok: false, err: new Error(failed) });
     });
   };
 
   return {
     libc: c,
     connect,
+    connectTo,
     closeFd: (fd) => { c.close(fd); },
     localAddress,
     watch(fd, onReadable) {
@@ -485,11 +531,8 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
       if (a < 0) { c.close(b); return undefined; }
       const dir = (src: number, dst: number, srcSide: Dir['srcSide'], head: Buffer | undefined): Dir =>
         ({ src, dst, srcSide, pipe: undefined, pending: 0, head: head?.length ? head : undefined, headCounts: false, bulk: false, eof: false, shut: false, bytes: 0, drained: false, rdhup: false });
-      const k: Conn = {
-        a, b, ab: dir(a, b, 'client', o.headToUpstream), ba: dir(b, a, 'upstream', undefined),
-        last: Date.now(), idleMs: o.idleMs, closed: false, seen: 0, onClose: o.onClose,
-        destroy: (reason) => close(k, reason),
-      };
+      now = Date.now();
+      const k = new Conn(a, b, dir(a, b, 'client', o.headToUpstream), dir(b, a, 'upstream', undefined), o.idleMs, o);
       byFd[a] = k;
       byFd[b] = k;
       conns.add(k);
@@ -500,7 +543,6 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
       sweeper ??= setInterval(sweep, 1000).unref();
       // Bytes may already wait on either socket (their edges came before the
       // registration): move them now, then wait.
-      now = Date.now();
       pump(k);
       arm();
       return k;

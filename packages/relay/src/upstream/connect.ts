@@ -1,6 +1,6 @@
 // Connects to a group: try servers in balancer order until one accepts within
 // connect_timeout, up to `tries` servers. Failures feed passive health.
-import { connect, isIP, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { UpstreamGroup } from './group.js';
 import type { UpstreamServer } from './server.js';
 import type { DataPlane } from '../dataplane/engine.js';
@@ -22,31 +22,67 @@ export interface ConnectOptions {
   fdFactory?: (server: UpstreamServer) => number;
 }
 
+const NONE: ReadonlySet<UpstreamServer> = new Set();
+
+/**
+ * The servers one connection tries, in balancer order, up to the group's
+ * `tries`: each counts as active from its pick; a failure feeds passive health.
+ * Shared by the promise path below and the engine's callback path
+ * (handlers/proxy.ts), so both follow one rule.
+ */
+export class Attempts {
+  /** The server being tried (after next()). */
+  current: UpstreamServer | undefined;
+  count = 0;
+  /** Built at the second try: the first needs no set. */
+  private tried: Set<UpstreamServer> | undefined;
+
+  constructor(readonly group: UpstreamGroup, readonly clientIp: string) {}
+
+  next(): UpstreamServer | undefined {
+    if (this.current) (this.tried ??= new Set()).add(this.current);
+    this.current = undefined;
+    if (this.count >= this.group.cfg.tries) return undefined;
+    const s = this.group.pick(this.clientIp, this.tried ?? NONE);
+    this.current = s;
+    if (!s) return undefined;
+    this.count++;
+    s.active++;
+    return s;
+  }
+
+  failed(s: UpstreamServer): void {
+    s.active--;
+    s.failed(Date.now(), this.group.cfg.maxFails, this.group.cfg.failTimeoutMs);
+  }
+
+  /** The failure code once next() gave nothing. */
+  get code(): 'ERR_NO_UPSTREAM' | 'ERR_UPSTREAM_CONNECT' {
+    return this.count ? 'ERR_UPSTREAM_CONNECT' : 'ERR_NO_UPSTREAM';
+  }
+
+  names(): string[] {
+    return [...(this.tried ?? [])].map((s) => s.cfg.address);
+  }
+}
+
 export async function connectUpstream(group: UpstreamGroup, o: ConnectOptions): Promise<ConnectResult> {
-  const tried = new Set<UpstreamServer>();
-  const names: string[] = [];
-  while (tried.size < group.cfg.tries) {
-    const server = group.pick(o.clientIp, tried);
-    if (!server) break;
-    tried.add(server);
-    names.push(server.cfg.address);
-    server.active++;
+  const at = new Attempts(group, o.clientIp);
+  for (let server = at.next(); server; server = at.next()) {
     const r = (o.engine && engineAttempt(o.engine, server, group.cfg.connectTimeoutMs, o.fdFactory)) || attempt(server, group.cfg.connectTimeoutMs, o.socketFactory);
     const got = await r;
     if (got.ok) {
       server.succeeded();
       return 'fd' in got ? { ok: true, fd: got.fd, server } : { ok: true, socket: got.socket, server };
     }
-    const err = got.err;
-    server.active--;
-    server.failed(Date.now(), group.cfg.maxFails, group.cfg.failTimeoutMs);
-    o.onFailure?.(server, err);
+    at.failed(server);
+    o.onFailure?.(server, got.err);
   }
-  return { ok: false, code: names.length ? 'ERR_UPSTREAM_CONNECT' : 'ERR_NO_UPSTREAM', tried: names };
+  return { ok: false, code: at.code, tried: at.names() };
 }
 
 function engineAttempt(engine: DataPlane, server: UpstreamServer, timeoutMs: number, factory?: ConnectOptions['fdFactory']) {
-  if (!isIP(server.cfg.host)) return undefined; // names go through Node's resolver
+  if (!server.sockaddr) return undefined; // names go through Node's resolver
   let fd: number | undefined;
   try {
     fd = factory?.(server);

@@ -1,6 +1,5 @@
 // An upstream group: its servers, the balancer, and which servers may be tried
 // now (primaries first; backups only when no primary is available).
-import { isIP } from 'node:net';
 import type { UpstreamConfig } from '../config.js';
 import { consistentHash, leastConn, roundRobin, type Balancer } from './balancer.js';
 import { UpstreamServer } from './server.js';
@@ -16,7 +15,7 @@ export class UpstreamGroup {
 
   constructor(readonly cfg: UpstreamConfig, previous?: UpstreamGroup) {
     this.servers = cfg.servers.map((s) => new UpstreamServer(s));
-    this.engineReachable = cfg.servers.every((s) => isIP(s.host) !== 0);
+    this.engineReachable = this.servers.every((s) => s.sockaddr !== undefined);
     if (previous) {
       for (const s of this.servers) {
         const old = previous.servers.find((o) => o.cfg.address === s.cfg.address);
@@ -33,6 +32,8 @@ export class UpstreamGroup {
 
   /** The next server to try, skipping `tried`; undefined when none is left. */
   pick(clientIp: string, tried: ReadonlySet<UpstreamServer>, now = Date.now()): UpstreamServer | undefined {
+    // The usual first pick (nothing tried, every primary up) builds no candidate list.
+    if (tried.size === 0 && allAvailable(this.primaries, now)) return this.primaryBalancer.pick(this.primaries, clientIp);
     const p = this.primaries.filter((s) => !tried.has(s) && s.available(now));
     if (p.length) return this.primaryBalancer.pick(p, clientIp);
     const b = this.backups.filter((s) => !tried.has(s) && s.available(now));
@@ -41,4 +42,11 @@ export class UpstreamGroup {
     const any = this.primaries.filter((s) => !tried.has(s));
     return any.length && tried.size === 0 ? this.primaryBalancer.pick(any, clientIp) : undefined;
   }
+}
+
+/** A loop, not every(): no closure on the per-connection path. */
+function allAvailable(list: UpstreamServer[], now: number): boolean {
+  if (list.length === 0) return false;
+  for (const s of list) if (!s.available(now)) return false;
+  return true;
 }

@@ -1,6 +1,7 @@
 // One upstream server's live state: active connections, passive failures
 // (max_fails within fail_timeout marks it down for fail_timeout), active check result.
 import type { ServerConfig } from '../config.js';
+import { sockaddr } from '../net/sockaddr.js';
 
 export class UpstreamServer {
   active = 0;
@@ -12,7 +13,12 @@ export class UpstreamServer {
   checkUp = true;
   checkStreak = 0;
 
-  constructor(readonly cfg: ServerConfig) {}
+  /** Its sockaddr when the host is an IP literal (the engine connects to it without Node's resolver). */
+  readonly sockaddr: Buffer | undefined;
+
+  constructor(readonly cfg: ServerConfig) {
+    this.sockaddr = sockaddr(cfg.host, cfg.port);
+  }
 
   available(now: number): boolean {
     return this.checkUp && now >= this.downUntil;
