@@ -21,7 +21,7 @@ const EPOLLIN = 0x1, EPOLLOUT = 0x4, EPOLLERR = 0x8, EPOLLHUP = 0x10, EPOLLRDHUP
 const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CLOEXEC = 0o2000000;
 const SPLICE_F_MOVE = 1, SPLICE_F_NONBLOCK = 2;
 const O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000, F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031;
-const SHUT_WR = 1, SOL_SOCKET = 1, SO_ERROR = 4;
+const SHUT_WR = 1, SOL_SOCKET = 1, SO_ERROR = 4, MSG_NOSIGNAL = 0x4000;
 const EAGAIN = 11, EINTR = 4, EINPROGRESS = 115, ECONNABORTED = 103, EMFILE = 24, ENFILE = 23;
 const SO_REUSEADDR = 2, SO_REUSEPORT = 15, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
 /** Accepts per listener per event: a burst of new connections cannot stall the established ones. */
@@ -133,6 +133,11 @@ interface Dir {
    */
   drained: boolean;
   rdhup: boolean;
+  /**
+   * EPOLLRDHUP alone (a FIN, no reset): every byte before it is queued, so a
+   * read shorter than asked has reached the end: no read just to see the 0.
+   */
+  fin: boolean;
 }
 
 
@@ -165,6 +170,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   const pipeFds = Buffer.alloc(8);
   const errBuf = Buffer.alloc(4), lenBuf = Buffer.alloc(4);
   const scratch = Buffer.allocUnsafeSlow(SCRATCH);
+  const scratchAt = Number(c.addressOf(scratch)); // user-space addresses fit in 2^53
   let batch = 0;
   let now = Date.now();
   let sweeper: NodeJS.Timeout | undefined;
@@ -208,7 +214,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   const pumpDir = (k: Conn, d: Dir): boolean => {
     for (;;) {
       if (d.head) {
-        const n = Number(c.write(d.dst, d.head, d.head.length));
+        const n = Number(c.send(d.dst, d.head, d.head.length, MSG_NOSIGNAL));
         if (n < 0) {
           const e = c.errno();
           if (e === EAGAIN || e === EINTR) return true;
@@ -248,11 +254,15 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
       }
       if (d.drained) return true;
       if (!d.bulk) {
-        const n = Number(c.read(d.src, scratch, SCRATCH));
+        const n = Number(c.recvAt(d.src, scratchAt, SCRATCH, 0));
         if (n > 0) {
+          let end = false;
           if (n === SCRATCH && splice) d.bulk = true; // small traffic never pays for a pipe
-          else if (n < SCRATCH && !d.rdhup) d.drained = true;
-          const w = Number(c.write(d.dst, scratch, n));
+          else if (n < SCRATCH) {
+            if (d.fin) end = true;
+            else if (!d.rdhup) d.drained = true;
+          }
+          const w = Number(c.sendAt(d.dst, scratchAt, n, MSG_NOSIGNAL));
           if (w < 0) {
             const e = c.errno();
             if (e !== EAGAIN && e !== EINTR) { fail(k, d.srcSide === 'client' ? 'upstream' : 'client', e); return false; }
@@ -261,6 +271,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
           if (w > 0) d.bytes += w;
           d.headCounts = true;
           k.last = now;
+          if (end) d.eof = true;
           continue;
         }
         if (n === 0) { d.eof = true; continue; }
@@ -389,6 +400,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
         woke = d.drained;
         d.drained = false;
         if (flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) d.rdhup = true;
+        if ((flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) === EPOLLRDHUP) d.fin = true;
       }
       // Pump first even on EPOLLERR: bytes that came before a reset are still
       // readable and belong to the other side.
@@ -530,7 +542,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
       const a = o.ownClient ? clientFd : (c.fcntl(clientFd, F_DUPFD_CLOEXEC, 0) as number);
       if (a < 0) { c.close(b); return undefined; }
       const dir = (src: number, dst: number, srcSide: Dir['srcSide'], head: Buffer | undefined): Dir =>
-        ({ src, dst, srcSide, pipe: undefined, pending: 0, head: head?.length ? head : undefined, headCounts: false, bulk: false, eof: false, shut: false, bytes: 0, drained: false, rdhup: false });
+        ({ src, dst, srcSide, pipe: undefined, pending: 0, head: head?.length ? head : undefined, headCounts: false, bulk: false, eof: false, shut: false, bytes: 0, drained: false, rdhup: false, fin: false });
       now = Date.now();
       const k = new Conn(a, b, dir(a, b, 'client', o.headToUpstream), dir(b, a, 'upstream', undefined), o.idleMs, o);
       byFd[a] = k;

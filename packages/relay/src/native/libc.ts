@@ -7,7 +7,7 @@ import koffi from 'koffi';
 type Fn = ReturnType<ReturnType<typeof koffi.load>['func']>;
 export interface Libc {
   socket: Fn; connect: Fn; listen: Fn; accept4: Fn; getsockname: Fn; setsockopt: Fn; getsockopt: Fn; bind: Fn; close: Fn; shutdown: Fn;
-  fcntl: Fn; pipe2: Fn; splice: Fn; read: Fn; write: Fn; recvmmsg: Fn; sendmmsg: Fn;
+  fcntl: Fn; pipe2: Fn; splice: Fn; send: Fn; recvAt: Fn; sendAt: Fn; recvmmsg: Fn; sendmmsg: Fn;
   epollCreate1: Fn; epollCtl: Fn; epollWait: Fn;
   /** The native address of a Buffer's bytes (memmove(p, p, 0) returns p). */
   addressOf(b: Buffer): bigint;
@@ -34,8 +34,12 @@ export function loadLibc(): Libc {
     fcntl: lib.func('int fcntl(int, int, int)'),
     pipe2: lib.func('int pipe2(void *, int)'),
     splice: lib.func('intptr_t splice(int, void *, int, void *, size_t, unsigned int)'),
-    read: lib.func('intptr_t read(int, void *, size_t)'),
-    write: lib.func('intptr_t write(int, const void *, size_t)'),
+    // recv/send rather than read/write: the kernel goes straight to the socket,
+    // without the VFS layer. The *At forms take a native address (the engine's
+    // one scratch buffer): no Buffer to look up per call.
+    send: lib.func('intptr_t send(int, const void *, size_t, int)'),
+    recvAt: lib.func('intptr_t recv(int, uintptr_t, size_t, int)'),
+    sendAt: lib.func('intptr_t send(int, uintptr_t, size_t, int)'),
     // mmsghdr arrays by address: they hold pointers to other native memory anyway.
     recvmmsg: lib.func('int recvmmsg(int, uintptr_t, unsigned int, int, void *)'),
     sendmmsg: lib.func('int sendmmsg(int, uintptr_t, unsigned int, int)'),
