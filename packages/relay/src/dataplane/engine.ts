@@ -30,6 +30,8 @@ const AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0o4000, SOCK_
 /** epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
 const EV_STRIDE = process.arch === 'x64' ? 12 : 16;
 const EV_DATA = process.arch === 'x64' ? 4 : 8;
+/** The same in 32-bit words: events and fds are read through a Uint32Array (no Buffer method's argument checks per event). */
+const EV_WORDS = EV_STRIDE / 4, EV_FD = EV_DATA / 4;
 const MAX_EVENTS = 16;
 const PIPE_BYTES = 1 << 20;
 const POOL_MAX = 256;
@@ -151,8 +153,8 @@ export function dataPlane(o: { splice: boolean }): DataPlane {
 function createEngine(c: Libc, splice: boolean): DataPlane {
   const ep = c.epollCreate1(EPOLL_CLOEXEC) as number;
   if (ep < 0) throw new Error(`epoll_create1 failed, errno ${c.errno()}`);
-  const events = Buffer.alloc(MAX_EVENTS * EV_STRIDE);
-  const eventsAt = c.addressOf(events);
+  const events = new Uint32Array(MAX_EVENTS * EV_WORDS);
+  const eventsAt = c.addressOf(Buffer.from(events.buffer));
   const byFd: Array<Conn | undefined> = [];
   /** Sockets between connect() and its outcome, with their deadlines (by fd). */
   const connecting = new Map<number, ConnectWaiter>();
@@ -166,7 +168,9 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   one.writeInt32LE(1);
   const conns = new Set<Conn>();
   const pool: Array<[number, number]> = [];
-  const ev = Buffer.alloc(16);
+  /** One epoll_event for epoll_ctl; the data word holds the fd (the rest stays 0). */
+  const ev32 = new Uint32Array(4);
+  const ev = Buffer.from(ev32.buffer);
   const pipeFds = Buffer.alloc(8);
   const errBuf = Buffer.alloc(4), lenBuf = Buffer.alloc(4);
   const scratch = Buffer.allocUnsafeSlow(SCRATCH);
@@ -186,9 +190,8 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   }
 
   const register = (fd: number): boolean => {
-    ev.fill(0);
-    ev.writeUInt32LE((EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0, 0);
-    ev.writeUInt32LE(fd, EV_DATA);
+    ev32[0] = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
+    ev32[EV_FD] = fd;
     return c.epollCtl(ep, EPOLL_CTL_ADD, fd, ev) === 0;
   };
 
@@ -351,9 +354,8 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     }
   };
   const registerListener = (fd: number): boolean => {
-    ev.fill(0);
-    ev.writeUInt32LE(EPOLLIN, 0); // level-triggered: accepting stops at ACCEPTS_PER_EVENT and resumes next poll
-    ev.writeUInt32LE(fd, EV_DATA);
+    ev32[0] = EPOLLIN; // level-triggered: accepting stops at ACCEPTS_PER_EVENT and resumes next poll
+    ev32[EV_FD] = fd;
     return c.epollCtl(ep, EPOLL_CTL_ADD, fd, ev) === 0;
   };
   const nameBuf = Buffer.alloc(28), nameLen = Buffer.alloc(4);
@@ -374,14 +376,14 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     batch++;
     now = Date.now();
     for (let i = 0; i < n; i++) {
-      const off = i * EV_STRIDE;
-      const fd = events.readUInt32LE(off + EV_DATA);
+      const off = i * EV_WORDS;
+      const fd = events[off + EV_FD]!;
       const k = byFd[fd];
       if (!k) {
         const w = connecting.get(fd);
         if (w) {
           // Writable without an error flag is a completed connect: no SO_ERROR read needed.
-          const f = events.readUInt32LE(off);
+          const f = events[off]!;
           const e = f & EPOLLOUT && !(f & (EPOLLERR | EPOLLHUP)) ? 0 : socketError(fd);
           connectDone(fd, w, e === 0 ? undefined : `connect: ${errnoName(e)}`);
           continue;
@@ -392,7 +394,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
         continue;
       }
       if (k.closed) continue;
-      const flags = events.readUInt32LE(off);
+      const flags = events[off]!;
       // A second event of this batch pumps again only if it woke a drained direction.
       let woke = false;
       if (flags & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
