@@ -7,6 +7,9 @@
 // The proxies run side by side and take turns, load by load.
 // RELAY_NODE_FLAGS="--perf-basic-prof-only-functions" (say) adds node flags to edge-relay,
 // for profiling it with perf record -C 0 while the bench runs.
+// RELAY_B=/path/to/other/checkout/packages/relay/dist/main.js adds a second relay build
+// ("relayB", with RELAY_B_NODE_FLAGS) to the same run: an A/B of two builds on the same noisy
+// machine, e.g. git worktree add /tmp/base HEAD~1 && (cd /tmp/base && npm ci && npx tsc -b).
 // Loads: iperf3 bulk TCP (1 and 8 streams); wrk short connections (Connection:
 // close, 50 and 500 connections) and keep-alive latency (500 connections);
 // dnsperf UDP queries; RSS per idle proxied connection.
@@ -23,7 +26,7 @@ const RELAY = join(ROOT, 'packages', 'relay', 'dist', 'main.js');
 const DURATION = Number(process.env.DURATION ?? 3);
 const REPS = Number(process.env.REPS ?? 3);
 const IDLE = Number(process.env.IDLE_CONNS ?? 2000);
-const PROXIES = (process.env.PROXIES ?? 'relay,nginx,haproxy').split(',');
+const PROXIES = (process.env.PROXIES ?? `relay,${process.env.RELAY_B ? 'relayB,' : ''}nginx,haproxy`).split(',');
 const PROXY_CPU = '0';
 const LOAD_CPU = cpus().length > 1 ? '1' : '0';
 const dir = mkdtempSync(join(tmpdir(), 'bench-relay-'));
@@ -81,8 +84,8 @@ writeFileSync(join(dir, 'q.txt'), 'www.bench.test A\n');
 
 // ---------- proxies (CPU 0), each: tcp ports for iperf/http/hold, udp for dns ----------
 async function proxyPorts() { return { iperf: await port(), http: await port(), hold: await port(), dns: await port() }; }
-const proxies = {
-  async relay(P) {
+function relayProxy(name, main, flags) {
+  return async (P) => {
     const cfg = {
       log_level: 'warn', // no access log, like the nginx/haproxy configs here
       upstreams: { iperf: { servers: [`127.0.0.1:${B.iperf}`] }, http: { servers: [`127.0.0.1:${B.http}`] }, hold: { servers: [`127.0.0.1:${B.hold}`] }, dns: { servers: [`127.0.0.1:${B.dns}`] } },
@@ -93,9 +96,13 @@ const proxies = {
         { name: 'dns', protocol: 'udp', listen: [`127.0.0.1:${P.dns}`], idle_timeout: '30s', max_connections: 20000, routes: [{ upstream: 'dns' }] },
       ],
     };
-    writeFileSync(join(dir, 'relay.json'), JSON.stringify(cfg));
-    return start(process.execPath, [...(process.env.RELAY_NODE_FLAGS ?? '').split(' ').filter(Boolean), RELAY, '--config', join(dir, 'relay.json')], PROXY_CPU, 'edge-relay');
-  },
+    writeFileSync(join(dir, `${name}.json`), JSON.stringify(cfg));
+    return start(process.execPath, [...(flags ?? '').split(' ').filter(Boolean), main, '--config', join(dir, `${name}.json`)], PROXY_CPU, name);
+  };
+}
+const proxies = {
+  relay: relayProxy('relay', RELAY, process.env.RELAY_NODE_FLAGS),
+  relayB: relayProxy('relayB', process.env.RELAY_B, process.env.RELAY_B_NODE_FLAGS),
   async nginx(P) {
     writeFileSync(join(dir, 'nginx.conf'), `load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 daemon off; master_process off; worker_processes 1; worker_rlimit_nofile 20000; pid ${dir}/n.pid; error_log ${dir}/n.err;
