@@ -142,7 +142,6 @@ interface Dir {
   fin: boolean;
 }
 
-
 let engine: DataPlane | undefined;
 
 /** The process's engine (options of the first call win); throws where koffi/libc cannot be loaded. */
