@@ -9,7 +9,7 @@ export type ConnectResult =
   | { ok: true; socket: Socket; server: UpstreamServer }
   /** Connected by the data plane engine: a bare fd, no Node socket. */
   | { ok: true; fd: number; server: UpstreamServer }
-  | { ok: false; code: 'ERR_NO_UPSTREAM' | 'ERR_UPSTREAM_CONNECT'; tried: string[] };
+  | { ok: false; code: 'ERR_NO_UPSTREAM' | 'ERR_UPSTREAM_CONNECT' };
 
 export interface ConnectOptions {
   clientIp: string;
@@ -60,10 +60,6 @@ export class Attempts {
   get code(): 'ERR_NO_UPSTREAM' | 'ERR_UPSTREAM_CONNECT' {
     return this.count ? 'ERR_UPSTREAM_CONNECT' : 'ERR_NO_UPSTREAM';
   }
-
-  names(): string[] {
-    return [...(this.tried ?? [])].map((s) => s.cfg.address);
-  }
 }
 
 export async function connectUpstream(group: UpstreamGroup, o: ConnectOptions): Promise<ConnectResult> {
@@ -78,7 +74,7 @@ export async function connectUpstream(group: UpstreamGroup, o: ConnectOptions): 
     at.failed(server);
     o.onFailure?.(server, got.err);
   }
-  return { ok: false, code: at.code, tried: at.names() };
+  return { ok: false, code: at.code };
 }
 
 function engineAttempt(engine: DataPlane, server: UpstreamServer, timeoutMs: number, factory?: ConnectOptions['fdFactory']) {
