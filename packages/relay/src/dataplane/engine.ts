@@ -66,7 +66,6 @@ export interface PlaneConn {
   destroy(reason: string): void;
 }
 
-export type FdConnectResult = { ok: true; fd: number } | { ok: false; err: Error };
 
 export interface Listener {
   onAccept(fd: number, peer: ProxyAddress): void;
@@ -82,14 +81,9 @@ export interface DataPlane {
   attach(clientFd: number, upstreamFd: number, o: PlaneOptions): PlaneConn | undefined;
   /**
    * Non-blocking connect of a new TCP socket (or of `fd`, made by the
-   * transparent connector) to an IP literal, without a Node socket; undefined
-   * when `host` is not an IP literal (the caller uses net.connect).
-   */
-  connect(host: string, port: number, timeoutMs: number, fd?: number): Promise<FdConnectResult> | undefined;
-  /**
-   * The same for a ready sockaddr, without a promise or a timer per connect (the
-   * short-connection path): the waiter hears the outcome later; a failure at
-   * once (socket(), connect(), epoll_ctl()) is returned as its text instead.
+   * transparent connector) to `sa`, without a Node socket, a promise or a timer
+   * per connect: the waiter hears the outcome later; a failure at once
+   * (socket(), connect(), epoll_ctl()) is returned as its text instead.
    */
   connectTo(sa: Buffer, timeoutMs: number, w: ConnectWaiter, fd?: number): string | undefined;
   /** Closes a connected fd that was not attached. */
@@ -463,7 +457,8 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     if (deadline >= connectTimerAt) return;
     if (connectTimer) clearTimeout(connectTimer);
     connectTimerAt = deadline;
-    connectTimer = setTimeout(expireConnects, Math.max(1, deadline - Date.now()));
+    // Unref'd: a pending connect keeps the loop alive through the engine's uv_poll watch.
+    connectTimer = setTimeout(expireConnects, Math.max(1, deadline - Date.now())).unref();
   };
 
   const connectTo = (sa: Buffer, timeoutMs: number, w: ConnectWaiter, given?: number): string | undefined => {
@@ -486,18 +481,8 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     return undefined;
   };
 
-  const connect = (host: string, port: number, timeoutMs: number, given?: number): Promise<FdConnectResult> | undefined => {
-    const sa = sockaddr(host, port);
-    if (!sa) return undefined;
-    return new Promise((resolve) => {
-      const failed = connectTo(sa, timeoutMs, { connected: (fd, failure) => resolve(failure === undefined ? { ok: true, fd } : { ok: false, err: new Error(failure) }) }, given);
-      if (failed !== undefined) resolve({ ok: false, err: new Error(failed) });
-    });
-  };
-
   return {
     libc: c,
-    connect,
     connectTo,
     closeFd: (fd) => { c.close(fd); },
     localAddress,

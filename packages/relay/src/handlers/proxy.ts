@@ -109,7 +109,7 @@ export class AcceptedProxy implements ConnectWaiter, PlaneOptions {
       let fd: number | undefined;
       let failure: string | undefined;
       try {
-        if (group.cfg.transparent) fd = transparentFd(this.rt, this.info.client)();
+        if (group.cfg.transparent) fd = transparentSocketFd(this.rt, this.info.client);
       } catch (err) {
         failure = (err as Error).message;
       }
@@ -117,7 +117,7 @@ export class AcceptedProxy implements ConnectWaiter, PlaneOptions {
       if (failure === undefined) return; // connected() comes from the loop
       this.attemptFailed(failure);
     }
-    this.refuse(at.code === 'ERR_NO_UPSTREAM' ? 'no_upstream' : 'upstream_connect_failed');
+    this.refuse(failureReason(at.code));
   }
 
   private attemptFailed(failure: string): void {
@@ -169,10 +169,10 @@ async function connectFor(rt: ListenerRuntime, info: ConnInfo, group: UpstreamGr
     socketFactory: group.cfg.transparent ? transparentFactory(rt, client) : undefined,
     // The engine connects by itself (no Node socket to build and tear down).
     engine: engine ? rt.dataPlane : undefined,
-    fdFactory: group.cfg.transparent ? transparentFd(rt, client) : undefined,
+    fdFactory: group.cfg.transparent ? () => transparentSocketFd(rt, client) : undefined,
   });
   if (!r.ok) {
-    info.reason = r.code === 'ERR_NO_UPSTREAM' ? 'no_upstream' : 'upstream_connect_failed';
+    info.reason = failureReason(r.code);
     rt.metrics.errors.inc2(rt.name, info.reason);
   }
   return r;
@@ -212,16 +212,17 @@ function handOver(sock: Socket, upFd: number, rt: ListenerRuntime, snap: Snapsho
   return true;
 }
 
-function transparentFd(rt: ListenerRuntime, client: ConnInfo['client']) {
-  return (): number => {
-    if (!rt.transparent) throw new Error('transparent mode is not available (see log at start)');
-    const r = rt.transparent(client, client.family, 'tcp');
-    if (!r.ok) throw new Error(r.message);
-    return r.fd;
-  };
+/** The close reason of a connection no server took. */
+const failureReason = (code: 'ERR_NO_UPSTREAM' | 'ERR_UPSTREAM_CONNECT'): string => (code === 'ERR_NO_UPSTREAM' ? 'no_upstream' : 'upstream_connect_failed');
+
+/** A TCP socket bound to the client's address (transparent mode); throws with the reason when it cannot be made. */
+function transparentSocketFd(rt: ListenerRuntime, client: ConnInfo['client']): number {
+  if (!rt.transparent) throw new Error('transparent mode is not available (see log at start)');
+  const r = rt.transparent(client, client.family, 'tcp');
+  if (!r.ok) throw new Error(r.message);
+  return r.fd;
 }
 
 function transparentFactory(rt: ListenerRuntime, client: ConnInfo['client']) {
-  const fd = transparentFd(rt, client);
-  return (): Socket => new Socket({ fd: fd(), allowHalfOpen: true, readable: true, writable: true });
+  return (): Socket => new Socket({ fd: transparentSocketFd(rt, client), allowHalfOpen: true, readable: true, writable: true });
 }

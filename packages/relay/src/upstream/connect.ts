@@ -85,7 +85,11 @@ function engineAttempt(engine: DataPlane, server: UpstreamServer, timeoutMs: num
   } catch (err) {
     return Promise.resolve({ ok: false as const, err: err as Error });
   }
-  return engine.connect(server.cfg.host, server.cfg.port, timeoutMs, fd);
+  const sa = server.sockaddr;
+  return new Promise<{ ok: true; fd: number } | { ok: false; err: Error }>((resolve) => {
+    const failed = engine.connectTo(sa, timeoutMs, { connected: (upFd, failure) => resolve(failure === undefined ? { ok: true, fd: upFd } : { ok: false, err: new Error(failure) }) }, fd);
+    if (failed !== undefined) resolve({ ok: false, err: new Error(failed) });
+  });
 }
 
 function attempt(server: UpstreamServer, timeoutMs: number, factory?: ConnectOptions['socketFactory']):
