@@ -5,9 +5,18 @@
 //   node scripts/run-tests.mjs            all tests
 //   node scripts/run-tests.mjs --unit     package tests only
 //   node scripts/run-tests.mjs <substr>   only files whose path contains substr
-import { readdirSync, statSync, existsSync } from 'node:fs';
+// Tests that need MariaDB share one private instance per run, started by the
+// first of them inside the run directory passed in GEOEDGE_TEST_RUN_DIR
+// (packages/zonedb/src/testing/shared-server.ts); this runner, which outlives
+// every test process, stops it and deletes the directory at the end, also
+// after a failure, Ctrl-C or SIGTERM.
+import { readdirSync, statSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, constants } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const INSTANCE_SH = fileURLToPath(new URL('./mariadb/instance.sh', import.meta.url));
 
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
@@ -33,9 +42,31 @@ if (files.length === 0) {
   console.error('run-tests: no test files found (did tsc -b run?)');
   process.exit(1);
 }
-const r = spawnSync(
+
+const runDir = mkdtempSync(join(tmpdir(), 'geoedge-test-run-'));
+/** Stops every MariaDB started in the run directory (each has a mysqld.pid there), then deletes it. */
+function cleanRunDir() {
+  for (const name of readdirSync(runDir)) {
+    const dir = join(runDir, name);
+    if (existsSync(join(dir, 'mysqld.pid'))) spawnSync(INSTANCE_SH, ['clean', dir], { stdio: 'ignore' });
+  }
+  rmSync(runDir, { recursive: true, force: true });
+}
+
+const child = spawn(
   process.execPath,
   ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-  { stdio: 'inherit', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' } },
+  { stdio: 'inherit', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', GEOEDGE_TEST_RUN_DIR: runDir } },
 );
-process.exit(r.status ?? 1);
+// A signal is passed on to the test runner; the clean-up waits for it to end
+// (a Ctrl-C reaches it through the terminal as well), with a bound.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    child.kill(sig);
+    setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+  });
+}
+child.on('exit', (code, signal) => {
+  cleanRunDir();
+  process.exit(code ?? 128 + (constants.signals[signal] ?? 0));
+});

@@ -5,14 +5,16 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from '@geoedge/shared';
 import { openDb, parseDbUrl, DbError } from '@geoedge/zonedb';
-import { freeTcpPort, scratchDatabase, LOCAL_SERVER, type ScratchDb } from '@geoedge/zonedb/testing';
+import { freeTcpPort, scratchDatabase, sharedMariaDb, type ScratchDb } from '@geoedge/zonedb/testing';
 
 const user = `zt_u${process.pid}`;
 const password = `Right-${Math.random().toString(36).slice(2, 10)}`;
 let scratch: ScratchDb;
 let admin: ScratchDb['db'];
+let server: string; // 127.0.0.1:<port> of the run's MariaDB
 
 before(async () => {
+  server = `127.0.0.1:${(await sharedMariaDb()).port}`;
   scratch = await scratchDatabase('dberr');
   admin = scratch.db;
   await admin.execute(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`);
@@ -40,7 +42,7 @@ test('nothing listening: ERR_DB_UNREACHABLE', async () => {
 });
 
 test('wrong password: ERR_DB_AUTH, neither password in the message', async () => {
-  const e = await openError(`mysql://${user}:Wrong-Pw-42@127.0.0.1:3306/${scratch.name}`);
+  const e = await openError(`mysql://${user}:Wrong-Pw-42@${server}/${scratch.name}`);
   assert.equal(e.code, 'ERR_DB_AUTH');
   assert.match(e.message, /:\*\*\*@/);
   assert.doesNotMatch(e.message, /Wrong-Pw-42/);
@@ -48,10 +50,10 @@ test('wrong password: ERR_DB_AUTH, neither password in the message', async () =>
 });
 
 test('no rights on the database: ERR_DB_AUTH; no such database: ERR_DB_UNKNOWN_DATABASE', async () => {
-  const e = await openError(`mysql://${user}:${password}@127.0.0.1:3306/mysql`);
+  const e = await openError(`mysql://${user}:${password}@${server}/mysql`);
   assert.equal(e.code, 'ERR_DB_AUTH');
   assert.doesNotMatch(e.message, new RegExp(password));
-  const u = await openError(`${LOCAL_SERVER}/zt_no_such_db_${process.pid}`);
+  const u = await openError(`mysql://root@${server}/zt_no_such_db_${process.pid}`);
   assert.equal(u.code, 'ERR_DB_UNKNOWN_DATABASE');
 });
 
@@ -62,7 +64,7 @@ test('a bad URL: ERR_DB_URL without touching the network', async () => {
 });
 
 test('the right credentials work; a failing statement is ERR_DB_QUERY; rights are enforced', async () => {
-  const r = await openDb(`mysql://${user}:${password}@127.0.0.1:3306/${scratch.name}`);
+  const r = await openDb(`mysql://${user}:${password}@${server}/${scratch.name}`);
   assert.ok(r.ok);
   const db = r.db;
   try {

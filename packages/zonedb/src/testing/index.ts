@@ -1,2 +1,3 @@
 export * from './mariadb.js';
+export * from './shared-server.js';
 export * from './fixtures.js';

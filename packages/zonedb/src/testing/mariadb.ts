@@ -1,18 +1,18 @@
 // Test helpers (imported as @geoedge/zonedb/testing, never by production code):
 // private mariadbd instances through scripts/mariadb/instance.sh, replication
 // through deploy/mariadb/setup-replication.sh (so tests run the shipped
-// scripts), and throwaway databases on any server.
+// scripts). The run's shared instance and throwaway databases on it are in
+// shared-server.ts.
 import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDb, type Db } from '../db.js';
 
 /** The repository root, from packages/zonedb/dist/testing/. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const INSTANCE_SH = join(REPO_ROOT, 'scripts/mariadb/instance.sh');
+export const INSTANCE_SH = join(REPO_ROOT, 'scripts/mariadb/instance.sh');
 const SETUP_REPLICATION_SH = join(REPO_ROOT, 'deploy/mariadb/setup-replication.sh');
 export const PRIMARY_CNF = join(REPO_ROOT, 'deploy/mariadb/primary.cnf');
 export const REPLICA_CNF = join(REPO_ROOT, 'deploy/mariadb/replica.cnf');
@@ -61,8 +61,9 @@ export interface MariaDbInstance {
  * Starts a private mariadbd (own datadir, port, socket, server-id, binlog) with
  * the given config file. A port found free can be taken by another process
  * before mariadbd binds it, so a failed start is retried on a new port.
+ * The instance directory is made under `under` (default: the system temp dir).
  */
-export async function startMariaDb(opts: { serverId: number; cnf?: string }): Promise<MariaDbInstance> {
+export async function startMariaDb(opts: { serverId: number; cnf?: string; under?: string }): Promise<MariaDbInstance> {
   for (let attempt = 1; ; attempt++) {
     const inst = await instanceOnFreePort(opts);
     try {
@@ -87,8 +88,8 @@ export async function startPair(): Promise<{ primary: MariaDbInstance; replica: 
   throw p.status === 'rejected' ? p.reason : (r as PromiseRejectedResult).reason;
 }
 
-async function instanceOnFreePort(opts: { serverId: number; cnf?: string }): Promise<MariaDbInstance> {
-  const dir = await mkdtemp(join(tmpdir(), `geoedge-mariadb-${opts.serverId}-`));
+async function instanceOnFreePort(opts: { serverId: number; cnf?: string; under?: string }): Promise<MariaDbInstance> {
+  const dir = await mkdtemp(join(opts.under ?? tmpdir(), `geoedge-mariadb-${opts.serverId}-`));
   const port = await freeTcpPort();
   const inst: MariaDbInstance = {
     dir,
@@ -114,45 +115,6 @@ export function setupReplication(primary: MariaDbInstance, replica: MariaDbInsta
   const args = ['--primary', `127.0.0.1:${primary.port}`, '--replica', `127.0.0.1:${replica.port}`];
   if (opts.databases?.length) args.push('--databases', opts.databases.join(' '));
   return runProgram(SETUP_REPLICATION_SH, args, { REPL_PASSWORD: opts.password });
-}
-
-/** The machine's MariaDB, used by tests that need no isolation. */
-export const LOCAL_SERVER = 'mysql://root@127.0.0.1:3306';
-
-export interface ScratchDb {
-  readonly name: string;
-  readonly url: string;
-  readonly db: Db;
-  /** Closes the pool and drops the database. */
-  drop(): Promise<void>;
-}
-
-/** Creates a throwaway database on `server` (a URL without a path) and opens a pool on it. */
-export async function scratchDatabase(prefix: string, server = LOCAL_SERVER): Promise<ScratchDb> {
-  const name = `zt_${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = await openDb(`${server}/mysql`, { connections: 1 });
-  if (!admin.ok) throw admin.error;
-  try {
-    await admin.db.execute(`CREATE DATABASE \`${name}\``);
-  } finally {
-    await admin.db.close();
-  }
-  const opened = await openDb(`${server}/${name}`);
-  if (!opened.ok) throw opened.error;
-  const db = opened.db;
-  return {
-    name,
-    url: `${server}/${name}`,
-    db,
-    async drop() {
-      await db.close().catch(() => {});
-      const a = await openDb(`${server}/mysql`, { connections: 1 });
-      if (a.ok) {
-        await a.db.execute(`DROP DATABASE IF EXISTS \`${name}\``).catch(() => {});
-        await a.db.close();
-      }
-    },
-  };
 }
 
 /** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
