@@ -1,5 +1,5 @@
 // geoctl as a process: `geoip update` against a loopback server speaking
-// MaxMind's protocol, `serve` on a real socket, `migrate` on the real MariaDB,
+// MaxMind's protocol, `serve` on a real socket, `migrate` on the run's MariaDB,
 // and exit codes for bad configuration.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { connect as netConnect, type AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { sharedMariaDb } from '@geoedge/zonedb/testing';
 import { REPO_ROOT, tempDir, freePort, startProcess } from './helpers/index.js';
 import { startFakeMaxmind, ACCOUNT_ID, LICENSE_KEY, md5hex, type FakeMaxmind } from '@geoedge/control/testing';
 
@@ -128,17 +129,18 @@ test('geoctl serve: bad config is exit 2 naming the key; --help documents the fl
 
 test('geoctl migrate: creates the PowerDNS schema on MariaDB, then finds it current', async () => {
   const name = `geoctl_migrate_${process.pid}`;
-  const admin = (sql: string) => new Promise<number | null>((resolve) => spawn('mysql', ['-uroot', '-h127.0.0.1', '-P3306', '-e', sql], { stdio: 'ignore' }).on('close', resolve));
-  if ((await admin(`CREATE DATABASE ${name}`)) !== 0) assert.fail('MariaDB on 127.0.0.1:3306 is needed (scripts/setup-test-deps.sh)');
+  const server = await sharedMariaDb();
+  const admin = (sql: string) => new Promise<number | null>((resolve) => spawn('mysql', ['--no-defaults', '-uroot', `-h${server.host}`, `-P${server.port}`, '-e', sql], { stdio: 'ignore' }).on('close', resolve));
+  if ((await admin(`CREATE DATABASE ${name}`)) !== 0) assert.fail(`cannot create a database on the run's MariaDB (${server.url})`);
   try {
-    const url = `mysql://root@127.0.0.1:3306/${name}`;
+    const url = `${server.url}/${name}`;
     const first = await geoctl(['migrate', '--db', url]);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /^schema created \(version \d+; created domains, records/);
     const second = await geoctl(['migrate', '--db', url]);
     assert.equal(second.code, 0);
     assert.match(second.stdout, /^schema current/);
-    const gone = await geoctl(['migrate', '--db', `mysql://root@127.0.0.1:3306/${name}_absent`]);
+    const gone = await geoctl(['migrate', '--db', `${server.url}/${name}_absent`]);
     assert.equal(gone.code, 1);
     assert.match(gone.stderr, /ERR_DB_UNKNOWN_DATABASE/);
   } finally {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createLogger } from '@geoedge/shared';
 import { migrate, type Db } from '@geoedge/zonedb';
-import { scratchDatabase, type ScratchDb } from '@geoedge/zonedb/testing';
+import { scratchDatabase, sharedMariaDb, type ScratchDb } from '@geoedge/zonedb/testing';
 import { buildApp, loadConfig, createControlMetrics } from '@geoedge/control';
 import { startProcess, freePort, tempDir, type Proc } from './helpers/index.js';
 
@@ -65,9 +65,10 @@ export async function startOracle(): Promise<Oracle> {
 async function startPdnsApi(db: ScratchDb, dir: string): Promise<{ proc: Proc; base: string }> {
   const port = await freePort();
   const dnsPort = await freePort();
+  const server = await sharedMariaDb();
   const proc = startProcess('/usr/sbin/pdns_server', [
     '--no-config', '--daemon=no', '--guardian=no', `--socket-dir=${dir}`, `--config-dir=${dir}`,
-    '--local-address=127.0.0.1', `--local-port=${dnsPort}`, '--launch=gmysql', '--gmysql-host=127.0.0.1', '--gmysql-port=3306',
+    '--local-address=127.0.0.1', `--local-port=${dnsPort}`, '--launch=gmysql', `--gmysql-host=${server.host}`, `--gmysql-port=${server.port}`,
     '--gmysql-user=root', '--gmysql-password=', `--gmysql-dbname=${db.name}`, '--gmysql-dnssec=yes',
     '--webserver=yes', '--api=yes', `--api-key=${KEY}`, '--webserver-address=127.0.0.1', `--webserver-port=${port}`,
     '--webserver-allow-from=127.0.0.1', '--security-poll-suffix=', '--disable-syslog', '--loglevel=4', '--enable-lua-records=yes',

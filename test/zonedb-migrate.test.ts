@@ -1,4 +1,4 @@
-// zonedb's migration against the machine's MariaDB (throwaway databases):
+// zonedb's migration against the run's MariaDB (throwaway databases):
 // the schema it creates is PowerDNS's own, table for table, and a database
 // PowerDNS already uses is adopted without a single change to its tables.
 import { test, after } from 'node:test';
@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { migrate, checkSchema, PDNS_TABLES, type DbSession } from '@geoedge/zonedb';
-import { scratchDatabase, type ScratchDb } from '@geoedge/zonedb/testing';
+import { scratchDatabase, sharedMariaDb, type ScratchDb } from '@geoedge/zonedb/testing';
 
 // Installed by scripts/setup-test-deps.sh (Debian's pdns-backend-mysql).
 const PDNS_SCHEMA = '/usr/share/pdns-backend-mysql/schema/schema.mysql.sql';
 
+const server = await sharedMariaDb();
 const scratch: ScratchDb[] = [];
 after(async () => {
   for (const s of scratch) await s.drop();
@@ -23,7 +24,7 @@ async function fresh(prefix: string): Promise<ScratchDb> {
 
 /** Loads a SQL file with the mariadb client, as an operator would. */
 function loadSqlFile(database: string, sql: string): void {
-  const r = spawnSync('mariadb', ['--no-defaults', '-h', '127.0.0.1', '-P', '3306', '-u', 'root', database], { input: sql, encoding: 'utf8' });
+  const r = spawnSync('mariadb', ['--no-defaults', '-h', server.host, '-P', String(server.port), '-u', 'root', database], { input: sql, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 }
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRdata, typeCode, TYPE } from '@geoedge/dnsdata';
 import { migrate, loadAllZones } from '@geoedge/zonedb';
-import { scratchDatabase, runProgram, type ScratchDb } from '@geoedge/zonedb/testing';
+import { scratchDatabase, sharedMariaDb, runProgram, type ScratchDb } from '@geoedge/zonedb/testing';
 
 let s: ScratchDb;
 let confDir: string;
@@ -22,12 +22,13 @@ async function pdnsutil(...args: string[]): Promise<string> {
 }
 
 before(async () => {
+  const server = await sharedMariaDb();
   s = await scratchDatabase('pdns');
   const m = await migrate(s.db);
   assert.ok(m.ok);
   confDir = await mkdtemp(join(tmpdir(), 'geoedge-pdnsutil-'));
   await writeFile(join(confDir, 'pdns.conf'), [
-    'launch=gmysql', 'gmysql-host=127.0.0.1', 'gmysql-port=3306', 'gmysql-user=root', 'gmysql-password=',
+    'launch=gmysql', `gmysql-host=${server.host}`, `gmysql-port=${server.port}`, 'gmysql-user=root', 'gmysql-password=',
     `gmysql-dbname=${s.name}`, 'gmysql-dnssec=yes', '',
   ].join('\n'));
   await pdnsutil('create-zone', 'example.test', 'ns1.example.test');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The zone API: geoctl serve vs pdns_server 4.7 (api=yes, launch=gmysql), same
-// MariaDB server, each on its own throwaway database, same requests in the
+// private MariaDB server (started for the run, stopped at exit), each on its own throwaway database, same requests in the
 // same run. One zone with --records A records; then, for --seconds each, one
 // client in a loop:
 //   patch  PATCH REPLACE of one A RRset (a transaction, rectify, serial bump)
@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { migrate } from '../../packages/zonedb/dist/index.js';
-import { scratchDatabase } from '../../packages/zonedb/dist/testing/index.js';
+import { scratchDatabase, sharedMariaDb } from '../../packages/zonedb/dist/testing/index.js';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -73,7 +73,7 @@ try {
   const [pPort, dnsPort, oPort] = [await freePort(), await freePort(), await freePort()];
   procs.push(await start('/usr/sbin/pdns_server', [
     '--no-config', '--daemon=no', '--guardian=no', `--socket-dir=${dir}`, `--config-dir=${dir}`, '--local-address=127.0.0.1', `--local-port=${dnsPort}`,
-    '--launch=gmysql', '--gmysql-host=127.0.0.1', '--gmysql-user=root', '--gmysql-password=', `--gmysql-dbname=${dbs[0].name}`,
+    '--launch=gmysql', '--gmysql-host=127.0.0.1', `--gmysql-port=${(await sharedMariaDb()).port}`, '--gmysql-user=root', '--gmysql-password=', `--gmysql-dbname=${dbs[0].name}`,
     '--webserver=yes', '--api=yes', `--api-key=${KEY}`, '--webserver-address=127.0.0.1', `--webserver-port=${pPort}`, '--webserver-allow-from=127.0.0.1',
     '--security-poll-suffix=', '--disable-syslog', '--loglevel=4',
   ], /ready to distribute questions/));
