@@ -1,6 +1,6 @@
 // geodns serving zones from MariaDB (PowerDNS gmysql schema), as a whole
 // process queried with dig:
-//   - on the machine's MariaDB (a throwaway database): records served, edits,
+//   - on the test run's shared MariaDB (a throwaway database): records served, edits,
 //     inserts and deletes of records and of whole zones answered within 2 s,
 //     disabled rows hidden, a bad row skipped and named by its id, LUA rows
 //     harmless, zone files winning over the database on a conflict;
@@ -36,7 +36,7 @@ async function eventually(g: Geodns, args: string[], pred: (r: DigReply) => bool
 const addrs = (r: DigReply, type = 'A') => r.answer.filter((a) => a.type === type).map((a) => a.data).sort();
 const metric = async (g: Geodns, name: string) => sum(await scrape(g.metricsUrl!), name);
 
-describe('geodns --db on the machine MariaDB', () => {
+describe('geodns --db on the test run\'s shared MariaDB', () => {
   let scratch: ScratchDb;
   let db: Db;
   let g: Geodns;

@@ -1,5 +1,5 @@
 // Reading zones from PowerDNS rows and detecting changes, against the
-// machine's MariaDB (a throwaway database per test file).
+// test run's MariaDB (a throwaway database per test file).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TYPE } from '@geoedge/dnsdata';

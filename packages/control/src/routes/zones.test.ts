@@ -1,4 +1,4 @@
-// Zone API inject tests against the machine's MariaDB (a throwaway database per
+// Zone API inject tests against the test run's MariaDB (a throwaway database per
 // run): the PowerDNS statuses and bodies, the storage form PowerDNS's gmysql
 // backend writes, SOA serial bumps, rectify, and that refused requests write nothing.
 import { test, before, after } from 'node:test';
