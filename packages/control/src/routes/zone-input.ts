@@ -8,6 +8,7 @@
 //   "Record x/T 'c': …"                          content must parse (and be canonical)
 //   "Duplicate record in RRset x IN T with content \"c\""
 //   "Duplicate RRset x IN T with changetype: C"  (PowerDNS ≥ 4.8)
+//   "Exactly one record should be provided for PRUNE or EXTEND operation" (≥ 4.9)
 // LUA contents are also compiled as Lua (PowerDNS 4.7 stores broken Lua and
 // fails at query time; we refuse it up front). Everything is checked before
 // anything is written, so a refused request writes nothing.
@@ -104,6 +105,10 @@ async function checkBody(item: Record<string, unknown>, out: RRsetWrite): Promis
   if (ttl !== undefined || (out.changetype === 'REPLACE' && hasRecords)) {
     if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL) return { ok: false, error: "Key 'ttl' not an Integer or not present" };
     out.ttl = ttl;
+  }
+  // PowerDNS 4.9, whose EXTEND/PRUNE we follow (4.7 has neither), takes exactly one record.
+  if ((out.changetype === 'EXTEND' || out.changetype === 'PRUNE') && (!hasRecords || (item.records as unknown[]).length !== 1)) {
+    return { ok: false, error: 'Exactly one record should be provided for PRUNE or EXTEND operation' };
   }
   if (hasRecords) {
     const records = await checkRecords(item.records, fqdn, out.type);
