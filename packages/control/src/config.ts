@@ -33,6 +33,8 @@ export const ConfigSchema = Type.Object(
         dir: Type.Optional(Type.String({ minLength: 1, description: 'database directory; overrides DatabaseDirectory' })),
         schedule: Type.String({ minLength: 9, default: DEFAULT_SCHEDULE, description: 'cron expression for updates' }),
         enabled: Type.Boolean({ default: true, description: 'run the scheduled updater' }),
+        /** Overall time one edition may take, retries included; the idle timeout alone lets a trickling server hold the lock forever. */
+        deadlineMs: Type.Integer({ minimum: 1000, maximum: 24 * 3600_000, default: 30 * 60_000, description: 'ms one edition may take in all' }),
       },
       { additionalProperties: false, default: {} },
     ),
