@@ -7,7 +7,10 @@
 //     as given; PowerDNS keeps a TXT/SPF/LUA string's escapes as written;
 //   - octoDNS dynamic records: multi-line LUA scripts, raw newlines inside quotes;
 //   - a repeated query parameter: PowerDNS uses the last value;
-//   - `?api-key=` in the URL instead of the X-API-Key header.
+//   - `?api-key=` in the URL instead of the X-API-Key header;
+//   - many wrong keys from one address (a misconfigured client behind the same
+//     tunnel) never lock out the right key; PowerDNS has no limit at all, we answer
+//     429 to further wrong keys from that address (a deliberate difference).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOracle, Z, rec, type Oracle } from './control-pdns-oracle-harness.js';
@@ -109,4 +112,20 @@ test('?api-key= in the URL is accepted like the header; either one right is enou
     sameStatus(what, r);
     if (r.pdns.status === 200) assert.deepEqual(r.ours.body, r.pdns.body, what);
   }
+});
+
+test('after many wrong keys from one address the right key still works (PowerDNS has no lock-out; we answer 429 to more wrong keys)', async () => {
+  const ours: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const r = await oracle.raw('GET', Z, { key: 'none', headers: { 'X-API-Key': `wrong-${i}` } });
+    assert.equal(r.pdns.status, 401);
+    ours.push(r.ours.status);
+  }
+  // (Earlier tests in this file spent some of the 10 allowed failures.)
+  const first429 = ours.indexOf(429);
+  assert.ok(first429 > 0 && ours.slice(0, first429).every((s) => s === 401) && ours.slice(first429).every((s) => s === 429), ours.join(' '));
+  const right = await oracle.raw('GET', `${Z}?dnssec=false`, {});
+  sameStatus('the right key after twelve wrong ones', right);
+  assert.equal(right.ours.status, 200);
+  sameStatus('the right key in the URL too', await oracle.raw('GET', `${Z}?api-key={KEY}`, { key: 'none' }));
 });
