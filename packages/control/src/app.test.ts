@@ -152,7 +152,7 @@ test('statistics as PowerDNS StatisticItems, with ?statistic= filtering', async 
 test('garbage bodies get PowerDNS-style errors: 400 bad JSON, 413 too large, 415 wrong type, 404 unknown', async () => {
   const { app } = await makeApp({ file: { bodyLimit: 4096 } });
   const post = (payload: string | Buffer, type = 'application/json') =>
-    app.inject({ method: 'POST', url: '/api/v1/geoip/update', headers: { ...auth, 'content-type': type }, payload });
+    app.inject({ method: 'POST', url: '/api/v1/lua/check', headers: { ...auth, 'content-type': type }, payload });
   for (const body of ['{bad', '{"a":', '\u0000\u0001', randomBytes(300).toString('latin1'), '{"a":1}}', '[1,2']) {
     const r = await post(body);
     assert.equal(r.statusCode, 400, JSON.stringify(body));
@@ -160,6 +160,11 @@ test('garbage bodies get PowerDNS-style errors: 400 bad JSON, 413 too large, 415
   }
   const big = await post(JSON.stringify({ x: 'a'.repeat(10_000) }));
   assert.equal(big.statusCode, 413);
+  // A route that takes no body ignores an empty or stray one, as PowerDNS's notify does.
+  for (const payload of ['', '{bad']) {
+    const r = await app.inject({ method: 'POST', url: '/api/v1/geoip/update', headers: { ...auth, 'content-type': 'application/json' }, payload });
+    assert.equal(r.statusCode, 503, `${JSON.stringify(payload)}: ${r.body}`);
+  }
   assert.equal(typeof big.json().error, 'string');
   const xml = await post('<xml/>', 'application/xml');
   assert.equal(xml.statusCode, 415);
