@@ -7,12 +7,18 @@
 // empty body after every change, which geoctl must answer 200 as PowerDNS does.
 // lego's own propagation check asks geodns too (`--dns.resolvers`); its
 // "all authoritative servers" step is off (`--dns.disable-cp`), since it would ask
-// the zone's NS names on port 53.
+// the zone's NS names on port 53. Without that step lego does not wait for the
+// record to be served, and geodns picks a database change up within about a
+// second, so pebble asks through `propagationWait`: a loopback UDP relay to geodns
+// that holds an empty answer for an _acme-challenge name and asks again for up to
+// 10 s, as a real CA's retries and a real propagation wait would cover. The answer
+// pebble gets is always geodns's own.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
 import { freePort, startProcess, tempDir, type Proc } from './helpers/index.js';
 import { startStack, run, type Stack } from './clients-harness.js';
 
@@ -21,6 +27,32 @@ let stack: Stack;
 let pebble: Proc;
 let tmp: { dir: string; remove: () => void };
 let acme = '';
+let relay: Socket;
+
+/** UDP relay to `target`: answers without records for _acme-challenge names are retried for up to 10 s. */
+async function propagationWait(target: number): Promise<Socket> {
+  const sock = createSocket('udp4');
+  const ask = (query: Buffer) => new Promise<Buffer | undefined>((resolve) => {
+    const up = createSocket('udp4');
+    const timer = setTimeout(() => { up.close(); resolve(undefined); }, 2000);
+    up.once('message', (m) => { clearTimeout(timer); up.close(); resolve(m); });
+    up.send(query, target, '127.0.0.1');
+  });
+  sock.on('message', (query, from) => {
+    void (async () => {
+      const challenge = query.includes(Buffer.from('_acme-challenge'));
+      const until = Date.now() + 10_000;
+      let reply = await ask(query);
+      while (challenge && Date.now() < until && (!reply || reply.readUInt16BE(6) === 0)) {
+        await new Promise((r) => setTimeout(r, 200));
+        reply = await ask(query);
+      }
+      if (reply) sock.send(reply, from.port, from.address);
+    })();
+  });
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  return sock;
+}
 
 before(async () => {
   stack = await startStack('lego', KEY);
@@ -37,12 +69,14 @@ before(async () => {
   } }));
   const env: NodeJS.ProcessEnv = { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' };
   delete env.PEBBLE_VA_ALWAYS_VALID;
-  pebble = startProcess('pebble', ['-config', config, '-dnsserver', `127.0.0.1:${stack.geodns.port}`], { env });
+  relay = await propagationWait(stack.geodns.port);
+  pebble = startProcess('pebble', ['-config', config, '-dnsserver', `127.0.0.1:${relay.address().port}`], { env });
   await pebble.waitForLine(/Listening on/, 20_000);
   acme = `https://127.0.0.1:${port}/dir`;
 });
 after(async () => {
   await pebble?.stop();
+  relay?.close();
   await stack?.close();
   tmp?.remove();
 });
