@@ -44,6 +44,10 @@ test('lego: notify with a JSON content type and an empty body; other routes with
     assert.equal(r.ours.status, 400);
     assert.match((r.ours.body as { error: string }).error, /^Invalid JSON/);
   }
+  await same('PUT', `${Z}/lego.test./metadata/X-FOO`, { metadata: ['1'] });
+  const del = await oracle.raw('DELETE', `${Z}/lego.test./metadata/X-FOO`, { headers: J, body: '' });
+  sameStatus('DELETE metadata with an empty JSON body', del);
+  assert.deepEqual(del.ours.body, del.pdns.body);
   // GET and DELETE do not read a body at all.
   sameStatus('GET with an empty JSON body', await oracle.raw('GET', `${Z}/lego.test.?rrsets=false`, { headers: J }));
   await same('GET', `${Z}/lego.test.`);
@@ -59,6 +63,9 @@ test('octoDNS: TXT with escaped semicolons and other escapes, stored and shown a
   ];
   for (const [i, c] of contents.entries()) await same('PATCH', P, one(`t${i}.txt.test.`, 'TXT', [c]));
   await same('PATCH', P, one('spf.txt.test.', 'SPF', ['"v=spf1 a\\; -all"']));
+  // TXT data is case-sensitive: two tokens differing only in case are two records (lego: apex + wildcard).
+  await same('PATCH', P, one('_acme-challenge.txt.test.', 'TXT', ['"Token-ABC"', '"token-abc"']));
+  await same('PATCH', P, one('dup.txt.test.', 'TXT', ['"same"', '"same"']));
   // Still refused as PowerDNS refuses them: unquoted, two strings with odd spacing, a lost quote.
   for (const c of ['unquoted', '"a"  "b"', '"a" b', '"a', '"a" "b" ']) await same('PATCH', P, one('bad.txt.test.', 'TXT', [c]));
   await same('GET', P);
@@ -80,6 +87,7 @@ test('octoDNS dynamic records: raw newlines inside quoted LUA and TXT strings', 
   await same('PATCH', P, one('dyn.lua.test.', 'LUA', [script]));
   await same('PATCH', P, one('crlf.lua.test.', 'LUA', ["A \";local x = 1\r\nreturn '192.0.2.9'\""]));
   await same('PATCH', P, one('two.lua.test.', 'LUA', ['A ";return " "\'192.0.2.3\'"']));
+  await same('PATCH', P, one('lower.lua.test.', 'LUA', ['a "\'192.0.2.4\'"']));
   await same('PATCH', P, one('nl.lua.test.', 'TXT', ['"line1\nline2"']));
   // Newlines between strings are not the canonical form (PowerDNS: "parsed as" one space).
   await same('PATCH', P, one('bad.lua.test.', 'TXT', ['"a"\n"b"']));

@@ -6,7 +6,7 @@
 // canonical form: "unquoted" TXT or a name without its trailing dot is refused
 // with the form it would have been read as. AAAA is canonicalised instead.
 // TXT, SPF and LUA keep PowerDNS's text form (pdns-text.ts): stored and shown as
-// written, escapes and all.
+// written, escapes and all (a LUA type word in upper case).
 import { checkRdata, formatRdata, typeCode, typeName, TYPE, type Rdata } from '@geoedge/dnsdata';
 import { readLuaText, readTextStrings, type TextForm } from './pdns-text.js';
 
@@ -44,7 +44,8 @@ function storedText(code: number, content: string, text: TextForm): StoredConten
   if (text.canonical.toLowerCase() !== content.toLowerCase()) return { ok: false, error: `Not in expected format (parsed as '${text.canonical}')` };
   const parsed = checkRdata(code, text.parseable, '.');
   if (!parsed.ok) return { ok: false, error: prefix + parsed.error };
-  return { ok: true, content, prio: 0, data: parsed.data };
+  // The canonical form, as PowerDNS stores it: the content itself but for a LUA type's case.
+  return { ok: true, content: text.canonical, prio: 0, data: parsed.data };
 }
 
 function noDot(name: string): string {

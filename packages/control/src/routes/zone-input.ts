@@ -141,7 +141,9 @@ async function checkRecords(list: unknown, fqdn: string, type: string): Promise<
     }
     const lua = await checkLua(stored.data);
     if (!lua.ok) return { ok: false, error: `${where}: ${lua.error}` };
-    const key = `${stored.prio} ${stored.content.toLowerCase()}`;
+    // Text is case-sensitive (two ACME tokens may differ only in case); names are not.
+    const textual = stored.data.kind === 'txt' || stored.data.kind === 'lua';
+    const key = `${stored.prio} ${textual ? stored.content : stored.content.toLowerCase()}`;
     if (seen.has(key)) return { ok: false, error: `Duplicate record in RRset ${fqdn} IN ${type} with content "${content.value}"` };
     seen.add(key);
     out.push({ content: stored.content, prio: stored.prio, disabled: rec.disabled === true });

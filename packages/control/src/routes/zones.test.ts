@@ -184,7 +184,7 @@ test('metadata GET/PUT/POST/DELETE and SOA-EDIT-API kinds (INCREASE, EPOCH, none
   assert.equal((await call('POST', `${Z}/api.test./metadata`, { kind: 'X-OURS', metadata: ['a'] })).status, 201);
   assert.equal((await call('PUT', `${Z}/api.test./metadata/NSEC3PARAM`, { metadata: ['1 0 1 ab'] })).status, 422);
   assert.equal((await call('PUT', `${Z}/api.test./metadata/NOT-A-KIND`, { metadata: ['x'] })).status, 422);
-  assert.equal((await call('DELETE', `${Z}/api.test./metadata/X-OURS`)).status, 204);
+  assert.equal((await call('DELETE', `${Z}/api.test./metadata/X-OURS`)).status, 200, 'PowerDNS 4.7 answers 200 here');
   assert.deepEqual((await call('GET', `${Z}/api.test./metadata/X-OURS`)).json().metadata, []);
 
   assert.equal((await call('PUT', `${Z}/api.test.`, { soa_edit_api: 'INCREASE', account: 'other' })).status, 204);

@@ -162,7 +162,8 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
     const kind = checkMetadataKind(req.params.kind, false);
     if (!kind.ok) throw new ApiError(422, kind.error);
     await ensure(await putMetadata(db, ref.stored, ref.fqdn, kind.value, []));
-    return reply.code(204).send();
+    // PowerDNS 4.7 answers 200 with an empty body here (not 204 as for zones).
+    return reply.code(200).send();
   });
 }
 
