@@ -24,6 +24,17 @@ check iperf3 iperf3
 check wrk wrk
 check chromium chromium
 check systemd-analyze systemd   # verifies deploy/systemd units
+# Real clients of geoctl's PowerDNS API (test/clients-*.test.ts): lego with the pebble ACME
+# test server, lexicon, and octoDNS (its Python code is vendored in test/clients/python;
+# Debian supplies the libraries it needs).
+check lego lego
+check pebble pebble
+check lexicon lexicon
+check openssl openssl
+for mod in yaml:python3-yaml requests:python3-requests dns:python3-dnspython; do
+  /usr/bin/python3 -c "import ${mod%%:*}" >/dev/null 2>&1 || need+=("${mod#*:}")
+done
+/usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 # nginx stream (relay tests and bench: PROXY protocol peer, stream proxy baseline)
 ls /usr/lib/nginx/modules/ngx_stream_module.so >/dev/null 2>&1 || need+=(libnginx-mod-stream)
 

@@ -6,7 +6,8 @@
 //   - unknown zone: PowerDNS 4.7 says {"error": "Not Found"}; we say
 //     {"error": "Could not find domain '<zone>'"} (PowerDNS's own message text, as 4.8+ returns it);
 //   - malformed JSON: both 400; the error text differs;
-//   - EXTEND / PRUNE: PowerDNS 4.7 answers 422 "Changetype not understood"; we apply them as 4.9+ does;
+//   - EXTEND / PRUNE: PowerDNS 4.7 answers 422 "Changetype not understood"; we apply them as 4.9+ does,
+//     with exactly one record (422 "Exactly one record should be provided for PRUNE or EXTEND operation");
 //   - LUA content with a Lua syntax error: 4.7 stores it (and fails at query time), we refuse it (422);
 //   - record types whose text form @geoedge/dnsdata cannot read yet (RP, DNAME, ALIAS, LOC, HTTPS,
 //     URI) are refused with a clear 422 rather than stored unservable; so is a TXT string over 255
@@ -70,6 +71,14 @@ test('deliberate differences, each as documented at the top of this file', async
   const extend = await both('PATCH', `${Z}/diff.test.`, { rrsets: [{ name: 'e.diff.test.', type: 'A', ttl: 60, changetype: 'EXTEND', records: [rec('192.0.2.1')] }] });
   assert.deepEqual([extend.pdns.status, extend.pdns.body], [422, { error: 'Changetype not understood' }]);
   assert.equal(extend.ours.status, 204, JSON.stringify(extend.ours.body));
+  // As PowerDNS 4.9 does: EXTEND and PRUNE take exactly one record.
+  for (const changetype of ['EXTEND', 'PRUNE']) {
+    for (const records of [[rec('192.0.2.2'), rec('192.0.2.3')], []]) {
+      const r = await both('PATCH', `${Z}/diff.test.`, { rrsets: [{ name: 'e.diff.test.', type: 'A', ttl: 60, changetype, records }] });
+      assert.deepEqual([r.pdns.status, r.pdns.body], [422, { error: 'Changetype not understood' }]);
+      assert.deepEqual([r.ours.status, r.ours.body], [422, { error: 'Exactly one record should be provided for PRUNE or EXTEND operation' }], `${changetype} ${records.length}`);
+    }
+  }
 
 
   const lua = await both('PATCH', `${Z}/diff.test.`, { rrsets: [{ name: 'l.diff.test.', type: 'LUA', ttl: 60, changetype: 'REPLACE', records: [rec(`A "ifportup(443, {"`)] }] });

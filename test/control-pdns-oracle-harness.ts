@@ -19,8 +19,13 @@ export const rec = (content: string) => ({ content, disabled: false });
 export interface Answer { status: number; body: unknown }
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
+/** A request as a client sends it: own headers (no X-API-Key unless given), body text as is. */
+export interface RawRequest { headers?: Record<string, string>; body?: string; key?: 'header' | 'none' }
+
 export interface Oracle {
   both(method: Method, path: string, body?: unknown): Promise<{ pdns: Answer; ours: Answer }>;
+  /** `path` may hold `{KEY}`, replaced by the API key (for ?api-key=). */
+  raw(method: Method, path: string, req: RawRequest): Promise<{ pdns: Answer; ours: Answer }>;
   same(method: Method, path: string, body?: unknown): Promise<Answer>;
   sameRows(zone: string): Promise<void>;
   close(): Promise<void>;
@@ -40,8 +45,13 @@ export async function startOracle(): Promise<Oracle> {
     const [p, o] = await Promise.all([send(pdns.base, method, path, body), send(ourBase, method, path, body)]);
     return { pdns: p, ours: o };
   };
+  const raw = async (method: Method, path: string, req: RawRequest) => {
+    const [p, o] = await Promise.all([sendRaw(pdns.base, method, path, req), sendRaw(ourBase, method, path, req)]);
+    return { pdns: p, ours: o };
+  };
   return {
     both,
+    raw,
     async same(method, path, body) {
       const r = await both(method, path, body);
       const what = `${method} ${path} ${body === undefined ? '' : JSON.stringify(body).slice(0, 300)}`;
@@ -86,6 +96,15 @@ async function send(base: string, method: Method, path: string, body?: unknown):
     headers: { 'X-API-Key': KEY, Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
     ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
   });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try { parsed = text === '' ? '' : JSON.parse(text); } catch { /* plain answers stay text */ }
+  return { status: res.status, body: parsed };
+}
+
+async function sendRaw(base: string, method: Method, path: string, req: RawRequest): Promise<Answer> {
+  const headers = { ...(req.key === 'none' ? {} : { 'X-API-Key': KEY }), ...(req.headers ?? {}) };
+  const res = await fetch(base + path.replaceAll('{KEY}', encodeURIComponent(KEY)), { method, headers, ...(req.body !== undefined ? { body: req.body } : {}) });
   const text = await res.text();
   let parsed: unknown = text;
   try { parsed = text === '' ? '' : JSON.parse(text); } catch { /* plain answers stay text */ }

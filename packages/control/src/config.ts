@@ -16,6 +16,11 @@ export const ConfigSchema = Type.Object(
     apiKey: Type.Optional(Type.String({ minLength: 8, description: 'API key, or sha256:<64 hex> of it' })),
     /** The geodns the web page's LUA preview asks (UDP, with EDNS Client Subnet). */
     geodnsAddress: Type.String({ minLength: 3, default: '127.0.0.1:5300', description: 'host:port of a running geodns' }),
+    /**
+     * The GeoIP databases geodns reads (its own `geoip` list), reported as PowerDNS's
+     * geoip-database-files in …/config; octoDNS writes dynamic records only when that is set.
+     */
+    geodnsGeoip: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: "geodns's geoip list (absolute paths)" })),
     logLevel: LogLevel,
     /** Largest request body accepted, bytes. */
     bodyLimit: Type.Integer({ minimum: 1024, maximum: 64 << 20, default: 2 << 20 }),
@@ -33,6 +38,8 @@ export const ConfigSchema = Type.Object(
         dir: Type.Optional(Type.String({ minLength: 1, description: 'database directory; overrides DatabaseDirectory' })),
         schedule: Type.String({ minLength: 9, default: DEFAULT_SCHEDULE, description: 'cron expression for updates' }),
         enabled: Type.Boolean({ default: true, description: 'run the scheduled updater' }),
+        /** Overall time one edition may take, retries included; the idle timeout alone lets a trickling server hold the lock forever. */
+        deadlineMs: Type.Integer({ minimum: 1000, maximum: 24 * 3600_000, default: 30 * 60_000, description: 'ms one edition may take in all' }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -77,6 +84,7 @@ export function loadConfig(file: string | undefined, o: Overrides, env: NodeJS.P
   } catch (err) {
     problems.push(`/geodnsAddress: ${(err as Error).message}`);
   }
+  cfg.geodnsGeoip?.forEach((p, i) => { if (!p.startsWith('/')) problems.push(`/geodnsGeoip/${i}: must be an absolute path (got ${JSON.stringify(p)})`); });
   if (cfg.apiKey?.startsWith('sha256:') && !/^sha256:[0-9a-fA-F]{64}$/.test(cfg.apiKey)) problems.push('/apiKey: sha256: must be followed by 64 hex digits');
   if (!isValidSchedule(cfg.geoip.schedule)) problems.push(`/geoip/schedule: not a valid cron expression: ${JSON.stringify(cfg.geoip.schedule)}`);
   if (cfg.db !== undefined) {

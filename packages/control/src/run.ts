@@ -26,7 +26,7 @@ function geoipConf(cfg: Config): { kind: 'ok'; conf: GeoipConf } | { kind: 'abse
 function setupUpdater(cfg: Config, log: Logger, metrics?: ControlMetrics): UpdaterSetup {
   const c = geoipConf(cfg);
   if (c.kind === 'absent') return c;
-  const updater = createGeoipUpdater(c.conf, { log: log.child({ component: 'geoip' }), ...(metrics ? { onOutcome: (o) => metrics.geoipOutcome(o) } : {}) });
+  const updater = createGeoipUpdater(c.conf, { log: log.child({ component: 'geoip' }), deadlineMs: cfg.geoip.deadlineMs, ...(metrics ? { onOutcome: (o) => metrics.geoipOutcome(o) } : {}) });
   return { kind: 'ok', updater };
 }
 

@@ -40,7 +40,8 @@ async function setup(editions: Record<string, { mmdb: Buffer; date?: string }> =
     verbose: false,
     ...over,
   });
-  const updater = (over: Partial<GeoipConf> = {}, timeoutMs = 5000) => createGeoipUpdater(conf(over), { log, initialBackoffMs: 10, timeoutMs });
+  const updater = (over: Partial<GeoipConf> = {}, timeoutMs = 5000, deadlineMs?: number) =>
+    createGeoipUpdater(conf(over), { log, initialBackoffMs: 10, timeoutMs, ...(deadlineMs ? { deadlineMs } : {}) });
   return { fake, dir, conf, updater };
 }
 
@@ -206,6 +207,25 @@ test('a stalled download times out instead of hanging', async () => {
   const o = outcome(await updater({}, 300).run());
   assert.equal(o.kind, 'error');
   assert.deepEqual(onlyDb(dir), []);
+});
+
+test('a download that trickles (never idle) ends at the edition deadline and frees the lock', { timeout: 60_000 }, async () => {
+  const { fake, dir, updater } = await setup();
+  // One byte every 100 ms: the 300 ms idle timeout never fires, the body would take minutes.
+  fake.editions.set('GeoLite2-City', { mmdb: CITY, date: '2024-05-03', mode: 'trickle', trickleMs: 100 });
+  const started = Date.now();
+  // RetryFor 60 s: the deadline also ends the retries, not only the attempt in flight.
+  const o = outcome(await updater({ retryForMs: 60_000 }, 300, 1500).run());
+  const took = Date.now() - started;
+  assert.equal(o.kind, 'error');
+  if (o.kind === 'error') {
+    assert.equal(o.code, 'ERR_GEOIP_DEADLINE');
+    assert.match(o.message, /1500 ms/);
+  }
+  assert.ok(took >= 1400 && took < 10_000, `ended after ${took} ms`);
+  assert.deepEqual(onlyDb(dir), [], 'no temporary file left');
+  fake.editions.set('GeoLite2-City', { mmdb: CITY, date: '2024-05-03' });
+  assert.equal(outcome(await updater().run()).kind, 'updated', 'the lock was released');
 });
 
 test('two runs never overlap: the lock file turns the second one away', async () => {

@@ -4,6 +4,11 @@
 // download only when they differ (the free account allows 30 downloads a day),
 // retrying transient failures with backoff up to RetryFor. Unlike geoipupdate,
 // one failing edition does not stop the others; each gets its own outcome.
+// Each edition also has an overall deadline (`deadlineMs`, config
+// geoip.deadlineMs): the idle timeout alone lets a server that trickles a byte
+// every few seconds hold the run, and the lock, forever. At the deadline the
+// request in flight is destroyed, no retry starts, the temporary file goes and
+// the edition reports ERR_GEOIP_DEADLINE.
 import { createGunzip } from 'node:zlib';
 import { mkdir, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -44,6 +49,8 @@ export interface UpdaterDeps {
   /** First backoff interval; tests shorten it. */
   initialBackoffMs?: number;
   timeoutMs?: number;
+  /** Overall time for one edition, retries included (default DEFAULT_DEADLINE_MS). */
+  deadlineMs?: number;
   onOutcome?: (o: EditionOutcome) => void;
 }
 
@@ -54,6 +61,8 @@ export interface GeoipUpdater {
 }
 
 const USER_AGENT = 'geoipupdate/7.1.0 (geoedge geoctl)';
+/** 30 minutes: a GeoLite2-City download (~35 MB) at 200 kB/s, with room for retries. */
+export const DEFAULT_DEADLINE_MS = 30 * 60_000;
 
 export function createGeoipUpdater(conf: GeoipConf, deps: UpdaterDeps): GeoipUpdater {
   const state = new Map<string, EditionStatus>(conf.editionIds.map((id) => [id, { editionId: id }]));
@@ -118,17 +127,28 @@ export function createGeoipUpdater(conf: GeoipConf, deps: UpdaterDeps): GeoipUpd
     } catch (err) {
       return { kind: 'error', editionId, code: 'ERR_GEOIP_LOCAL', message: `cannot read the installed database: ${(err as Error).message}` };
     }
-    const outcome = await withBackoff<EditionOutcome>(
-      async () => attempt(editionId, have),
-      { budgetMs: conf.retryForMs, initialMs: deps.initialBackoffMs ?? 500 },
-      (o, waitMs) => log.warn({ err: o.kind === 'error' ? o.message : undefined, wait_ms: waitMs }, 'geoip download failed; retrying'),
-    );
+    const deadlineMs = deps.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), deadlineMs);
+    const late: EditionOutcome = { kind: 'error', editionId, code: 'ERR_GEOIP_DEADLINE', message: `not finished within the edition deadline of ${deadlineMs} ms (geoip.deadlineMs)` };
+    let outcome: EditionOutcome;
+    try {
+      outcome = await withBackoff<EditionOutcome>(
+        async () => (deadline.signal.aborted ? { done: true, value: late } : attempt(editionId, have, { ...ctx, signal: deadline.signal })),
+        { budgetMs: conf.retryForMs, initialMs: deps.initialBackoffMs ?? 500, sleep: (ms) => abortableSleep(ms, deadline.signal) },
+        (o, waitMs) => log.warn({ err: o.kind === 'error' ? o.message : undefined, wait_ms: waitMs }, 'geoip download failed; retrying'),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    // Whatever the aborted request failed with, the reason is the deadline.
+    if (outcome.kind === 'error' && deadline.signal.aborted) outcome = late;
     if (outcome.kind === 'error') log.error({ code: outcome.code, err: outcome.message }, 'geoip update failed');
     else log.info({ result: outcome.kind, md5: outcome.md5 }, outcome.kind === 'updated' ? 'geoip database updated' : 'geoip database up to date');
     return outcome;
   }
 
-  async function attempt(editionId: string, have: string) {
+  async function attempt(editionId: string, have: string, ctx: ServerContext) {
     const fail = (f: Failure) => ({ done: false as const, retryable: f.retryable, value: failure(editionId, f) });
     const meta = await getMetadata(ctx, editionId);
     if (meta.kind !== 'ok') return fail(meta);
@@ -185,6 +205,15 @@ function failure(editionId: string, f: Failure): EditionOutcome {
     return { kind: 'error', editionId, code: `ERR_GEOIP_HTTP_${f.status}`, message: `server answered ${f.status}${hint}: ${f.body.trim().slice(0, 200)}` };
   }
   return { kind: 'error', editionId, code: f.kind === 'network' ? 'ERR_GEOIP_NETWORK' : 'ERR_GEOIP_PROTOCOL', message: f.message };
+}
+
+/** A backoff pause that ends early when the edition's deadline passes. */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** Runs `fn` over `items`, at most `n` at a time, keeping the input order in the result. */

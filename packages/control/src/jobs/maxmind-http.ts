@@ -25,6 +25,8 @@ export interface ServerContext {
   userAgent: string;
   /** Idle socket timeout per request. */
   timeoutMs: number;
+  /** Aborting it destroys the request in flight, and so its response body (the edition deadline). */
+  signal?: AbortSignal;
 }
 
 export type Failure =
@@ -138,6 +140,13 @@ function get(ctx: ServerContext, url: URL, headers: Record<string, string>): Pro
       (r) => {
         r.setTimeout(ctx.timeoutMs, () => r.destroy(new Error(`no answer within ${ctx.timeoutMs} ms`)));
         r.on('error', reject);
+        const signal = ctx.signal;
+        if (signal) {
+          const abort = () => r.destroy(new Error('edition deadline passed'));
+          if (signal.aborted) abort();
+          signal.addEventListener('abort', abort, { once: true });
+          r.once('close', () => signal.removeEventListener('abort', abort));
+        }
       },
       reject,
     );

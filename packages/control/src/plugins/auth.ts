@@ -1,11 +1,16 @@
-// X-API-Key check for every /api route, as PowerDNS's webserver does it: a
-// missing or wrong key gets 401 {"error": "..."}. The configured key may be the
+// X-API-Key check for every /api route, as PowerDNS's webserver does it: the key
+// comes in the X-API-Key header or the api-key query parameter (either one right
+// is enough); a missing or wrong key gets 401 {"error": "..."}. The configured key may be the
 // plain key or "sha256:<hex>" of it, so config files need not hold the secret.
 // Both sides are reduced to SHA-256 digests before a constant-time compare, so
 // neither the key's length nor its content leaks through timing. Failed
 // attempts are counted per client address; past the limit the address gets 429
-// until its window ends. The key never reaches a log line: only the outcome is
-// logged, and the logger redacts the header anyway.
+// for any further wrong or missing key until its window ends, but a request with
+// the right key is always served: one misconfigured client behind the same
+// address (an SSH tunnel, a NAT), or a page that makes the operator's browser
+// send no-cors requests, must not lock the real clients out. The key never
+// reaches a log line: only the outcome is logged, the logger redacts the header
+// and the request serializer masks ?api-key= (request-parsing.ts).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -68,17 +73,18 @@ export function createAuthHook(opts: AuthOptions): AuthHook {
   const check = compileKeyCheck(opts.apiKey);
   const limiter = new FailureLimiter(opts.maxFailures, opts.windowMs, opts.now);
   return async (req, reply) => {
+    const raw = req.headers['x-api-key'];
+    const header = Array.isArray(raw) ? raw[0] : raw;
+    const query = (req.query as Record<string, string | undefined> | undefined)?.['api-key'];
+    if (check(header) || check(query)) return undefined;
     const addr = req.ip;
     if (limiter.blocked(addr)) {
       opts.onFailure?.('limited');
       req.log.warn({ client: addr }, 'api auth rate limited');
       return reply.code(429).header('retry-after', Math.ceil(opts.windowMs / 1000)).send({ error: 'Too many failed authentication attempts' });
     }
-    const raw = req.headers['x-api-key'];
-    const given = Array.isArray(raw) ? raw[0] : raw;
-    if (check(given)) return undefined;
     limiter.fail(addr);
-    const reason = given === undefined ? 'missing' : 'wrong';
+    const reason = header === undefined && query === undefined ? 'missing' : 'wrong';
     opts.onFailure?.(reason);
     req.log.warn({ client: addr, reason }, 'api auth failed');
     return reply.code(401).send({ error: 'Unauthorized' });

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { GeoipUpdater } from '../jobs/geoip-update.js';
 import { ApiError } from '../plugins/errors.js';
+import { IGNORES_BODY } from '../plugins/request-parsing.js';
 
 export interface GeoipRoutesOptions {
   updater: GeoipUpdater | undefined;
@@ -21,7 +22,8 @@ export async function geoipRoutes(app: FastifyInstance, opts: GeoipRoutesOptions
     if (!opts.updater) throw new ApiError(503, `GeoIP updates are not configured: ${opts.unavailable ?? 'no GeoIP.conf'}`);
     return opts.updater;
   };
-  app.post('/api/v1/geoip/update', async (_req, reply) => {
+  // Takes no body: like PowerDNS's notify, an empty or stray one is ignored (request-parsing.ts).
+  app.post('/api/v1/geoip/update', { config: IGNORES_BODY }, async (_req, reply) => {
     const r = await need().run();
     if (r.kind === 'busy') throw new ApiError(409, r.message);
     return reply.code(r.ok ? 200 : 502).send({

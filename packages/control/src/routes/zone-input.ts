@@ -8,6 +8,7 @@
 //   "Record x/T 'c': …"                          content must parse (and be canonical)
 //   "Duplicate record in RRset x IN T with content \"c\""
 //   "Duplicate RRset x IN T with changetype: C"  (PowerDNS ≥ 4.8)
+//   "Exactly one record should be provided for PRUNE or EXTEND operation" (≥ 4.9)
 // LUA contents are also compiled as Lua (PowerDNS 4.7 stores broken Lua and
 // fails at query time; we refuse it up front). Everything is checked before
 // anything is written, so a refused request writes nothing.
@@ -105,6 +106,10 @@ async function checkBody(item: Record<string, unknown>, out: RRsetWrite): Promis
     if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL) return { ok: false, error: "Key 'ttl' not an Integer or not present" };
     out.ttl = ttl;
   }
+  // PowerDNS 4.9, whose EXTEND/PRUNE we follow (4.7 has neither), takes exactly one record.
+  if ((out.changetype === 'EXTEND' || out.changetype === 'PRUNE') && (!hasRecords || (item.records as unknown[]).length !== 1)) {
+    return { ok: false, error: 'Exactly one record should be provided for PRUNE or EXTEND operation' };
+  }
   if (hasRecords) {
     const records = await checkRecords(item.records, fqdn, out.type);
     if (!records.ok) return records;
@@ -136,7 +141,9 @@ async function checkRecords(list: unknown, fqdn: string, type: string): Promise<
     }
     const lua = await checkLua(stored.data);
     if (!lua.ok) return { ok: false, error: `${where}: ${lua.error}` };
-    const key = `${stored.prio} ${stored.content.toLowerCase()}`;
+    // Text is case-sensitive (two ACME tokens may differ only in case); names are not.
+    const textual = stored.data.kind === 'txt' || stored.data.kind === 'lua';
+    const key = `${stored.prio} ${textual ? stored.content : stored.content.toLowerCase()}`;
     if (seen.has(key)) return { ok: false, error: `Duplicate record in RRset ${fqdn} IN ${type} with content "${content.value}"` };
     seen.add(key);
     out.push({ content: stored.content, prio: stored.prio, disabled: rec.disabled === true });

@@ -96,7 +96,9 @@ test('PATCH REPLACE stores PowerDNS form (prio column, no trailing dots, ENT row
 });
 
 test('EXTEND adds records, PRUNE removes them, REPLACE with no records and DELETE remove the RRset', async () => {
-  assert.equal((await call('PATCH', `${Z}/api.test.`, { rrsets: [rrset('www.api.test.', 'A', ['192.0.2.3', '192.0.2.1'], 300, 'EXTEND')] })).status, 204);
+  const two = await call('PATCH', `${Z}/api.test.`, { rrsets: [rrset('www.api.test.', 'A', ['192.0.2.3', '192.0.2.1'], 300, 'EXTEND')] });
+  assert.deepEqual([two.status, two.json()], [422, { error: 'Exactly one record should be provided for PRUNE or EXTEND operation' }]);
+  assert.equal((await call('PATCH', `${Z}/api.test.`, { rrsets: [rrset('www.api.test.', 'A', ['192.0.2.3'], 300, 'EXTEND')] })).status, 204);
   const contents = async (name: string) => (await rows('api.test')).filter((x) => x.name === name && x.type === 'A').map((x) => x.content);
   assert.deepEqual(await contents('www.api.test'), ['192.0.2.1', '192.0.2.2', '192.0.2.3']);
   assert.equal((await call('PATCH', `${Z}/api.test.`, { rrsets: [{ name: 'www.api.test.', type: 'A', changetype: 'PRUNE', records: [{ content: '192.0.2.1' }] }] })).status, 204);
@@ -182,7 +184,7 @@ test('metadata GET/PUT/POST/DELETE and SOA-EDIT-API kinds (INCREASE, EPOCH, none
   assert.equal((await call('POST', `${Z}/api.test./metadata`, { kind: 'X-OURS', metadata: ['a'] })).status, 201);
   assert.equal((await call('PUT', `${Z}/api.test./metadata/NSEC3PARAM`, { metadata: ['1 0 1 ab'] })).status, 422);
   assert.equal((await call('PUT', `${Z}/api.test./metadata/NOT-A-KIND`, { metadata: ['x'] })).status, 422);
-  assert.equal((await call('DELETE', `${Z}/api.test./metadata/X-OURS`)).status, 204);
+  assert.equal((await call('DELETE', `${Z}/api.test./metadata/X-OURS`)).status, 200, 'PowerDNS 4.7 answers 200 here');
   assert.deepEqual((await call('GET', `${Z}/api.test./metadata/X-OURS`)).json().metadata, []);
 
   assert.equal((await call('PUT', `${Z}/api.test.`, { soa_edit_api: 'INCREASE', account: 'other' })).status, 204);

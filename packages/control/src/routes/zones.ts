@@ -17,6 +17,7 @@ import {
   type Db, type DomainRow, type WriteOutcome,
 } from '@geoedge/zonedb';
 import { ApiError } from '../plugins/errors.js';
+import { IGNORES_BODY } from '../plugins/request-parsing.js';
 import { zoneFromId, type ZoneRef } from './zone-id.js';
 import { buildRRsets, exportText, metadataObjects, zoneDetail, zoneSummary } from './zone-view.js';
 import { checkRRsets, isObject } from './zone-input.js';
@@ -108,7 +109,8 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
 
   // geodns and the replica pick changes up from the database itself, so no
   // NOTIFY is sent; like PowerDNS we record the serial as notified.
-  app.put<{ Params: { server: string; zone: string } }>(`${BASE}/:zone/notify`, async (req) => {
+  // lego sends it with Content-Type: application/json and no body; PowerDNS never reads it.
+  app.put<{ Params: { server: string; zone: string } }>(`${BASE}/:zone/notify`, { config: IGNORES_BODY }, async (req) => {
     const { ref } = await zoneOf(req as ZoneReq);
     await ensure(await markNotified(db, ref.stored, ref.fqdn));
     return { result: 'Notification queued' };
@@ -160,7 +162,8 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
     const kind = checkMetadataKind(req.params.kind, false);
     if (!kind.ok) throw new ApiError(422, kind.error);
     await ensure(await putMetadata(db, ref.stored, ref.fqdn, kind.value, []));
-    return reply.code(204).send();
+    // PowerDNS 4.7 answers 200 with an empty body here (not 204 as for zones).
+    return reply.code(200).send();
   });
 }
 

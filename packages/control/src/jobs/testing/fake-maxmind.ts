@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { maxmindTar, maxmindTarGz } from './tar-writer.js';
 
-export type BodyMode = 'ok' | 'garbage' | 'truncated' | 'truncated-tar' | 'md5-mismatch' | 'not-modified' | 'stall';
+export type BodyMode = 'ok' | 'garbage' | 'truncated' | 'truncated-tar' | 'md5-mismatch' | 'not-modified' | 'stall' | 'trickle';
 
 export interface FakeEdition {
   mmdb: Buffer;
@@ -18,6 +18,8 @@ export interface FakeEdition {
   mode?: BodyMode;
   /** MD5 the metadata announces (default: MD5 of mmdb). */
   md5?: string;
+  /** 'trickle': one byte of the body every this many ms (default 2000), never idle long enough to time out. */
+  trickleMs?: number;
 }
 
 export interface Fault {
@@ -125,6 +127,13 @@ function sendBody(res: ServerResponse, id: string, ed: FakeEdition): void {
     res.writeHead(200, { ...headers, 'content-length': body.length });
     res.write(body.subarray(0, Math.floor(body.length / 2)));
     return void setTimeout(() => res.socket?.destroy(), 20);
+  }
+  if (mode === 'trickle') {
+    res.writeHead(200, { ...headers, 'content-length': body.length });
+    let i = 0;
+    const t = setInterval(() => (i < body.length ? res.write(body.subarray(i, ++i)) : (clearInterval(t), res.end())), ed.trickleMs ?? 2000);
+    res.on('close', () => clearInterval(t));
+    return;
   }
   if (mode === 'stall') {
     res.writeHead(200, headers);
