@@ -57,7 +57,7 @@ test('host:port parsing', () => {
 
 test('FastHistogram and LabeledCounter publish what the hot path counted', async () => {
   const { createRegistry, FastHistogram, LabeledCounter } = await import('./metrics.js');
-  const r = createRegistry('t_');
+  const r = createRegistry();
   const h = new FastHistogram(r, 'h_seconds', 'h', [0.001, 0.01]);
   const c = new LabeledCounter(r, 'c_total', 'c', ['rcode']);
   h.observe(0.0005); h.observe(0.005); h.observe(1);
