@@ -13,8 +13,8 @@ const HOST_PORT = 'host:port (IPv6 as [addr]:port)';
 export const ConfigSchema = Type.Object(
   {
     listen: Type.String({ minLength: 3, default: '127.0.0.1:8081', description: 'host:port of the API, IPv6 as [addr]:port', expected: `${HOST_PORT}, such as 127.0.0.1:8081` }),
-    db: Type.Optional(Type.String({ pattern: '^mysql://', description: 'mysql://user:pass@host:port/db', expected: 'a URL mysql://user:pass@host:port/db' })),
-    apiKey: Type.Optional(Type.String({ minLength: 8, description: 'API key, or sha256:<64 hex> of it', expected: 'a key of at least 8 characters, or sha256:<64 hex digits> of it' })),
+    db: Type.Optional(Type.String({ pattern: '^mysql://', description: 'mysql://user:pass@host:port/db', expected: 'a URL mysql://user:pass@host:port/db', secret: true })),
+    apiKey: Type.Optional(Type.String({ minLength: 8, description: 'API key, or sha256:<64 hex> of it', expected: 'a key of at least 8 characters, or sha256:<64 hex digits> of it', secret: true })),
     /** The geodns the web page's LUA preview asks (UDP, with EDNS Client Subnet). */
     geodnsAddress: Type.String({ minLength: 3, default: '127.0.0.1:5300', description: 'host:port of a running geodns', expected: `${HOST_PORT}, such as 127.0.0.1:5300` }),
     logLevel: LogLevelSchema,

@@ -16,7 +16,7 @@ export const ConfigSchema = Type.Object(
     listen: Type.Array(HostPort, { minItems: 1, default: ['127.0.0.1:5300'] }),
     zones: Type.Optional(Type.String({ minLength: 1, description: 'directory of zone files, one per zone' })),
     geoip: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
-    db: Type.Optional(Type.String({ pattern: '^mysql://', description: 'mysql://user:pass@host:port/db', expected: 'a URL mysql://user:pass@host:port/db' })),
+    db: Type.Optional(Type.String({ pattern: '^mysql://', description: 'mysql://user:pass@host:port/db', expected: 'a URL mysql://user:pass@host:port/db', secret: true })),
     dbCache: Type.Optional(Type.String({ minLength: 1, description: 'snapshot cache of the database zones (default: under the state directory)' })),
     metrics: Type.Optional(HostPort),
     logQueries: Type.Boolean({ default: false }),

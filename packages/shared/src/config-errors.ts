@@ -3,7 +3,8 @@
 // "v1", "v2", got 2" instead of "Expected union value". The expected form is
 // derived from the schema itself (literals, integer ranges, list lengths, keys),
 // or taken from an `expected` option a schema carries where a pattern alone
-// would say nothing to an operator (durations, host:port, names).
+// would say nothing to an operator (durations, host:port, names). A schema with
+// `secret: true` never has its value echoed.
 import { Value } from '@sinclair/typebox/value';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import type { TSchema } from '@sinclair/typebox';
@@ -34,7 +35,9 @@ function problem(e: ValueError): string {
     return keys.length ? `unknown key; the keys here are ${keys.join(', ')}` : 'unknown key';
   }
   if (e.value === undefined) return `missing: expected ${describe(e.schema)}`;
-  return `expected ${describe(e.schema)}, got ${show(e.value)}`;
+  // A key marked secret (API keys, URLs with a password) is never echoed: errors reach logs.
+  const got = e.schema.secret === true ? `a ${kindOf(e.value)}${typeof e.value === 'string' ? ` of ${e.value.length} characters` : ''}` : show(e.value);
+  return `expected ${describe(e.schema)}, got ${got}`;
 }
 
 /**

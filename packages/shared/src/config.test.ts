@@ -103,3 +103,11 @@ test('each mistake is one line naming its path and the allowed values or form', 
   ];
   assert.deepEqual([...problems].sort(), [...want].sort());
 });
+
+test('a key marked secret is never echoed in its error', () => {
+  const S = Type.Object({ apiKey: Type.String({ minLength: 8, secret: true, expected: 'a key of at least 8 characters' }) });
+  assert.throws(() => checkConfig(S, { apiKey: 'hunter2' }), (e: ConfigError) => {
+    assert.deepEqual(e.problems, ['/apiKey: expected a key of at least 8 characters, got a string of 7 characters']);
+    return !e.message.includes('hunter2');
+  });
+});
