@@ -75,5 +75,6 @@ test('log level: --log-level wins over LOG_LEVEL, which wins over the file; a ba
 test('listen addresses that cannot all be bound are refused', () => {
   assert.match(problems(() => load(['--listen', '0.0.0.0:5300', '--listen', '127.0.0.1:5300'])), /^\/listen\/1: 127\.0\.0\.1:5300 \(udp\+tcp\) overlaps 0\.0\.0\.0:5300/);
   assert.match(problems(() => load(['--listen', '[::ffff:127.0.0.1]:5300'])), /^\/listen\/0: .*IPv4-mapped/);
+  assert.match(problems(() => load(['--listen', '0.0.0.0:9153', '--metrics', '127.0.0.1:9153'])), /^\/metrics: 127\.0\.0\.1:9153 \(tcp\) overlaps 0\.0\.0\.0:9153/);
   assert.deepEqual(load(['--listen', '0.0.0.0:5300', '--listen', '[::]:5300']).listen, ['0.0.0.0:5300', '[::]:5300']);
 });

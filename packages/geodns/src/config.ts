@@ -75,12 +75,12 @@ export function loadConfig(file: string | undefined, overrides: Overrides, env: 
   const cfg = checkConfig(ConfigSchema, merged);
   const problems: string[] = [];
   const bound = cfg.listen.flatMap((l, i) => {
-    try { return [{ path: `/listen/${i}`, protocol: 'udp+tcp', ...parseHostPort(l) }]; } catch (err) { problems.push(`/listen/${i}: ${(err as Error).message}`); return []; }
+    try { return [{ path: `/listen/${i}`, protocols: ['udp', 'tcp'], ...parseHostPort(l) }]; } catch (err) { problems.push(`/listen/${i}: ${(err as Error).message}`); return []; }
   });
-  problems.push(...listenConflicts(bound));
   if (cfg.metrics !== undefined) {
-    try { parseHostPort(cfg.metrics); } catch (err) { problems.push(`/metrics: ${(err as Error).message}`); }
+    try { bound.push({ path: '/metrics', protocols: ['tcp'], ...parseHostPort(cfg.metrics) }); } catch (err) { problems.push(`/metrics: ${(err as Error).message}`); }
   }
+  problems.push(...listenConflicts(bound));
   if (cfg.db !== undefined) {
     const u = parseDbUrl(cfg.db);
     if (!u.ok) problems.push(`/db: ${u.message}`);

@@ -125,6 +125,16 @@ test('listen addresses that cannot all be bound are refused', () => {
     const r = listenersOn(...lists);
     assert.ok(r.ok, `${JSON.stringify(lists)}: ${!r.ok && r.problems.join('\n')}`);
   }
+  // The admin port (and worker i's admin port + i) is a TCP socket too.
+  const c: any = base();
+  c.admin = '127.0.0.1:9301';
+  c.workers = 3;
+  c.listeners.push({ name: 'm', listen: ['0.0.0.0:9303'], routes: [{ upstream: 'home' }] });
+  const r = compileConfig(c);
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.match(r.problems.join('\n'), /^\/admin: 127\.0\.0\.1:9303 \(tcp\) overlaps 0\.0\.0\.0:9303 of listener "m"/m);
+  c.workers = 2;
+  assert.ok(compileConfig(c).ok);
 });
 
 test('routes after a default route are reported as unreachable warnings', () => {

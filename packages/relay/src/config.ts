@@ -98,7 +98,10 @@ export function compileConfig(input: unknown): LoadResult {
   if (!raw || problems.length) return { ok: false, problems };
   const warnings: string[] = [];
   const listeners = raw.listeners.map((l, i) => compileListener(l, `/listeners/${i}`, upstreams, problems, warnings));
-  problems.push(...listenConflicts(listeners.flatMap((l, i) => l.listen.map((hp, j): ListenEntry => ({ path: `/listeners/${i}/listen/${j}`, protocol: l.protocol, owner: l.name, ...hp })))));
+  problems.push(...listenConflicts([
+    ...listeners.flatMap((l, i) => l.listen.map((hp, j): ListenEntry => ({ path: `/listeners/${i}/listen/${j}`, protocols: [l.protocol], owner: l.name, ...hp }))),
+    ...adminPorts(raw.admin, raw.workers),
+  ]));
   const names = new Set<string>();
   raw.listeners.forEach((l, i) => {
     if (names.has(l.name)) problems.push(`/listeners/${i}/name: duplicate listener name ${l.name}`);
@@ -160,6 +163,14 @@ function compileListener(l: ListenerInput, path: string, upstreams: Map<string, 
     out.proxyAccept = { trusted: cidrs(l.proxy_protocol.trusted, `${path}/proxy_protocol/trusted`, problems), timeoutMs: parseDuration(l.proxy_protocol.timeout) };
   }
   return out;
+}
+
+/** The admin (metrics) sockets: worker i listens on the admin port + i (see main.ts). */
+function adminPorts(admin: string | undefined, workers: number): ListenEntry[] {
+  if (admin === undefined) return [];
+  const hp = hostPort(admin, '/admin', []);
+  const n = hp.port === 0 ? 1 : workers;
+  return Array.from({ length: n }, (_, i) => ({ path: '/admin', protocols: ['tcp'], owner: i === 0 ? 'admin' : `admin of worker ${i}`, host: hp.host, port: hp.port === 0 ? 0 : hp.port + i }));
 }
 
 function hostPort(text: string, path: string, problems: string[]): HostPort {

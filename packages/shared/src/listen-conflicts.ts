@@ -15,7 +15,8 @@ import { formatHostPort } from './hostport.js';
 export interface ListenEntry {
   /** Config path of the entry, e.g. /listeners/1/listen/0. */
   path: string;
-  protocol: string;
+  /** What is bound on it: ['tcp'], ['udp'], or both for a DNS listener. */
+  protocols: string[];
   host: string;
   port: number;
   /** Who lists it (a listener's name), for the message. */
@@ -36,12 +37,13 @@ export function listenConflicts(entries: ListenEntry[]): string[] {
       continue;
     }
     if (e.port !== 0) {
-      const other = bound.find((b) => b.protocol === e.protocol && b.port === e.port && b.family === family && (b.ip === ip || isWildcard(b.ip) || isWildcard(ip)));
+      const other = bound.find((b) => b.port === e.port && b.family === family && b.protocols.some((p) => e.protocols.includes(p)) && (b.ip === ip || isWildcard(b.ip) || isWildcard(ip)));
       if (other) {
+        const proto = e.protocols.filter((p) => other.protocols.includes(p)).join('+');
         const owner = other.owner !== undefined ? ` listener ${JSON.stringify(other.owner)}` : '';
         problems.push(other.ip === ip
-          ? `${e.path}: ${at} (${e.protocol}) is already used by${owner || ' an earlier entry'} (${other.path})`
-          : `${e.path}: ${at} (${e.protocol}) overlaps ${formatHostPort(other)} of${owner || ' an earlier entry'} (${other.path}): a wildcard address takes the port on every address of its family; list one of them, or specific addresses in both places`);
+          ? `${e.path}: ${at} (${proto}) is already used by${owner || ' an earlier entry'} (${other.path})`
+          : `${e.path}: ${at} (${proto}) overlaps ${formatHostPort(other)} of${owner || ' an earlier entry'} (${other.path}): a wildcard address takes the port on every address of its family; list one of them, or specific addresses in both places`);
         continue;
       }
     }
