@@ -138,7 +138,7 @@ function compileListener(l: ListenerInput, path: string, upstreams: Map<string, 
     const rp = `${path}/routes/${i}`;
     if ((r.upstream === undefined) === (r.close !== true)) problems.push(`${rp}: a route needs exactly one of "upstream" or "close: true"`);
     const up = r.upstream === undefined ? undefined : upstreams.get(r.upstream);
-    if (r.upstream !== undefined && !up) problems.push(`${rp}/upstream: no upstream named ${JSON.stringify(r.upstream)}`);
+    if (r.upstream !== undefined && !up) problems.push(`${rp}/upstream: no upstream named ${JSON.stringify(r.upstream)}; the upstreams are ${[...upstreams.keys()].join(', ') || '(none)'}`);
     if (l.protocol === 'udp' && up?.proxyProtocol === 'v1') problems.push(`${rp}/upstream: PROXY v1 cannot carry UDP; use v2`);
     const m = r.match ?? {};
     if (l.protocol === 'udp' && (m.sni || m.alpn || m.not_tls !== undefined)) problems.push(`${rp}/match: UDP routes can match on client only`);
