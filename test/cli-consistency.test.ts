@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { freePort, scrape, startProcess, tempDir, REPO_ROOT, GEODNS_MAIN } from './helpers/index.js';
 
 const RELAY_MAIN = join(REPO_ROOT, 'packages', 'relay', 'dist', 'main.js');
@@ -133,3 +134,29 @@ for (const p of PROGRAMS) {
     }
   });
 }
+
+test('a port already taken: each program logs one fatal "cannot start" line and exits 1', async () => {
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+  const port = (taken.address() as AddressInfo).port;
+  const t = tempDir('cli-taken');
+  try {
+    const relayFile = join(t.dir, 'relay.yaml');
+    writeFileSync(relayFile, `upstreams:\n  a: { servers: ["127.0.0.1:9"] }\nlisteners:\n  - { name: l, listen: ["127.0.0.1:${port}"], routes: [{ upstream: a }] }\n`);
+    const runs: Array<[string, string[]]> = [
+      ['edge-relay', [RELAY_MAIN, '--config', relayFile]],
+      ['geodns', [GEODNS_MAIN, '--listen', `127.0.0.1:${port}`]],
+      ['geoctl', [GEOCTL_MAIN, 'serve', '--listen', `127.0.0.1:${port}`]],
+    ];
+    for (const [name, args] of runs) {
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 20_000, env: { ...cleanEnv(), LOG_LEVEL: 'fatal' } });
+      assert.equal(r.status, 1, `${name}: ${r.stdout}${r.stderr}`);
+      const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; err?: { message?: string } });
+      assert.deepEqual(lines.map((l) => [l.level, l.msg]), [[60, 'cannot start']], name);
+      assert.match(lines[0]!.err?.message ?? '', /EADDRINUSE/, name);
+    }
+  } finally {
+    taken.close();
+    t.remove();
+  }
+});
