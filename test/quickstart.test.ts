@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { dig, startGeodns, tempDir, REPO_ROOT, TARGET, type Geodns } from './helpers/index.js';
+import { dig, freePort, startGeodns, tempDir, REPO_ROOT, TARGET, type Geodns } from './helpers/index.js';
 
 const skip = TARGET === 'pdns' && 'geodns embedded defaults';
 const POPS = ['67.198.150.72', '78.142.195.195', '89.28.239.46'];
@@ -75,6 +75,26 @@ test('the README puts the linked bins on PATH, and each of its check/help/versio
   for (const line of runnable) {
     const r = spawnSync('sh', ['-c', `${pathLine} && ${line}`], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, `${line}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+});
+
+test('the README block that serves a LUA zone from a directory works when pasted whole', { skip }, async () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes("--zones /tmp/zones"));
+  assert.ok(block, 'the README has the zone-directory block');
+  // The same commands in a private directory, on a free port, and geodns stopped at the end.
+  const t = tempDir('readme-zones');
+  try {
+    const port = String(await freePort());
+    const script = `${block.replaceAll('/tmp/zones', join(t.dir, 'zones')).replaceAll('5301', port)}\nkill $!\n`;
+    const r = spawnSync('sh', ['-c', script], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    const answers = [...r.stdout.matchAll(/^www\.geo\.test\.\s+\d+\s+IN\s+A\s+(\S+)$/gm)].map((m) => m[1]);
+    assert.equal(answers.length, 2, r.stdout);
+    assert.ok(answers.every((a) => POPS.includes(a!)), r.stdout);
+    assert.notEqual(answers[0], answers[1], 'Europe and North America get different PoPs');
+  } finally {
+    t.remove();
   }
 });
 
