@@ -50,8 +50,8 @@ for (const dir of Object.keys(CHECKS)) {
   }
 }
 
-// What each program's check exits with on a bad config (edge-relay --check documents 1, as nginx -t).
-const BAD_EXIT: Record<string, number> = { geodns: 2, geoctl: 2, relay: 1 };
+// One convention: an invalid configuration exits 2 in all three programs.
+const BAD_EXIT: Record<string, number> = { geodns: 2, geoctl: 2, relay: 2 };
 // A broken copy of each: an unknown key, and a bad value under a real key.
 const BREAKS: Record<string, Array<[(yaml: string) => string, RegExp]>> = {
   geodns: [

@@ -39,6 +39,16 @@ function start(cmd, args, ready) {
   });
 }
 
+/** Starts a program that logs nothing at LOG_LEVEL=warn once up: ready when `url` answers. */
+async function startPolled(cmd, args, url) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  for (const until = Date.now() + 15000; Date.now() < until && child.exitCode === null;) {
+    try { await (await fetch(url)).arrayBuffer(); return child; } catch { await new Promise((r) => setTimeout(r, 100)); }
+  }
+  child.kill();
+  throw new Error(`${cmd} did not start`);
+}
+
 async function call(base, method, path, body) {
   const r = await fetch(base + path, { method, headers: { 'X-API-Key': KEY, Accept: 'application/json', 'Content-Type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
   await r.arrayBuffer();
@@ -77,7 +87,8 @@ try {
     '--webserver=yes', '--api=yes', `--api-key=${KEY}`, '--webserver-address=127.0.0.1', `--webserver-port=${pPort}`, '--webserver-allow-from=127.0.0.1',
     '--security-poll-suffix=', '--disable-syslog', '--loglevel=4',
   ], /ready to distribute questions/));
-  procs.push(await start(process.execPath, ['packages/control/dist/main.js', 'serve', '--listen', `127.0.0.1:${oPort}`, '--db', dbs[1].url, '--api-key', KEY], /listening|Server listening/i));
+  // geoctl honours LOG_LEVEL=warn (no line per request, as the bench intends), so no "listening" line either.
+  procs.push(await startPolled(process.execPath, ['packages/control/dist/main.js', 'serve', '--listen', `127.0.0.1:${oPort}`, '--db', dbs[1].url, '--api-key', KEY], `http://127.0.0.1:${oPort}/metrics`));
   const targets = { pdns: `http://127.0.0.1:${pPort}`, geoctl: `http://127.0.0.1:${oPort}` };
   for (const base of Object.values(targets)) {
     await call(base, 'POST', Z, { name: 'bench.test.', kind: 'Native', nameservers: ['ns1.bench.test.'] });

@@ -28,13 +28,15 @@ Flags (each overrides the same key of the config file):
   --geoip-conf FILE    GeoIP.conf in MaxMind geoipupdate format; GEOIPUPDATE_* variables
                        override it as in geoipupdate
   --geoip-dir DIR      database directory (overrides DatabaseDirectory)
+  --log-level LEVEL    fatal, error, warn, info, debug, trace or silent (default info)
   --check              validate the config and flags for the command, print "geoctl: config ok",
                        exit 0 (2 if invalid); nothing is started or contacted
   --help               print this help and exit
   --version            print the version and exit
 
 GeoIP schedule default: "${DEFAULT_SCHEDULE}" (Wednesday and Saturday 05:17, after MaxMind's
-Tuesday/Friday releases). Signals: SIGTERM/SIGINT shut down.
+Tuesday/Friday releases). Environment: GEOCTL_API_KEY, and LOG_LEVEL when --log-level is not
+given (both win over the file). Signals: SIGTERM/SIGINT shut down.
 Exit codes: 0 ok, 1 runtime failure, 2 invalid configuration or flags, 3 update lock busy.
 `;
 
@@ -65,6 +67,7 @@ export function parseCli(argv: string[]): Cli {
         'geoip-dir': { type: 'string' },
         'geodns-address': { type: 'string' },
         'geoip-conf': { type: 'string' },
+        'log-level': { type: 'string' },
         check: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -90,6 +93,7 @@ export function parseCli(argv: string[]): Cli {
       geoipDir: values['geoip-dir'],
       geoipConf: values['geoip-conf'],
       geodnsAddress: values['geodns-address'],
+      logLevel: values['log-level'],
     },
   };
 }

@@ -72,7 +72,10 @@ test('command line: subcommands and flags', () => {
   const s = parseCli(['serve', '--config', '/c.yaml', '--listen', '0.0.0.0:8081', '--api-key', 'k', '--geoip-dir', '/d', '--geoip-conf', '/g', '--geodns-address', '127.0.0.1:5353']);
   assert.equal(s.command, 'serve');
   assert.equal(s.configFile, '/c.yaml');
-  assert.deepEqual(s.overrides, { listen: '0.0.0.0:8081', db: undefined, apiKey: 'k', geoipDir: '/d', geoipConf: '/g', geodnsAddress: '127.0.0.1:5353' });
+  assert.deepEqual(s.overrides, { listen: '0.0.0.0:8081', db: undefined, apiKey: 'k', geoipDir: '/d', geoipConf: '/g', geodnsAddress: '127.0.0.1:5353', logLevel: undefined });
+  assert.equal(parseCli(['serve', '--log-level', 'warn']).overrides.logLevel, 'warn');
+  assert.equal(loadConfig(undefined, {}, { LOG_LEVEL: 'debug' }).logLevel, 'debug');
+  assert.equal(loadConfig(undefined, { logLevel: 'error' }, { LOG_LEVEL: 'debug' }).logLevel, 'error');
   assert.equal(loadConfig(undefined, { geodnsAddress: '127.0.0.1:5353' }, {}).geodnsAddress, '127.0.0.1:5353');
   assert.equal(loadConfig(undefined, {}, {}).geodnsAddress, '127.0.0.1:5300');
   assert.match(problems(() => loadConfig(undefined, { geodnsAddress: 'no-port' }, {})), /\/geodnsAddress: /);

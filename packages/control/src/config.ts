@@ -1,27 +1,28 @@
 // geoctl configuration: one schema, checked at start. The file (YAML or JSON)
 // gives the base; command-line flags override it key by key.
 import { Type, type Static } from '@sinclair/typebox';
-import { checkConfig, readConfigFile, parseHostPort, ConfigError } from '@geoedge/shared';
+import { checkConfig, readConfigFile, parseHostPort, logLevelOverride, ConfigError, LogLevelSchema } from '@geoedge/shared';
 import { isValidSchedule } from './plugins/scheduler.js';
 
 /** Wednesday and Saturday 05:17: MaxMind publishes GeoLite2 on Tuesdays and Fridays. */
 export const DEFAULT_SCHEDULE = '17 5 * * 3,6';
 
-const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' });
+// `expected` is what a config error says the key accepts (@geoedge/shared checkConfig).
+const HOST_PORT = 'host:port (IPv6 as [addr]:port)';
 
 export const ConfigSchema = Type.Object(
   {
-    listen: Type.String({ minLength: 3, default: '127.0.0.1:8081', description: 'host:port of the API, IPv6 as [addr]:port' }),
-    db: Type.Optional(Type.String({ pattern: '^mysql://', description: 'mysql://user:pass@host:port/db' })),
-    apiKey: Type.Optional(Type.String({ minLength: 8, description: 'API key, or sha256:<64 hex> of it' })),
+    listen: Type.String({ minLength: 3, default: '127.0.0.1:8081', description: 'host:port of the API, IPv6 as [addr]:port', expected: `${HOST_PORT}, such as 127.0.0.1:8081` }),
+    db: Type.Optional(Type.String({ pattern: '^mysql://', description: 'mysql://user:pass@host:port/db', expected: 'a URL mysql://user:pass@host:port/db', secret: true })),
+    apiKey: Type.Optional(Type.String({ minLength: 8, description: 'API key, or sha256:<64 hex> of it', expected: 'a key of at least 8 characters, or sha256:<64 hex digits> of it', secret: true })),
     /** The geodns the web page's LUA preview asks (UDP, with EDNS Client Subnet). */
-    geodnsAddress: Type.String({ minLength: 3, default: '127.0.0.1:5300', description: 'host:port of a running geodns' }),
+    geodnsAddress: Type.String({ minLength: 3, default: '127.0.0.1:5300', description: 'host:port of a running geodns', expected: `${HOST_PORT}, such as 127.0.0.1:5300` }),
     /**
      * The GeoIP databases geodns reads (its own `geoip` list), reported as PowerDNS's
      * geoip-database-files in …/config; octoDNS writes dynamic records only when that is set.
      */
-    geodnsGeoip: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: "geodns's geoip list (absolute paths)" })),
-    logLevel: LogLevel,
+    geodnsGeoip: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: "geodns's geoip list (absolute paths)", expected: 'a list of .mmdb file paths' })),
+    logLevel: LogLevelSchema,
     /** Largest request body accepted, bytes. */
     bodyLimit: Type.Integer({ minimum: 1024, maximum: 64 << 20, default: 2 << 20 }),
     /** Failed-auth rate limit per client address. */
@@ -36,10 +37,10 @@ export const ConfigSchema = Type.Object(
       {
         conf: Type.Optional(Type.String({ minLength: 1, description: 'GeoIP.conf path (geoipupdate format)' })),
         dir: Type.Optional(Type.String({ minLength: 1, description: 'database directory; overrides DatabaseDirectory' })),
-        schedule: Type.String({ minLength: 9, default: DEFAULT_SCHEDULE, description: 'cron expression for updates' }),
+        schedule: Type.String({ minLength: 9, default: DEFAULT_SCHEDULE, description: 'cron expression for updates', expected: `a cron expression such as "${DEFAULT_SCHEDULE}"` }),
         enabled: Type.Boolean({ default: true, description: 'run the scheduled updater' }),
         /** Overall time one edition may take, retries included; the idle timeout alone lets a trickling server hold the lock forever. */
-        deadlineMs: Type.Integer({ minimum: 1000, maximum: 24 * 3600_000, default: 30 * 60_000, description: 'ms one edition may take in all' }),
+        deadlineMs: Type.Integer({ minimum: 1000, maximum: 24 * 3600_000, default: 30 * 60_000, description: 'ms one edition may take in all', expected: 'milliseconds from 1000 to 86400000' }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -56,8 +57,10 @@ export interface Overrides {
   geoipDir?: string;
   geoipConf?: string;
   geodnsAddress?: string;
+  logLevel?: string;
 }
 
+/** Flags win over the environment (GEOCTL_API_KEY, LOG_LEVEL), which wins over the file. */
 export function loadConfig(file: string | undefined, o: Overrides, env: NodeJS.ProcessEnv = process.env): Config {
   const base = (file ? readConfigFile(file) : {}) as Record<string, unknown>;
   if (base === null || typeof base !== 'object' || Array.isArray(base)) throw new ConfigError([`${file}: top level must be a mapping`]);
@@ -66,6 +69,8 @@ export function loadConfig(file: string | undefined, o: Overrides, env: NodeJS.P
   if (o.listen !== undefined) merged.listen = o.listen;
   if (o.db !== undefined) merged.db = o.db;
   if (o.geodnsAddress !== undefined) merged.geodnsAddress = o.geodnsAddress;
+  const level = logLevelOverride(o.logLevel, env);
+  if (level !== undefined) merged.logLevel = level;
   // The environment keeps the key out of `ps`; a flag still wins.
   const key = o.apiKey ?? env.GEOCTL_API_KEY;
   if (key !== undefined) merged.apiKey = key;

@@ -15,13 +15,13 @@ async function main(): Promise<number> {
   let cli: Cli;
   try {
     cli = parseCli(process.argv.slice(2));
+    if (cli.version && !cli.help) {
+      process.stdout.write(`geoctl ${version()}\n`);
+      return 0;
+    }
     if (cli.help || !cli.command) {
       process.stdout.write(HELP);
       return cli.help ? 0 : 2;
-    }
-    if (cli.version) {
-      process.stdout.write(`geoctl ${version()}\n`);
-      return 0;
     }
     const cfg = loadConfig(cli.configFile, cli.overrides);
     if (cli.check) return runCheck(cfg, cli.command);

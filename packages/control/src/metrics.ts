@@ -11,7 +11,7 @@ export interface ControlMetrics {
 }
 
 export function createControlMetrics(): ControlMetrics {
-  const registry = createRegistry('geoctl_');
+  const registry = createRegistry();
   const started = Date.now();
   const auth = new LabeledCounter(registry, 'geoctl_api_auth_failures_total', 'API requests refused for a missing or wrong X-API-Key, or rate limited', ['reason']);
   const updates = new LabeledCounter(registry, 'geoctl_geoip_updates_total', 'GeoIP edition update attempts by result (updated, unchanged, error)', ['edition', 'result']);

@@ -95,7 +95,14 @@ export async function runServe(cfg: Config, log: Logger): Promise<number> {
     },
   };
   const group = new ServiceGroup(log);
-  await group.start(job ? [api, job] : [api]);
+  try {
+    await group.start(job ? [api, job] : [api]);
+  } catch (err) {
+    // A port taken, an address not local: one fatal log line and exit 1, as geodns and edge-relay.
+    log.fatal({ err }, 'cannot start');
+    await group.close();
+    return 1;
+  }
   handleSignals(log, { shutdown: () => group.close() });
   return -1;
 }

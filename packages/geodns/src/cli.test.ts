@@ -60,3 +60,21 @@ test('--help documents every flag the parser accepts', () => {
   }
   assert.equal(parseCli(['--help']).help, true);
 });
+
+test('log level: --log-level wins over LOG_LEVEL, which wins over the file; a bad LOG_LEVEL is named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geodns-cfg-'));
+  const f = join(dir, 'geodns.yaml');
+  writeFileSync(f, 'logLevel: error\n');
+  assert.equal(loadConfig(f, {}, {}).logLevel, 'error');
+  assert.equal(loadConfig(f, {}, { LOG_LEVEL: 'debug' }).logLevel, 'debug');
+  assert.equal(loadConfig(f, parseCli(['--log-level', 'warn']).overrides, { LOG_LEVEL: 'debug' }).logLevel, 'warn');
+  assert.equal(loadConfig(undefined, {}, {}).logLevel, 'info');
+  assert.match(problems(() => loadConfig(f, {}, { LOG_LEVEL: 'loud' })), /^LOG_LEVEL: expected one of "fatal", .*got "loud"$/);
+});
+
+test('listen addresses that cannot all be bound are refused', () => {
+  assert.match(problems(() => load(['--listen', '0.0.0.0:5300', '--listen', '127.0.0.1:5300'])), /^\/listen\/1: 127\.0\.0\.1:5300 \(udp\+tcp\) overlaps 0\.0\.0\.0:5300/);
+  assert.match(problems(() => load(['--listen', '[::ffff:127.0.0.1]:5300'])), /^\/listen\/0: .*IPv4-mapped/);
+  assert.match(problems(() => load(['--listen', '0.0.0.0:9153', '--metrics', '127.0.0.1:9153'])), /^\/metrics: 127\.0\.0\.1:9153 \(tcp\) overlaps 0\.0\.0\.0:9153/);
+  assert.deepEqual(load(['--listen', '0.0.0.0:5300', '--listen', '[::]:5300']).listen, ['0.0.0.0:5300', '[::]:5300']);
+});

@@ -29,6 +29,7 @@ Flags (each overrides the same key of the config file):
   --help               print this help and exit
   --version            print the version and exit
 
+Environment: LOG_LEVEL sets the log level when --log-level is not given (it wins over the file).
 Signals: SIGHUP reloads zones (files are also watched); SIGTERM/SIGINT shut down.
 Exit codes: 0 normal, 1 runtime failure, 2 invalid configuration or flags.
 `;

@@ -5,21 +5,22 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
-import { checkConfig, readConfigFile, parseHostPort, ConfigError } from '@geoedge/shared';
+import { checkConfig, readConfigFile, parseHostPort, listenConflicts, logLevelOverride, ConfigError, LogLevelSchema } from '@geoedge/shared';
 import { parseDbUrl } from '@geoedge/zonedb';
 
-const HostPort = Type.String({ minLength: 3, description: 'host:port, IPv6 as [addr]:port' });
+// `expected` is what a config error says the key accepts (@geoedge/shared checkConfig).
+const HostPort = Type.String({ minLength: 3, description: 'host:port, IPv6 as [addr]:port', expected: 'host:port (IPv6 as [addr]:port), such as 127.0.0.1:5300' });
 
 export const ConfigSchema = Type.Object(
   {
     listen: Type.Array(HostPort, { minItems: 1, default: ['127.0.0.1:5300'] }),
     zones: Type.Optional(Type.String({ minLength: 1, description: 'directory of zone files, one per zone' })),
     geoip: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
-    db: Type.Optional(Type.String({ pattern: '^mysql://', description: 'mysql://user:pass@host:port/db' })),
+    db: Type.Optional(Type.String({ pattern: '^mysql://', description: 'mysql://user:pass@host:port/db', expected: 'a URL mysql://user:pass@host:port/db', secret: true })),
     dbCache: Type.Optional(Type.String({ minLength: 1, description: 'snapshot cache of the database zones (default: under the state directory)' })),
     metrics: Type.Optional(HostPort),
     logQueries: Type.Boolean({ default: false }),
-    logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
+    logLevel: LogLevelSchema,
     workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
     /** UDP through recvmmsg/sendmmsg (koffi, Linux) instead of node:dgram; falls back with a warning. */
     udpBatch: Type.Boolean({ default: true }),
@@ -65,19 +66,21 @@ export const DEFAULT_ZONES = resolve(dirname(fileURLToPath(import.meta.url)), '.
 /** Flags already parsed into config keys (undefined = not given). */
 export type Overrides = Partial<Record<keyof Config, unknown>>;
 
-export function loadConfig(file: string | undefined, overrides: Overrides): Config {
+/** Flags win over LOG_LEVEL, which wins over the file (see @geoedge/shared log-level). */
+export function loadConfig(file: string | undefined, overrides: Overrides, env: NodeJS.ProcessEnv = process.env): Config {
   const base = (file ? readConfigFile(file) : {}) as Record<string, unknown>;
   if (base === null || typeof base !== 'object' || Array.isArray(base)) throw new ConfigError([`${file}: top level must be a mapping`]);
   const merged: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) merged[k] = v;
+  for (const [k, v] of Object.entries({ ...overrides, logLevel: logLevelOverride(overrides.logLevel as string | undefined, env) })) if (v !== undefined) merged[k] = v;
   const cfg = checkConfig(ConfigSchema, merged);
   const problems: string[] = [];
-  cfg.listen.forEach((l, i) => {
-    try { parseHostPort(l); } catch (err) { problems.push(`/listen/${i}: ${(err as Error).message}`); }
+  const bound = cfg.listen.flatMap((l, i) => {
+    try { return [{ path: `/listen/${i}`, protocols: ['udp', 'tcp'], ...parseHostPort(l) }]; } catch (err) { problems.push(`/listen/${i}: ${(err as Error).message}`); return []; }
   });
   if (cfg.metrics !== undefined) {
-    try { parseHostPort(cfg.metrics); } catch (err) { problems.push(`/metrics: ${(err as Error).message}`); }
+    try { bound.push({ path: '/metrics', protocols: ['tcp'], ...parseHostPort(cfg.metrics) }); } catch (err) { problems.push(`/metrics: ${(err as Error).message}`); }
   }
+  problems.push(...listenConflicts(bound));
   if (cfg.db !== undefined) {
     const u = parseDbUrl(cfg.db);
     if (!u.ok) problems.push(`/db: ${u.message}`);

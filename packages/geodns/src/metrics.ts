@@ -14,7 +14,7 @@ export interface GeodnsMetrics {
 }
 
 export function createMetrics(): GeodnsMetrics {
-  const registry = createRegistry('geodns_process_');
+  const registry = createRegistry();
   let zones = 0;
   gaugeFn(registry, 'geodns_zones_loaded', 'Zones in the current snapshot', () => zones);
   return {

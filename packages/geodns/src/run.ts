@@ -64,7 +64,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   try {
     await group.start(services);
   } catch (err) {
-    log.fatal({ err }, 'start failed');
+    log.fatal({ err }, 'cannot start');
     await group.close();
     process.exit(1);
   }

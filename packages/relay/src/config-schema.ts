@@ -2,11 +2,13 @@
 // routes; a route's matchers (sni, alpn, client) select a handler (an upstream
 // group, or close). Checked by @geoedge/shared checkConfig; errors by path.
 import { Type, type Static } from '@sinclair/typebox';
-import { DURATION_PATTERN } from './net/duration.js';
+import { DURATION_FORM, DURATION_PATTERN } from './net/duration.js';
 
-const Duration = (def: string, description?: string) => Type.String({ pattern: DURATION_PATTERN, default: def, description });
-const HostPort = Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\[\\]\\s]+):\\d{1,5}$', description: 'host:port, IPv6 as [addr]:port' });
-const CidrList = Type.Array(Type.String({ minLength: 1 }), { minItems: 1 });
+// `expected` is what a config error says the key accepts (@geoedge/shared checkConfig).
+const Duration = (def: string, description?: string) => Type.String({ pattern: DURATION_PATTERN, default: def, description, expected: DURATION_FORM });
+const HostPort = Type.String({ pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\[\\]\\s]+):\\d{1,5}$', description: 'host:port, IPv6 as [addr]:port', expected: 'host:port (IPv6 as [addr]:port), such as 10.0.0.2:443' });
+const CidrList = Type.Array(Type.String({ minLength: 1, expected: 'an address or CIDR such as 192.0.2.0/24' }), { minItems: 1 });
+const Name = Type.String({ pattern: '^[A-Za-z0-9_.-]+$', expected: 'a name of letters, digits, "_", "." and "-"' });
 
 export const ServerSchema = Type.Object(
   {
@@ -52,7 +54,7 @@ export const RouteSchema = Type.Object(
     match: Type.Optional(
       Type.Object(
         {
-          sni: Type.Optional(Type.Array(Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?$' }), { minItems: 1 })),
+          sni: Type.Optional(Type.Array(Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?$', expected: 'a host name, or *.domain for any name under it' }), { minItems: 1 })),
           alpn: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { minItems: 1 })),
           client: Type.Optional(CidrList),
           /** Matches when the first flight is not TLS (plain HTTP, SSH...). */
@@ -69,7 +71,7 @@ export const RouteSchema = Type.Object(
 
 export const ListenerSchema = Type.Object(
   {
-    name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }),
+    name: Name,
     protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp')], { default: 'tcp' }),
     listen: Type.Array(HostPort, { minItems: 1 }),
     /** Accept PROXY v1/v2 from these sources only; others are closed and logged. */
@@ -104,7 +106,7 @@ export const RelayConfigSchema = Type.Object(
     /** In the engine, a direction whose read fills the 256 KiB buffer switches to splice(2). */
     splice: Type.Boolean({ default: false }),
     // Checked one by one against UpstreamSchema (TypeBox fills no defaults inside a Record).
-    upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), Type.Unknown()),
+    upstreams: Type.Record(Name, Type.Unknown()),
     listeners: Type.Array(ListenerSchema, { minItems: 1 }),
   },
   { additionalProperties: false },

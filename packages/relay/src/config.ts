@@ -1,7 +1,9 @@
 // Loads and compiles the relay config into an immutable snapshot: strings such as
 // CIDRs, durations and SNI globs are parsed once here; cross-references (route →
-// upstream) are checked here. Every problem is reported with its path.
-import { checkConfig, readConfigFile, ConfigError, parseHostPort, type HostPort } from '@geoedge/shared';
+// upstream) and listen addresses that cannot all be bound are checked here. Every
+// problem is reported with its path; what would start but is surely a mistake
+// (routes after a default route) comes back as a warning.
+import { checkConfig, readConfigFile, ConfigError, listenConflicts, parseHostPort, type HostPort, type ListenEntry } from '@geoedge/shared';
 import { RelayConfigSchema, UpstreamSchema, type ListenerInput, type RelayConfigInput, type UpstreamInput } from './config-schema.js';
 import { CidrSet, parseCidr, type Cidr } from './net/cidr.js';
 import { parseDuration } from './net/duration.js';
@@ -51,11 +53,18 @@ export interface RelayConfig {
   listeners: ListenerConfig[];
 }
 
-export type LoadResult = { ok: true; config: RelayConfig } | { ok: false; problems: string[] };
+export type LoadResult = { ok: true; config: RelayConfig; warnings: string[] } | { ok: false; problems: string[] };
 
-export function loadConfigFile(file: string): LoadResult {
+/** Top-level keys given on the command line; each replaces the file's value. */
+export type Overrides = Partial<Record<'log_level' | 'admin' | 'workers' | 'data_plane' | 'drain_timeout', unknown>>;
+
+export function loadConfigFile(file: string, overrides: Overrides = {}): LoadResult {
   try {
-    return compileConfig(readConfigFile(file));
+    const base = readConfigFile(file);
+    if (base === null || typeof base !== 'object' || Array.isArray(base)) return { ok: false, problems: [`${file}: top level must be a mapping`] };
+    const merged: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(overrides)) if (v !== undefined) merged[k] = v;
+    return compileConfig(merged);
   } catch (err) {
     if (err instanceof ConfigError) return { ok: false, problems: err.problems };
     throw err;
@@ -76,6 +85,7 @@ export function compileConfig(input: unknown): LoadResult {
   const upstreams = new Map<string, UpstreamConfig>();
   if (ups && typeof ups === 'object' && !Array.isArray(ups)) {
     for (const [name, value] of Object.entries(ups)) {
+      if (!/^[A-Za-z0-9_.-]+$/.test(name)) problems.push(`/upstreams/${name}: expected a name of letters, digits, "_", "." and "-", got ${JSON.stringify(name)}`);
       try {
         const u = checkConfig(UpstreamSchema, value);
         upstreams.set(name, compileUpstream(name, u, `/upstreams/${name}`, problems));
@@ -86,8 +96,12 @@ export function compileConfig(input: unknown): LoadResult {
     }
   }
   if (!raw || problems.length) return { ok: false, problems };
-  const seen = new Set<string>();
-  const listeners = raw.listeners.map((l, i) => compileListener(l, `/listeners/${i}`, upstreams, seen, problems));
+  const warnings: string[] = [];
+  const listeners = raw.listeners.map((l, i) => compileListener(l, `/listeners/${i}`, upstreams, problems, warnings));
+  problems.push(...listenConflicts([
+    ...listeners.flatMap((l, i) => l.listen.map((hp, j): ListenEntry => ({ path: `/listeners/${i}/listen/${j}`, protocols: [l.protocol], owner: l.name, ...hp }))),
+    ...adminPorts(raw.admin, raw.workers),
+  ]));
   const names = new Set<string>();
   raw.listeners.forEach((l, i) => {
     if (names.has(l.name)) problems.push(`/listeners/${i}/name: duplicate listener name ${l.name}`);
@@ -96,7 +110,7 @@ export function compileConfig(input: unknown): LoadResult {
   if (problems.length) return { ok: false, problems };
   const config: RelayConfig = { logLevel: raw.log_level, workers: raw.workers, dataPlane: raw.data_plane as 'engine' | 'streams', splice: raw.splice, drainTimeoutMs: parseDuration(raw.drain_timeout), upstreams, listeners };
   if (raw.admin) config.admin = raw.admin;
-  return { ok: true, config };
+  return { ok: true, config, warnings };
 }
 
 function compileUpstream(name: string, u: UpstreamInput, path: string, problems: string[]): UpstreamConfig {
@@ -118,19 +132,13 @@ function compileUpstream(name: string, u: UpstreamInput, path: string, problems:
   return out;
 }
 
-function compileListener(l: ListenerInput, path: string, upstreams: Map<string, UpstreamConfig>, seen: Set<string>, problems: string[]): ListenerConfig {
-  const listen = l.listen.map((a, i) => {
-    const hp = hostPort(a, `${path}/listen/${i}`, problems);
-    const key = `${l.protocol} ${hp.host} ${hp.port}`;
-    if (seen.has(key) && hp.port !== 0) problems.push(`${path}/listen/${i}: ${a} (${l.protocol}) is already used by another listener`);
-    seen.add(key);
-    return hp;
-  });
+function compileListener(l: ListenerInput, path: string, upstreams: Map<string, UpstreamConfig>, problems: string[], warnings: string[]): ListenerConfig {
+  const listen = l.listen.map((a, i) => hostPort(a, `${path}/listen/${i}`, problems));
   const routes = l.routes.map((r, i): Route => {
     const rp = `${path}/routes/${i}`;
     if ((r.upstream === undefined) === (r.close !== true)) problems.push(`${rp}: a route needs exactly one of "upstream" or "close: true"`);
     const up = r.upstream === undefined ? undefined : upstreams.get(r.upstream);
-    if (r.upstream !== undefined && !up) problems.push(`${rp}/upstream: no upstream named ${JSON.stringify(r.upstream)}`);
+    if (r.upstream !== undefined && !up) problems.push(`${rp}/upstream: no upstream named ${JSON.stringify(r.upstream)}; the upstreams are ${[...upstreams.keys()].join(', ') || '(none)'}`);
     if (l.protocol === 'udp' && up?.proxyProtocol === 'v1') problems.push(`${rp}/upstream: PROXY v1 cannot carry UDP; use v2`);
     const m = r.match ?? {};
     if (l.protocol === 'udp' && (m.sni || m.alpn || m.not_tls !== undefined)) problems.push(`${rp}/match: UDP routes can match on client only`);
@@ -141,6 +149,11 @@ function compileListener(l: ListenerInput, path: string, upstreams: Map<string, 
     if (m.client) spec.client = cidrs(m.client, `${rp}/match/client`, problems);
     return { index: i, matchers: buildMatchers(spec), handler: r.upstream !== undefined ? { kind: 'proxy', upstream: r.upstream } : { kind: 'close' } };
   });
+  // A route without matchers takes every connection: nothing after it is ever tried.
+  const catchAll = routes.findIndex((r) => r.matchers.length === 0);
+  if (catchAll >= 0) {
+    for (const r of routes.slice(catchAll + 1)) warnings.push(`${path}/routes/${r.index}: unreachable: route ${catchAll} has no match and takes every connection`);
+  }
   const out: ListenerConfig = {
     name: l.name, protocol: l.protocol, listen,
     prereadTimeoutMs: parseDuration(l.preread_timeout), prereadMax: l.preread_max_bytes, onPrereadFail: l.on_preread_fail,
@@ -150,6 +163,14 @@ function compileListener(l: ListenerInput, path: string, upstreams: Map<string, 
     out.proxyAccept = { trusted: cidrs(l.proxy_protocol.trusted, `${path}/proxy_protocol/trusted`, problems), timeoutMs: parseDuration(l.proxy_protocol.timeout) };
   }
   return out;
+}
+
+/** The admin (metrics) sockets: worker i listens on the admin port + i (see main.ts). */
+function adminPorts(admin: string | undefined, workers: number): ListenEntry[] {
+  if (admin === undefined) return [];
+  const hp = hostPort(admin, '/admin', []);
+  const n = hp.port === 0 ? 1 : workers;
+  return Array.from({ length: n }, (_, i) => ({ path: '/admin', protocols: ['tcp'], owner: i === 0 ? 'admin' : `admin of worker ${i}`, host: hp.host, port: hp.port === 0 ? 0 : hp.port + i }));
 }
 
 function hostPort(text: string, path: string, problems: string[]): HostPort {

@@ -1,4 +1,5 @@
-// The example configs in deploy/relay must pass the same check as `edge-relay --check`.
+// The example configs in deploy/relay must pass the same check as `edge-relay --check`,
+// without warnings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -16,5 +17,6 @@ test('deploy/relay example configs are valid', () => {
     assert.ok(r.ok, `${f}: ${!r.ok ? r.problems.join('; ') : ''}`);
     if (!r.ok) continue;
     assert.ok(r.config.listeners.length >= 3, f);
+    assert.deepEqual(r.warnings, [], `${f}: no unreachable routes`);
   }
 });

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // edge-relay: the SNI/TCP/UDP edge relay. `--config FILE` runs it, `--check`
 // validates the file and exits; SIGHUP reloads, SIGTERM drains.
-import { createLogger, handleSignals, metricsService, ServiceGroup, type Logger, type Service } from '@geoedge/shared';
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { ConfigError, createLogger, handleSignals, metricsService, ServiceGroup, type Logger, type Service } from '@geoedge/shared';
+import { parseCli, HELP, type Cli } from './cli.js';
 import { loadConfigFile } from './config.js';
 import { createRelay } from './app.js';
 import { loadTransparent } from './transparent/index.js';
@@ -9,45 +12,33 @@ import type { DataPlane } from './dataplane/engine.js';
 import { isPrimaryOfMany, runPrimary, workerIndex } from './workers.js';
 import { formatHostPort, parseHostPort } from '@geoedge/shared';
 
-const HELP = `Usage: edge-relay --config FILE [--check]
-
-  --config FILE   relay configuration (YAML, or JSON when the name ends in .json)
-  --check         validate the configuration, print every problem by path, and exit
-  --help          this text
-
-Signals: SIGHUP reloads the configuration (a bad one is rejected, the old one stays);
-SIGTERM/SIGINT stop accepting and drain open connections until drain_timeout.
-`;
-
-function parseArgs(argv: string[]): { config?: string; check: boolean; help: boolean; bad?: string } {
-  const out: { config?: string; check: boolean; help: boolean; bad?: string } = { check: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--help' || a === '-h') out.help = true;
-    else if (a === '--check') out.check = true;
-    else if (a === '--config' || a === '-c') out.config = argv[++i];
-    else if (a.startsWith('--config=')) out.config = a.slice(9);
-    else out.bad = a;
-  }
-  return out;
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
-  if (args.help) { process.stdout.write(HELP); return 0; }
-  if (args.bad !== undefined || !args.config) {
-    process.stderr.write(`edge-relay: ${args.bad !== undefined ? `unknown argument ${args.bad}` : '--config FILE is required'}\n\n${HELP}`);
+  let args: Cli;
+  try {
+    args = parseCli(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`edge-relay: ${err.problems.join('\n  ')}\n`);
     return 2;
   }
-  const file = args.config;
-  const loaded = loadConfigFile(file);
+  if (args.help) { process.stdout.write(HELP); return 0; }
+  if (args.version) { process.stdout.write(`edge-relay ${version()}\n`); return 0; }
+  const file = args.configFile!;
+  const loaded = loadConfigFile(file, args.overrides);
   if (!loaded.ok) {
     process.stderr.write(`edge-relay: ${file}: invalid configuration:\n  ${loaded.problems.join('\n  ')}\n`);
-    return 1;
+    return 2;
   }
-  if (args.check) { process.stdout.write(`edge-relay: ${file}: configuration ok\n`); return 0; }
+  const warned = loaded.warnings.map((w) => `edge-relay: ${file}: warning: ${w}\n`).join('');
+  if (args.check) { process.stderr.write(warned); process.stdout.write(`edge-relay: ${file}: configuration ok\n`); return 0; }
   const config = loaded.config;
-  const log = createLogger({ name: 'edge-relay', level: process.env.LOG_LEVEL ?? config.logLevel });
+  const log = createLogger({ name: 'edge-relay', level: config.logLevel });
+  if (!cluster.isWorker) for (const w of loaded.warnings) log.warn({ file }, w); // once, not per worker
   if (isPrimaryOfMany(config.workers)) {
     runPrimary(config.workers, log);
     return -1;
@@ -76,8 +67,9 @@ async function main(): Promise<number> {
     drainMs: config.drainTimeoutMs + 2000,
     shutdown: () => group.close(),
     reload: async () => {
-      const next = loadConfigFile(file);
+      const next = loadConfigFile(file, args.overrides);
       if (!next.ok) { log.error({ problems: next.problems }, 'reload rejected: invalid configuration, keeping the old one'); return; }
+      for (const w of next.warnings) log.warn({ file }, w);
       const r = await relay.reload(next.config);
       if (r.ok) log.info('configuration reloaded');
       else log.error({ reason: r.message }, 'reload rejected, keeping the old configuration');

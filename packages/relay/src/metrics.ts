@@ -20,7 +20,7 @@ export interface GaugeSources {
 }
 
 export function createRelayMetrics(src: GaugeSources): RelayMetrics {
-  const registry = createRegistry('relay_');
+  const registry = createRegistry();
   const m: RelayMetrics = {
     registry,
     connections: new LabeledCounter(registry, 'relay_connections_total', 'Finished TCP connections and UDP sessions by close reason', ['listener', 'reason']),

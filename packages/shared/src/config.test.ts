@@ -57,7 +57,7 @@ test('host:port parsing', () => {
 
 test('FastHistogram and LabeledCounter publish what the hot path counted', async () => {
   const { createRegistry, FastHistogram, LabeledCounter } = await import('./metrics.js');
-  const r = createRegistry('t_');
+  const r = createRegistry();
   const h = new FastHistogram(r, 'h_seconds', 'h', [0.001, 0.01]);
   const c = new LabeledCounter(r, 'c_total', 'c', ['rcode']);
   h.observe(0.0005); h.observe(0.005); h.observe(1);
@@ -69,4 +69,45 @@ test('FastHistogram and LabeledCounter publish what the hot path counted', async
   assert.match(text, /h_seconds_count 3\n/);
   assert.match(text, /c_total\{rcode="NOERROR"\} 2\n/);
   assert.match(text, /c_total\{rcode="NXDOMAIN"\} 1\n/);
+});
+
+test('each mistake is one line naming its path and the allowed values or form', () => {
+  const S = Type.Object(
+    {
+      mode: Type.Union([Type.Literal('none'), Type.Literal('v1'), Type.Literal('v2')], { default: 'none' }),
+      timeout: Type.String({ pattern: '^\\d+(ms|s|m|h)$', default: '5s', expected: 'a duration such as 5s (digits then ms, s, m or h)' }),
+      workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+      name: Type.String({ minLength: 1 }),
+      on: Type.Boolean({ default: false }),
+      servers: Type.Array(Type.Union([Type.String({ expected: 'host:port' }), Type.Object({ address: Type.String({ expected: 'host:port' }), weight: Type.Integer({ minimum: 1, default: 1 }) }, { additionalProperties: false })]), { default: [] }),
+    },
+    { additionalProperties: false },
+  );
+  let problems: string[] = [];
+  try {
+    checkConfig(S, { mode: 2, timeout: 5, workers: 0, on: 'yes', servers: [{ address: 'a:1', weight: 0 }, 7], typo: 1 });
+    assert.fail('should throw');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    problems = err.problems;
+  }
+  const want = [
+    '/mode: expected one of "none", "v1", "v2", got 2',
+    '/timeout: expected a duration such as 5s (digits then ms, s, m or h), got 5',
+    '/workers: expected an integer from 1 to 64, got 0',
+    '/name: missing: expected a non-empty string',
+    '/on: expected true or false, got "yes"',
+    '/servers/0/weight: expected an integer ≥ 1, got 0',
+    '/servers/1: expected host:port, or a mapping with keys address, weight, got 7',
+    '/typo: unknown key; the keys here are mode, timeout, workers, name, on, servers',
+  ];
+  assert.deepEqual([...problems].sort(), [...want].sort());
+});
+
+test('a key marked secret is never echoed in its error', () => {
+  const S = Type.Object({ apiKey: Type.String({ minLength: 8, secret: true, expected: 'a key of at least 8 characters' }) });
+  assert.throws(() => checkConfig(S, { apiKey: 'hunter2' }), (e: ConfigError) => {
+    assert.deepEqual(e.problems, ['/apiKey: expected a key of at least 8 characters, got a string of 7 characters']);
+    return !e.message.includes('hunter2');
+  });
 });

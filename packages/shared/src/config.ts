@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema, Static } from '@sinclair/typebox';
 import { ConfigError } from './errors.js';
+import { explainErrors } from './config-errors.js';
 
 /** Reads a config file; `.json` is parsed as JSON, anything else as YAML (a superset of JSON). */
 export function readConfigFile(file: string): unknown {
@@ -25,17 +26,12 @@ export function readConfigFile(file: string): unknown {
 /**
  * Validates `input` against `schema` after filling defaults. Unknown keys are
  * errors (a typo must not be silently ignored). Returns the typed value or
- * throws ConfigError listing every problem as "/path/to/key: message".
+ * throws ConfigError listing every problem, one line per mistake, as
+ * "/path/to/key: expected <what the key accepts>, got <value>".
  */
 export function checkConfig<T extends TSchema>(schema: T, input: unknown): Static<T> {
   const value = Value.Default(schema, structuredClone(input ?? {}));
-  const problems: string[] = [];
-  for (const e of Value.Errors(schema, value)) {
-    const path = e.path === '' ? '/' : e.path;
-    const line = `${path}: ${e.message}`;
-    if (!problems.includes(line)) problems.push(line);
-    if (problems.length >= 50) break;
-  }
+  const problems = explainErrors(schema, value);
   if (problems.length > 0) throw new ConfigError(problems);
   return value as Static<T>;
 }

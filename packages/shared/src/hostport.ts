@@ -20,7 +20,7 @@ export function parseHostPort(text: string, defaultPort?: number): HostPort {
     throw new Error(`must be host:port (IPv6 as [addr]:port), got ${JSON.stringify(text)}`);
   }
   const port = portText === undefined ? defaultPort! : Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`port out of range in ${JSON.stringify(text)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`port out of range (0 to 65535) in ${JSON.stringify(text)}`);
   if (host.includes(':') && isIP(host) !== 6) throw new Error(`bad IPv6 address in ${JSON.stringify(text)}`);
   return { host, port };
 }

@@ -9,9 +9,17 @@ import { parseHostPort } from './hostport.js';
 
 export type Registry = client.Registry;
 
-export function createRegistry(prefix: string): Registry {
+/**
+ * A registry with prom-client's default process metrics under their standard
+ * names (process_cpu_seconds_total, process_resident_memory_bytes, nodejs_*), as
+ * every Prometheus client library exports them: generic dashboards and alerts
+ * find them, and the scrape's job label says which program. The programs' own
+ * metrics carry the program prefix in their names (geodns_, relay_, geoctl_);
+ * a prefix here as well gave names such as geodns_process_process_cpu_seconds_total.
+ */
+export function createRegistry(): Registry {
   const reg = new client.Registry();
-  client.collectDefaultMetrics({ register: reg, prefix });
+  client.collectDefaultMetrics({ register: reg });
   return reg;
 }
 

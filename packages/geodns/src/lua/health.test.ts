@@ -109,7 +109,7 @@ test('end to end: ifportup answers from the background checker, never waiting on
   const srv = createTcp((c) => c.destroy());
   const port = await listen(srv);
   const hc = createHealthChecker({ log: silent });
-  const reg = createRegistry('t_');
+  const reg = createRegistry();
   hc.registerMetrics(reg);
   const rt = await createLuaRuntime({ geo: await testGeo(), health: hc });
   // 127.0.0.1 listens, 127.0.0.2 does not (nothing bound there on this port)

@@ -18,7 +18,7 @@ export function parseCidr(text: string): CidrResult {
   if (fam === 0) return { ok: false, message: `not an IP address or CIDR: ${JSON.stringify(text)}` };
   const width = fam === 4 ? 32 : 128;
   const bits = bitsText === undefined ? width : Number(bitsText);
-  if (!/^\d{1,3}$/.test(bitsText ?? '0') || bits > width) return { ok: false, message: `bad prefix length in ${JSON.stringify(text)}` };
+  if (!/^\d{1,3}$/.test(bitsText ?? '0') || bits > width) return { ok: false, message: `bad prefix length in ${JSON.stringify(text)} (0 to ${width})` };
   const v = ipToBigint(addr);
   const hostBits = BigInt(width - bits);
   const lo = (v >> hostBits) << hostBits;
