@@ -1,4 +1,4 @@
-export { createLogger, type Logger, type LoggerOptions } from './logger.js';
+export { createLogger, briefList, capLine, MAX_LOG_LINE, type Logger, type LoggerOptions } from './logger.js';
 export { SuiteError, ConfigError } from './errors.js';
 export { readConfigFile, checkConfig } from './config.js';
 export { parseHostPort, formatHostPort, type HostPort } from './hostport.js';
