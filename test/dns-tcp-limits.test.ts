@@ -130,30 +130,52 @@ function slowloris(from: string, everyMs: number, stopped: () => boolean): Promi
   });
 }
 
-test('1,100 slowloris connections from one address: another address is answered within 2 s throughout', { skip, timeout: 120_000 }, async (t) => {
-  let stop = false;
-  const attackers = Array.from({ length: 1100 }, () => slowloris('127.0.0.2', 3000, () => stop));
-  await new Promise((r) => setTimeout(r, 2000)); // let them all connect
+/** Fresh TCP queries from `from` every 250 ms for `ms`; each round trip (Infinity = not answered). */
+async function freshQueries(from: string, ms: number): Promise<number[]> {
   const times: number[] = [];
   const started = Date.now();
+  while (Date.now() - started < ms) {
+    const t0 = performance.now();
+    let reply: Buffer | undefined;
+    try {
+      reply = await tcpExchange(srv, buildQuery({ id: times.length, name: 'www.example.com' }), 2000, from);
+    } catch { /* refused or timed out: counts as not answered */ }
+    const dt = performance.now() - t0;
+    times.push(reply && parseMessage(reply).rcode === 0 ? dt : Infinity);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return times;
+}
+
+const show = (times: number[]): string => times.map((t) => (Number.isFinite(t) ? t.toFixed(0) : 'lost')).join(' ');
+
+async function underSlowloris(sources: string[], perSource: number, from: string): Promise<number[]> {
+  let stop = false;
+  const attackers = sources.flatMap((a) => Array.from({ length: perSource }, () => slowloris(a, 3000, () => stop)));
+  await new Promise((r) => setTimeout(r, 2000)); // let them all connect
   try {
-    while (Date.now() - started < 12_000) {
-      const t0 = performance.now();
-      let reply: Buffer | undefined;
-      try {
-        reply = await tcpExchange(srv, buildQuery({ id: times.length, name: 'www.example.com' }), 2000, '127.0.0.3');
-      } catch { /* refused or timed out: counts as not answered */ }
-      const dt = performance.now() - t0;
-      times.push(reply && parseMessage(reply).rcode === 0 ? dt : Infinity);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    return await freshQueries(from, 12_000);
   } finally {
     stop = true;
     await Promise.all(attackers);
   }
+}
+
+test('1,100 slowloris connections from one address: another address is answered within 2 s throughout', { skip, timeout: 120_000 }, async (t) => {
+  const times = await underSlowloris(['127.0.0.2'], 1100, '127.0.0.3');
   const m = await scrape(srv.metricsUrl!);
   const refused = sum(m, 'geodns_tcp_refused_total', { reason: 'per_client' });
   t.diagnostic(`fresh queries: ${times.length}, slowest ${Math.max(...times).toFixed(0)} ms; refused per_client ${refused}; closed ${JSON.stringify(Object.fromEntries([...m].filter(([k]) => k.startsWith('geodns_tcp_closed_total'))))}`);
-  assert.ok(times.every((t) => t < 2000), `every fresh query answered within 2 s: ${times.map((t) => (Number.isFinite(t) ? t.toFixed(0) : 'lost')).join(' ')}`);
+  assert.ok(times.every((x) => x < 2000), `every fresh query answered within 2 s: ${show(times)}`);
   assert.ok(refused >= 1000, `geodns_tcp_refused_total{reason="per_client"} = ${refused}`);
+});
+
+test('1,100 slowloris connections from 100 addresses fill the table: a newcomer still gets in (oldest stuck connection evicted)', { skip, timeout: 120_000 }, async (t) => {
+  const before = sum(await scrape(srv.metricsUrl!), 'geodns_tcp_closed_total', { reason: 'evicted' });
+  const sources = Array.from({ length: 100 }, (_, i) => `127.0.1.${i + 1}`); // 11 each: under the per-client cap
+  const times = await underSlowloris(sources, 11, '127.0.0.4');
+  const evicted = sum(await scrape(srv.metricsUrl!), 'geodns_tcp_closed_total', { reason: 'evicted' }) - before;
+  t.diagnostic(`fresh queries: ${times.length}, slowest ${Math.max(...times).toFixed(0)} ms; evicted ${evicted}`);
+  assert.ok(times.every((x) => x < 2000), `every fresh query answered within 2 s: ${show(times)}`);
+  assert.ok(evicted >= 1, `geodns_tcp_closed_total{reason="evicted"} grew by ${evicted}`);
 });
