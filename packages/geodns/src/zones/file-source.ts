@@ -63,15 +63,23 @@ export async function listZoneFiles(dir: string): Promise<{ kind: 'ok'; paths: s
   return { kind: 'ok', paths: names.sort().map((n) => join(abs, n)) };
 }
 
-/** Reads, parses and builds one zone file. Never throws: every problem is in the result. */
-export async function loadZoneFile(path: string): Promise<ZoneFileResult> {
+/**
+ * Reads, parses and builds one zone file in slices (zones/slices.ts). Never
+ * throws: every problem is in the result; undefined only if `stop()` turned true.
+ */
+export async function loadZoneFileSliced(path: string, stop: () => boolean): Promise<ZoneFileResult | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     return { kind: 'error', file: path, errors: [`${path}: cannot read: ${(err as Error).message}`], includes: [] };
   }
-  return runInSlices(loadZoneTextSteps(path, text));
+  return runInSlices(loadZoneTextSteps(path, text), stop);
+}
+
+/** loadZoneFileSliced run to its end. */
+export async function loadZoneFile(path: string): Promise<ZoneFileResult> {
+  return (await loadZoneFileSliced(path, () => false))!;
 }
 
 /** The pure part of loadZoneFile, for a file already read ($INCLUDEs are still read from disk). */

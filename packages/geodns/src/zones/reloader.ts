@@ -16,7 +16,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { briefList, type Logger, type Service } from '@geoedge/shared';
 import type { ZoneData } from './zone.js';
 import { buildZoneSet, type ZoneSetData } from './zone-set.js';
-import { claimOrigin, fileSignature, listZoneFiles, loadZoneFile } from './file-source.js';
+import { claimOrigin, fileSignature, listZoneFiles, loadZoneFileSliced } from './file-source.js';
 
 export interface FileZoneSourceOptions {
   dir: string;
@@ -116,7 +116,8 @@ export function createFileZoneSource(opts: FileZoneSourceOptions): FileZoneSourc
     // Taken before reading: a write during the read shows up as a change next pass.
     const own = String(await fileSignature(path));
     if (prev && own + (await includeSigs(prev.includes)) === prev.sig) return { changed: false, ok: true };
-    const r = await loadZoneFile(path);
+    const r = await loadZoneFileSliced(path, () => closed);
+    if (!r) return { changed: false, ok: true }; // closing: abandoned mid-file
     const entry: Served = { sig: own + (await includeSigs(r.includes)), includes: r.includes, zone: prev?.zone, failed: r.kind === 'error' };
     served.set(path, entry);
     if (r.kind === 'error') {
