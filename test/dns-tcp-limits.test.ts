@@ -179,3 +179,21 @@ test('1,100 slowloris connections from 100 addresses fill the table: a newcomer 
   assert.ok(times.every((x) => x < 2000), `every fresh query answered within 2 s: ${show(times)}`);
   assert.ok(evicted >= 1, `geodns_tcp_closed_total{reason="evicted"} grew by ${evicted}`);
 });
+
+test('with --workers 2 each worker keeps its own table: a client gets between 1× and 2× the per-client cap', { skip, timeout: 60_000 }, async (t) => {
+  const cfg = join(zones.dir, '..', `workers-${process.pid}.yaml`);
+  writeFileSync(cfg, 'tcp:\n  maxConnectionsPerClient: 4\n');
+  const g = await startGeodns({ zonesDir: zones.dir, args: ['--workers', '2', '--config', cfg] });
+  try {
+    const deadline = Date.now() + 20_000; // both workers up
+    while (new Set(g.logs().filter((l) => /ready/.test(l.msg)).map((l) => l.pid)).size < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const socks = await Promise.all(Array.from({ length: 20 }, () => TcpClient.connect(g, 3000, '127.0.0.6')));
+    await new Promise((r) => setTimeout(r, 1500));
+    const open = socks.filter((c) => c.isOpen).length;
+    t.diagnostic(`${open} of 20 connections from one address stay open with 2 workers and a cap of 4`);
+    assert.ok(open >= 4 && open <= 8, `${open} open`);
+    for (const c of socks) c.close();
+  } finally {
+    await g.stop();
+  }
+});

@@ -2,11 +2,11 @@
 // (RFC 1035 §4.2.2 framing; RFC 7766 §6.2 resource management). Each
 // connection is in one of three states, each with its own timer:
 //
-//   idle     no partial query buffered      → closed after idleTimeoutMs
-//   reading  a query's first byte came      → closed if the whole query is not
-//            but not all of it                 there queryTimeoutMs after its
-//                                              first byte (not reset per byte:
-//                                              slowloris)
+//   idle     answered, nothing buffered     → closed after idleTimeoutMs
+//   reading  just accepted, or a query's    → closed if the whole query is not
+//            first byte came but not all       there queryTimeoutMs after the
+//            of it                             accept / its first byte (not
+//                                              reset per byte: slowloris)
 //   paused   unsent answers > maxPendingBytes → reading stopped (the kernel then
 //            (the client does not read)        pushes back on the client); resumed
 //                                              on 'drain'; closed if nothing drains
@@ -14,8 +14,12 @@
 //
 // Admission: at most maxConnectionsPerClient per IPv4 address / IPv6 /64;
 // when the table (maxConnections) is full, the oldest idle connection is
-// closed for the newcomer, else the oldest one stuck mid-query; only when
-// every connection is paused (being answered) is the newcomer refused.
+// closed for the newcomer, else the one waiting longest for a whole query;
+// only when every connection is paused (being answered) is the newcomer
+// refused. A new connection counts as reading, not idle: otherwise, under a
+// flood of connections stuck mid-query, each newcomer would be the only idle
+// one and the next arrival would evict it before its query came (seen in
+// test/dns-tcp-limits.test.ts).
 import type { Socket } from 'node:net';
 import type { Logger } from '@geoedge/shared';
 import type { Handler, Peer } from '../server.js';
@@ -187,7 +191,7 @@ export function createTcpTable(limits: TcpLimits, handler: () => Handler, events
       const c: Conn = { sock, peer, key, buf: Buffer.alloc(0), state: 'idle', timer: undefined, gone: false };
       all.add(c);
       perClient.set(key, mine + 1);
-      enter(c, 'idle');
+      enter(c, 'reading'); // its first query is due within queryTimeoutMs
       sock.on('error', () => { /* reset by peer etc.: 'close' follows */ });
       sock.on('close', () => forget(c));
       sock.on('drain', () => {
