@@ -183,7 +183,7 @@ test('1,100 slowloris connections from 100 addresses fill the table: a newcomer 
 test('with --workers 2 each worker keeps its own table: a client gets between 1× and 2× the per-client cap', { skip, timeout: 60_000 }, async (t) => {
   const cfg = join(zones.dir, '..', `workers-${process.pid}.yaml`);
   writeFileSync(cfg, 'tcp:\n  maxConnectionsPerClient: 4\n');
-  const g = await startGeodns({ zonesDir: zones.dir, args: ['--workers', '2', '--config', cfg] });
+  const g = await startGeodns({ zonesDir: zones.dir, args: ['--workers', '2', '--config', cfg], readyTimeoutMs: 45_000 });
   try {
     const deadline = Date.now() + 20_000; // both workers up
     while (new Set(g.logs().filter((l) => /ready/.test(l.msg)).map((l) => l.pid)).size < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
