@@ -56,8 +56,10 @@ export function createDnsServer(opts: ServerOptions, handler: () => Handler): Se
     async close() {
       for (const s of udp) s.close();
       for (const s of batched) s.close();
-      await Promise.all(tcp.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      // server.close() calls back only once every connection is gone: close them first.
+      const stopped = tcp.map((s) => new Promise<void>((r) => s.close(() => r())));
       table.closeAll();
+      await Promise.all(stopped);
     },
     tcpConnections: () => table.size(),
     addresses() {

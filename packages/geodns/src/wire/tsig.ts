@@ -10,9 +10,10 @@
 // Time Signed and Fudge are copied from the request (as for BADTIME, §5.2.3,
 // the client's own clock is what it can check against); Original ID too.
 
+import { TYPE_TSIG } from './query.js';
+
 export const TSIG_BADKEY = 17;
 const CLASS_ANY = 255;
-const TYPE_TSIG = 250;
 
 /** Offset after an uncompressed name at buf[off], or -1 (truncated, compressed, bad label). */
 function plainNameEnd(buf: Buffer, off: number): number {
