@@ -45,6 +45,7 @@ const BAD_CONFIGS: Array<[string, string, RegExp]> = [
   ['unknown key', 'lisen: ["127.0.0.1:5300"]\n', /lisen/],
   ['wrong type', 'tcp:\n  idleTimeoutMs: soon\n', /\/tcp\/idleTimeoutMs/],
   ['out of range', 'workers: 1000\n', /\/workers/],
+  ['TCP limits out of range', 'tcp:\n  maxConnectionsPerClient: 0\n  maxPendingBytes: 100\n  queryTimeoutMs: 10\n', /^(?=[^]*\/tcp\/maxConnectionsPerClient)(?=[^]*\/tcp\/maxPendingBytes)(?=[^]*\/tcp\/queryTimeoutMs)/],
   ['bad listen entry', 'listen: ["127.0.0.1:5300", "nowhere"]\n', /\/listen\/1/],
   ['not YAML', 'listen: [unclosed\n', /geodns\.yaml/],
   ['not a mapping', '- 1\n- 2\n', /geodns\.yaml|top level|\//],

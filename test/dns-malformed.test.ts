@@ -1,10 +1,10 @@
 // Bad input over the wire (RFC 1035 §4.1.1, RFC 6891 §6.1.1): a readable
 // header with an unreadable body gets FORMERR, QDCOUNT != 1 gets FORMERR,
-// unknown opcodes NOTIMP, unreadable packets and responses are dropped, and
+// other opcodes NOTIMP (without RD), TSIG-signed queries NOTAUTH/BADKEY, unreadable packets and responses are dropped, and
 // the server keeps answering everyone else. dig is used where it can say it.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { dig, startTarget, TARGET, buildQuery, optRecord, parseMessage, udpExchange, TcpClient, type Target } from './helpers/index.js';
+import { dig, kdig, startTarget, TARGET, buildQuery, optRecord, parseMessage, udpExchange, TcpClient, type Target } from './helpers/index.js';
 
 let srv: Target;
 before(async () => { srv = await startTarget(); });
@@ -63,16 +63,59 @@ test('two OPT records get FORMERR (RFC 6891 §6.1.1)', { skip: geodnsOnly }, asy
 
 for (const [opcode, name] of [[1, 'IQUERY'], [2, 'STATUS'], [4, 'NOTIFY'], [5, 'UPDATE'], [6, 'DSO'], [15, 'unassigned 15']] as const) {
   test(`opcode ${name} gets NOTIMP`, { skip: geodnsOnly }, async () => {
-    const m = await expectRcode(buildQuery({ id: 0x0700 + opcode, name: 'example.com', type: 'SOA', opcode }), 4, 0x0700 + opcode);
+    const m = await expectRcode(buildQuery({ id: 0x0700 + opcode, name: 'example.com', type: 'SOA', opcode, rd: true }), 4, 0x0700 + opcode);
     assert.equal(m.opcode, opcode, 'opcode echoed');
+    assert.equal(m.rd, false, 'RD not echoed for an opcode other than QUERY');
+    assert.equal(m.aa, false, 'not an authoritative answer');
   });
 }
 
-test('dig +opcode=notify and +opcode=update see NOTIMP', { skip: geodnsOnly }, async () => {
+// PowerDNS 4.7 answers NOTIFY and UPDATE with REFUSED (RD echoed) and drops opcode 15;
+// we implement neither (RFC 1996 NOTIFY is for secondaries; we are none), so NOTIMP (RFC 1035 §4.1.1).
+test('dig +opcode=notify and +opcode=update see NOTIMP without RD', { skip: geodnsOnly }, async () => {
   for (const op of ['notify', 'update']) {
     const r = await dig(srv, ['example.com', 'SOA', `+opcode=${op}`]);
     assert.equal(r.status, 'NOTIMP', r.text);
+    assert.ok(!r.flags.has('rd'), `RD not echoed: ${r.text}`);
+    assert.ok(r.text.includes(`opcode: ${op.toUpperCase()}`), r.text);
   }
+});
+
+// RFC 8945 §5.2: a key the server does not know → NOTAUTH, with an unsigned TSIG
+// record (MAC size 0) carrying error BADKEY. (PowerDNS 4.7 sends NOTAUTH without
+// any TSIG record: dig then says "expected a TSIG or SIG(0)".)
+const KEY = 'hmac-sha256:nokey.example:c2VjcmV0c2VjcmV0c2VjcmV0';
+test('a query signed with an unknown TSIG key gets NOTAUTH and an unsigned BADKEY TSIG (dig -y)', { skip: geodnsOnly }, async () => {
+  const r = await dig(srv, ['www.example.com', 'A', '-y', KEY]);
+  assert.equal(r.status, 'NOTAUTH', r.text);
+  assert.deepEqual(r.answer, [], 'no answer data for a request we could not authenticate');
+  assert.match(r.text, /tsig indicates error/, r.text);
+  assert.match(r.text, /^nokey\.example\.\s+0\s+ANY\s+TSIG\s+hmac-sha256\. \d+ 300 0 \d+ BADKEY 0\s*$/m, r.text);
+});
+
+test('kdig -y over UDP and TCP sees BADKEY with MAC size 0 and the original ID', { skip: geodnsOnly }, async () => {
+  for (const tcp of [false, true]) {
+    const r = await kdig(srv, ['www.example.com', 'A', '-y', KEY, ...(tcp ? ['+tcp'] : [])]);
+    assert.equal(r.status, 'BADKEY', r.text);
+    const m = /TSIG\s+hmac-sha256\. \d+ 300 0 (\d+) BADKEY 0/.exec(r.text);
+    assert.ok(m, r.text);
+    assert.equal(Number(m[1]), r.id, 'Original ID is the request ID');
+  }
+});
+
+test('a TSIG record that is not the last record gets FORMERR (RFC 8945 §5.1)', { skip: geodnsOnly }, async () => {
+  const tsig = Buffer.concat([
+    Buffer.from([3, 0x6b, 0x65, 0x79, 0]), Buffer.from([0, 250, 0, 255, 0, 0, 0, 0]),
+    (() => { const alg = Buffer.from([11, ...Buffer.from('hmac-sha256'), 0]); const rd = Buffer.concat([alg, Buffer.alloc(16)]); const l = Buffer.alloc(2); l.writeUInt16BE(rd.length); return Buffer.concat([l, rd]); })(),
+  ]);
+  const p = buildQuery({ id: 0x0808, name: 'www.example.com', edns: {} });
+  p.writeUInt16BE(2, 10);
+  // TSIG first, OPT last: TSIG is not last.
+  const withOpt = Buffer.concat([p.subarray(0, p.length - 11), tsig, p.subarray(p.length - 11)]);
+  await expectRcode(withOpt, 1, 0x0808);
+  // The same TSIG last: NOTAUTH.
+  const last = Buffer.concat([p, tsig]);
+  await expectRcode(last, 9, 0x0808);
 });
 
 /** A query whose name is given as raw labels (which may hold dots or any byte). */

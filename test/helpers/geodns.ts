@@ -18,6 +18,8 @@ export interface GeodnsOptions {
   listen?: Server[];
   /** How long to wait for the first answer. */
   readyTimeoutMs?: number;
+  /** Node flags before the script, e.g. geodns's NODE_FLAGS as production starts it (default none). */
+  nodeFlags?: readonly string[];
 }
 
 export interface LogLine {
@@ -63,7 +65,7 @@ export async function startGeodns(opts: GeodnsOptions = {}): Promise<Geodns> {
   }
   args.push(...(opts.args ?? []));
   // The test runner sets LOG_LEVEL=silent for itself; the server must still log.
-  const proc = startProcess(process.execPath, [GEODNS_MAIN, ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...opts.env } });
+  const proc = startProcess(process.execPath, [...(opts.nodeFlags ?? []), GEODNS_MAIN, ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...opts.env } });
   const first = listen[0]!;
   const logs = (): LogLine[] => proc.stdout.map(parseLogLine);
   const g: Geodns = {

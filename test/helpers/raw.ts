@@ -50,9 +50,10 @@ export class TcpClient {
     socket.on('error', () => undefined);
   }
 
-  static connect(server: Server, timeoutMs = 3000): Promise<TcpClient> {
+  /** `localAddress` picks the source address (another 127.x address looks like another client). */
+  static connect(server: Server, timeoutMs = 3000, localAddress?: string): Promise<TcpClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: server.host, port: server.port });
+      const socket = connect({ host: server.host, port: server.port, ...(localAddress ? { localAddress } : {}) });
       const timer = setTimeout(() => { socket.destroy(); reject(new Error('TCP connect timeout')); }, timeoutMs);
       socket.once('connect', () => { clearTimeout(timer); resolve(new TcpClient(socket)); });
       socket.once('error', (err) => { clearTimeout(timer); reject(err); });
@@ -94,8 +95,8 @@ export class TcpClient {
 }
 
 /** One query over a fresh TCP connection. */
-export async function tcpExchange(server: Server, packet: Buffer, timeoutMs = 3000): Promise<Buffer | undefined> {
-  const c = await TcpClient.connect(server, timeoutMs);
+export async function tcpExchange(server: Server, packet: Buffer, timeoutMs = 3000, localAddress?: string): Promise<Buffer | undefined> {
+  const c = await TcpClient.connect(server, timeoutMs, localAddress);
   try {
     c.send(packet);
     const [m] = await c.waitFor(1, timeoutMs);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { parseMasterFile, type MasterFileOptions } from './master-file.js';
+import { MAX_ERRORS, parseMasterFile, parseMasterFileSteps, type MasterFileOptions } from './master-file.js';
 import { formatRdata, typeName } from './rdata-text.js';
 import type { RR } from './types.js';
 
@@ -179,7 +179,44 @@ test('$INCLUDE fan-out is bounded', () => {
   const r = parse('$TTL 1\n$INCLUDE a.zone', { include: (p) => (p === 'a.zone' ? fan.replace(/x/g, 'b') : p === 'b.zone' ? fan.replace(/x/g, 'c') : 'c A 192.0.2.1') });
   // 1000 includes: a, then 19 b's with their 50 c's each (970), a 20th b and 29 more c's.
   assert.equal(r.records.length, 19 * 50 + 29);
-  assert.ok(r.errors.length > 0 && r.errors.every((e) => /more than 1000 includes/.test(e.message)));
+  assert.ok(r.errors.length > 0 && r.errors.slice(0, -1).every((e) => /more than 1000 includes/.test(e.message)));
+  assert.match(r.errors.at(-1)!.message, /50 errors: parsing stopped here/);
+});
+
+test('parsing stops after MAX_ERRORS errors: a file of garbage costs its first lines, not all of them', () => {
+  const garbage = Array.from({ length: 200_000 }, (_, i) => `garbage${i} is not a record ${i}`).join('\n');
+  const t0 = performance.now();
+  const r = parse(garbage);
+  const ms = performance.now() - t0;
+  assert.equal(r.errors.length, MAX_ERRORS + 1);
+  assert.match(r.errors[MAX_ERRORS]!.message, /^50 errors: parsing stopped here$/);
+  assert.equal(r.errors[MAX_ERRORS]!.line, MAX_ERRORS);
+  assert.ok(ms < 500, `${ms.toFixed(0)} ms`);
+});
+
+test('a "(" never closed in a huge file ends its record after MAX_RECORD_TEXT characters', () => {
+  const lines = Array.from({ length: 200_000 }, (_, i) => `x${i} ((( TXT "a" )x ${i}`);
+  const t0 = performance.now();
+  const r = parse(lines.join('\n'));
+  const ms = performance.now() - t0;
+  assert.ok(r.errors.length >= 1 && r.errors.length <= MAX_ERRORS + 1);
+  assert.match(r.errors[0]!.message, /longer than 1048576 characters|never closed/);
+  assert.ok(ms < 3000, `${ms.toFixed(0)} ms`);
+  // One enormous physical line is cut the same way.
+  const one = parse(`a 60 TXT ${'"x" '.repeat(400_000)}\nb 60 A 192.0.2.1\n`);
+  assert.match(one.errors[0]!.message, /longer than/);
+  assert.equal(one.errors[0]!.line, 1);
+  assert.equal(one.records.length, 1, 'the next line is still read');
+});
+
+test('parseMasterFileSteps yields while parsing and returns what parseMasterFile returns', () => {
+  const text = '$TTL 60\n' + Array.from({ length: 5000 }, (_, i) => `h${i} A 192.0.2.${i % 250}`).join('\n');
+  const steps = parseMasterFileSteps(text, { origin: 'example.com.', file: 'x' });
+  let yields = 0;
+  let r = steps.next();
+  for (; !r.done; r = steps.next()) yields++;
+  assert.ok(yields >= 5, `${yields} yields`);
+  assert.deepEqual(r.value, parseMasterFile(text, { origin: 'example.com.', file: 'x' }));
 });
 
 test('a bad origin is one clear error', () => {

@@ -15,8 +15,12 @@
 //   5. else an error asking for $TTL.
 // After an $INCLUDE the origin and current owner return to the including
 // file's values (RFC 1035 §5.1); TTL state carries on, as in BIND.
-// Every problem becomes a ZoneTextError with file and line, and parsing goes on,
-// so one pass reports all of them. Only class IN is served here.
+// Every problem becomes a ZoneTextError with file and line, and parsing goes on
+// up to MAX_ERRORS, so one pass reports the first few dozen (BIND and PowerDNS
+// stop at the first; a file overwritten with garbage would otherwise cost a
+// parse of every line and a list of a million errors). Only class IN is served.
+// parseMasterFileSteps yields every few hundred lines, so a caller can parse a
+// huge file in slices between answering queries (geodns zones/slices.ts).
 import type { RR, ZoneTextError } from './types.js';
 import { CLASS_IN, TYPE } from './types.js';
 import { parseName } from './name.js';
@@ -42,6 +46,10 @@ const MAX_TTL = 0x7fffffff;
 const MAX_INCLUDE_DEPTH = 16;
 /** Includes per parse: nested fan-out (A includes B 100 times, B includes C 100 times...) must not explode. */
 const MAX_INCLUDES = 1000;
+/** Errors reported before parsing stops (the last one says so). */
+export const MAX_ERRORS = 50;
+/** Logical lines between yields of parseMasterFileSteps. */
+const STEP_LINES = 512;
 
 const CLASSES: Record<string, number> = { IN: 1, CS: 2, CH: 3, HS: 4, NONE: 254, ANY: 255 };
 
@@ -52,6 +60,8 @@ interface Shared {
   lastTtl?: number;
   includeStack: string[];
   includes: number;
+  stopped: boolean;
+  lines: number;
 }
 
 interface FileState {
@@ -61,7 +71,16 @@ interface FileState {
 }
 
 export function parseMasterFile(text: string, opts: MasterFileOptions): MasterFileResult {
-  const shared: Shared = { opts, out: { records: [], errors: [] }, includeStack: [opts.file], includes: 0 };
+  const steps = parseMasterFileSteps(text, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** parseMasterFile as a generator: yields every few hundred lines, returns the result. */
+export function* parseMasterFileSteps(text: string, opts: MasterFileOptions): Generator<void, MasterFileResult> {
+  const shared: Shared = { opts, out: { records: [], errors: [] }, includeStack: [opts.file], includes: 0, stopped: false, lines: 0 };
   let origin = opts.origin;
   try {
     origin = parseName(opts.origin, '.');
@@ -70,54 +89,61 @@ export function parseMasterFile(text: string, opts: MasterFileOptions): MasterFi
     return shared.out;
   }
   // A UTF-8 byte-order mark (some Windows editors write one) is not part of the first owner name.
-  parseText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, { file: opts.file, origin }, shared);
+  yield* parseText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, { file: opts.file, origin }, shared);
   return shared.out;
 }
 
-function parseText(text: string, st: FileState, sh: Shared): void {
+function* parseText(text: string, st: FileState, sh: Shared): Generator<void, void> {
   const tok = new Tokenizer(text);
-  for (let l = tok.next(); l; l = tok.next()) {
+  for (let l = tok.next(); l && !sh.stopped; l = tok.next()) {
+    if (++sh.lines % STEP_LINES === 0) yield;
     try {
       if (l.error) throw new Error(l.error);
       const first = l.tokens[0];
-      if (!l.indented && !first.quoted && first.text.startsWith('$')) directive(l, st, sh);
+      if (!l.indented && !first.quoted && first.text.toUpperCase() === '$INCLUDE') yield* include(l, st, sh);
+      else if (!l.indented && !first.quoted && first.text.startsWith('$')) directive(l, st, sh);
       else {
         const rr = record(l, st, sh);
         sh.out.records.push(rr);
       }
     } catch (err) {
       sh.out.errors.push({ file: st.file, line: l.line, message: (err as Error).message });
+      if (sh.out.errors.length >= MAX_ERRORS && !sh.stopped) {
+        sh.stopped = true;
+        sh.out.errors.push({ file: st.file, line: l.line, message: `${MAX_ERRORS} errors: parsing stopped here` });
+      }
     }
+  }
+}
+
+function want(name: string, args: string[], min: number, max: number): void {
+  if (args.length < min || args.length > max) {
+    throw new Error(`${name} takes ${min === max ? min : `${min} or ${max}`} argument${max > 1 ? 's' : ''}, got ${args.length}`);
   }
 }
 
 function directive(l: LogicalLine, st: FileState, sh: Shared): void {
   const [d, ...args] = l.tokens.map((t) => t.text);
   const name = d.toUpperCase();
-  const want = (min: number, max: number) => {
-    if (args.length < min || args.length > max) {
-      throw new Error(`${name} takes ${min === max ? min : `${min} or ${max}`} argument${max > 1 ? 's' : ''}, got ${args.length}`);
-    }
-  };
   switch (name) {
     case '$ORIGIN':
-      want(1, 1);
+      want(name, args, 1, 1);
       st.origin = parseName(args[0], st.origin);
       return;
     case '$TTL':
-      want(1, 1);
+      want(name, args, 1, 1);
       sh.dollarTtl = parseTtl(args[0], MAX_TTL);
-      return;
-    case '$INCLUDE':
-      want(1, 2);
-      include(args[0], args[1] === undefined ? st.origin : parseName(args[1], st.origin), sh);
       return;
     default:
       throw new Error(`unsupported directive ${d}`);
   }
 }
 
-function include(path: string, origin: string, sh: Shared): void {
+function* include(l: LogicalLine, st: FileState, sh: Shared): Generator<void, void> {
+  const args = l.tokens.slice(1).map((t) => t.text);
+  want('$INCLUDE', args, 1, 2);
+  const path = args[0];
+  const origin = args[1] === undefined ? st.origin : parseName(args[1], st.origin);
   const read = sh.opts.include;
   if (!read) throw new Error(`$INCLUDE ${path}: includes are not allowed here`);
   if (sh.includeStack.includes(path)) throw new Error(`$INCLUDE ${path}: include loop (${[...sh.includeStack, path].join(' -> ')})`);
@@ -132,7 +158,7 @@ function include(path: string, origin: string, sh: Shared): void {
   sh.includeStack.push(path);
   try {
     // A fresh FileState: the includer's origin and owner are untouched by the included file.
-    parseText(text, { file: path, origin }, sh);
+    yield* parseText(text, { file: path, origin }, sh);
   } finally {
     sh.includeStack.pop();
   }

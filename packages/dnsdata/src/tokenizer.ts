@@ -26,6 +26,15 @@ export interface LogicalLine {
   error?: string;     // a lexical problem; the line should be reported, not used
 }
 
+/**
+ * Longest record text (one logical line, parentheses included). The largest
+ * RDATA, 65,535 octets written as \DDD escapes, is 262,140 characters; with
+ * comments inside the parentheses 1 Mi characters is still generous. Past it a
+ * "(" was surely never closed: without this a file of garbage that opens more
+ * than it closes is one "record" of the whole file (seconds, a million tokens).
+ */
+export const MAX_RECORD_TEXT = 1 << 20;
+
 const SP = 0x20, TAB = 0x09, CR = 0x0d, LF = 0x0a, SEMI = 0x3b, LP = 0x28, RP = 0x29, DQ = 0x22, BS = 0x5c;
 
 export class Tokenizer {
@@ -55,6 +64,15 @@ export class Tokenizer {
     let reopen = -1; // where to restart if a '(' is never closed
     let i = start;
     while (i < s.length) {
+      if (i - start > MAX_RECORD_TEXT) {
+        // Give up on this record; the next physical line starts afresh.
+        out.error ??= `record text longer than ${MAX_RECORD_TEXT} characters${depth > 0 ? ' (a "(" never closed?)' : ''}`;
+        out.tokens.length = 0;
+        const lf = s.indexOf('\n', i);
+        i = lf < 0 ? s.length : lf;
+        depth = 0;
+        break;
+      }
       const c = s.charCodeAt(i);
       if (c === SP || c === TAB || c === CR) { i++; continue; }
       if (c === LF) {

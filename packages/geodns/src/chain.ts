@@ -2,7 +2,8 @@
 // here; each stage is a plain function in stages/ or wire/.
 //
 //   observe   (metrics + optional query log, wrapped around everything below)
-//   parse     wire/query.ts: bytes → Query, or FORMERR / NOTIMP / BADVERS / drop
+//   parse     wire/query.ts: bytes → Query, or FORMERR / NOTIMP / BADVERS / drop;
+//             a TSIG-signed query → NOTAUTH + BADKEY (wire/tsig.ts: we hold no keys)
 //   sanity    class IN only, no zone transfers here
 //   cache     stages/answer-arena.ts: compiled static answers, patched per query
 //   zone      stages/resolve.ts: lookup, CNAME chase, referral, negative answers
@@ -16,6 +17,7 @@ import { TYPE } from '@geoedge/dnsdata';
 import type { Logger } from '@geoedge/shared';
 import { parseQuery } from './wire/query.js';
 import { encodeResponse } from './wire/message.js';
+import { badKeyRecord, appendAdditional } from './wire/tsig.js';
 import { makeTemplate, renderTemplate, type Template } from './wire/template.js';
 import { RCODE, type Query, type ResponseMessage } from './wire/types.js';
 import type { ZoneSet } from './zones/types.js';
@@ -79,13 +81,19 @@ export function buildChain(deps: ChainDeps): Handler {
       case 'formerr':
       case 'notimp':
         rcode = p.kind === 'formerr' ? RCODE.FORMERR : RCODE.NOTIMP;
-        out = encodeResponse({
-          id: p.id, flags: QR | (p.flags & (0x7800 | RD)) | rcode, question: p.question,
-          answer: [], authority: [], additional: [],
-          opt: p.edns ? { payload: deps.ednsPayload, extendedRcode: 0, dnssecOk: false } : undefined,
-        }, 512);
+        out = rejection(p.id, p.flags, rcode, p.question, p.edns);
         if (deps.logQueries) deps.log.info({ client: peer.address, rcode: rcodeLabel(rcode), reason: p.kind === 'formerr' ? p.reason : 'opcode' }, 'query rejected');
         break;
+      case 'badkey': {
+        // RFC 8945 §5.2: a key we do not know (we know none) → NOTAUTH + unsigned TSIG with BADKEY.
+        q = p.query;
+        const rr = badKeyRecord(p.tsig);
+        rcode = typeof rr === 'string' ? RCODE.FORMERR : RCODE.NOTAUTH;
+        out = rejection(q.id, q.flags, rcode, q.question, q.edns !== undefined);
+        if (typeof rr !== 'string') out = appendAdditional(out, rr);
+        if (deps.logQueries) deps.log.info({ client: peer.address, rcode: rcodeLabel(rcode), reason: typeof rr === 'string' ? rr : 'TSIG key unknown (BADKEY)' }, 'query rejected');
+        break;
+      }
       case 'badvers':
         q = p.query;
         rcode = RCODE.BADVERS;
@@ -111,6 +119,20 @@ export function buildChain(deps: ChainDeps): Handler {
     }
     return out;
   };
+
+  /**
+   * FORMERR / NOTIMP / NOTAUTH with the question if readable and no records.
+   * RD is echoed for opcode QUERY only (RFC 1035 §4.1.1 copies it for queries;
+   * for NOTIFY, UPDATE and unknown opcodes RD means nothing, and the ISC EDNS
+   * compliance tester flags echoing it); the opcode is always echoed.
+   */
+  function rejection(id: number, flags: number, rcode: number, question: Buffer | undefined, edns: boolean | undefined): Buffer {
+    const echo = (flags & 0x7800) === 0 ? RD : 0x7800;
+    return encodeResponse({
+      id, flags: QR | (flags & echo) | rcode, question, answer: [], authority: [], additional: [],
+      opt: edns ? { payload: deps.ednsPayload, extendedRcode: 0, dnssecOk: false } : undefined,
+    }, 512);
+  }
 
   function answer(q: Query, peer: Peer, zs: ZoneSet): [Buffer, number] {
     const maxSize = peer.transport === 'tcp' ? TCP_MAX : q.edns ? Math.min(q.edns.payload, deps.ednsPayload) : 512;

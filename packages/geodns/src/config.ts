@@ -24,10 +24,14 @@ export const ConfigSchema = Type.Object(
     workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
     /** UDP through recvmmsg/sendmmsg (koffi, Linux) instead of node:dgram; falls back with a warning. */
     udpBatch: Type.Boolean({ default: true }),
+    /** TCP limits (listen/tcp.ts); per process, so per worker with `workers` > 1. */
     tcp: Type.Object(
       {
-        idleTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+        idleTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 10_000, description: 'between queries, and for a stalled write' }),
+        queryTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 2_000, description: 'from the first byte of a query to its last' }),
         maxConnections: Type.Integer({ minimum: 1, default: 1024 }),
+        maxConnectionsPerClient: Type.Integer({ minimum: 1, default: 16, description: 'per IPv4 address / IPv6 /64' }),
+        maxPendingBytes: Type.Integer({ minimum: 16_384, maximum: 16 << 20, default: 65_536, description: 'unsent answer bytes before reading stops' }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -2,3 +2,4 @@ export type { Query, ParseResult, ResponseMessage, Ecs, Edns } from './wire/type
 export type { Zone, ZoneSet, LookupResult } from './zones/types.js';
 export * from './geo/index.js';
 export * from './lua/index.js';
+export { NODE_FLAGS } from './node-flags.js';

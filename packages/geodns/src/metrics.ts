@@ -8,6 +8,11 @@ export interface GeodnsMetrics {
   answerSeconds: FastHistogram;
   reloads: LabeledCounter;      // source
   reloadFailures: LabeledCounter; // source
+  tcpRefused: LabeledCounter;   // reason: per_client, full
+  tcpClosed: LabeledCounter;    // reason: idle_timeout, query_timeout, write_timeout, evicted, bad_frame
+  tcpPaused: LabeledCounter;    // no labels
+  /** Exports geodns_tcp_connections from the DNS server. */
+  watchTcp(open: () => number): void;
   setZonesLoaded(n: number): void;
   /** Exports geodns_db_up and geodns_db_staleness_seconds from the database zone source. */
   watchDb(status: () => { up: boolean; stalenessSeconds: number }): void;
@@ -23,6 +28,12 @@ export function createMetrics(): GeodnsMetrics {
     answerSeconds: new FastHistogram(registry, 'geodns_answer_seconds', 'Time from packet to answer bytes', [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05]),
     reloads: new LabeledCounter(registry, 'geodns_reloads_total', 'Zone reloads', ['source']),
     reloadFailures: new LabeledCounter(registry, 'geodns_reload_failures_total', 'Zone reloads that failed (the previous zone kept serving)', ['source']),
+    tcpRefused: new LabeledCounter(registry, 'geodns_tcp_refused_total', 'TCP connections closed at once: per_client (tcp.maxConnectionsPerClient reached), full (tcp.maxConnections reached and none idle to evict)', ['reason']),
+    tcpClosed: new LabeledCounter(registry, 'geodns_tcp_closed_total', 'TCP connections closed by a limit: idle_timeout, query_timeout (a query not whole within tcp.queryTimeoutMs), write_timeout (answers not read for tcp.idleTimeoutMs), evicted (oldest idle, for a newcomer), bad_frame', ['reason']),
+    tcpPaused: new LabeledCounter(registry, 'geodns_tcp_read_paused_total', 'Times reading a TCP connection stopped because its unsent answers passed tcp.maxPendingBytes', []),
+    watchTcp(open) {
+      gaugeFn(registry, 'geodns_tcp_connections', 'Open DNS TCP connections', open);
+    },
     setZonesLoaded(n) { zones = n; },
     watchDb(status) {
       gaugeFn(registry, 'geodns_db_up', 'Whether the last attempt to read the zone database succeeded (1) or not (0)', () => (status().up ? 1 : 0));

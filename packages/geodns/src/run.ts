@@ -57,7 +57,16 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     chainLimit: cfg.cnameChainLimit,
     answerCacheEntries: cfg.answerCache.entries,
   });
-  services.push(createDnsServer({ listen: cfg.listen, idleTimeoutMs: cfg.tcp.idleTimeoutMs, maxConnections: cfg.tcp.maxConnections, log, udpBatch: cfg.udpBatch }, () => chain));
+  const dns = createDnsServer({
+    listen: cfg.listen, tcp: cfg.tcp, log, udpBatch: cfg.udpBatch,
+    tcpEvents: {
+      refused: (reason) => metrics.tcpRefused.inc([reason]),
+      closed: (reason) => metrics.tcpClosed.inc([reason]),
+      paused: () => metrics.tcpPaused.inc([]),
+    },
+  }, () => chain);
+  metrics.watchTcp(() => dns.tcpConnections());
+  services.push(dns);
   if (cfg.metrics && !inCluster) services.push(metricsService(metrics.registry, cfg.metrics, log));
 
   const group = new ServiceGroup(log);

@@ -1,11 +1,12 @@
 // DNS transports: UDP and TCP on every listen address. The query path itself is
 // chain.ts; this file only moves bytes. TCP follows RFC 1035 §4.2.2 (2-byte
 // length prefix) and RFC 7766 (pipelining, answers may be sent as each is ready,
-// idle timeout, connection cap).
+// timeouts, connection caps: listen/tcp.ts).
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { isIPv6 } from 'node:net';
 import { parseHostPort, type Logger, type Service } from '@geoedge/shared';
+import { createTcpTable, type TcpEvents, type TcpLimits, type TcpTable } from './listen/tcp.js';
 
 export interface Peer {
   transport: 'udp' | 'tcp';
@@ -22,28 +23,27 @@ export type Handler = (msg: Buffer, peer: Peer) => Buffer | null;
 
 export interface ServerOptions {
   listen: string[];
-  idleTimeoutMs: number;
-  maxConnections: number;
+  tcp: TcpLimits;
+  /** What the TCP limits did (metrics). */
+  tcpEvents: TcpEvents;
   log: Logger;
   /** recvmmsg/sendmmsg through koffi (listen/udp-mmsg.ts); falls back to node:dgram. */
   udpBatch?: boolean;
 }
 
-/** Largest TCP message we accept; bigger frames can't be DNS queries we answer. */
-const MAX_TCP_QUERY = 65535;
-
-export function createDnsServer(opts: ServerOptions, handler: () => Handler): Service & { addresses(): Array<{ transport: string; address: string; port: number }> } {
+export function createDnsServer(opts: ServerOptions, handler: () => Handler): Service & { addresses(): Array<{ transport: string; address: string; port: number }>; tcpConnections(): number } {
   const udp: UdpSocket[] = [];
   const batched: Array<{ close(): void; address: string; port: number }> = [];
   const tcp: Server[] = [];
-  const conns = new Set<Socket>();
+  // One table for every listen address: the caps are per process (per worker with `workers`).
+  const table = createTcpTable(opts.tcp, handler, opts.tcpEvents, opts.log);
 
   return {
     name: 'dns-server',
     async start() {
       for (const l of opts.listen) {
         const { host, port } = parseHostPort(l);
-        const t = await listenTcp(host, port, opts, handler, conns);
+        const t = await listenTcp(host, port, opts, table);
         tcp.push(t);
         // Bind UDP to the TCP port actually chosen, so ":0" gives one port for both.
         const actual = (t.address() as { port: number }).port;
@@ -56,9 +56,12 @@ export function createDnsServer(opts: ServerOptions, handler: () => Handler): Se
     async close() {
       for (const s of udp) s.close();
       for (const s of batched) s.close();
-      await Promise.all(tcp.map((s) => new Promise<void>((r) => s.close(() => r()))));
-      for (const c of conns) c.destroy();
+      // server.close() calls back only once every connection is gone: close them first.
+      const stopped = tcp.map((s) => new Promise<void>((r) => s.close(() => r())));
+      table.closeAll();
+      await Promise.all(stopped);
     },
+    tcpConnections: () => table.size(),
     addresses() {
       return [
         ...udp.map((s) => ({ transport: 'udp', ...s.address() })),
@@ -119,10 +122,9 @@ async function listenUdpBatch(host: string, port: number, log: Logger, handler: 
   return { close: () => r.socket.close(), address: host, port };
 }
 
-function listenTcp(host: string, port: number, opts: ServerOptions, handler: () => Handler, conns: Set<Socket>): Promise<Server> {
-  const server = createServer({ noDelay: true }, (sock) => serveTcp(sock, opts, handler, conns, host));
-  server.maxConnections = opts.maxConnections;
-  server.on('drop', (d) => opts.log.warn({ client: d?.remoteAddress }, 'tcp connection refused: maxConnections reached'));
+function listenTcp(host: string, port: number, opts: ServerOptions, table: TcpTable): Promise<Server> {
+  // No server.maxConnections: the table admits, evicts or refuses (listen/tcp.ts).
+  const server = createServer({ noDelay: true }, (sock) => table.accept(sock, host));
   server.on('error', (err) => opts.log.error({ err }, 'tcp server error'));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -130,37 +132,5 @@ function listenTcp(host: string, port: number, opts: ServerOptions, handler: () 
       server.off('error', reject);
       resolve(server);
     });
-  });
-}
-
-function serveTcp(sock: Socket, opts: ServerOptions, handler: () => Handler, conns: Set<Socket>, local: string): void {
-  conns.add(sock);
-  const peer: Peer = { transport: 'tcp', address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0, localAddress: local };
-  let buf = Buffer.alloc(0);
-  sock.setTimeout(opts.idleTimeoutMs, () => sock.destroy());
-  sock.on('error', () => { /* reset by peer etc.: nothing to do but forget it */ });
-  sock.on('close', () => conns.delete(sock));
-  sock.on('data', (chunk) => {
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    // Several pipelined queries may sit in one chunk; a query may span chunks.
-    while (buf.length >= 2) {
-      const len = buf.readUInt16BE(0);
-      if (len < 12 || len > MAX_TCP_QUERY) { sock.destroy(); return; }
-      if (buf.length < 2 + len) break;
-      const msg = buf.subarray(2, 2 + len);
-      buf = buf.subarray(2 + len);
-      let out: Buffer | null = null;
-      try {
-        out = handler()(msg, peer);
-      } catch (err) {
-        opts.log.error({ err, client: peer.address }, 'query handler threw');
-      }
-      if (out === null) { sock.destroy(); return; } // unreadable message: RFC 7766 §8 allows closing
-      const frame = Buffer.allocUnsafe(2 + out.length);
-      frame.writeUInt16BE(out.length, 0);
-      out.copy(frame, 2);
-      sock.write(frame);
-    }
-    if (buf.length > 0 && buf.buffer.byteLength > 4 * (2 + MAX_TCP_QUERY)) buf = Buffer.from(buf);
   });
 }

@@ -1,4 +1,4 @@
-export { createLogger, type Logger, type LoggerOptions } from './logger.js';
+export { createLogger, briefList, capLine, MAX_LOG_LINE, type Logger, type LoggerOptions } from './logger.js';
 export { SuiteError, ConfigError } from './errors.js';
 export { LOG_LEVELS, LogLevelSchema, logLevelOverride } from './log-level.js';
 export { readConfigFile, checkConfig } from './config.js';

@@ -6,4 +6,4 @@ const TYPE_NAMES = new Map<number, string>(Object.entries(TYPE).map(([k, v]) => 
 const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
 export const qtypeLabel = (t: number): string => TYPE_NAMES.get(t) ?? 'other';
-export const rcodeLabel = (r: number): string => (r === 16 ? 'BADVERS' : RCODE_NAMES[r] ?? `RCODE${r}`);
+export const rcodeLabel = (r: number): string => (r === 16 ? 'BADVERS' : r === 9 ? 'NOTAUTH' : RCODE_NAMES[r] ?? `RCODE${r}`);

@@ -18,11 +18,14 @@
 //     TTL = EXTENDED-RCODE (8) VERSION (8) DO (1) Z (15) | RDLEN | {code, len, data}*
 // Rules: more than one OPT, or an OPT not owned by the root → FORMERR
 // (§6.1.1); VERSION > 0 → BADVERS (§6.1.3); payload < 512 counts as 512 (§6.2.3).
+// TSIG (RFC 8945 §4.2, type 250) must be the last record of the additional
+// section (§5.1: else FORMERR); we hold no keys, so a signed query is 'badkey'.
 import type { Ecs, Edns, ParseResult, Query } from './types.js';
 import { readName, skipName, type NameOut } from './name.js';
 import { OPTION_ECS, parseEcs } from './ecs.js';
 
 export const TYPE_OPT = 41;
+export const TYPE_TSIG = 250;
 
 // Scan state, reused across calls (the server parses one packet at a time).
 const nameOut: NameOut = { name: '', end: 0 };
@@ -31,6 +34,8 @@ const st = {
   qtype: 0,
   qclass: 0,
   optAt: -1, // offset of the OPT's TYPE field
+  tsigAt: -1, // offset of the TSIG record's owner name
+  tsigEnd: 0,
   error: '',
 };
 
@@ -57,7 +62,7 @@ export function parseQuery(buf: Buffer): ParseResult {
     question: question!,
     edns: undefined,
   };
-  if (!hasOpt) return { kind: 'ok', query };
+  if (!hasOpt) return signed(buf, query);
   const version = buf[st.optAt + 5];
   const edns: Edns = {
     payload: Math.max(512, buf.readUInt16BE(st.optAt + 2)),
@@ -70,13 +75,20 @@ export function parseQuery(buf: Buffer): ParseResult {
   const ecs = readOptions(buf, st.optAt + 10, buf.readUInt16BE(st.optAt + 8));
   if (typeof ecs === 'string') return { kind: 'formerr', id, flags, question, edns: true, reason: ecs };
   edns.ecs = ecs;
-  return { kind: 'ok', query };
+  return signed(buf, query);
+}
+
+/** A well-formed query; 'badkey' if it carries a TSIG record (copied: `buf` is reused by the UDP batch). */
+function signed(buf: Buffer, query: Query): ParseResult {
+  if (st.tsigAt < 0) return { kind: 'ok', query };
+  return { kind: 'badkey', query, tsig: Buffer.from(buf.subarray(st.tsigAt, st.tsigEnd)) };
 }
 
 /** Walks the sections, filling `st`; st.error says what was wrong, if anything. */
 function scan(buf: Buffer, qdcount: number): void {
   st.qEnd = 0;
   st.optAt = -1;
+  st.tsigAt = -1;
   st.error = '';
   let p = 12;
   if (qdcount === 1) {
@@ -105,6 +117,10 @@ function scan(buf: Buffer, qdcount: number): void {
       if (st.optAt >= 0) return fail('more than one OPT record');
       st.optAt = p;
       if (p !== owner + 1 || buf[owner] !== 0) return fail('OPT record not owned by the root');
+    } else if (i >= skip && buf.readUInt16BE(p) === TYPE_TSIG) {
+      if (i !== total - 1) return fail('TSIG record is not the last record (RFC 8945 §5.1)');
+      st.tsigAt = owner;
+      st.tsigEnd = end;
     }
     p = end;
   }

@@ -2,7 +2,7 @@
 // bytes into a Query (or a reason it can't) and a ResponseMessage into bytes.
 import type { RR } from '@geoedge/dnsdata';
 
-export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16 } as const;
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, NOTAUTH: 9, BADVERS: 16 } as const;
 
 /** EDNS Client Subnet option (RFC 7871 §6). */
 export interface Ecs {
@@ -39,6 +39,9 @@ export type ParseResult =
   | { kind: 'formerr'; id: number; flags: number; question?: Buffer; edns?: boolean; reason: string }
   | { kind: 'notimp'; id: number; flags: number; question?: Buffer; edns?: boolean }
   | { kind: 'badvers'; query: Query }
+  // Signed with TSIG (RFC 8945): we know no keys, so NOTAUTH with an unsigned TSIG saying BADKEY.
+  // `tsig` is the request's TSIG record (owner name to end of RDATA).
+  | { kind: 'badkey'; query: Query; tsig: Buffer }
   | { kind: 'drop'; reason: string };                 // shorter than a header, or a response (QR=1)
 
 export interface ResponseMessage {

@@ -8,15 +8,26 @@ import { isUnder, parentName } from './labels.js';
 import type { Problems } from './problems.js';
 import { rrsetOf, type NodeBuilder } from './zone-node.js';
 
-/** Sets every node's `cut` and each delegation's glue; returns the delegation points (highest cuts). */
-export function linkCuts(nodes: Map<string, NodeBuilder>, apex: string, p: Problems): NodeBuilder[] {
+/**
+ * Sets every node's `cut` and each delegation's glue; returns the delegation
+ * points (highest cuts). Yields every `step` names (zone.ts builds in slices).
+ */
+export function* linkCuts(nodes: Map<string, NodeBuilder>, apex: string, p: Problems, step: number): Generator<void, NodeBuilder[]> {
   let any = false;
-  for (const [owner, node] of nodes) if (owner !== apex && rrsetOf(node, TYPE.NS)) any = true;
+  let n = 0;
+  for (const [owner, node] of nodes) {
+    if (++n % step === 0) yield;
+    if (owner !== apex && rrsetOf(node, TYPE.NS)) any = true;
+  }
   if (!any) return [];
   const done = new Set<string>([apex]);
-  for (const owner of nodes.keys()) resolveCut(nodes, owner, done);
+  for (const owner of nodes.keys()) {
+    if (++n % step === 0) yield;
+    resolveCut(nodes, owner, done);
+  }
   const delegations: NodeBuilder[] = [];
   for (const node of nodes.values()) {
+    if (++n % step === 0) yield;
     if (node.cut !== node) continue;
     node.glue = findGlue(nodes, node, apex, p);
     delegations.push(node);

@@ -12,7 +12,7 @@
 // The database going away later never stops DNS: the last snapshot stays
 // served, ZoneSync backs off, the failure is logged once (and its end), and
 // status() gives the staleness for the metrics.
-import type { Logger, Service } from '@geoedge/shared';
+import { briefList, type Logger, type Service } from '@geoedge/shared';
 import { openDb, parseDbUrl, maskPassword, ZoneSync, type Db, type DbZone, type RowProblem, type SyncHealth } from '@geoedge/zonedb';
 import { TYPE } from '@geoedge/dnsdata';
 import { buildZone, type ZoneData } from './zone.js';
@@ -80,10 +80,10 @@ export function createDbZoneSource(opts: DbZoneSourceOptions): DbZoneSource {
     if (!r.ok) {
       const prev = findPrevious(z);
       const keep = prev ? `; still serving the previous version (serial ${prev.zone.serial})` : '; zone not served';
-      log.error({ zone: z.origin, errors: r.problems }, `zone failed to load from the database${keep}: ${r.problems[0] ?? ''}`);
+      log.error({ zone: z.origin, errors: briefList(r.problems) }, `zone failed to load from the database${keep}: ${briefList(r.problems)[0] ?? ''}`);
       return undefined;
     }
-    if (r.problems.length) log.warn({ zone: z.origin, warnings: r.problems }, `zone ${z.origin} loaded with problems: ${r.problems[0]}`);
+    if (r.problems.length) log.warn({ zone: z.origin, warnings: briefList(r.problems) }, `zone ${z.origin} loaded with problems: ${briefList(r.problems)[0]}`);
     return r.zone;
   }
 
@@ -170,7 +170,7 @@ export function createDbZoneSource(opts: DbZoneSourceOptions): DbZoneSource {
     for (const z of c.zones) {
       const r = buildZone(z.origin, z.records, `cache:${z.id}`, z.emptyNames);
       if (r.ok) next.set(z.id, { id: z.id, zone: r.zone });
-      else log.error({ zone: z.origin, errors: r.problems }, `cached zone failed to build; not served: ${r.problems[0] ?? ''}`);
+      else log.error({ zone: z.origin, errors: briefList(r.problems) }, `cached zone failed to build; not served: ${briefList(r.problems)[0] ?? ''}`);
     }
     served = next;
     cacheTime = c.writtenAt;
@@ -221,7 +221,7 @@ export function createDbZoneSource(opts: DbZoneSourceOptions): DbZoneSource {
 function logRows(log: Logger, zone: string | undefined, problems: RowProblem[], count: number): void {
   const lines = problems.slice(0, 20).map((p) => p.message);
   const where = zone ? `zone ${zone}: ` : '';
-  log.warn({ zone, skipped: count, problems: lines }, `${where}${count} database rows skipped, the rest is served: ${lines[0] ?? ''}`);
+  log.warn({ zone, skipped: count, problems: briefList(lines) }, `${where}${count} database rows skipped, the rest is served: ${briefList(lines)[0] ?? ''}`);
 }
 
 /** Coalesced, rate-limited cache writes; one at a time. */

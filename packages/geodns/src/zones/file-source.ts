@@ -6,12 +6,16 @@
 //     package-manager leftovers are not zones; neither are subdirectories,
 //     which is where $INCLUDE files can live (paths relative to the zone dir);
 //   - any syntax error fails the zone (as BIND refuses a zone with errors),
-//     reported as file:line so nothing is silently lost.
+//     reported as file:line so nothing is silently lost (the parser stops
+//     after its first few dozen errors);
+//   - a file is parsed and built in slices (zones/slices.ts), so a huge one
+//     does not stop the answers for every other zone while it loads.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { Tokenizer, parseMasterFile, parseName } from '@geoedge/dnsdata';
-import { buildZone, type ZoneData } from './zone.js';
+import { Tokenizer, parseMasterFileSteps, parseName } from '@geoedge/dnsdata';
+import { buildZoneSteps, drain, type ZoneData } from './zone.js';
+import { runInSlices } from './slices.js';
 
 export type ZoneFileResult =
   | { kind: 'ok'; file: string; origin: string; zone: ZoneData; warnings: string[]; includes: string[] }
@@ -59,19 +63,31 @@ export async function listZoneFiles(dir: string): Promise<{ kind: 'ok'; paths: s
   return { kind: 'ok', paths: names.sort().map((n) => join(abs, n)) };
 }
 
-/** Reads, parses and builds one zone file. Never throws: every problem is in the result. */
-export async function loadZoneFile(path: string): Promise<ZoneFileResult> {
+/**
+ * Reads, parses and builds one zone file in slices (zones/slices.ts). Never
+ * throws: every problem is in the result; undefined only if `stop()` turned true.
+ */
+export async function loadZoneFileSliced(path: string, stop: () => boolean): Promise<ZoneFileResult | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     return { kind: 'error', file: path, errors: [`${path}: cannot read: ${(err as Error).message}`], includes: [] };
   }
-  return loadZoneText(path, text);
+  return runInSlices(loadZoneTextSteps(path, text), stop);
+}
+
+/** loadZoneFileSliced run to its end. */
+export async function loadZoneFile(path: string): Promise<ZoneFileResult> {
+  return (await loadZoneFileSliced(path, () => false))!;
 }
 
 /** The pure part of loadZoneFile, for a file already read ($INCLUDEs are still read from disk). */
 export function loadZoneText(path: string, text: string): ZoneFileResult {
+  return drain(loadZoneTextSteps(path, text));
+}
+
+function* loadZoneTextSteps(path: string, text: string): Generator<void, ZoneFileResult> {
   const includes: string[] = [];
   const dir = resolve(path, '..');
   let origin: string;
@@ -88,11 +104,11 @@ export function loadZoneText(path: string, text: string): ZoneFileResult {
     includes.push(full);
     return readFileSync(full, 'utf8');
   };
-  const parsed = parseMasterFile(text, { origin, file: path, include });
+  const parsed = yield* parseMasterFileSteps(text, { origin, file: path, include });
   if (parsed.errors.length > 0) {
     return { kind: 'error', file: path, origin, errors: parsed.errors.map((e) => `${e.file}:${e.line}: ${e.message}`), includes };
   }
-  const built = buildZone(origin, parsed.records, `file:${path}`);
+  const built = yield* buildZoneSteps(origin, parsed.records, `file:${path}`);
   const prefixed = built.problems.map((p) => `${path}: ${p}`);
   if (!built.ok) return { kind: 'error', file: path, origin, errors: prefixed, includes };
   return { kind: 'ok', file: path, origin, zone: built.zone, warnings: prefixed, includes };

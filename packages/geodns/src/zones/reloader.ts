@@ -13,10 +13,10 @@
 //   - a missing directory fails start(); later it is logged and everything
 //     already loaded keeps being served.
 import { watch, type FSWatcher } from 'node:fs';
-import type { Logger, Service } from '@geoedge/shared';
+import { briefList, type Logger, type Service } from '@geoedge/shared';
 import type { ZoneData } from './zone.js';
 import { buildZoneSet, type ZoneSetData } from './zone-set.js';
-import { claimOrigin, fileSignature, listZoneFiles, loadZoneFile } from './file-source.js';
+import { claimOrigin, fileSignature, listZoneFiles, loadZoneFileSliced } from './file-source.js';
 
 export interface FileZoneSourceOptions {
   dir: string;
@@ -105,7 +105,7 @@ export function createFileZoneSource(opts: FileZoneSourceOptions): FileZoneSourc
   function reportExplicit(): boolean {
     const failing = [...served].filter(([, s]) => s.failed).map(([path]) => path);
     const zones = [...served.values()].filter((s) => s.zone).length;
-    if (failing.length) log.warn({ dir, zones, failing }, `reload done; ${failing.length} zone files still fail to load`);
+    if (failing.length) log.warn({ dir, zones, failing: briefList(failing) }, `reload done; ${failing.length} zone files still fail to load`);
     else log.info({ dir, zones }, 'reload done');
     return failing.length === 0;
   }
@@ -116,17 +116,20 @@ export function createFileZoneSource(opts: FileZoneSourceOptions): FileZoneSourc
     // Taken before reading: a write during the read shows up as a change next pass.
     const own = String(await fileSignature(path));
     if (prev && own + (await includeSigs(prev.includes)) === prev.sig) return { changed: false, ok: true };
-    const r = await loadZoneFile(path);
+    const r = await loadZoneFileSliced(path, () => closed);
+    if (!r) return { changed: false, ok: true }; // closing: abandoned mid-file
     const entry: Served = { sig: own + (await includeSigs(r.includes)), includes: r.includes, zone: prev?.zone, failed: r.kind === 'error' };
     served.set(path, entry);
     if (r.kind === 'error') {
       const keep = prev?.zone ? `; still serving the previous version (serial ${prev.zone.serial})` : '; zone not served';
-      log.error({ zone: r.origin, file: path, errors: r.errors }, `zone file failed to load${keep}: ${r.errors[0] ?? ''}`);
+      // Short whatever the file holds: the count, then the first errors, each cut (shared briefList).
+      const errors = briefList(r.errors);
+      log.error({ zone: r.origin, file: path, error_count: r.errors.length, errors }, `zone file failed to load${keep}: ${errors[0] ?? ''}`);
       return { changed: false, ok: false };
     }
     entry.zone = r.zone;
     const level = r.warnings.length ? 'warn' : 'info';
-    log[level]({ zone: r.origin, file: path, serial: r.zone.serial, records: r.zone.recordCount, warnings: r.warnings.length ? r.warnings : undefined }, 'zone loaded');
+    log[level]({ zone: r.origin, file: path, serial: r.zone.serial, records: r.zone.recordCount, warnings: r.warnings.length ? briefList(r.warnings) : undefined }, 'zone loaded');
     return { changed: true, ok: true };
   }
 

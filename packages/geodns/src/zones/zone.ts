@@ -62,28 +62,50 @@ const NO_LUA = new Set<number>([TYPE.SOA, TYPE.NS, TYPE.DS]);
  * answers NODATA, not NXDOMAIN, as PowerDNS does. Names outside the zone are dropped.
  */
 export function buildZone(origin: string, records: RR[], source: string, emptyNames: readonly string[] = []): BuildZoneResult {
+  return drain(buildZoneSteps(origin, records, source, emptyNames));
+}
+
+/** Runs a step generator to its end (the synchronous form of a sliced build). */
+export function drain<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Items between yields of buildZoneSteps (a few milliseconds of work). */
+const STEP = 1024;
+
+/**
+ * buildZone as a generator that yields every STEP names or records, so a huge
+ * zone can be built in slices between answering queries (zones/slices.ts).
+ * Nothing it touches is shared until it returns.
+ */
+export function* buildZoneSteps(origin: string, records: RR[], source: string, emptyNames: readonly string[] = []): Generator<void, BuildZoneResult> {
   const apexName = lowerName(origin);
   const p = new Problems();
   if (!apexName.endsWith('.')) p.fatal('origin', `origin "${origin}" is not absolute (it needs a trailing dot)`);
-  const { nodes, mixed, soa } = groupRecords(apexName, records, p);
+  const { nodes, mixed, soa } = yield* groupRecords(apexName, records, p);
   const apex = nodes.get(apexName);
   if (!apex || !rrsetOf(apex, TYPE.NS)) p.add('ns', `no NS records at the apex ${apexName}`);
-  const recordCount = finishNodes(nodes, mixed, p);
+  const recordCount = yield* finishNodes(nodes, mixed, p);
   addEmptyNames(nodes, apexName, emptyNames, p);
-  addEmptyNonTerminals(nodes, apexName);
-  linkWildcards(nodes);
-  const delegations = linkCuts(nodes, apexName, p);
+  yield* addEmptyNonTerminals(nodes, apexName);
+  yield* linkWildcards(nodes);
+  const delegations = yield* linkCuts(nodes, apexName, p, STEP);
   if (p.failed || !soa || soa.data.kind !== 'soa' || !apex) return { ok: false, problems: p.list() };
   const zone: ZoneData = { origin: apexName, soa, source, serial: soa.data.serial, nodes, apex, delegations, recordCount };
   return { ok: true, zone, problems: p.list() };
 }
 
 /** Records into nodes and RRsets by owner and (effective) type; the one SOA found, if it is one. */
-function groupRecords(apexName: string, records: RR[], p: Problems): { nodes: Map<string, NodeBuilder>; mixed: MixedTtls; soa?: RR } {
+function* groupRecords(apexName: string, records: RR[], p: Problems): Generator<void, { nodes: Map<string, NodeBuilder>; mixed: MixedTtls; soa?: RR }> {
   const nodes = new Map<string, NodeBuilder>();
   const mixed: MixedTtls = new Map();
   const soas: RR[] = [];
+  let n = 0;
   for (const rr of records) {
+    if (++n % STEP === 0) yield;
     const owner = lowerName(rr.name);
     const type = effectiveType(rr, p);
     if (type === undefined) continue;
@@ -106,9 +128,11 @@ function groupRecords(apexName: string, records: RR[], p: Problems): { nodes: Ma
 }
 
 /** TTL and duplicate checks per RRset, CNAME rules per name; returns the records kept. */
-function finishNodes(nodes: Map<string, NodeBuilder>, mixed: MixedTtls, p: Problems): number {
+function* finishNodes(nodes: Map<string, NodeBuilder>, mixed: MixedTtls, p: Problems): Generator<void, number> {
   let recordCount = 0;
+  let n = 0;
   for (const node of nodes.values()) {
+    if (++n % STEP === 0) yield;
     // slice(): arrays grown by push keep spare capacity (~17 slots); exact copies save ~25% of the memory.
     node.rrsets = node.rrsets.slice();
     for (const s of node.rrsets) {
@@ -203,8 +227,12 @@ function addEmptyNames(nodes: Map<string, NodeBuilder>, apex: string, names: rea
   }
 }
 
-function addEmptyNonTerminals(nodes: Map<string, NodeBuilder>, apex: string): void {
-  for (const [owner, node] of [...nodes]) {
+function* addEmptyNonTerminals(nodes: Map<string, NodeBuilder>, apex: string): Generator<void, void> {
+  let n = 0;
+  // No copy of the entries (a million pairs): the nodes added meanwhile are visited
+  // too, and stop at once, since their ancestors were added with them.
+  for (const [owner, node] of nodes) {
+    if (++n % STEP === 0) yield;
     if (owner === apex) continue;
     for (const anc of ancestorsBelow(owner, apex)) {
       if (nodes.has(anc)) break; // its own ancestors were added when it was
@@ -214,8 +242,10 @@ function addEmptyNonTerminals(nodes: Map<string, NodeBuilder>, apex: string): vo
 }
 
 /** Links each `*.X` node to X, the closest encloser it serves (RFC 4592 §3.3.1). */
-function linkWildcards(nodes: Map<string, NodeBuilder>): void {
+function* linkWildcards(nodes: Map<string, NodeBuilder>): Generator<void, void> {
+  let n = 0;
   for (const [owner, node] of nodes) {
+    if (++n % STEP === 0) yield;
     if (!owner.startsWith('*.')) continue;
     const parent = nodes.get(parentName(owner)!);
     if (parent) parent.wildcard = node;
