@@ -39,7 +39,7 @@ const PROGRAMS: Program[] = [
   {
     name: 'geodns', pkg: 'geodns', main: GEODNS_MAIN, command: [],
     config: (port) => `logLevel: info\nlisten: ["127.0.0.1:0"]\nmetrics: 127.0.0.1:${port}\n`,
-    bad: ['tcp:\n  idleTimeoutMs: soon\n', '/tcp/idleTimeoutMs: expected an integer ≥ 100, got "soon"'],
+    bad: ['tcp:\n  idleTimeoutMs: soon\n', '/tcp/idleTimeoutMs: expected an integer from 100 to 3600000, got "soon"'],
     own: 'geodns_zones_loaded',
   },
   {
