@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { checkConfig, readConfigFile, parseHostPort, ConfigError } from '@geoedge/shared';
 import { parseDbUrl } from '@geoedge/zonedb';
+import { parseCidr, type RrlOptions } from './stages/rrl.js';
 
 const HostPort = Type.String({ minLength: 3, description: 'host:port, IPv6 as [addr]:port' });
 
@@ -53,6 +54,34 @@ export const ConfigSchema = Type.Object(
     ),
     /** How many CNAMEs are followed inside our zones before the chain stops. */
     cnameChainLimit: Type.Integer({ minimum: 1, maximum: 64, default: 12 }),
+    /** Response rate limiting of UDP answers (stages/rrl.ts; BIND rate-limit, Knot rrl). */
+    rrl: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false }),
+        responsesPerSecond: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 20, description: 'answers per second per prefix and name (0 = not limited)' }),
+        nodataPerSecond: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'default: responsesPerSecond' })),
+        nxdomainsPerSecond: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'default: responsesPerSecond' })),
+        referralsPerSecond: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'default: responsesPerSecond' })),
+        errorsPerSecond: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'default: responsesPerSecond' })),
+        slip: Type.Integer({ minimum: 0, maximum: 10, default: 2, description: 'every Nth refused response is sent with TC=1 (0 = never)' }),
+        window: Type.Integer({ minimum: 1, maximum: 3600, default: 15, description: 'seconds over which the rate is averaged' }),
+        ipv4PrefixLength: Type.Integer({ minimum: 8, maximum: 32, default: 24 }),
+        ipv6PrefixLength: Type.Integer({ minimum: 16, maximum: 128, default: 56 }),
+        exempt: Type.Array(Type.String({ minLength: 1, description: 'address or address/prefix' }), { default: [] }),
+        logOnly: Type.Boolean({ default: false }),
+        tableSize: Type.Integer({ minimum: 1024, maximum: 16_777_216, default: 262_144, description: 'accounts kept (rounded up to a power of two; ~21 bytes each)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** DNS Cookies (RFC 7873; RFC 9018 server cookies). */
+    cookies: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        secret: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$', description: '16 bytes as 32 hex digits, the same on every server behind the name' })),
+        previousSecret: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$', description: 'the secret before the last rotation, still accepted' })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );
@@ -82,6 +111,11 @@ export function loadConfig(file: string | undefined, overrides: Overrides): Conf
     const u = parseDbUrl(cfg.db);
     if (!u.ok) problems.push(`/db: ${u.message}`);
   }
+  cfg.rrl.exempt.forEach((e, i) => {
+    const c = parseCidr(e);
+    if (typeof c === 'string') problems.push(`/rrl/exempt/${i}: ${c}`);
+  });
+  if (cfg.cookies.previousSecret !== undefined && cfg.cookies.secret === undefined) problems.push('/cookies/previousSecret: needs /cookies/secret (the current one) too');
   if (problems.length) throw new ConfigError(problems);
   // Without a database, the shipped example zone keeps `geodns` useful out of the box.
   if (cfg.zones === undefined && cfg.db === undefined) cfg.zones = DEFAULT_ZONES;
@@ -99,4 +133,15 @@ export function defaultDbCache(db: string, env: NodeJS.ProcessEnv = process.env)
   const dir = env.STATE_DIRECTORY?.split(':')[0] || (env.XDG_STATE_HOME ? join(env.XDG_STATE_HOME, 'geodns') : join(homedir(), '.local', 'state', 'geodns'));
   const tag = createHash('sha256').update(db).digest('hex').slice(0, 12);
   return join(dir, `db-cache-${tag}.jsonl`);
+}
+
+/** The limiter's options from the checked `rrl` section (exempt entries already validated). */
+export function rrlOptions(r: Config['rrl']): RrlOptions {
+  const rps = r.responsesPerSecond;
+  return {
+    rates: { answer: rps, nodata: r.nodataPerSecond ?? rps, nxdomain: r.nxdomainsPerSecond ?? rps, referral: r.referralsPerSecond ?? rps, error: r.errorsPerSecond ?? rps },
+    slip: r.slip, window: r.window, ipv4PrefixLength: r.ipv4PrefixLength, ipv6PrefixLength: r.ipv6PrefixLength,
+    exempt: r.exempt.map((e) => parseCidr(e) as Exclude<ReturnType<typeof parseCidr>, string>),
+    logOnly: r.logOnly, tableSize: r.tableSize,
+  };
 }

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, createLogger, handleSignals, metricsService, clusterRegistry, type Logger } from '@geoedge/shared';
 import { parseCli, HELP } from './cli.js';
 import { loadConfig, type Config } from './config.js';
-import { runServer } from './run.js';
+import { randomBytes } from 'node:crypto';
+import { runServer, COOKIE_SECRET_ENV } from './run.js';
 import { missingNodeFlags } from './node-flags.js';
 
 function version(): string {
@@ -44,9 +45,12 @@ async function main(): Promise<void> {
 async function supervise(cfg: Config, log: Logger): Promise<void> {
   let stopping = false;
   const ready = new Set<number>();
+  // Workers share the sockets, so a client's next packet may reach another one: without a
+  // configured secret, they must still share one (RFC 9018 server cookies).
+  const cookieEnv = cfg.cookies.enabled && cfg.cookies.secret === undefined ? { [COOKIE_SECRET_ENV]: randomBytes(16).toString('hex') } : {};
   const fork = () => {
     if (stopping) return;
-    const w = cluster.fork();
+    const w = cluster.fork(cookieEnv);
     w.on('message', (m: unknown) => { if (m === 'geodns:ready') ready.add(w.id); });
   };
   for (let i = 0; i < cfg.workers; i++) fork();

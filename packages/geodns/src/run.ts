@@ -1,6 +1,9 @@
 // One serving process: zone source → DNS listeners → metrics, closed in reverse.
 import { ServiceGroup, handleSignals, metricsService, shareWithClusterPrimary, type Logger, type Service } from '@geoedge/shared';
-import type { Config } from './config.js';
+import { randomBytes } from 'node:crypto';
+import { rrlOptions, type Config } from './config.js';
+import { CookieSigner } from './wire/cookie.js';
+import { ResponseRateLimiter, type RrlEvents } from './stages/rrl.js';
 import { createMetrics } from './metrics.js';
 import { createDnsServer } from './server.js';
 import { buildChain } from './chain.js';
@@ -56,7 +59,10 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     ednsPayload: cfg.edns.payload,
     chainLimit: cfg.cnameChainLimit,
     answerCacheEntries: cfg.answerCache.entries,
+    cookies: cfg.cookies.enabled ? cookieSigner(cfg, log) : undefined,
+    rrl: cfg.rrl.enabled ? new ResponseRateLimiter(rrlOptions(cfg.rrl), cfg.workers, rrlEvents(metrics, log)) : undefined,
   });
+  if (cfg.rrl.enabled) log.info({ responsesPerSecond: cfg.rrl.responsesPerSecond, workers: cfg.workers, logOnly: cfg.rrl.logOnly }, 'response rate limiting on (UDP)');
   services.push(createDnsServer({ listen: cfg.listen, idleTimeoutMs: cfg.tcp.idleTimeoutMs, maxConnections: cfg.tcp.maxConnections, log, udpBatch: cfg.udpBatch }, () => chain));
   if (cfg.metrics && !inCluster) services.push(metricsService(metrics.registry, cfg.metrics, log));
 
@@ -74,4 +80,32 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     await Promise.all([reload?.(), dynamic?.reloadGeo()]);
   };
   handleSignals(log, { reload: reloadAll, shutdown: () => group.close() });
+}
+
+/** The environment variable through which a cluster primary hands its generated cookie secret to the workers. */
+export const COOKIE_SECRET_ENV = 'GEODNS_COOKIE_SECRET';
+
+function cookieSigner(cfg: Config, log: Logger): CookieSigner {
+  const { secret, previousSecret } = cfg.cookies;
+  if (secret !== undefined) return new CookieSigner(Buffer.from(secret, 'hex'), previousSecret === undefined ? undefined : Buffer.from(previousSecret, 'hex'));
+  // No secret configured: one per start (shared by the workers of one cluster), so
+  // cookies from before a restart, or from another server, are simply renewed.
+  const env = process.env[COOKIE_SECRET_ENV];
+  if (env === undefined) log.info('cookies: no cookies.secret configured; using a random one until restart (set one shared by all servers of a name)');
+  return new CookieSigner(env !== undefined && /^[0-9a-f]{32}$/.test(env) ? Buffer.from(env, 'hex') : randomBytes(16));
+}
+
+/** The limiter's metrics, and one log line per account that starts being limited (at most 20 a second). */
+function rrlEvents(metrics: ReturnType<typeof createMetrics>, log: Logger): RrlEvents {
+  let second = 0, lines = 0, suppressed = 0;
+  return {
+    limited(kind, action) { metrics.rrlLimited.inc2(kind, action); },
+    started(prefix, kind, logOnly) {
+      const now = Math.floor(Date.now() / 1000);
+      if (now !== second) { second = now; lines = 0; }
+      if (++lines > 20) { suppressed++; return; }
+      log.warn({ client: prefix, kind, ...(suppressed ? { suppressed } : {}) }, logOnly ? 'rrl: would limit responses (log-only)' : 'rrl: limiting responses');
+      suppressed = 0;
+    },
+  };
 }

@@ -6,12 +6,23 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { isIPv6 } from 'node:net';
 import { parseHostPort, type Logger, type Service } from '@geoedge/shared';
+import { parseIPv4, parseIPv6 } from './wire/addr.js';
 
 export interface Peer {
   transport: 'udp' | 'tcp';
   address: string;
   port: number;
   localAddress: string;
+  /** The address as octets, ip[ipAt, +ipLen) (4 or 16; 0 if unknown): RRL and cookies read it without a string. */
+  ip: Uint8Array;
+  ipAt: number;
+  ipLen: number;
+}
+
+/** The octets of an address string into `into` (16 bytes); how many (0 if it does not parse, e.g. a zone index). */
+function addressOctets(text: string, into: Uint8Array): number {
+  if (parseIPv4(text, into, 0)) return 4;
+  return parseIPv6(text, into, 0) ? 16 : 0;
 }
 
 /**
@@ -72,10 +83,12 @@ export function createDnsServer(opts: ServerOptions, handler: () => Handler): Se
 function listenUdp(host: string, port: number, log: Logger, handler: () => Handler): Promise<UdpSocket> {
   const sock = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: true, ipv6Only: isIPv6(host) });
   const local = host;
+  const ip = new Uint8Array(16);
   sock.on('message', (msg, rinfo) => {
     let out: Buffer | null = null;
     try {
-      out = handler()(msg, { transport: 'udp', address: rinfo.address, port: rinfo.port, localAddress: local });
+      const ipLen = addressOctets(rinfo.address, ip);
+      out = handler()(msg, { transport: 'udp', address: rinfo.address, port: rinfo.port, localAddress: local, ip, ipAt: 0, ipLen });
     } catch (err) {
       // The chain never throws by contract; if it does, keep serving the others.
       log.error({ err, client: rinfo.address }, 'query handler threw');
@@ -135,7 +148,9 @@ function listenTcp(host: string, port: number, opts: ServerOptions, handler: () 
 
 function serveTcp(sock: Socket, opts: ServerOptions, handler: () => Handler, conns: Set<Socket>, local: string): void {
   conns.add(sock);
-  const peer: Peer = { transport: 'tcp', address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0, localAddress: local };
+  const ip = new Uint8Array(16);
+  const address = sock.remoteAddress ?? '';
+  const peer: Peer = { transport: 'tcp', address, port: sock.remotePort ?? 0, localAddress: local, ip, ipAt: 0, ipLen: addressOctets(address, ip) };
   let buf = Buffer.alloc(0);
   sock.setTimeout(opts.idleTimeoutMs, () => sock.destroy());
   sock.on('error', () => { /* reset by peer etc.: nothing to do but forget it */ });
