@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { checkConfig, readConfigFile, parseHostPort, ConfigError } from '@geoedge/shared';
 import { parseDbUrl } from '@geoedge/zonedb';
 import { parseCidr, type RrlOptions } from './stages/rrl.js';
@@ -79,6 +80,7 @@ export const ConfigSchema = Type.Object(
         enabled: Type.Boolean({ default: true }),
         secret: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$', description: '16 bytes as 32 hex digits, the same on every server behind the name' })),
         previousSecret: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$', description: 'the secret before the last rotation, still accepted' })),
+        secretFile: Type.Optional(Type.String({ minLength: 1, description: 'file with the secret (32 hex digits) on its first line and optionally the previous one on the second; read at start and on SIGHUP' })),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -116,6 +118,7 @@ export function loadConfig(file: string | undefined, overrides: Overrides): Conf
     if (typeof c === 'string') problems.push(`/rrl/exempt/${i}: ${c}`);
   });
   if (cfg.cookies.previousSecret !== undefined && cfg.cookies.secret === undefined) problems.push('/cookies/previousSecret: needs /cookies/secret (the current one) too');
+  if (cfg.cookies.secretFile !== undefined && cfg.cookies.secret !== undefined) problems.push('/cookies/secretFile: give the secret either inline (/cookies/secret) or in a file, not both');
   if (problems.length) throw new ConfigError(problems);
   // Without a database, the shipped example zone keeps `geodns` useful out of the box.
   if (cfg.zones === undefined && cfg.db === undefined) cfg.zones = DEFAULT_ZONES;
@@ -144,4 +147,19 @@ export function rrlOptions(r: Config['rrl']): RrlOptions {
     exempt: r.exempt.map((e) => parseCidr(e) as Exclude<ReturnType<typeof parseCidr>, string>),
     logOnly: r.logOnly, tableSize: r.tableSize,
   };
+}
+
+/** Cookie secrets (current, previous) in a file: the first non-comment line is the current one, an optional second the previous one. */
+export function readCookieSecretFile(file: string): { secret: Buffer; previous?: Buffer } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`/cookies/secretFile: cannot read ${file}: ${(err as Error).message}`]);
+  }
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  if (lines.length < 1 || lines.length > 2 || !lines.every((l) => /^[0-9a-fA-F]{32}$/.test(l))) {
+    throw new ConfigError([`/cookies/secretFile: ${file} must hold one or two lines of 32 hex digits (current secret, then the previous one), e.g. from \`openssl rand -hex 16\``]);
+  }
+  return { secret: Buffer.from(lines[0]!, 'hex'), ...(lines[1] ? { previous: Buffer.from(lines[1], 'hex') } : {}) };
 }

@@ -6,7 +6,7 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, createLogger, handleSignals, metricsService, clusterRegistry, type Logger } from '@geoedge/shared';
 import { parseCli, HELP } from './cli.js';
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, readCookieSecretFile, type Config } from './config.js';
 import { randomBytes } from 'node:crypto';
 import { runServer, COOKIE_SECRET_ENV } from './run.js';
 import { missingNodeFlags } from './node-flags.js';
@@ -24,6 +24,8 @@ async function main(): Promise<void> {
     if (cli.version) { process.stdout.write(`geodns ${version()}\n`); return; }
     cfg = loadConfig(cli.configFile, cli.overrides);
     if (cli.check) { process.stdout.write('geodns: config ok\n'); return; }
+    // Read at start (not by --check, which runs where the secret may not be installed yet).
+    if (cfg.cookies.enabled && cfg.cookies.secretFile !== undefined) readCookieSecretFile(cfg.cookies.secretFile);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`geodns: ${err.message}\n`);

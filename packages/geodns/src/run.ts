@@ -1,7 +1,7 @@
 // One serving process: zone source → DNS listeners → metrics, closed in reverse.
 import { ServiceGroup, handleSignals, metricsService, shareWithClusterPrimary, type Logger, type Service } from '@geoedge/shared';
 import { randomBytes } from 'node:crypto';
-import { rrlOptions, type Config } from './config.js';
+import { readCookieSecretFile, rrlOptions, type Config } from './config.js';
 import { CookieSigner } from './wire/cookie.js';
 import { ResponseRateLimiter, type RrlEvents } from './stages/rrl.js';
 import { createMetrics } from './metrics.js';
@@ -50,6 +50,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   }
   const dynamic = cfg.lua.enabled ? await createDynamic(cfg, log, metrics.registry, () => snapshot) : undefined;
   if (dynamic) services.push(...dynamic.services);
+  const cookies = cfg.cookies.enabled ? cookieSigner(cfg, log) : undefined;
   const chain = buildChain({
     lua: dynamic?.chainLua,
     snapshot: () => snapshot,
@@ -59,7 +60,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     ednsPayload: cfg.edns.payload,
     chainLimit: cfg.cnameChainLimit,
     answerCacheEntries: cfg.answerCache.entries,
-    cookies: cfg.cookies.enabled ? cookieSigner(cfg, log) : undefined,
+    cookies,
     rrl: cfg.rrl.enabled ? new ResponseRateLimiter(rrlOptions(cfg.rrl), cfg.workers, rrlEvents(metrics, log)) : undefined,
   });
   if (cfg.rrl.enabled) log.info({ responsesPerSecond: cfg.rrl.responsesPerSecond, workers: cfg.workers, logOnly: cfg.rrl.logOnly }, 'response rate limiting on (UDP)');
@@ -78,6 +79,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   if (inCluster) process.send?.('geodns:ready');
   const reloadAll = async () => {
     await Promise.all([reload?.(), dynamic?.reloadGeo()]);
+    if (cookies && cfg.cookies.secretFile !== undefined) reloadCookieSecrets(cookies, cfg.cookies.secretFile, log);
   };
   handleSignals(log, { reload: reloadAll, shutdown: () => group.close() });
 }
@@ -86,7 +88,11 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
 export const COOKIE_SECRET_ENV = 'GEODNS_COOKIE_SECRET';
 
 function cookieSigner(cfg: Config, log: Logger): CookieSigner {
-  const { secret, previousSecret } = cfg.cookies;
+  const { secret, previousSecret, secretFile } = cfg.cookies;
+  if (secretFile !== undefined) {
+    const s = readCookieSecretFile(secretFile); // checked by main() already
+    return new CookieSigner(s.secret, s.previous);
+  }
   if (secret !== undefined) return new CookieSigner(Buffer.from(secret, 'hex'), previousSecret === undefined ? undefined : Buffer.from(previousSecret, 'hex'));
   // No secret configured: one per start (shared by the workers of one cluster), so
   // cookies from before a restart, or from another server, are simply renewed.
@@ -108,4 +114,15 @@ function rrlEvents(metrics: ReturnType<typeof createMetrics>, log: Logger): RrlE
       suppressed = 0;
     },
   };
+}
+
+/** SIGHUP: the secret file again (rotation without a restart); a bad file keeps the secrets in use. */
+function reloadCookieSecrets(signer: CookieSigner, file: string, log: Logger): void {
+  try {
+    const s = readCookieSecretFile(file);
+    signer.setSecrets(s.secret, s.previous);
+    log.info({ file, previous: s.previous !== undefined }, 'cookie secrets reloaded');
+  } catch (err) {
+    log.error({ err: (err as Error).message, file }, 'cookie secrets not reloaded; keeping the ones in use');
+  }
 }

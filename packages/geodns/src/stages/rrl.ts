@@ -72,6 +72,10 @@ export class ResponseRateLimiter {
   private readonly v4mask: number;
   private readonly v6masks = new Int32Array(4);
   private readonly seed: number;
+  // Seconds are counted on the wall clock's boundaries (so "per second" in the logs, the metrics and a
+  // client's own count agree) from a base near the start (small numbers in the Int32 stamps).
+  private readonly origin = performance.timeOrigin;
+  private readonly base = Math.floor(performance.timeOrigin / 1000) - 1;
 
   /**
    * @param workers processes answering on the same address: each gets
@@ -93,7 +97,7 @@ export class ResponseRateLimiter {
 
   /**
    * The response `out` to a client at ip[ipAt, +ipLen) (4 or 16 octets) at
-   * `nowMs` (monotonic): `out` itself, null to send nothing, or the slip to
+   * `nowMs` (performance.now()): `out` itself, null to send nothing, or the slip to
    * send instead. `clientCookie`: the query had a client cookie, and `out`'s
    * OPT carries our new server cookie (a slip is then BADCOOKIE).
    */
@@ -111,7 +115,7 @@ export class ResponseRateLimiter {
       h2 = fmix(Math.imul(h2, 31) ^ KEY[w]! ^ (w << 24));
     }
     h1 = fmix(h1 ^ name);
-    const r = this.table.debit(h1, h2, rate, this.opts.slip, Math.floor(nowMs / 1000));
+    const r = this.table.debit(h1, h2, rate, this.opts.slip, Math.floor((this.origin + nowMs) / 1000) - this.base);
     if (r === RRL_OK) return out;
     const k = KINDS[kind]!;
     if (this.table.started) this.events.started(this.prefixText(ipLen), k, this.opts.logOnly);

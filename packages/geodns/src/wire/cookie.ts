@@ -41,9 +41,19 @@ export class CookieSigner {
   private readonly msg = new Uint8Array(8 + 8 + 16);
   private readonly hash = new Uint8Array(8);
 
+  private secret!: Uint8Array;
+  private previous: Uint8Array | undefined;
+
   /** @param secret 16 bytes; @param previous the secret before the last rotation, still accepted */
-  constructor(private readonly secret: Uint8Array, private readonly previous?: Uint8Array) {
+  constructor(secret: Uint8Array, previous?: Uint8Array) {
+    this.setSecrets(secret, previous);
+  }
+
+  /** Rotation: cookies made under `previous` stay good (and are renewed under `secret`). */
+  setSecrets(secret: Uint8Array, previous?: Uint8Array): void {
     if (secret.length !== 16 || (previous && previous.length !== 16)) throw new Error('cookie secrets are 16 bytes');
+    this.secret = Uint8Array.from(secret);
+    this.previous = previous && Uint8Array.from(previous);
   }
 
   /**
