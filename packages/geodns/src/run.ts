@@ -51,6 +51,8 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   const dynamic = cfg.lua.enabled ? await createDynamic(cfg, log, metrics.registry, () => snapshot) : undefined;
   if (dynamic) services.push(...dynamic.services);
   const cookies = cfg.cookies.enabled ? cookieSigner(cfg, log) : undefined;
+  const rrl = cfg.rrl.enabled ? new ResponseRateLimiter(rrlOptions(cfg.rrl), cfg.workers, rrlEvents(metrics, log)) : undefined;
+  if (rrl) metrics.watchRrl(() => rrl.evictions);
   const chain = buildChain({
     lua: dynamic?.chainLua,
     snapshot: () => snapshot,
@@ -61,7 +63,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     chainLimit: cfg.cnameChainLimit,
     answerCacheEntries: cfg.answerCache.entries,
     cookies,
-    rrl: cfg.rrl.enabled ? new ResponseRateLimiter(rrlOptions(cfg.rrl), cfg.workers, rrlEvents(metrics, log)) : undefined,
+    rrl,
   });
   if (cfg.rrl.enabled) log.info({ responsesPerSecond: cfg.rrl.responsesPerSecond, workers: cfg.workers, logOnly: cfg.rrl.logOnly }, 'response rate limiting on (UDP)');
   services.push(createDnsServer({ listen: cfg.listen, idleTimeoutMs: cfg.tcp.idleTimeoutMs, maxConnections: cfg.tcp.maxConnections, log, udpBatch: cfg.udpBatch }, () => chain));
