@@ -79,7 +79,7 @@ export class RrlTable {
       this.limited[i] = 0;
       return RRL_OK;
     }
-    const floor = -this.window * rate;
+    const floor = Math.max(-this.window * rate, -0x7fffffff); // stays an Int32
     this.balance[i] = b < floor ? floor : b;
     if (this.limited[i] === 0) { this.limited[i] = 1; this.started = true; }
     if (slip === 0) return RRL_DROP;

@@ -109,12 +109,11 @@ export class ResponseRateLimiter {
     if (rate === 0) return out;
     const name = kind === ERROR ? 0 : kind === ANSWER ? questionHash(out) : authorityOwnerHash(out);
     this.prefixKey(ip, ipAt, ipLen);
-    let h1 = this.seed ^ Math.imul(kind + 1, 0x9e3779b1), h2 = ~this.seed ^ name;
-    for (let w = 0; w < 4; w++) {
-      h1 = fmix(h1 ^ KEY[w]!);
-      h2 = fmix(Math.imul(h2, 31) ^ KEY[w]! ^ (w << 24));
-    }
-    h1 = fmix(h1 ^ name);
+    // Two independent 32-bit hashes of (prefix, kind, name) under the random seed. A collision
+    // only makes two keys share an account: it can limit them together, never let more through.
+    const k0 = KEY[0]! ^ this.seed, k1 = KEY[1]!, k2 = KEY[2]!, k3 = KEY[3]!;
+    const h1 = fmix(Math.imul(k0, 0x9e3779b1) + Math.imul(k1, 0x85ebca77) + Math.imul(k2, 0xc2b2ae3d) + Math.imul(k3, 0x27d4eb2f) + Math.imul(name ^ kind, 0x165667b1));
+    const h2 = fmix(Math.imul(k0 ^ 0x5bd1e995, 0x27d4eb2f) + Math.imul(k1, 0x9e3779b1) + Math.imul(k2, 0x85ebca77) + Math.imul(k3, 0xc2b2ae3d) + Math.imul(name + kind, 0x7feb352d));
     const r = this.table.debit(h1, h2, rate, this.opts.slip, Math.floor((this.origin + nowMs) / 1000) - this.base);
     if (r === RRL_OK) return out;
     const k = KINDS[kind]!;
@@ -177,33 +176,42 @@ export function classify(out: Buffer): number {
   const rcode = out[3]! & 0xf;
   if (rcode === 3) return NXDOMAIN;
   if (rcode !== 0) return ERROR;
-  if (out.readUInt16BE(6) > 0) return ANSWER;
-  return out[2]! & 0x04 ? NODATA : out.readUInt16BE(8) > 0 ? REFERRAL : NODATA;
+  if ((out[6]! | out[7]!) !== 0) return ANSWER;
+  return out[2]! & 0x04 ? NODATA : (out[8]! | out[9]!) !== 0 ? REFERRAL : NODATA;
 }
 
-/** FNV-1a of the question (name folded to lower case, QTYPE, QCLASS); 0 if there is none. */
+/**
+ * FNV-1a of the question's name (folded to lower case by setting bit 0x20 of every name octet: that
+ * also merges a few non-letters, whose names then share an account, which only limits them
+ * together) and QTYPE; 0 if there is none. Plain byte reads: Buffer's readUInt16BE and friends
+ * cost more than the whole hash here.
+ */
 function questionHash(out: Buffer): number {
-  if (out.readUInt16BE(4) !== 1) return 0;
-  const end = skipName(out, 12);
-  if (end < 0 || end + 4 > out.length) return 0;
-  let h = 0x811c9dc5;
-  for (let i = 12; i < end + 4; i++) {
-    let b = out[i]!;
-    if (i < end && b >= 0x41 && b <= 0x5a) b |= 0x20;
-    h = Math.imul(h ^ b, 0x01000193);
+  if (((out[4]! << 8) | out[5]!) !== 1) return 0;
+  const n = out.length;
+  let p = 12, h = 0x811c9dc5;
+  for (;;) {
+    if (p >= n) return 0;
+    const len = out[p]!;
+    if (len === 0) break;
+    if (len > 63) return 0;
+    h = Math.imul(h ^ len, 0x01000193);
+    for (let i = p + 1; i <= p + len; i++) h = Math.imul(h ^ (out[i]! | 0x20), 0x01000193);
+    p += 1 + len;
   }
-  return h;
+  if (p + 3 > n) return 0;
+  return Math.imul(h ^ ((out[p + 1]! << 8) | out[p + 2]!), 0x01000193);
 }
 
-/** FNV-1a of the owner name of the first authority record (lower case, pointers followed); 0 if none. */
+/** FNV-1a of the owner name of the first authority record (folded as in questionHash, pointers followed); 0 if none. */
 function authorityOwnerHash(out: Buffer): number {
-  if (out.readUInt16BE(8) === 0) return 0;
+  if ((out[8]! | out[9]!) === 0) return 0;
   let p = 12;
-  for (let i = out.readUInt16BE(4); i > 0; i--) { p = skipName(out, p); if (p < 0) return 0; p += 4; }
-  for (let i = out.readUInt16BE(6); i > 0; i--) {
+  for (let i = (out[4]! << 8) | out[5]!; i > 0; i--) { p = skipName(out, p); if (p < 0) return 0; p += 4; }
+  for (let i = (out[6]! << 8) | out[7]!; i > 0; i--) {
     p = skipName(out, p);
     if (p < 0 || p + 10 > out.length) return 0;
-    p += 10 + out.readUInt16BE(p + 8);
+    p += 10 + ((out[p + 8]! << 8) | out[p + 9]!);
   }
   let h = 0x811c9dc5;
   for (let hops = 0; p < out.length && hops < 64; hops++) {
@@ -212,11 +220,7 @@ function authorityOwnerHash(out: Buffer): number {
     if (len >= 0xc0) { if (p + 1 >= out.length) return 0; p = ((len & 0x3f) << 8) | out[p + 1]!; continue; }
     if (len > 63 || p + 1 + len > out.length) return 0;
     h = Math.imul(h ^ len, 0x01000193);
-    for (let i = p + 1; i <= p + len; i++) {
-      let b = out[i]!;
-      if (b >= 0x41 && b <= 0x5a) b |= 0x20;
-      h = Math.imul(h ^ b, 0x01000193);
-    }
+    for (let i = p + 1; i <= p + len; i++) h = Math.imul(h ^ (out[i]! | 0x20), 0x01000193);
     p += 1 + len;
   }
   return 0;
