@@ -191,3 +191,11 @@ test('in the chain: a good server cookie is never limited, a client cookie gets 
   const bad = c(withCookie(Buffer.alloc(12)), peer('10.9.9.9'))!;
   assert.equal(bad[3]! & 0xf, 1);
 });
+
+test('with cookies off the COOKIE option is ignored, even a malformed one (RFC 7873 §5.2: as a server without cookies)', () => {
+  const q = buildQuery({ qname: 'www.example.com.', qtype: A, edns: { options: [{ code: OPTION_COOKIE, data: Buffer.alloc(12) }] } });
+  const r = plain(q, peer('192.0.2.1'))!;
+  assert.equal(r[3]! & 0xf, 0);
+  assert.equal(r.readUInt16BE(6), 1);
+  assert.ok(!r.includes(Buffer.from([0, OPTION_COOKIE, 0, 12])), 'no COOKIE option in the answer');
+});
