@@ -109,11 +109,16 @@ export class ResponseRateLimiter {
     if (rate === 0) return out;
     const name = kind === ERROR ? 0 : kind === ANSWER ? questionHash(out) : authorityOwnerHash(out);
     this.prefixKey(ip, ipAt, ipLen);
-    // Two independent 32-bit hashes of (prefix, kind, name) under the random seed. A collision
-    // only makes two keys share an account: it can limit them together, never let more through.
+    // Two independent hashes of (prefix, kind, name) under the random seed, 30 bits each. A
+    // collision only makes two keys share an account: it can limit them together, never let more
+    // through. Written out, not called: with pointer compression an integer above 2^30 that
+    // crosses a call boundary is boxed as a heap number, an allocation per response.
     const k0 = KEY[0]! ^ this.seed, k1 = KEY[1]!, k2 = KEY[2]!, k3 = KEY[3]!;
-    const h1 = fmix(Math.imul(k0, 0x9e3779b1) + Math.imul(k1, 0x85ebca77) + Math.imul(k2, 0xc2b2ae3d) + Math.imul(k3, 0x27d4eb2f) + Math.imul(name ^ kind, 0x165667b1));
-    const h2 = fmix(Math.imul(k0 ^ 0x5bd1e995, 0x27d4eb2f) + Math.imul(k1, 0x9e3779b1) + Math.imul(k2, 0x85ebca77) + Math.imul(k3, 0xc2b2ae3d) + Math.imul(name + kind, 0x7feb352d));
+    let h1 = (Math.imul(k0, 0x9e3779b1) + Math.imul(k1, 0x85ebca77) + Math.imul(k2, 0xc2b2ae3d) + Math.imul(k3, 0x27d4eb2f) + Math.imul(name ^ kind, 0x165667b1)) | 0;
+    let h2 = (Math.imul(k0 ^ 0x5bd1e995, 0x27d4eb2f) + Math.imul(k1, 0x9e3779b1) + Math.imul(k2, 0x85ebca77) + Math.imul(k3, 0xc2b2ae3d) + Math.imul(name + kind, 0x7feb352d)) | 0;
+    // murmur3's finalizer on each: every input bit reaches every output bit.
+    h1 ^= h1 >>> 16; h1 = Math.imul(h1, 0x85ebca6b); h1 ^= h1 >>> 13; h1 = Math.imul(h1, 0xc2b2ae35); h1 = (h1 ^ (h1 >>> 16)) & 0x3fffffff;
+    h2 ^= h2 >>> 16; h2 = Math.imul(h2, 0x85ebca6b); h2 ^= h2 >>> 13; h2 = Math.imul(h2, 0xc2b2ae35); h2 = (h2 ^ (h2 >>> 16)) & 0x3fffffff;
     const r = this.table.debit(h1, h2, rate, this.opts.slip, Math.floor((this.origin + nowMs) / 1000) - this.base);
     if (r === RRL_OK) return out;
     const k = KINDS[kind]!;
@@ -164,13 +169,6 @@ function maskWord(bits: number): number {
   return bits <= 0 ? 0 : bits >= 32 ? -1 : (-1 << (32 - bits));
 }
 
-/** murmur3's finalizer: every input bit reaches every output bit. */
-function fmix(h: number): number {
-  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
-
 /** The response's kind, from its header (see the table at the top). */
 export function classify(out: Buffer): number {
   const rcode = out[3]! & 0xf;
@@ -200,7 +198,7 @@ function questionHash(out: Buffer): number {
     p += 1 + len;
   }
   if (p + 3 > n) return 0;
-  return Math.imul(h ^ ((out[p + 1]! << 8) | out[p + 2]!), 0x01000193);
+  return Math.imul(h ^ ((out[p + 1]! << 8) | out[p + 2]!), 0x01000193) & 0x3fffffff; // a small integer: no boxing
 }
 
 /** FNV-1a of the owner name of the first authority record (folded as in questionHash, pointers followed); 0 if none. */
@@ -216,7 +214,7 @@ function authorityOwnerHash(out: Buffer): number {
   let h = 0x811c9dc5;
   for (let hops = 0; p < out.length && hops < 64; hops++) {
     const len = out[p]!;
-    if (len === 0) return Math.imul(h, 0x01000193);
+    if (len === 0) return Math.imul(h, 0x01000193) & 0x3fffffff;
     if (len >= 0xc0) { if (p + 1 >= out.length) return 0; p = ((len & 0x3f) << 8) | out[p + 1]!; continue; }
     if (len > 63 || p + 1 + len > out.length) return 0;
     h = Math.imul(h ^ len, 0x01000193);
