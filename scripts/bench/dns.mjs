@@ -16,8 +16,11 @@
 //   BENCH_DURATION   seconds per throughput run [10]     BENCH_RUNS  runs per case [3]
 //   BENCH_RATE       QPS of the latency run [20000]      BENCH_LAT_DURATION seconds [5]
 //   BENCH_CLIENTS    dnsperf -c [8]   BENCH_OUTSTANDING dnsperf -q [256]
-//   BENCH_CASES      comma list of static,ecs,nxdomain,wildcard [all]
-//   BENCH_SERVERS    comma list of geodns,pdns [both]
+//   BENCH_CASES      comma list of static,ecs,nxdomain,wildcard [those four], and
+//                    cookie: static with a good DNS Cookie (client + server) in every query
+//   BENCH_SERVERS    comma list of geodns,geodns-rrl,pdns [geodns,pdns]; geodns-rrl is geodns with
+//                    response rate limiting on (at 1,000,000/s, so no limit is hit: the whole
+//                    limiter path runs per query) and a cookie secret; BENCH_RRL=1 adds it
 //   BENCH_NAMES      distinct random names for nxdomain/wildcard [2000000]: more
 //                    than one run sends, so no answer comes from a packet cache
 // Quick check: BENCH_DURATION=2 BENCH_RUNS=1 BENCH_LAT_DURATION=2 npm run bench:dns
@@ -40,7 +43,7 @@ const CFG = {
   clients: Number(env('BENCH_CLIENTS', 8)),
   outstanding: Number(env('BENCH_OUTSTANDING', 256)),
   cases: env('BENCH_CASES', 'static,ecs,nxdomain,wildcard').split(','),
-  servers: env('BENCH_SERVERS', 'geodns,pdns').split(','),
+  servers: env('BENCH_SERVERS', env('BENCH_RRL', '') === '1' ? 'geodns,geodns-rrl,pdns' : 'geodns,pdns').split(','),
   names: Number(env('BENCH_NAMES', 2_000_000)),
 };
 
@@ -51,7 +54,17 @@ const CASES = {
   ecs: { file: 'ecs.bin', binary: true, rcode: 'NOERROR', about: 'www.example.com A, ECS /24 differing per query (20,000 subnets, cycled)' },
   nxdomain: { file: 'nxdomain.txt', random: 'example.com', rcode: 'NXDOMAIN', about: 'random <label>.example.com A, fresh names every run' },
   wildcard: { file: 'wildcard.txt', random: 'wild.example.com', rcode: 'NOERROR', about: 'random <label>.wild.example.com A, fresh names every run' },
+  cookie: { file: 'static.txt', rcode: 'NOERROR', cookie: true, about: 'www.example.com A with a COOKIE option good for geodns-rrl\'s secret (for geodns: a server cookie it renews; PowerDNS 4.7 ignores it)' },
 };
+// geodns-rrl's cookie secret, and a client + server cookie (RFC 9018) it accepts from 127.0.0.1.
+const COOKIE_SECRET = '000102030405060708090a0b0c0d0e0f';
+async function goodCookie() {
+  const { CookieSigner } = await import('../../packages/geodns/dist/wire/cookie.js');
+  const signer = new CookieSigner(Buffer.from(COOKIE_SECRET, 'hex'));
+  const client = Buffer.from('0123456789abcdef', 'hex');
+  signer.check(client, 0, 8, Buffer.from([127, 0, 0, 1]), 0, 4, Math.floor(Date.now() / 1000));
+  return signer.reply.toString('hex');
+}
 
 function randomLabel(i) {
   return `r${i.toString(36)}${Math.floor(Math.random() * 1e9).toString(36)}`;
@@ -82,8 +95,14 @@ async function startServer(kind) {
   let cmd, args;
   const tmp = join(OUT, `${kind}-run`);
   mkdirSync(tmp, { recursive: true });
-  if (kind === 'geodns') {
-    [cmd, args] = pinned(0, process.execPath, [...NODE_FLAGS, join(ROOT, 'packages', 'geodns', 'dist', 'main.js'), '--listen', `127.0.0.1:${port}`, '--zones', ZONES, '--log-level', 'warn']);
+  if (kind === 'geodns' || kind === 'geodns-rrl') {
+    const extra = [];
+    if (kind === 'geodns-rrl') {
+      const conf = join(tmp, 'geodns.yaml');
+      writeFileSync(conf, `rrl: { enabled: true, responsesPerSecond: 1000000 }\ncookies: { secret: ${COOKIE_SECRET} }\n`);
+      extra.push('--config', conf);
+    }
+    [cmd, args] = pinned(0, process.execPath, [...NODE_FLAGS, join(ROOT, 'packages', 'geodns', 'dist', 'main.js'), '--listen', `127.0.0.1:${port}`, '--zones', ZONES, '--log-level', 'warn', ...extra]);
   } else {
     const conf = join(tmp, 'named.conf');
     const zones = readdirSync(ZONES).filter((f) => f.endsWith('.zone'));
@@ -99,7 +118,7 @@ async function startServer(kind) {
 
 function dnsperf(port, c, extra) {
   if (c.random) randomNames(c.file, c.random);
-  const base = ['-s', '127.0.0.1', '-p', String(port), '-d', join(OUT, c.file), ...(c.binary ? ['-B'] : []), ...extra];
+  const base = ['-s', '127.0.0.1', '-p', String(port), '-d', join(OUT, c.file), ...(c.binary ? ['-B'] : []), ...(c.cookie ? ['-E', `10:${c.cookie}`] : []), ...extra];
   const [cmd, args] = pinned(1, 'dnsperf', base);
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`dnsperf failed (${r.status}): ${r.stderr}${r.stdout.slice(-2000)}`);
@@ -138,6 +157,7 @@ async function benchAll() {
   const results = {};
   try {
     for (const kind of CFG.servers) servers[kind] = await startServer(kind);
+    if (CFG.cases.includes('cookie')) CASES.cookie.cookie = await goodCookie();
     for (const name of CFG.cases) {
       const c = CASES[name];
       const runs = Object.fromEntries(CFG.servers.map((k) => [k, []]));
@@ -148,7 +168,7 @@ async function benchAll() {
         const lat = latency(servers[kind].port, c, `${kind} ${name} @${CFG.rate}`);
         const r = { qps: median(runs[kind].map((x) => x.qps)), runs: runs[kind].map((x) => Math.round(x.qps)), lost: runs[kind].reduce((a, x) => a + x.lost, 0), ...lat };
         (results[kind] ??= {})[name] = r;
-        console.log(`  ${kind.padEnd(6)} ${name.padEnd(9)} QPS ${r.runs.join(' / ')} → median ${Math.round(r.qps)}; at ${CFG.rate}/s p50 ${lat.p50.toFixed(3)} ms p99 ${lat.p99.toFixed(3)} ms (${lat.n} answers, ${lat.lost} lost)`);
+        console.log(`  ${kind.padEnd(10)} ${name.padEnd(9)} QPS ${r.runs.join(' / ')} → median ${Math.round(r.qps)}; at ${CFG.rate}/s p50 ${lat.p50.toFixed(3)} ms p99 ${lat.p99.toFixed(3)} ms (${lat.n} answers, ${lat.lost} lost)`);
       }
     }
   } finally {
@@ -160,14 +180,19 @@ async function benchAll() {
 function table(results) {
   const g = results.geodns ?? {};
   const p = results.pdns ?? {};
+  const r = results['geodns-rrl'];
   const f = (x, d = 0) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
-  const rows = [['case', 'geodns QPS', 'pdns QPS', 'QPS ratio', 'geodns p50/p99 ms', 'pdns p50/p99 ms', 'p99 ratio']];
+  const rows = [['case', 'geodns QPS', 'pdns QPS', 'QPS ratio', 'geodns p50/p99 ms', 'pdns p50/p99 ms', 'p99 ratio',
+    ...(r ? ['geodns-rrl QPS', 'rrl/geodns', 'rrl/pdns', 'geodns-rrl p50/p99 ms'] : [])]];
   for (const name of CFG.cases) {
     const a = g[name];
     const b = p[name];
+    const c = r?.[name];
     rows.push([
       name, f(a?.qps), f(b?.qps), a && b ? f(a.qps / b.qps, 2) : '-',
       a ? `${f(a.p50, 3)} / ${f(a.p99, 3)}` : '-', b ? `${f(b.p50, 3)} / ${f(b.p99, 3)}` : '-', a && b ? f(a.p99 / b.p99, 2) : '-',
+      // rrl/geodns: the median of the per-run ratios (runs alternate, so a run and its pair share the machine's load).
+      ...(r ? [f(c?.qps), a && c ? f(median(c.runs.map((q, i) => q / a.runs[i])), 3) : '-', b && c ? f(c.qps / b.qps, 2) : '-', c ? `${f(c.p50, 3)} / ${f(c.p99, 3)}` : '-'] : []),
     ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -185,6 +210,7 @@ async function main() {
   const results = await benchAll();
   console.log(`\n${table(results)}\n`);
   for (const name of CFG.cases) console.log(`  ${name}: ${CASES[name].about}`);
+  if (results['geodns-rrl']) console.log('  geodns-rrl: RRL on at 1,000,000/s (no limit hit) and a cookie secret; rrl/geodns is the median of per-run ratios');
   console.log(`  QPS: median of ${CFG.runs} × ${CFG.duration} s; latency: ${CFG.latDuration} s at ${CFG.rate} QPS (dnsperf -Q, -v per-query times)`);
   writeFileSync(join(OUT, 'results.json'), JSON.stringify({ when: new Date().toISOString(), config: CFG, pinned: PIN, results }, null, 2));
 }

@@ -4,12 +4,16 @@
 //   observe   (metrics + optional query log, wrapped around everything below)
 //   parse     wire/query.ts: bytes → Query, or FORMERR / NOTIMP / BADVERS / drop;
 //             a TSIG-signed query → NOTAUTH + BADKEY (wire/tsig.ts: we hold no keys)
+//   cookie    wire/cookie.ts: RFC 7873 COOKIE judged (malformed → FORMERR), ours made
 //   sanity    class IN only, no zone transfers here
 //   cache     stages/answer-arena.ts: compiled static answers, patched per query
 //   zone      stages/resolve.ts: lookup, CNAME chase, referral, negative answers
 //   lua       stages/lua.ts: LUA records evaluated for this client (inside zone),
 //             cached by stages/dynamic-cache.ts per what the script read
 //   respond   wire/message.ts (encode) or wire/template.ts (compile + render)
+//   rrl       stages/rrl.ts: UDP responses rate limited per source prefix, kind
+//             and name (send, drop, or slip TC=1 / BADCOOKIE); a client with a
+//             good server cookie is exempt
 //
 // The chain is built once at start; the zone snapshot is read through
 // `snapshot()` so a reload swaps it without touching the chain.
@@ -30,6 +34,8 @@ import { DynamicCache } from './stages/dynamic-cache.js';
 import type { GeoLookup } from './geo/types.js';
 import type { GeodnsMetrics } from './metrics.js';
 import type { Handler, Peer } from './server.js';
+import { COOKIE, type CookieSigner } from './wire/cookie.js';
+import type { ResponseRateLimiter } from './stages/rrl.js';
 
 export interface ChainDeps {
   snapshot: () => ZoneSet;
@@ -42,7 +48,13 @@ export interface ChainDeps {
   answerCacheEntries?: number;
   /** LUA records; without it they answer SERVFAIL. */
   lua?: { stage: LuaStage; geo: GeoLookup; epoch: () => number };
+  /** DNS Cookies (RFC 7873); without it the COOKIE option is ignored, as by a server that lacks them. */
+  cookies?: CookieSigner;
+  /** Response rate limiting of UDP answers; without it every answer is sent. */
+  rrl?: ResponseRateLimiter;
 }
+
+const COOKIE_RESULT = [[''], ['client_only'], ['bad'], ['good'], ['malformed']];
 
 type DynValue = { t: Template; rcode: number };
 
@@ -68,6 +80,10 @@ export function buildChain(deps: ChainDeps): Handler {
   const dynCache = new DynamicCache<DynValue>(lua?.epoch ?? (() => 0), (v) => `${v.rcode}\u0000${v.t.full.toString('latin1')}`);
   const staticOpts: ResolveOptions = { chainLimit: deps.chainLimit, minimalAny: true, dynamic: lua ? (s, z) => lua.stage.expand(s, z) : undefined };
   const tcpOpts: ResolveOptions = { ...staticOpts, minimalAny: false };
+  const { cookies, rrl } = deps;
+  // This query's COOKIE verdict and the option data to answer with (cookies.reply, or none).
+  let cookieState: number = COOKIE.NONE;
+  let cookieOut: Uint8Array | undefined;
 
   return function handle(msg: Buffer, peer: Peer): Buffer | null {
     const t0 = performance.now();
@@ -75,6 +91,8 @@ export function buildChain(deps: ChainDeps): Handler {
     let out: Buffer | null;
     let rcode: number;
     let q: Query | undefined;
+    cookieState = COOKIE.NONE;
+    cookieOut = undefined;
     switch (p.kind) {
       case 'drop':
         return null;
@@ -104,11 +122,26 @@ export function buildChain(deps: ChainDeps): Handler {
         break;
       case 'ok': {
         q = p.query;
+        if (cookies !== undefined && q.edns !== undefined && q.edns.cookieLen > 0) {
+          cookieState = cookies.check(msg, q.edns.cookieAt, q.edns.cookieLen, peer.ip, peer.ipAt, peer.ipLen, Math.floor(Date.now() / 1000));
+          deps.metrics.cookies.inc(COOKIE_RESULT[cookieState]!);
+          if (cookieState === COOKIE.MALFORMED) {
+            // RFC 7873 §5.2.2: a COOKIE option of a length no cookie can have.
+            rcode = RCODE.FORMERR;
+            out = error(q, RCODE.FORMERR, { payload: deps.ednsPayload, extendedRcode: 0, dnssecOk: q.edns.dnssecOk });
+            break;
+          }
+          cookieOut = cookies.reply;
+        }
         const zs = deps.snapshot();
         if (zs !== cacheFor) { cacheFor = zs; cache = newArena(); dynamicNames = new AnswerCache<true>(generation); seen = new AnswerCache<true>(generation); }
         [out, rcode] = answer(q, peer, zs);
         break;
       }
+    }
+    // A good server cookie proves the client receives at its address: nothing to limit.
+    if (rrl !== undefined && out !== null && peer.transport === 'udp' && cookieState !== COOKIE.GOOD) {
+      out = rrl.limit(out, peer.ip, peer.ipAt, peer.ipLen, t0, cookieOut !== undefined);
     }
     const dt = performance.now() - t0;
     const qtype = q ? qtypeLabel(q.qtype) : 'none';
@@ -138,7 +171,7 @@ export function buildChain(deps: ChainDeps): Handler {
     const maxSize = peer.transport === 'tcp' ? TCP_MAX : q.edns ? Math.min(q.edns.payload, deps.ednsPayload) : 512;
     // RFC 7871 §7.2.1: an answer that does not depend on the client gets scope 0.
     const opt = q.edns
-      ? { payload: deps.ednsPayload, extendedRcode: 0, dnssecOk: q.edns.dnssecOk, ecs: q.edns.ecs ? { ...q.edns.ecs, scopePrefix: 0 } : undefined }
+      ? { payload: deps.ednsPayload, extendedRcode: 0, dnssecOk: q.edns.dnssecOk, ecs: q.edns.ecs ? { ...q.edns.ecs, scopePrefix: 0 } : undefined, cookie: cookieOut }
       : undefined;
     const flagsIn = q.flags & (RD | CD);
 

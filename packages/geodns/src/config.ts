@@ -5,8 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { checkConfig, readConfigFile, parseHostPort, listenConflicts, logLevelOverride, ConfigError, LogLevelSchema } from '@geoedge/shared';
 import { parseDbUrl } from '@geoedge/zonedb';
+import { parseCidr, type RrlOptions } from './stages/rrl.js';
 
 // `expected` is what a config error says the key accepts (@geoedge/shared checkConfig).
 const HostPort = Type.String({ minLength: 3, description: 'host:port, IPv6 as [addr]:port', expected: 'host:port (IPv6 as [addr]:port), such as 127.0.0.1:5300' });
@@ -58,6 +60,35 @@ export const ConfigSchema = Type.Object(
     ),
     /** How many CNAMEs are followed inside our zones before the chain stops. */
     cnameChainLimit: Type.Integer({ minimum: 1, maximum: 64, default: 12 }),
+    /** Response rate limiting of UDP answers (stages/rrl.ts; BIND rate-limit, Knot rrl). */
+    rrl: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false }),
+        responsesPerSecond: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 20, description: 'answers per second per prefix and name (0 = not limited)' }),
+        nodataPerSecond: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'default: responsesPerSecond' })),
+        nxdomainsPerSecond: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'default: responsesPerSecond' })),
+        referralsPerSecond: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'default: responsesPerSecond' })),
+        errorsPerSecond: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'default: responsesPerSecond' })),
+        slip: Type.Integer({ minimum: 0, maximum: 10, default: 2, description: 'every Nth refused response is sent with TC=1 (0 = never)' }),
+        window: Type.Integer({ minimum: 1, maximum: 3600, default: 15, description: 'seconds over which the rate is averaged' }),
+        ipv4PrefixLength: Type.Integer({ minimum: 8, maximum: 32, default: 24 }),
+        ipv6PrefixLength: Type.Integer({ minimum: 16, maximum: 128, default: 56 }),
+        exempt: Type.Array(Type.String({ minLength: 1, description: 'address or address/prefix' }), { default: [] }),
+        logOnly: Type.Boolean({ default: false }),
+        tableSize: Type.Integer({ minimum: 1024, maximum: 16_777_216, default: 262_144, description: 'accounts kept (rounded up to a power of two; ~21 bytes each)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** DNS Cookies (RFC 7873; RFC 9018 server cookies). */
+    cookies: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        secret: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$', description: '16 bytes as 32 hex digits, the same on every server behind the name' })),
+        previousSecret: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$', description: 'the secret before the last rotation, still accepted' })),
+        secretFile: Type.Optional(Type.String({ minLength: 1, description: 'file with the secret (32 hex digits) on its first line and optionally the previous one on the second; read at start and on SIGHUP' })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );
@@ -89,6 +120,12 @@ export function loadConfig(file: string | undefined, overrides: Overrides, env: 
     const u = parseDbUrl(cfg.db);
     if (!u.ok) problems.push(`/db: ${u.message}`);
   }
+  cfg.rrl.exempt.forEach((e, i) => {
+    const c = parseCidr(e);
+    if (typeof c === 'string') problems.push(`/rrl/exempt/${i}: ${c}`);
+  });
+  if (cfg.cookies.previousSecret !== undefined && cfg.cookies.secret === undefined) problems.push('/cookies/previousSecret: needs /cookies/secret (the current one) too');
+  if (cfg.cookies.secretFile !== undefined && cfg.cookies.secret !== undefined) problems.push('/cookies/secretFile: give the secret either inline (/cookies/secret) or in a file, not both');
   if (problems.length) throw new ConfigError(problems);
   // Without a database, the shipped example zone keeps `geodns` useful out of the box.
   if (cfg.zones === undefined && cfg.db === undefined) cfg.zones = DEFAULT_ZONES;
@@ -106,4 +143,30 @@ export function defaultDbCache(db: string, env: NodeJS.ProcessEnv = process.env)
   const dir = env.STATE_DIRECTORY?.split(':')[0] || (env.XDG_STATE_HOME ? join(env.XDG_STATE_HOME, 'geodns') : join(homedir(), '.local', 'state', 'geodns'));
   const tag = createHash('sha256').update(db).digest('hex').slice(0, 12);
   return join(dir, `db-cache-${tag}.jsonl`);
+}
+
+/** The limiter's options from the checked `rrl` section (exempt entries already validated). */
+export function rrlOptions(r: Config['rrl']): RrlOptions {
+  const rps = r.responsesPerSecond;
+  return {
+    rates: { answer: rps, nodata: r.nodataPerSecond ?? rps, nxdomain: r.nxdomainsPerSecond ?? rps, referral: r.referralsPerSecond ?? rps, error: r.errorsPerSecond ?? rps },
+    slip: r.slip, window: r.window, ipv4PrefixLength: r.ipv4PrefixLength, ipv6PrefixLength: r.ipv6PrefixLength,
+    exempt: r.exempt.map((e) => parseCidr(e) as Exclude<ReturnType<typeof parseCidr>, string>),
+    logOnly: r.logOnly, tableSize: r.tableSize,
+  };
+}
+
+/** Cookie secrets (current, previous) in a file: the first non-comment line is the current one, an optional second the previous one. */
+export function readCookieSecretFile(file: string): { secret: Buffer; previous?: Buffer } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`/cookies/secretFile: cannot read ${file}: ${(err as Error).message}`]);
+  }
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  if (lines.length < 1 || lines.length > 2 || !lines.every((l) => /^[0-9a-fA-F]{32}$/.test(l))) {
+    throw new ConfigError([`/cookies/secretFile: ${file} must hold one or two lines of 32 hex digits (current secret, then the previous one), e.g. from \`openssl rand -hex 16\``]);
+  }
+  return { secret: Buffer.from(lines[0]!, 'hex'), ...(lines[1] ? { previous: Buffer.from(lines[1], 'hex') } : {}) };
 }

@@ -6,8 +6,9 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, createLogger, handleSignals, metricsService, clusterRegistry, type Logger } from '@geoedge/shared';
 import { parseCli, HELP } from './cli.js';
-import { loadConfig, type Config } from './config.js';
-import { runServer } from './run.js';
+import { loadConfig, readCookieSecretFile, type Config } from './config.js';
+import { randomBytes } from 'node:crypto';
+import { runServer, COOKIE_SECRET_ENV } from './run.js';
 import { missingNodeFlags } from './node-flags.js';
 
 function version(): string {
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
     if (cli.version) { process.stdout.write(`geodns ${version()}\n`); return; }
     cfg = loadConfig(cli.configFile, cli.overrides);
     if (cli.check) { process.stdout.write('geodns: config ok\n'); return; }
+    // Read at start (not by --check, which runs where the secret may not be installed yet).
+    if (cfg.cookies.enabled && cfg.cookies.secretFile !== undefined) readCookieSecretFile(cfg.cookies.secretFile);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`geodns: ${err.message}\n`);
@@ -44,9 +47,12 @@ async function main(): Promise<void> {
 async function supervise(cfg: Config, log: Logger): Promise<void> {
   let stopping = false;
   const ready = new Set<number>();
+  // Workers share the sockets, so a client's next packet may reach another one: without a
+  // configured secret, they must still share one (RFC 9018 server cookies).
+  const cookieEnv = cfg.cookies.enabled && cfg.cookies.secret === undefined ? { [COOKIE_SECRET_ENV]: randomBytes(16).toString('hex') } : {};
   const fork = () => {
     if (stopping) return;
-    const w = cluster.fork();
+    const w = cluster.fork(cookieEnv);
     w.on('message', (m: unknown) => { if (m === 'geodns:ready') ready.add(w.id); });
   };
   for (let i = 0; i < cfg.workers; i++) fork();

@@ -13,7 +13,11 @@ export interface GeodnsMetrics {
   tcpPaused: LabeledCounter;    // no labels
   /** Exports geodns_tcp_connections from the DNS server. */
   watchTcp(open: () => number): void;
+  rrlLimited: LabeledCounter;   // kind, action (dropped | slipped | badcookie | logged)
+  cookies: LabeledCounter;      // result (client_only | good | bad | malformed)
   setZonesLoaded(n: number): void;
+  /** Exports geodns_rrl_evicted_accounts from the rate limiter's table. */
+  watchRrl(evictions: () => number): void;
   /** Exports geodns_db_up and geodns_db_staleness_seconds from the database zone source. */
   watchDb(status: () => { up: boolean; stalenessSeconds: number }): void;
 }
@@ -34,7 +38,12 @@ export function createMetrics(): GeodnsMetrics {
     watchTcp(open) {
       gaugeFn(registry, 'geodns_tcp_connections', 'Open DNS TCP connections', open);
     },
+    rrlLimited: new LabeledCounter(registry, 'geodns_rrl_limited_total', 'UDP responses held back by response rate limiting, by kind and action (dropped, slipped = sent with TC=1, badcookie = sent as BADCOOKIE with a server cookie, logged = log-only mode, sent anyway)', ['kind', 'action']),
+    cookies: new LabeledCounter(registry, 'geodns_cookies_total', 'Queries with a DNS COOKIE option, by result (client_only, good = our valid server cookie, bad = a server cookie we did not accept, malformed = FORMERR)', ['result']),
     setZonesLoaded(n) { zones = n; },
+    watchRrl(evictions) {
+      gaugeFn(registry, 'geodns_rrl_evicted_accounts', 'RRL accounts pushed out of the full table by new ones since start (a flood of more distinct sources than rrl.tableSize)', evictions);
+    },
     watchDb(status) {
       gaugeFn(registry, 'geodns_db_up', 'Whether the last attempt to read the zone database succeeded (1) or not (0)', () => (status().up ? 1 : 0));
       gaugeFn(registry, 'geodns_db_staleness_seconds', 'Seconds since the database zones served were last known current', () => status().stalenessSeconds);

@@ -1,6 +1,9 @@
 // One serving process: zone source → DNS listeners → metrics, closed in reverse.
 import { ServiceGroup, handleSignals, metricsService, shareWithClusterPrimary, type Logger, type Service } from '@geoedge/shared';
-import type { Config } from './config.js';
+import { randomBytes } from 'node:crypto';
+import { readCookieSecretFile, rrlOptions, type Config } from './config.js';
+import { CookieSigner } from './wire/cookie.js';
+import { ResponseRateLimiter, type RrlEvents } from './stages/rrl.js';
 import { createMetrics } from './metrics.js';
 import { createDnsServer } from './server.js';
 import { buildChain } from './chain.js';
@@ -47,6 +50,9 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   }
   const dynamic = cfg.lua.enabled ? await createDynamic(cfg, log, metrics.registry, () => snapshot) : undefined;
   if (dynamic) services.push(...dynamic.services);
+  const cookies = cfg.cookies.enabled ? cookieSigner(cfg, log) : undefined;
+  const rrl = cfg.rrl.enabled ? new ResponseRateLimiter(rrlOptions(cfg.rrl), cfg.workers, rrlEvents(metrics, log)) : undefined;
+  if (rrl) metrics.watchRrl(() => rrl.evictions);
   const chain = buildChain({
     lua: dynamic?.chainLua,
     snapshot: () => snapshot,
@@ -56,7 +62,10 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     ednsPayload: cfg.edns.payload,
     chainLimit: cfg.cnameChainLimit,
     answerCacheEntries: cfg.answerCache.entries,
+    cookies,
+    rrl,
   });
+  if (cfg.rrl.enabled) log.info({ responsesPerSecond: cfg.rrl.responsesPerSecond, workers: cfg.workers, logOnly: cfg.rrl.logOnly }, 'response rate limiting on (UDP)');
   const dns = createDnsServer({
     listen: cfg.listen, tcp: cfg.tcp, log, udpBatch: cfg.udpBatch,
     tcpEvents: {
@@ -81,6 +90,50 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   if (inCluster) process.send?.('geodns:ready');
   const reloadAll = async () => {
     await Promise.all([reload?.(), dynamic?.reloadGeo()]);
+    if (cookies && cfg.cookies.secretFile !== undefined) reloadCookieSecrets(cookies, cfg.cookies.secretFile, log);
   };
   handleSignals(log, { reload: reloadAll, shutdown: () => group.close() });
+}
+
+/** The environment variable through which a cluster primary hands its generated cookie secret to the workers. */
+export const COOKIE_SECRET_ENV = 'GEODNS_COOKIE_SECRET';
+
+function cookieSigner(cfg: Config, log: Logger): CookieSigner {
+  const { secret, previousSecret, secretFile } = cfg.cookies;
+  if (secretFile !== undefined) {
+    const s = readCookieSecretFile(secretFile); // checked by main() already
+    return new CookieSigner(s.secret, s.previous);
+  }
+  if (secret !== undefined) return new CookieSigner(Buffer.from(secret, 'hex'), previousSecret === undefined ? undefined : Buffer.from(previousSecret, 'hex'));
+  // No secret configured: one per start (shared by the workers of one cluster), so
+  // cookies from before a restart, or from another server, are simply renewed.
+  const env = process.env[COOKIE_SECRET_ENV];
+  if (env === undefined) log.info('cookies: no cookies.secret configured; using a random one until restart (set one shared by all servers of a name)');
+  return new CookieSigner(env !== undefined && /^[0-9a-f]{32}$/.test(env) ? Buffer.from(env, 'hex') : randomBytes(16));
+}
+
+/** The limiter's metrics, and one log line per account that starts being limited (at most 20 a second). */
+function rrlEvents(metrics: ReturnType<typeof createMetrics>, log: Logger): RrlEvents {
+  let second = 0, lines = 0, suppressed = 0;
+  return {
+    limited(kind, action) { metrics.rrlLimited.inc2(kind, action); },
+    started(prefix, kind, logOnly) {
+      const now = Math.floor(Date.now() / 1000);
+      if (now !== second) { second = now; lines = 0; }
+      if (++lines > 20) { suppressed++; return; }
+      log.warn({ client: prefix, kind, ...(suppressed ? { suppressed } : {}) }, logOnly ? 'rrl: would limit responses (log-only)' : 'rrl: limiting responses');
+      suppressed = 0;
+    },
+  };
+}
+
+/** SIGHUP: the secret file again (rotation without a restart); a bad file keeps the secrets in use. */
+function reloadCookieSecrets(signer: CookieSigner, file: string, log: Logger): void {
+  try {
+    const s = readCookieSecretFile(file);
+    signer.setSecrets(s.secret, s.previous);
+    log.info({ file, previous: s.previous !== undefined }, 'cookie secrets reloaded');
+  } catch (err) {
+    log.error({ err: (err as Error).message, file }, 'cookie secrets not reloaded; keeping the ones in use');
+  }
 }

@@ -7,13 +7,19 @@ import { createServer, type Server } from 'node:net';
 import { isIPv6 } from 'node:net';
 import { parseHostPort, type Logger, type Service } from '@geoedge/shared';
 import { createTcpTable, type TcpEvents, type TcpLimits, type TcpTable } from './listen/tcp.js';
+import { addressOctets } from './wire/addr.js';
 
 export interface Peer {
   transport: 'udp' | 'tcp';
   address: string;
   port: number;
   localAddress: string;
+  /** The address as octets, ip[ipAt, +ipLen) (4 or 16; 0 if unknown): RRL and cookies read it without a string. */
+  ip: Uint8Array;
+  ipAt: number;
+  ipLen: number;
 }
+
 
 /**
  * Answers one DNS message; null means send nothing (unreadable packet). Never throws.
@@ -75,10 +81,12 @@ export function createDnsServer(opts: ServerOptions, handler: () => Handler): Se
 function listenUdp(host: string, port: number, log: Logger, handler: () => Handler): Promise<UdpSocket> {
   const sock = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: true, ipv6Only: isIPv6(host) });
   const local = host;
+  const ip = new Uint8Array(16);
   sock.on('message', (msg, rinfo) => {
     let out: Buffer | null = null;
     try {
-      out = handler()(msg, { transport: 'udp', address: rinfo.address, port: rinfo.port, localAddress: local });
+      const ipLen = addressOctets(rinfo.address, ip);
+      out = handler()(msg, { transport: 'udp', address: rinfo.address, port: rinfo.port, localAddress: local, ip, ipAt: 0, ipLen });
     } catch (err) {
       // The chain never throws by contract; if it does, keep serving the others.
       log.error({ err, client: rinfo.address }, 'query handler threw');

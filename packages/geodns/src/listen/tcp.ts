@@ -23,6 +23,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '@geoedge/shared';
 import type { Handler, Peer } from '../server.js';
+import { addressOctets } from '../wire/addr.js';
 
 export interface TcpLimits {
   idleTimeoutMs: number;
@@ -187,7 +188,9 @@ export function createTcpTable(limits: TcpLimits, handler: () => Handler, events
       const mine = perClient.get(key) ?? 0;
       if (mine >= limits.maxConnectionsPerClient) return refuse(sock, 'per_client');
       if (all.size >= limits.maxConnections && !evictOne()) return refuse(sock, 'full');
-      const peer: Peer = { transport: 'tcp', address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0, localAddress: local };
+      const ip = new Uint8Array(16);
+      const address = sock.remoteAddress ?? '';
+      const peer: Peer = { transport: 'tcp', address, port: sock.remotePort ?? 0, localAddress: local, ip, ipAt: 0, ipLen: addressOctets(address, ip) };
       const c: Conn = { sock, peer, key, buf: Buffer.alloc(0), state: 'idle', timer: undefined, gone: false };
       all.add(c);
       perClient.set(key, mine + 1);

@@ -64,6 +64,10 @@ export interface BatchPeer {
   readonly address: string;
   readonly port: number;
   readonly localAddress: string;
+  /** The address octets: ip[ipAt, +ipLen), read in place from the sockaddr (no string, no copy). */
+  readonly ip: Uint8Array;
+  readonly ipAt: number;
+  readonly ipLen: number;
 }
 
 /** Answers one datagram (reply bytes, or null = send nothing). Must not throw. */
@@ -154,6 +158,9 @@ function serve(c: Libc, fd: number, local: string, v6: boolean, handle: BatchHan
     localAddress: local,
     get address() { return (addr ??= v6 ? formatIPv6(a.names, slot * SA_STRIDE + 8) : formatIPv4(a.names, slot * SA_STRIDE + 4)); },
     get port() { return a.names.readUInt16BE(slot * SA_STRIDE + 2); },
+    ip: a.names,
+    get ipAt() { return slot * SA_STRIDE + (v6 ? 8 : 4); },
+    ipLen: v6 ? 16 : 4,
   };
   // A persistent error would wake us on every loop turn: log it once per
   // streak and look again a second later.

@@ -130,3 +130,9 @@ export function formatIPv6(b: Uint8Array, off: number): string {
   }
   return s;
 }
+
+/** The octets of an address string into `into` (16 bytes); how many (0 if it does not parse, e.g. a zone index). */
+export function addressOctets(text: string, into: Uint8Array): number {
+  if (parseIPv4(text, into, 0)) return 4;
+  return parseIPv6(text, into, 0) ? 16 : 0;
+}

@@ -18,6 +18,7 @@ import { Encoder } from './writer.js';
 import { writeRdata } from './rdata.js';
 import { ecsLength, writeEcs } from './ecs.js';
 import { TYPE_OPT } from './query.js';
+import { OPTION_COOKIE } from './cookie.js';
 
 export const FLAG_QR = 0x8000;
 export const FLAG_AA = 0x0400;
@@ -87,13 +88,14 @@ function copyOut(e: Encoder): Buffer {
 
 /** Octets our OPT record takes. */
 export function optLength(opt: OptOut): number {
-  return 11 + (opt.ecs ? ecsLength(opt.ecs) : 0);
+  return 11 + (opt.ecs ? ecsLength(opt.ecs) : 0) + (opt.cookie ? 4 + opt.cookie.length : 0);
 }
 
 /**
  * Our OPT pseudo-RR, RFC 6891 §6.1.2-3: owner root, CLASS = the payload size
  * we accept, TTL = extended RCODE (upper 8 bits of the 12-bit rcode) | version 0
- * | DO. The ECS option is echoed with the scope we chose (RFC 7871 §7.2.1).
+ * | DO. The ECS option is echoed with the scope we chose (RFC 7871 §7.2.1),
+ * then the COOKIE option if the query had one (RFC 7873 §5.2).
  */
 export function writeOpt(buf: Buffer, pos: number, opt: OptOut): number {
   buf[pos] = 0;
@@ -103,7 +105,14 @@ export function writeOpt(buf: Buffer, pos: number, opt: OptOut): number {
   buf[pos + 6] = 0;
   buf[pos + 7] = opt.dnssecOk ? 0x80 : 0;
   buf[pos + 8] = 0;
-  const end = opt.ecs ? writeEcs(buf, pos + 11, opt.ecs, opt.ecs.scopePrefix) : pos + 11;
+  let end = opt.ecs ? writeEcs(buf, pos + 11, opt.ecs, opt.ecs.scopePrefix) : pos + 11;
+  if (opt.cookie) {
+    // RFC 7873 §5.2: the client cookie and our server cookie.
+    buf.writeUInt16BE(OPTION_COOKIE, end);
+    buf.writeUInt16BE(opt.cookie.length, end + 2);
+    buf.set(opt.cookie, end + 4);
+    end += 4 + opt.cookie.length;
+  }
   buf.writeUInt16BE(end - pos - 11, pos + 9);
   return end;
 }

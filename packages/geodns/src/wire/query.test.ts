@@ -99,9 +99,9 @@ test('names: 255 octets are fine, 256 are FORMERR; label type 01 is FORMERR', ()
 
 test('EDNS: payload clamped to 512, DO bit, version', () => {
   const small = ok(parseQuery(buildQuery({ qname: 'a.', qtype: 1, edns: { payload: 100 } })));
-  assert.deepEqual(small.edns, { payload: 512, version: 0, dnssecOk: false, ecs: undefined });
+  assert.deepEqual(small.edns, { payload: 512, version: 0, dnssecOk: false, ecs: undefined, cookieAt: 0, cookieLen: 0 });
   const big = ok(parseQuery(buildQuery({ qname: 'a.', qtype: 1, edns: { payload: 4096, dnssecOk: true } })));
-  assert.deepEqual(big.edns, { payload: 4096, version: 0, dnssecOk: true, ecs: undefined });
+  assert.deepEqual(big.edns, { payload: 4096, version: 0, dnssecOk: true, ecs: undefined, cookieAt: 0, cookieLen: 0 });
 });
 
 test('EDNS version 1 is BADVERS with the query', () => {

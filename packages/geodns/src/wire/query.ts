@@ -23,6 +23,7 @@
 import type { Ecs, Edns, ParseResult, Query } from './types.js';
 import { readName, skipName, type NameOut } from './name.js';
 import { OPTION_ECS, parseEcs } from './ecs.js';
+import { OPTION_COOKIE } from './cookie.js';
 
 export const TYPE_OPT = 41;
 export const TYPE_TSIG = 250;
@@ -37,6 +38,8 @@ const st = {
   tsigAt: -1, // offset of the TSIG record's owner name
   tsigEnd: 0,
   error: '',
+  cookieAt: 0, // the first COOKIE option's data, length 0 if none
+  cookieLen: 0,
 };
 
 export function parseQuery(buf: Buffer): ParseResult {
@@ -69,12 +72,17 @@ export function parseQuery(buf: Buffer): ParseResult {
     version,
     dnssecOk: (buf[st.optAt + 6] & 0x80) !== 0,
     ecs: undefined,
+    cookieAt: 0,
+    cookieLen: 0,
   };
   query.edns = edns;
   if (version > 0) return { kind: 'badvers', query };
   const ecs = readOptions(buf, st.optAt + 10, buf.readUInt16BE(st.optAt + 8));
   if (typeof ecs === 'string') return { kind: 'formerr', id, flags, question, edns: true, reason: ecs };
   edns.ecs = ecs;
+  // Its length is judged by the cookie stage (chain.ts): a server without cookies ignores the option.
+  edns.cookieAt = st.cookieAt;
+  edns.cookieLen = st.cookieLen;
   return signed(buf, query);
 }
 
@@ -130,10 +138,12 @@ function fail(reason: string): void {
   st.error = reason;
 }
 
-/** EDNS options in the OPT rdata: returns the ECS option (if any) or why the options are bad. */
+/** EDNS options in the OPT rdata: returns the ECS option (if any) or why the options are bad; notes the COOKIE in `st`. */
 function readOptions(buf: Buffer, off: number, len: number): Ecs | undefined | string {
   const end = off + len;
   let ecs: Ecs | undefined;
+  st.cookieAt = 0;
+  st.cookieLen = 0;
   for (let p = off; p < end; ) {
     if (p + 4 > end) return 'EDNS option header truncated';
     const code = buf.readUInt16BE(p);
@@ -144,6 +154,9 @@ function readOptions(buf: Buffer, off: number, len: number): Ecs | undefined | s
       const r = parseEcs(buf, p + 4, olen, true);
       if (typeof r === 'string') return r;
       ecs = r;
+    } else if (code === OPTION_COOKIE && st.cookieAt === 0) {
+      st.cookieAt = p + 4;
+      st.cookieLen = olen;
     }
     p += 4 + olen;
   }

@@ -17,6 +17,9 @@ export interface Edns {
   version: number;
   dnssecOk: boolean;
   ecs?: Ecs;
+  /** The first COOKIE option's data (RFC 7873) as offset and length in the query bytes; length 0 = none. */
+  cookieAt: number;
+  cookieLen: number;
 }
 
 export interface Query {
@@ -57,5 +60,6 @@ export interface ResponseMessage {
     extendedRcode: number;  // upper 8 bits of the 12-bit rcode, as carried in the OPT TTL (BADVERS = 1)
     dnssecOk: boolean;      // DO copied from the query (RFC 3225 §3)
     ecs?: Ecs;              // echoed with the scope prefix we set
+    cookie?: Uint8Array;    // COOKIE option data (client + server cookie, RFC 7873), read when the OPT is written
   };
 }
