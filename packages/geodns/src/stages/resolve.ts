@@ -69,6 +69,18 @@ export function resolve(zs: ZoneSet, qname: string, qtype: number, opts: Resolve
         addAdditional(zs, res, opts);
         return res;
       }
+      case 'dname': {
+        // RFC 6672 §3.3: the DNAME, then the CNAME it synthesises for this name, then chase it.
+        res.aa = true;
+        res.answer.push(...toRRs(r.dname));
+        if (r.cname === undefined) { res.rcode = RCODE.YXDOMAIN; return res; } // §2.2: the new name is too long
+        res.answer.push(...toRRs(r.cname));
+        seen.add(name);
+        const target = (r.cname.records[0] as { target: string }).target.toLowerCase();
+        if (seen.has(target) || hop + 1 >= opts.chainLimit) return res;
+        name = target;
+        continue;
+      }
       case 'cname': {
         res.aa = true;
         const before = res.answer.length;

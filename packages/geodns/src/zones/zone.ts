@@ -40,6 +40,8 @@ export interface ZoneData extends Zone {
   readonly delegations: readonly ZoneNode[];
   /** Records served (after drops and de-duplication). */
   readonly recordCount: number;
+  /** Some name below the apex or the apex holds a DNAME: lookups then check the qname's ancestors for one. */
+  readonly hasDname: boolean;
 }
 
 export type BuildZoneResult =
@@ -74,7 +76,9 @@ export function buildZone(origin: string, records: RR[], source: string, emptyNa
   linkWildcards(nodes);
   const delegations = linkCuts(nodes, apexName, p);
   if (p.failed || !soa || soa.data.kind !== 'soa' || !apex) return { ok: false, problems: p.list() };
-  const zone: ZoneData = { origin: apexName, soa, source, serial: soa.data.serial, nodes, apex, delegations, recordCount };
+  let hasDname = false;
+  for (const n of nodes.values()) if (rrsetOf(n, TYPE.DNAME)) { hasDname = true; break; }
+  const zone: ZoneData = { origin: apexName, soa, source, serial: soa.data.serial, nodes, apex, delegations, recordCount, hasDname };
   return { ok: true, zone, problems: p.list() };
 }
 
