@@ -150,8 +150,12 @@ export function txtWireLength(strings: Buffer[]): number {
   return n;
 }
 
-/** PowerDNS "content" text for record data of `type`. */
-export function formatRdata(type: number, data: Rdata): string {
+/**
+ * PowerDNS "content" text for record data of `type`. `noDot` writes the names
+ * inside RP and SVCB/HTTPS data without their trailing dot, PowerDNS's stored
+ * (gmysql) form; callers strip the other types' names themselves.
+ */
+export function formatRdata(type: number, data: Rdata, noDot = false): string {
   switch (data.kind) {
     case 'a': case 'aaaa': return data.address;
     case 'name': return data.target;
@@ -166,7 +170,7 @@ export function formatRdata(type: number, data: Rdata): string {
         `${encodeCharString(data.regexp)} ${data.replacement}`;
     case 'ds': return `${data.keyTag} ${data.algorithm} ${data.digestType} ${data.digest.toString('hex')}`;
     // PowerDNS writes empty generic data as "\# 0 " (trailing space); we match it byte for byte.
-    case 'raw': return formatOtherText(type, data.bytes) ?? `\\# ${data.bytes.length} ${data.bytes.toString('hex')}`;
+    case 'raw': return formatOtherText(type, data.bytes, noDot) ?? `\\# ${data.bytes.length} ${data.bytes.toString('hex')}`;
     case 'lua': return `${typeName(data.innerType)} ${encodeCharString(Buffer.from(data.code, 'utf8'))}`;
     default: {
       const never: never = data;
