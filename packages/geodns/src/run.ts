@@ -1,5 +1,6 @@
 // One serving process: zone source → DNS listeners → metrics, closed in reverse.
-import { ServiceGroup, handleSignals, metricsService, shareWithClusterPrimary, type Logger, type Service } from '@geoedge/shared';
+import { ServiceGroup, handleSignals, metricsService, parseHostPort, shareWithClusterPrimary, type Logger, type Service } from '@geoedge/shared';
+import { createAliasResolver } from './alias/resolver.js';
 import type { Config } from './config.js';
 import { createMetrics } from './metrics.js';
 import { createDnsServer } from './server.js';
@@ -15,14 +16,22 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   const metrics = createMetrics();
   if (inCluster) shareWithClusterPrimary(metrics.registry);
   let snapshot: ZoneSet = buildZoneSet([]);
+  const alias = cfg.alias.resolver.length === 0 ? undefined : createAliasResolver({
+    resolvers: cfg.alias.resolver.map((r) => parseHostPort(r)),
+    timeoutMs: cfg.alias.timeoutMs,
+    maxCacheSeconds: cfg.alias.maxCacheSeconds,
+    maxEntries: cfg.alias.maxEntries,
+    log: log.child({ source: 'alias' }),
+  });
   const setSnapshot = (zs: ZoneSet) => {
     snapshot = zs;
     metrics.setZonesLoaded(zs.zones.size);
+    alias?.prefetch(zs);
   };
   // Files and database each hand over their latest zone list; one ZoneSet is built from both.
   const merger = createZoneMerger(log, setSnapshot);
 
-  const services: Service[] = [];
+  const services: Service[] = alias ? [alias] : [];
   let reload: (() => Promise<void> | void) | undefined;
   if (cfg.zones) {
     const files = createFileZoneSource({
@@ -49,6 +58,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   if (dynamic) services.push(...dynamic.services);
   const chain = buildChain({
     lua: dynamic?.chainLua,
+    alias: alias?.lookup,
     snapshot: () => snapshot,
     log,
     metrics,

@@ -21,6 +21,7 @@ function show(r: LookupResult): string {
     case 'nxdomain': return `nxdomain ${r.zone.origin}`;
     case 'answer': return `answer${r.wildcard ? '*' : ''} ${sets(r.rrsets)}`;
     case 'cname': return `cname${r.wildcard ? '*' : ''} ${sets([r.rrset])}`;
+    case 'alias': return `alias ${r.rrset.name}`;
     case 'dname': return `dname ${r.dname.name} -> ${r.cname ? (r.cname.records[0] as { target: string }).target : 'too long'}`;
     case 'delegation': return `delegation ${r.ns.name} glue=${sets(r.glue)}`;
   }

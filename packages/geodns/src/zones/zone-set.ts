@@ -145,6 +145,10 @@ function atNode(zone: ZoneData, node: ZoneNode, qname: string, qtype: number, wi
   if (set !== undefined) return { kind: 'answer', zone, rrsets: [wildcard ? rename(set, qname) : set], wildcard };
   const cname = rrsetOf(node, TYPE.CNAME);
   if (cname !== undefined) return { kind: 'cname', zone, rrset: wildcard ? rename(cname, qname) : cname, wildcard };
+  if (qtype === TYPE.A || qtype === TYPE.AAAA) {
+    const alias = rrsetOf(node, TYPE.ALIAS);
+    if (alias !== undefined) return { kind: 'alias', zone, rrset: wildcard ? rename(alias, qname) : alias };
+  }
   return { kind: 'nodata', zone };
 }
 

@@ -42,6 +42,8 @@ export interface ZoneData extends Zone {
   readonly recordCount: number;
   /** Some name below the apex or the apex holds a DNAME: lookups then check the qname's ancestors for one. */
   readonly hasDname: boolean;
+  /** The targets of its ALIAS records, lower-case (fetched ahead by alias/resolver.ts). */
+  readonly aliasTargets: readonly string[];
 }
 
 export type BuildZoneResult =
@@ -77,8 +79,14 @@ export function buildZone(origin: string, records: RR[], source: string, emptyNa
   const delegations = linkCuts(nodes, apexName, p);
   if (p.failed || !soa || soa.data.kind !== 'soa' || !apex) return { ok: false, problems: p.list() };
   let hasDname = false;
-  for (const n of nodes.values()) if (rrsetOf(n, TYPE.DNAME)) { hasDname = true; break; }
-  const zone: ZoneData = { origin: apexName, soa, source, serial: soa.data.serial, nodes, apex, delegations, recordCount, hasDname };
+  const aliasTargets = new Set<string>();
+  for (const n of nodes.values()) {
+    if (rrsetOf(n, TYPE.DNAME)) hasDname = true;
+    for (const d of rrsetOf(n, TYPE.ALIAS)?.records ?? []) if (d.kind === 'name') aliasTargets.add(lowerName(d.target));
+  }
+  const zone: ZoneData = {
+    origin: apexName, soa, source, serial: soa.data.serial, nodes, apex, delegations, recordCount, hasDname, aliasTargets: [...aliasTargets],
+  };
   return { ok: true, zone, problems: p.list() };
 }
 
