@@ -28,6 +28,8 @@ dkim._domainkey IN TXT "${DKIM}"
 spf IN TXT "v=spf1 ${'ip4:192.0.2.0/24 '.repeat(20)}-all" "tail"
 exact IN TXT "${'e'.repeat(255)}"
 twice IN TXT "${'t'.repeat(510)}"
+esc IN TXT "${'a'.repeat(254)}\\059\\"${'b'.repeat(10)}"
+utf8 IN TXT "${'u'.repeat(254)}é${'v'.repeat(3)}"
 spf IN SPF "v=spf1 ${'ip6:2001:db8::/32 '.repeat(16)}-all"
 loc IN LOC 52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000m 10m
 loc IN LOC 42 21 54 S 71 06 18 W -24m 30m
@@ -64,6 +66,7 @@ after(async () => {
 
 const QUERIES: string[][] = [
   ['dkim._domainkey.types.test', 'TXT'], ['spf.types.test', 'TXT'], ['exact.types.test', 'TXT'], ['twice.types.test', 'TXT'],
+  ['esc.types.test', 'TXT'], ['utf8.types.test', 'TXT'],
   ['spf.types.test', 'SPF'], ['spf.types.test', 'TXT', '+tcp'],
   ['loc.types.test', 'LOC'], ['svc.types.test', 'SVCB'], ['svc2.types.test', 'SVCB'], ['types.test', 'HTTPS'],
   ['svc.types.test', 'HTTPS'], ['_ftp._tcp.types.test', 'URI'], ['rp.types.test', 'RP'],
