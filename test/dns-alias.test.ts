@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '@geoedge/zonedb/testing';
-import { dig, rrLines, startPdns, startGeodns, tempDir, type DigReply, type Pdns, type Geodns } from './helpers/index.js';
+import { dig, rrLines, scrape, sum, startPdns, startGeodns, tempDir, type DigReply, type Pdns, type Geodns } from './helpers/index.js';
 
 const TARGET_ZONE = `$ORIGIN target.example.
 $TTL 120
@@ -56,7 +56,7 @@ before(async () => {
   writeFileSync(config, JSON.stringify({ alias: { resolver: [resolver], maxCacheSeconds: 2 } }));
   [pdns, geo] = await Promise.all([
     startPdns({ zonesDir: join(dir.dir, 'zones'), args: ['--expand-alias=yes', `--resolver=${resolver}`] }),
-    startGeodns({ zonesDir: join(dir.dir, 'zones'), args: ['--config', config] }),
+    startGeodns({ zonesDir: join(dir.dir, 'zones'), args: ['--config', config], metrics: true }),
   ]);
   // The first queries after a load may find the prefetch still running (SERVFAIL): wait it out.
   await waitFor('geodns has resolved the apex ALIAS', async () => ((await dig(geo, ['alias.test', 'A'])).answer.length ? true : undefined), 10_000);
@@ -97,6 +97,13 @@ test('a change at the target is followed once the short cache expires (maxCacheS
     return a.includes('198.51.100.10') ? a : undefined;
   }, 15_000);
   assert.deepEqual(got, ['198.51.100.10']);
+});
+
+test('look-ups are counted by result', async () => {
+  const samples = await scrape(geo.metricsUrl!);
+  assert.ok(sum(samples, 'geodns_alias_fetches_total', { result: 'ok' }) >= 3, 'lb A, lb AAAA, v4only A');
+  assert.ok(sum(samples, 'geodns_alias_fetches_total', { result: 'nodata' }) >= 1, 'v4only AAAA');
+  assert.ok(sum(samples, 'geodns_alias_fetches_total', { result: 'fail' }) >= 2, 'nope.target.example, www.elsewhere.invalid');
 });
 
 test('without a resolver the ALIAS is served as itself and A answers NODATA (PowerDNS without resolver=)', async () => {

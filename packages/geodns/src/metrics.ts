@@ -8,6 +8,7 @@ export interface GeodnsMetrics {
   answerSeconds: FastHistogram;
   reloads: LabeledCounter;      // source
   reloadFailures: LabeledCounter; // source
+  aliasFetches: LabeledCounter;   // result: ok, nodata, fail
   setZonesLoaded(n: number): void;
   /** Exports geodns_db_up and geodns_db_staleness_seconds from the database zone source. */
   watchDb(status: () => { up: boolean; stalenessSeconds: number }): void;
@@ -23,6 +24,7 @@ export function createMetrics(): GeodnsMetrics {
     answerSeconds: new FastHistogram(registry, 'geodns_answer_seconds', 'Time from packet to answer bytes', [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05]),
     reloads: new LabeledCounter(registry, 'geodns_reloads_total', 'Zone reloads', ['source']),
     reloadFailures: new LabeledCounter(registry, 'geodns_reload_failures_total', 'Zone reloads that failed (the previous zone kept serving)', ['source']),
+    aliasFetches: new LabeledCounter(registry, 'geodns_alias_fetches_total', 'ALIAS target look-ups sent to alias.resolver, by result (ok, nodata, fail)', ['result']),
     setZonesLoaded(n) { zones = n; },
     watchDb(status) {
       gaugeFn(registry, 'geodns_db_up', 'Whether the last attempt to read the zone database succeeded (1) or not (0)', () => (status().up ? 1 : 0));

@@ -22,6 +22,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     maxCacheSeconds: cfg.alias.maxCacheSeconds,
     maxEntries: cfg.alias.maxEntries,
     log: log.child({ source: 'alias' }),
+    onFetch: (result) => metrics.aliasFetches.inc([result]),
   });
   const setSnapshot = (zs: ZoneSet) => {
     snapshot = zs;

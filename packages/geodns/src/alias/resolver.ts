@@ -37,6 +37,8 @@ export interface AliasOptions {
   maxEntries: number;
   log: Logger;
   now?: () => number;
+  /** Called once per finished fetch: 'ok', 'nodata' or 'fail'. */
+  onFetch?: (result: 'ok' | 'nodata' | 'fail') => void;
 }
 
 interface Entry { answer: AliasAnswer; fetchedAt: number; refreshAt: number; ttl: number }
@@ -71,6 +73,7 @@ export function createAliasResolver(o: AliasOptions): AliasResolver {
       entries.delete(key); // re-inserted last: Map order is then oldest-first
       if (entries.size >= o.maxEntries) entries.delete(entries.keys().next().value!);
       entries.set(key, { answer, fetchedAt: t, refreshAt: t + refreshIn, ttl });
+      o.onFetch?.(!answer.ok ? 'fail' : answer.records.length ? 'ok' : 'nodata');
       if (!answer.ok) o.log.warn({ target, qtype: qtype === TYPE.A ? 'A' : 'AAAA' }, 'ALIAS target could not be resolved: answering SERVFAIL');
     });
   };
