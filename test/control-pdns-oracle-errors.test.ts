@@ -9,9 +9,8 @@
 //   - EXTEND / PRUNE: PowerDNS 4.7 answers 422 "Changetype not understood"; we apply them as 4.9+ does,
 //     with exactly one record (422 "Exactly one record should be provided for PRUNE or EXTEND operation");
 //   - LUA content with a Lua syntax error: 4.7 stores it (and fails at query time), we refuse it (422);
-//   - record types whose text form @geoedge/dnsdata cannot read yet (RP, DNAME, ALIAS, LOC, HTTPS,
-//     URI) are refused with a clear 422 rather than stored unservable; so is a TXT string over 255
-//     octets (PowerDNS splits it on the wire; dnsdata does not read it);
+//   - data geodns could not serve (a LOC latitude over 90°, a TXT over 65535 wire octets) is refused
+//     with a clear 422 where PowerDNS stores it (control-pdns-oracle-types.test.ts);
 //   - metadata kind ENABLE-LUA-RECORDS: 4.7's API refuses it (422, pdnsutil only); we allow it, since
 //     geodns turns LUA records on per zone with it.
 import { test, before, after } from 'node:test';
@@ -86,10 +85,9 @@ test('deliberate differences, each as documented at the top of this file', async
   assert.equal(lua.ours.status, 422);
   assert.match((lua.ours.body as { error: string }).error, /^Record l\.diff\.test\.\/LUA 'A "ifportup\(443, \{"': Lua syntax error/);
 
+  // A TXT string over 255 octets is no longer a difference (issue 18): both store it.
   const long = await both('PATCH', `${Z}/diff.test.`, { rrsets: [{ name: 'dkim.diff.test.', type: 'TXT', ttl: 60, changetype: 'REPLACE', records: [rec(`"${'k'.repeat(300)}"`)] }] });
-  assert.equal(long.pdns.status, 204);
-  assert.equal(long.ours.status, 422);
-  assert.match((long.ours.body as { error: string }).error, /300 octets, over the 255 limit/);
+  assert.deepEqual([long.ours.status, long.pdns.status], [204, 204]);
 
   const meta = await both('PUT', `${Z}/diff.test./metadata/ENABLE-LUA-RECORDS`, { metadata: ['1'] });
   assert.deepEqual([meta.pdns.status, meta.pdns.body], [422, { error: "Unsupported metadata kind 'ENABLE-LUA-RECORDS'" }]);
@@ -179,7 +177,7 @@ test('record types and content forms beyond the common ones', async () => {
     ['ptr', 'PTR', 'host.example.'], ['loc', 'LOC', '52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000.00m 10.00m'],
     ['svc', 'HTTPS', '1 . alpn=h2,h3'], ['uri', 'URI', '10 1 "https://example.net/"'],
   ];
-  // Types whose text form @geoedge/dnsdata does not read are refused with a clear 422 (PowerDNS stores them).
+  // Every one is stored as PowerDNS stores it (before issue 18, RP DNAME ALIAS LOC HTTPS URI were refused).
   const refused: string[] = [];
   for (const [name, type, content] of cases) {
     const r = await both('PATCH', P, one(name, type, content));
@@ -192,8 +190,8 @@ test('record types and content forms beyond the common ones', async () => {
     assert.equal(r.ours.status, r.pdns.status, `${type} ${content}: ${JSON.stringify(r)}`);
     assert.deepEqual(r.ours.body, r.pdns.body);
   }
-  assert.deepEqual(refused, ['RP', 'DNAME', 'ALIAS', 'LOC', 'HTTPS', 'URI']);
-  // The refused PATCHes bumped PowerDNS's serial only: set both to one value before comparing.
+  assert.deepEqual(refused, []);
+  // (Kept from when some PATCHes were refused and bumped PowerDNS's serial only.)
   await same('PATCH', P, { rrsets: [{ name: 'types.test.', type: 'SOA', ttl: 3600, changetype: 'REPLACE', records: [rec('ns1.types.test. h.types.test. 2099010100 10800 3600 604800 3600')] }] });
   await same('GET', P);
   await sameRows('types.test');

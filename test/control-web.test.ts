@@ -158,3 +158,38 @@ test('a record added, edited and deleted by clicking through the page is served 
   await waitFor('geodns drops the deleted record', async () => ((await dig(geodns, ['www.web.test', 'A'])).status === 'NXDOMAIN' ? true : undefined), 10_000);
   assert.ok(!geoctl.stdout.concat(geoctl.stderr).some((l) => l.includes(KEY)), 'the API key is never logged');
 });
+
+test('the record types PowerDNS serves are entered through the page and served by geodns; the preview shows them as text', async () => {
+  assert.equal(await api('POST', '/zones', { name: 'types.web.test.', kind: 'Native', nameservers: ['ns1.types.web.test.'] }), 201);
+  await page.goto(`${base}/ui`);
+  await page.fill('#key', KEY);
+  await page.click('#key-use');
+  await page.click('#zones button:has-text("types.web.test.")');
+  await page.waitForSelector('#rrsets tr[data-type="SOA"]');
+  const types = await page.locator('#types option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
+  for (const t of ['HTTPS', 'SVCB', 'LOC', 'URI', 'DNAME', 'RP', 'ALIAS', 'SPF']) assert.ok(types.includes(t), `${t} offered`);
+  const dkim = `v=DKIM1; k=rsa; p=${'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA'.repeat(9)}IDAQAB`;
+  const rows: Array<[string, string, string, string]> = [
+    ['@', 'HTTPS', '1 . alpn=h2,h3 port=443 ipv4hint=192.0.2.1', '1 . alpn="h2,h3" port=443 ipv4hint=192.0.2.1'],
+    ['loc', 'LOC', '52 22 23.000 N 4 53 32.000 E -2.00m 1.00m 10000.00m 10.00m', '52 22 23.000 N 4 53 32.000 E -2.00m 1m 10000m 10m'],
+    ['_http._tcp', 'URI', '10 1 "https://example.com/"', '10 1 "https://example.com/"'],
+    ['old', 'DNAME', 'example.net.', 'example.net.'],
+    ['dkim', 'TXT', `"${dkim}"`, `"${dkim.slice(0, 255)}" "${dkim.slice(255)}"`],
+  ];
+  for (const [name, type, content] of rows) {
+    await save(name, type, content);
+    await page.waitForSelector(`#rrsets tr[data-type="${type}"]`);
+  }
+  for (const [name, type, , want] of rows) {
+    const qname = name === '@' ? 'types.web.test' : `${name}.types.web.test`;
+    assert.deepEqual(await waitFor(`geodns serves ${qname} ${type}`, async () => {
+      const a = await answers(qname, type);
+      return a.length ? a : undefined;
+    }, 10_000), [want]);
+  }
+  await page.fill('#pv-name', '@');
+  await page.fill('#pv-type', 'HTTPS');
+  await page.fill('#pv-client', '192.0.2.10');
+  await page.click('#pv-go');
+  await textIn('#pv-result', /HTTPS 1 \. alpn=h2,h3 port=443 ipv4hint=192\.0\.2\.1/);
+});

@@ -41,6 +41,10 @@ export class Cursor {
     if (b.length > 255) throw new Error(`${field} string is ${b.length} octets, over the 255 limit`);
     return b;
   }
+  /** A TXT/SPF string: any length (the wire splits it into 255-octet pieces). */
+  text(field: string): Buffer {
+    return decodeCharString(this.word(field));
+  }
   /** The remaining tokens as one hex string (blanks allowed between digits, RFC 4034 §5.3). */
   hex(field: string): Buffer {
     let hex = this.word(field);

@@ -6,10 +6,16 @@
 //   TLSA / SMIMEA  usage selector mtype data(hex) RFC 6698 §2.1, RFC 8162
 //   DNSKEY / CDNSKEY  flags protocol algorithm key(base64)  RFC 4034 §2, RFC 7344
 //   OPENPGPKEY  key(base64)                       RFC 7929 §2.3
+//   LOC  rdata-loc.ts | SVCB HTTPS  rdata-svcb.ts | RP URI  rdata-names.ts
 // CDS shares DS's shape (RFC 7344 §3.1) and so uses the 'ds' variant.
 import { TYPE } from './types.js';
 import type { Cursor } from './rdata-cursor.js';
 import { encodeCharString } from './tokenizer.js';
+import { parseLoc, formatLoc } from './rdata-loc.js';
+import { parseSvcb, formatSvcb } from './rdata-svcb.js';
+import { parseNamesText, formatNamesText } from './rdata-names.js';
+
+const LOC = 29;
 
 export const CDS = 59;
 const SMIMEA = 53, CDNSKEY = 60, OPENPGPKEY = 61;
@@ -32,12 +38,17 @@ export function parseOtherText(type: number, c: Cursor): Buffer | undefined {
       return Buffer.concat([flags, u8('protocol'), u8('algorithm'), c.base64('public key')]);
     }
     case OPENPGPKEY: return c.base64('public key');
-    default: return undefined;
+    case LOC: return parseLoc(c);
+    case TYPE.SVCB: case TYPE.HTTPS: return parseSvcb(c);
+    default: return parseNamesText(type, c);
   }
 }
 
-/** The text form of wire octets of one of the types above; undefined if another type or malformed. */
-export function formatOtherText(type: number, b: Buffer): string | undefined {
+/**
+ * The text form of wire octets of one of the types above; undefined if another
+ * type or malformed. `noDot`: names without their trailing dot (PowerDNS's stored form).
+ */
+export function formatOtherText(type: number, b: Buffer, noDot = false): string | undefined {
   switch (type) {
     case TYPE.HINFO: {
       const l1 = b[0];
@@ -52,6 +63,8 @@ export function formatOtherText(type: number, b: Buffer): string | undefined {
       return b.length > 4 ? `${b.readUInt16BE(0)} ${b[2]} ${b[3]} ${b.subarray(4).toString('base64')}` : undefined;
     case OPENPGPKEY:
       return b.length > 0 ? b.toString('base64') : undefined;
-    default: return undefined;
+    case LOC: return formatLoc(b);
+    case TYPE.SVCB: case TYPE.HTTPS: return formatSvcb(b, noDot);
+    default: return formatNamesText(type, b, noDot);
   }
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { TYPE, type Rdata } from './types.js';
-import { parseRdata, formatRdata, typeCode, typeName, checkRdata } from './rdata-text.js';
+import { parseRdata, formatRdata, typeCode, typeName, checkRdata, txtWireLength } from './rdata-text.js';
 
 const O = 'example.com.';
 const b = (s: string) => Buffer.from(s, 'latin1');
@@ -131,7 +131,14 @@ const BAD: [number, string, RegExp][] = [
   [TYPE.SOA, 'ns hm 1 1x 3 4 5', /refresh: bad time value "1x"/],
   [TYPE.TXT, '', /missing text/],
   [TYPE.TXT, '"unterminated', /unterminated quoted string/],
-  [TYPE.TXT, `"${'a'.repeat(256)}"`, /256 octets, over the 255 limit/],
+  [TYPE.TXT, `"${'a'.repeat(65300)}"`, /65557 octets on the wire, over 65535/],
+  [29, '91 N 0 E 0m', /latitude "91" must be an integer 0-90/], [29, '90 0 1 N 0 E 0m', /over 90 degrees/],
+  [29, '52 N 4 E', /missing altitude/],
+  [TYPE.SVCB, '1 . port=70000', /port "70000"/],
+  [TYPE.SVCB, '1 . mandatory=port', /not given/],
+  [TYPE.SVCB, '1 . alpn=h2 alpn=h3', /given twice/],
+  [TYPE.HTTPS, '1 . bogus=1', /unknown SvcParamKey/],
+  [256, '10 1 unquoted', /must be quoted/],
   [TYPE.TXT, '"bad \\25 escape"', /three digits/],
   [TYPE.TXT, '"bad \\300"', /over 255/],
   [TYPE.TXT, 'ends\\', /dangling backslash/],
@@ -172,6 +179,37 @@ test('parseRdata rejects bad data with clear messages', () => {
     const r = checkRdata(type, text, O);
     assert.equal(r.ok, false);
   }
+});
+
+test('a TXT string over 255 octets is kept whole; its wire length counts one length octet per 255', () => {
+  const d = parseRdata(TYPE.TXT, `"${'a'.repeat(300)}" ""`, O);
+  assert.deepEqual(d, { kind: 'txt', strings: [Buffer.alloc(300, 0x61), Buffer.alloc(0)] });
+  assert.equal(formatRdata(TYPE.TXT, d), `"${'a'.repeat(300)}" ""`);
+  assert.equal(txtWireLength([Buffer.alloc(255), Buffer.alloc(256), Buffer.alloc(0)]), 256 + 258 + 1);
+});
+
+test('LOC SVCB HTTPS URI RP DNAME ALIAS: PowerDNS canonical text round-trips through the wire octets', () => {
+  const cases: Array<[string, string]> = [
+    ['LOC', '52 22 23.000 N 4 53 32.000 E -2.00m 1.00m 10000.00m 10.00m'],
+    ['LOC', '0 0 0.000 N 180 0 0.000 W -100000.00m 0.00m 0.01m 90000000.00m'],
+    ['SVCB', '1 svc.example.net. mandatory=alpn,port alpn=h2,h3 port=8443 ipv4hint=192.0.2.1,192.0.2.2 ipv6hint=2001:db8::1'],
+    ['HTTPS', '1 . alpn=h3 no-default-alpn ech="AEX+DQ==" key65000="foo bar"'],
+    ['SVCB', '0 target.example.net.'],
+    ['URI', '10 1 "ftp://ftp1.example.com/public"'],
+    ['RP', 'mbox.example.com. txt.example.com.'],
+    ['DNAME', 'example.net.'],
+    ['ALIAS', 'lb.example.net.'],
+  ];
+  for (const [type, text] of cases) {
+    const code = typeCode(type)!;
+    const d = parseRdata(code, text, O);
+    assert.equal(formatRdata(code, d), text, type);
+    assert.deepEqual(parseRdata(code, formatRdata(code, d), O), d, type);
+  }
+  // Stored form: names inside RP/SVCB without the trailing dot (PowerDNS's gmysql rows).
+  assert.equal(formatRdata(17, parseRdata(17, 'a.example. b.example.', O), true), 'a.example b.example');
+  // Precisions are rounded down to one digit times a power of ten (RFC 1876).
+  assert.equal(formatRdata(29, parseRdata(29, '1 N 2 E 3m 15m 25m 1.5m', O)), '1 0 0.000 N 2 0 0.000 E 3.00m 10.00m 20.00m 1.00m');
 });
 
 test('checkRdata returns the data on success', () => {

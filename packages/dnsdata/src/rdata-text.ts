@@ -5,6 +5,10 @@
 //   CAA flags tag value | NAPTR order pref flags services regexp replacement
 //   DS keytag alg digesttype hex... | any type: \# <len> <hex...> (RFC 3597 §5)
 //   LUA <type> "chunk" ["chunk"...]   (PowerDNS; chunks are joined with no separator)
+//   DNAME name | ALIAS name (PowerDNS) | RP mbox txtname | URI prio weight "target"
+//   LOC (RFC 1876 §3) | SVCB/HTTPS prio target key=value... (RFC 9460 §2.1)
+// TXT/SPF strings may be longer than 255 octets (long SPF, 2048-bit DKIM keys):
+// they are kept whole and split on the wire, as PowerDNS does.
 // formatRdata writes the PowerDNS "content" form: names absolute with the
 // trailing dot, strings quoted, as the PowerDNS HTTP API and zone export show.
 import type { Rdata } from './types.js';
@@ -71,7 +75,8 @@ function parseTyped(type: number, c: Cursor): Rdata {
   switch (type) {
     case TYPE.A: { const address = c.word('address'); checkIpv4(address); return { kind: 'a', address }; }
     case TYPE.AAAA: return { kind: 'aaaa', address: bytesToIpv6(ipv6ToBytes(c.word('address'))) };
-    case TYPE.NS: case TYPE.CNAME: case TYPE.PTR: return { kind: 'name', target: c.name('target') };
+    case TYPE.NS: case TYPE.CNAME: case TYPE.PTR: case TYPE.DNAME: case TYPE.ALIAS:
+      return { kind: 'name', target: c.name('target') };
     case TYPE.MX: return { kind: 'mx', preference: c.uint('preference', 0xffff), exchange: c.name('exchange') };
     case TYPE.SOA:
       return {
@@ -79,8 +84,10 @@ function parseTyped(type: number, c: Cursor): Rdata {
         refresh: c.time('refresh'), retry: c.time('retry'), expire: c.time('expire'), minimum: c.time('minimum'),
       };
     case TYPE.TXT: case TYPE.SPF: {
-      const strings = [c.charString('text')];
-      while (!c.done()) strings.push(c.charString('text'));
+      const strings = [c.text('text')];
+      while (!c.done()) strings.push(c.text('text'));
+      const len = txtWireLength(strings);
+      if (len > 0xffff) throw new Error(`the strings take ${len} octets on the wire, over 65535`);
       return { kind: 'txt', strings };
     }
     case TYPE.SRV:
@@ -132,8 +139,23 @@ function parseLua(c: Cursor): Rdata {
   return { kind: 'lua', innerType, code: Buffer.concat(chunks).toString('utf8') };
 }
 
-/** PowerDNS "content" text for record data of `type`. */
-export function formatRdata(type: number, data: Rdata): string {
+/**
+ * RDATA octets of TXT/SPF strings: each string as ⌈len/255⌉ character-strings of
+ * 255 octets (the last shorter; an empty string is one empty character-string),
+ * which is how PowerDNS (DNSPacketWriter::xfrText) sends a string over 255 octets.
+ */
+export function txtWireLength(strings: Buffer[]): number {
+  let n = 0;
+  for (const s of strings) n += s.length + Math.max(1, Math.ceil(s.length / 255));
+  return n;
+}
+
+/**
+ * PowerDNS "content" text for record data of `type`. `noDot` writes the names
+ * inside RP and SVCB/HTTPS data without their trailing dot, PowerDNS's stored
+ * (gmysql) form; callers strip the other types' names themselves.
+ */
+export function formatRdata(type: number, data: Rdata, noDot = false): string {
   switch (data.kind) {
     case 'a': case 'aaaa': return data.address;
     case 'name': return data.target;
@@ -148,7 +170,7 @@ export function formatRdata(type: number, data: Rdata): string {
         `${encodeCharString(data.regexp)} ${data.replacement}`;
     case 'ds': return `${data.keyTag} ${data.algorithm} ${data.digestType} ${data.digest.toString('hex')}`;
     // PowerDNS writes empty generic data as "\# 0 " (trailing space); we match it byte for byte.
-    case 'raw': return formatOtherText(type, data.bytes) ?? `\\# ${data.bytes.length} ${data.bytes.toString('hex')}`;
+    case 'raw': return formatOtherText(type, data.bytes, noDot) ?? `\\# ${data.bytes.length} ${data.bytes.toString('hex')}`;
     case 'lua': return `${typeName(data.innerType)} ${encodeCharString(Buffer.from(data.code, 'utf8'))}`;
     default: {
       const never: never = data;

@@ -51,7 +51,7 @@ function decode(type: number, r: Reader): Rdata | undefined {
   switch (type) {
     case TYPE.A: return { kind: 'a', address: bytesToIpv4(r.bytes(4)) };
     case TYPE.AAAA: return { kind: 'aaaa', address: bytesToIpv6(r.bytes(16)) };
-    case TYPE.NS: case TYPE.CNAME: case TYPE.PTR: return { kind: 'name', target: r.name() };
+    case TYPE.NS: case TYPE.CNAME: case TYPE.PTR: case TYPE.DNAME: case TYPE.ALIAS: return { kind: 'name', target: r.name() };
     case TYPE.MX: return { kind: 'mx', preference: r.u16(), exchange: r.name() };
     case TYPE.SOA:
       return {

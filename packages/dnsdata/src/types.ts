@@ -8,8 +8,11 @@ export const TYPE = {
   A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28,
   SRV: 33, NAPTR: 35, DS: 43, SSHFP: 44, RRSIG: 46, NSEC: 47, DNSKEY: 48,
   TLSA: 52, SVCB: 64, HTTPS: 65, SPF: 99, OPT: 41, AXFR: 252, IXFR: 251, ANY: 255, CAA: 257,
+  DNAME: 39,
   /** PowerDNS's LUA pseudo-type; never sent on the wire. */
   LUA: 65402,
+  /** PowerDNS's ALIAS (a name whose A/AAAA are the target's, resolved when asked). */
+  ALIAS: 65401,
 } as const;
 
 export const CLASS_IN = 1;
@@ -18,10 +21,12 @@ export const CLASS_IN = 1;
 export type Rdata =
   | { kind: 'a'; address: string }                      // A, dotted quad
   | { kind: 'aaaa'; address: string }                   // AAAA, any valid IPv6 text
-  | { kind: 'name'; target: string }                    // NS CNAME PTR: one domain name
+  | { kind: 'name'; target: string }                    // NS CNAME PTR DNAME ALIAS: one domain name
   | { kind: 'mx'; preference: number; exchange: string }
   | { kind: 'soa'; mname: string; rname: string; serial: number; refresh: number; retry: number; expire: number; minimum: number }
-  | { kind: 'txt'; strings: Buffer[] }                  // TXT SPF: character-strings, each ≤ 255 bytes
+  // TXT SPF: the strings as written; one over 255 octets goes on the wire as
+  // several 255-octet character-strings (as PowerDNS does), see txtWireLength.
+  | { kind: 'txt'; strings: Buffer[] }
   | { kind: 'srv'; priority: number; weight: number; port: number; target: string }
   | { kind: 'caa'; flags: number; tag: string; value: Buffer }
   | { kind: 'naptr'; order: number; preference: number; flags: Buffer; services: Buffer; regexp: Buffer; replacement: string }

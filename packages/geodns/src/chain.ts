@@ -32,6 +32,7 @@ import { qtypeLabel, rcodeLabel } from './stages/names.js';
 import { bestWho, type LuaStage } from './stages/lua.js';
 import { DynamicCache } from './stages/dynamic-cache.js';
 import type { GeoLookup } from './geo/types.js';
+import type { AliasLookup } from './alias/resolver.js';
 import type { GeodnsMetrics } from './metrics.js';
 import type { Handler, Peer } from './server.js';
 import { COOKIE, type CookieSigner } from './wire/cookie.js';
@@ -46,6 +47,8 @@ export interface ChainDeps {
   chainLimit: number;
   /** Compiled answers kept, about (two generations of half each); default 1,000,000. */
   answerCacheEntries?: number;
+  /** ALIAS expansion (alias.resolver); without it ALIAS names answer NODATA for A/AAAA. */
+  alias?: AliasLookup;
   /** LUA records; without it they answer SERVFAIL. */
   lua?: { stage: LuaStage; geo: GeoLookup; epoch: () => number };
   /** DNS Cookies (RFC 7873); without it the COOKIE option is ignored, as by a server that lacks them. */
@@ -78,7 +81,7 @@ export function buildChain(deps: ChainDeps): Handler {
   const lua = deps.lua;
   // Equal answers for one name (5 PoPs, 20,000 networks) share one stored copy.
   const dynCache = new DynamicCache<DynValue>(lua?.epoch ?? (() => 0), (v) => `${v.rcode}\u0000${v.t.full.toString('latin1')}`);
-  const staticOpts: ResolveOptions = { chainLimit: deps.chainLimit, minimalAny: true, dynamic: lua ? (s, z) => lua.stage.expand(s, z) : undefined };
+  const staticOpts: ResolveOptions = { chainLimit: deps.chainLimit, minimalAny: true, dynamic: lua ? (s, z) => lua.stage.expand(s, z) : undefined, alias: deps.alias };
   const tcpOpts: ResolveOptions = { ...staticOpts, minimalAny: false };
   const { cookies, rrl } = deps;
   // This query's COOKIE verdict and the option data to answer with (cookies.reply, or none).
@@ -205,6 +208,7 @@ export function buildChain(deps: ChainDeps): Handler {
       question: q.question,
       answer: r.answer, authority: r.authority, additional: r.additional,
     };
+    if (r.volatile) return [encodeResponse({ ...resp, opt }, maxSize), r.rcode];
     const compile = () => makeTemplate({ ...resp, question: lowerAscii(q.question) });
     if (r.static) {
       if (seen.get(key) === undefined) {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
+import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { checkConfig, readConfigFile, parseHostPort, listenConflicts, logLevelOverride, ConfigError, LogLevelSchema } from '@geoedge/shared';
 import { parseDbUrl } from '@geoedge/zonedb';
@@ -56,6 +57,20 @@ export const ConfigSchema = Type.Object(
      */
     answerCache: Type.Object(
       { entries: Type.Integer({ minimum: 1000, maximum: 50_000_000, default: 1_000_000 }) },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
+     * ALIAS records (PowerDNS resolver= with expand-alias=yes): A/AAAA at an ALIAS
+     * name are the target's, asked of these resolvers in order (RD set, UDP).
+     * Empty: ALIAS is served as the record it is and A/AAAA there answer NODATA.
+     */
+    alias: Type.Object(
+      {
+        resolver: Type.Array(HostPort, { default: [], maxItems: 8 }),
+        timeoutMs: Type.Integer({ minimum: 100, maximum: 30_000, default: 2000 }),
+        maxCacheSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
+        maxEntries: Type.Integer({ minimum: 100, maximum: 10_000_000, default: 100_000 }),
+      },
       { additionalProperties: false, default: {} },
     ),
     /** How many CNAMEs are followed inside our zones before the chain stops. */
@@ -111,6 +126,11 @@ export function loadConfig(file: string | undefined, overrides: Overrides, env: 
   const problems: string[] = [];
   const bound = cfg.listen.flatMap((l, i) => {
     try { return [{ path: `/listen/${i}`, protocols: ['udp', 'tcp'], ...parseHostPort(l) }]; } catch (err) { problems.push(`/listen/${i}: ${(err as Error).message}`); return []; }
+  });
+  cfg.alias.resolver.forEach((l, i) => {
+    try {
+      if (isIP(parseHostPort(l).host) === 0) problems.push(`/alias/resolver/${i}: "${l}" must be an IP address and port (the resolver is how names get resolved)`);
+    } catch (err) { problems.push(`/alias/resolver/${i}: ${(err as Error).message}`); }
   });
   if (cfg.metrics !== undefined) {
     try { bound.push({ path: '/metrics', protocols: ['tcp'], ...parseHostPort(cfg.metrics) }); } catch (err) { problems.push(`/metrics: ${(err as Error).message}`); }

@@ -15,6 +15,7 @@ export interface GeodnsMetrics {
   watchTcp(open: () => number): void;
   rrlLimited: LabeledCounter;   // kind, action (dropped | slipped | badcookie | logged)
   cookies: LabeledCounter;      // result (client_only | good | bad | malformed)
+  aliasFetches: LabeledCounter;   // result: ok, nodata, fail
   setZonesLoaded(n: number): void;
   /** Exports geodns_rrl_evicted_accounts from the rate limiter's table. */
   watchRrl(evictions: () => number): void;
@@ -40,6 +41,7 @@ export function createMetrics(): GeodnsMetrics {
     },
     rrlLimited: new LabeledCounter(registry, 'geodns_rrl_limited_total', 'UDP responses held back by response rate limiting, by kind and action (dropped, slipped = sent with TC=1, badcookie = sent as BADCOOKIE with a server cookie, logged = log-only mode, sent anyway)', ['kind', 'action']),
     cookies: new LabeledCounter(registry, 'geodns_cookies_total', 'Queries with a DNS COOKIE option, by result (client_only, good = our valid server cookie, bad = a server cookie we did not accept, malformed = FORMERR)', ['result']),
+    aliasFetches: new LabeledCounter(registry, 'geodns_alias_fetches_total', 'ALIAS target look-ups sent to alias.resolver, by result (ok, nodata, fail)', ['result']),
     setZonesLoaded(n) { zones = n; },
     watchRrl(evictions) {
       gaugeFn(registry, 'geodns_rrl_evicted_accounts', 'RRL accounts pushed out of the full table by new ones since start (a flood of more distinct sources than rrl.tableSize)', evictions);

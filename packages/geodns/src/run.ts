@@ -1,9 +1,10 @@
 // One serving process: zone source → DNS listeners → metrics, closed in reverse.
-import { ServiceGroup, handleSignals, metricsService, shareWithClusterPrimary, type Logger, type Service } from '@geoedge/shared';
+import { ServiceGroup, handleSignals, metricsService, parseHostPort, shareWithClusterPrimary, type Logger, type Service } from '@geoedge/shared';
 import { randomBytes } from 'node:crypto';
 import { readCookieSecretFile, rrlOptions, type Config } from './config.js';
 import { CookieSigner } from './wire/cookie.js';
 import { ResponseRateLimiter, type RrlEvents } from './stages/rrl.js';
+import { createAliasResolver } from './alias/resolver.js';
 import { createMetrics } from './metrics.js';
 import { createDnsServer } from './server.js';
 import { buildChain } from './chain.js';
@@ -18,14 +19,23 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   const metrics = createMetrics();
   if (inCluster) shareWithClusterPrimary(metrics.registry);
   let snapshot: ZoneSet = buildZoneSet([]);
+  const alias = cfg.alias.resolver.length === 0 ? undefined : createAliasResolver({
+    resolvers: cfg.alias.resolver.map((r) => parseHostPort(r)),
+    timeoutMs: cfg.alias.timeoutMs,
+    maxCacheSeconds: cfg.alias.maxCacheSeconds,
+    maxEntries: cfg.alias.maxEntries,
+    log: log.child({ source: 'alias' }),
+    onFetch: (result) => metrics.aliasFetches.inc([result]),
+  });
   const setSnapshot = (zs: ZoneSet) => {
     snapshot = zs;
     metrics.setZonesLoaded(zs.zones.size);
+    alias?.prefetch(zs);
   };
   // Files and database each hand over their latest zone list; one ZoneSet is built from both.
   const merger = createZoneMerger(log, setSnapshot);
 
-  const services: Service[] = [];
+  const services: Service[] = alias ? [alias] : [];
   let reload: (() => Promise<void> | void) | undefined;
   if (cfg.zones) {
     const files = createFileZoneSource({
@@ -55,6 +65,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   if (rrl) metrics.watchRrl(() => rrl.evictions);
   const chain = buildChain({
     lua: dynamic?.chainLua,
+    alias: alias?.lookup,
     snapshot: () => snapshot,
     log,
     metrics,

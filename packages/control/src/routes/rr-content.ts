@@ -59,7 +59,7 @@ function storageForm(code: number, d: Rdata): { content: string; prio: number } 
     case 'srv': return { content: `${d.weight} ${d.port} ${noDot(d.target)}`, prio: d.priority };
     case 'soa': return { content: formatRdata(code, { ...d, mname: noDot(d.mname), rname: noDot(d.rname) }), prio: 0 };
     case 'naptr': return { content: formatRdata(code, { ...d, replacement: noDot(d.replacement) }), prio: 0 };
-    default: return { content: formatRdata(code, d), prio: 0 };
+    default: return { content: formatRdata(code, d, true), prio: 0 };
   }
 }
 

@@ -94,8 +94,9 @@ function rdataText(msg: Buffer, type: number, start: number, len: number): strin
   if (NAME_TYPES.has(type)) return readName(msg, start).name;
   if (type === 15) return `${msg.readUInt16BE(start)} ${readName(msg, start + 2).name}`;
   try {
-    const d = rdataFromWire(type, Buffer.from(bytes));
-    if (d) return formatRdata(type, d);
+    // Types without a typed variant (LOC, SVCB, HTTPS, URI, RP, TLSA…) have a text form for their octets too.
+    const copy = Buffer.from(bytes);
+    return formatRdata(type, rdataFromWire(type, copy) ?? { kind: 'raw', bytes: copy });
   } catch { /* shown raw below */ }
   return `\\# ${len} ${bytes.toString('hex')}`;
 }

@@ -4,6 +4,7 @@
 import { TYPE, CLASS_IN, type RR, type RRset, type Rdata } from '@geoedge/dnsdata';
 import { RCODE } from '../wire/types.js';
 import type { Zone, ZoneSet } from '../zones/types.js';
+import type { AliasLookup } from '../alias/resolver.js';
 
 export interface Resolution {
   rcode: number;
@@ -13,6 +14,8 @@ export interface Resolution {
   additional: RR[];
   /** False when the answer came from code (LUA) and must not be cached as static. */
   static: boolean;
+  /** Holds ALIAS-resolved records: built afresh for every query, never cached (the resolver's cache is the cache). */
+  volatile?: boolean;
 }
 
 export interface ResolveOptions {
@@ -21,6 +24,12 @@ export interface ResolveOptions {
   minimalAny: boolean;
   /** Turns an RRset holding LUA records into plain records; null = SERVFAIL. */
   dynamic?: (rrset: RRset, zone: Zone) => RR[] | null;
+  /**
+   * ALIAS expansion (alias.resolver set). Without it an ALIAS is served as the
+   * record it is (TYPE65401) and A/AAAA at its name answer NODATA, as PowerDNS
+   * does with expand-alias=no or no resolver.
+   */
+  alias?: AliasLookup;
 }
 
 const toRRs = (s: RRset): RR[] => s.records.map((data: Rdata) => ({ name: s.name, type: s.type, class: CLASS_IN, ttl: s.ttl, data }));
@@ -55,6 +64,11 @@ export function resolve(zs: ZoneSet, qname: string, qtype: number, opts: Resolve
         res.rcode = RCODE.NXDOMAIN; // RFC 6604: the rcode speaks for the last name of the chain
         res.authority.push(negativeSoa(r.zone));
         return res;
+      case 'alias':
+        if (opts.alias) return expandAlias(res, r.rrset, qtype, opts.alias);
+        res.aa = true;
+        res.authority.push(negativeSoa(r.zone));
+        return res;
       case 'nodata':
         res.aa = true;
         res.authority.push(negativeSoa(r.zone));
@@ -62,12 +76,27 @@ export function resolve(zs: ZoneSet, qname: string, qtype: number, opts: Resolve
       case 'answer': {
         res.aa = true;
         let sets = r.rrsets;
+        // Expanded ALIAS records are not shown themselves (PowerDNS, expand-alias=yes).
+        if (opts.alias && sets.some((s) => s.type === TYPE.ALIAS)) sets = sets.filter((s) => s.type !== TYPE.ALIAS);
+        if (sets.length === 0) { res.authority.push(negativeSoa(r.zone)); return res; }
         if (qtype === TYPE.ANY && opts.minimalAny && sets.length > 1) sets = [pickAny(sets)];
         for (const s of sets) if (!expand(s, r.zone, res, opts)) return servfail();
         // A LUA record that answered nothing: NODATA (RFC 2308), as PowerDNS does.
         if (res.answer.length === 0) res.authority.push(negativeSoa(r.zone));
         addAdditional(zs, res, opts);
         return res;
+      }
+      case 'dname': {
+        // RFC 6672 §3.3: the DNAME, then the CNAME it synthesises for this name, then chase it.
+        res.aa = true;
+        res.answer.push(...toRRs(r.dname));
+        if (r.cname === undefined) { res.rcode = RCODE.YXDOMAIN; return res; } // §2.2: the new name is too long
+        res.answer.push(...toRRs(r.cname));
+        seen.add(name);
+        const target = (r.cname.records[0] as { target: string }).target.toLowerCase();
+        if (seen.has(target) || hop + 1 >= opts.chainLimit) return res;
+        name = target;
+        continue;
       }
       case 'cname': {
         res.aa = true;
@@ -96,6 +125,19 @@ function expand(s: RRset, zone: Zone, res: Resolution, opts: ResolveOptions): bo
   if (rrs === null) return false;
   res.answer.push(...rrs);
   return true;
+}
+
+/** A/AAAA at an ALIAS: the target's records from the resolver cache, owned by `name`. */
+function expandAlias(res: Resolution, alias: RRset, qtype: number, lookup: AliasLookup): Resolution {
+  const d = alias.records[0];
+  const got = d?.kind === 'name' ? lookup(d.target.toLowerCase(), qtype) : undefined;
+  // PowerDNS sets AA on this SERVFAIL, and answers a target without the type with an empty NOERROR (no SOA).
+  if (!got || !got.ok) return { ...servfail(), aa: true };
+  res.aa = true;
+  res.static = false;
+  res.volatile = true;
+  for (const data of got.records) res.answer.push({ name: alias.name, type: qtype, class: CLASS_IN, ttl: got.ttl, data });
+  return res;
 }
 
 function servfail(): Resolution {

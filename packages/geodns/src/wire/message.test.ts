@@ -101,9 +101,15 @@ test('a LUA record never reaches the wire; bad rdata is a clear error', () => {
   assert.throws(() => encodeResponse(msg({ answer: [lua] }), 512), { code: 'ERR_WIRE_LUA' });
   assert.throws(() => encodeResponse(msg({ answer: [rr('x.', 1, { kind: 'a', address: '1.2.3' })] }), 512), { code: 'ERR_WIRE_RDATA' });
   assert.throws(() => encodeResponse(msg({ answer: [rr('x..', 1, { kind: 'a', address: '1.2.3.4' })] }), 512), { code: 'ERR_WIRE_NAME' });
-  assert.throws(() => encodeResponse(msg({ answer: [rr('x.', 16, { kind: 'txt', strings: [Buffer.alloc(256)] })] }), 512), { code: 'ERR_WIRE_RDATA' });
+  assert.throws(() => encodeResponse(msg({ answer: [rr('x.', 16, { kind: 'txt', strings: [Buffer.alloc(65400)] })] }), 512), { code: 'ERR_WIRE_RDATA' });
   // The encoder is still usable afterwards.
   assert.equal(decode(encodeResponse(msg({ answer: [everyKind[0]] }), 512)).answer.length, 1);
+});
+
+test('a TXT string over 255 octets goes out as 255-octet character-strings (as PowerDNS sends it)', () => {
+  const long = Buffer.alloc(600, 0x6b);
+  const m = decode(encodeResponse(msg({ answer: [rr('x.example.', TYPE.TXT, { kind: 'txt', strings: [long, Buffer.from('z')] })] }), 4096));
+  assert.deepEqual(m.answer[0]!.data, { kind: 'txt', strings: [long.subarray(0, 255), long.subarray(255, 510), long.subarray(510), Buffer.from('z')] });
 });
 
 test('a message too big for 64 KiB is truncated, not corrupted', () => {

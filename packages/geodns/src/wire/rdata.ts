@@ -93,11 +93,16 @@ export function writeRdata(e: Encoder, type: number, d: Rdata): void {
   e.buf.writeUInt16BE(len, lenAt);
 }
 
+/**
+ * TXT/SPF strings; one over 255 octets goes out as 255-octet character-strings,
+ * the last shorter (PowerDNS's DNSPacketWriter::xfrText, checked by the oracle).
+ */
 function writeTxt(e: Encoder, type: number, strings: Buffer[], lenAt: number): void {
   if (strings.length === 0) return e.u8(0); // RFC 1035 §3.3.14: at least one string
   for (const s of strings) {
-    if (e.pos + 1 + s.length - lenAt - 2 > 0xffff) throw rdataError(type, 'TXT rdata over 65535 octets');
-    charString(e, type, s);
+    if (e.pos + 1 + s.length + Math.floor(s.length / 255) - lenAt - 2 > 0xffff) throw rdataError(type, 'TXT rdata over 65535 octets');
+    if (s.length <= 255) { charString(e, type, s); continue; }
+    for (let i = 0; i < s.length; i += 255) charString(e, type, s.subarray(i, i + 255));
   }
 }
 

@@ -2,7 +2,7 @@
 // bytes into a Query (or a reason it can't) and a ResponseMessage into bytes.
 import type { RR } from '@geoedge/dnsdata';
 
-export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, NOTAUTH: 9, BADVERS: 16 } as const;
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6, NOTAUTH: 9, BADVERS: 16 } as const;
 
 /** EDNS Client Subnet option (RFC 7871 §6). */
 export interface Ecs {

@@ -21,6 +21,8 @@ function show(r: LookupResult): string {
     case 'nxdomain': return `nxdomain ${r.zone.origin}`;
     case 'answer': return `answer${r.wildcard ? '*' : ''} ${sets(r.rrsets)}`;
     case 'cname': return `cname${r.wildcard ? '*' : ''} ${sets([r.rrset])}`;
+    case 'alias': return `alias ${r.rrset.name}`;
+    case 'dname': return `dname ${r.dname.name} -> ${r.cname ? (r.cname.records[0] as { target: string }).target : 'too long'}`;
     case 'delegation': return `delegation ${r.ns.name} glue=${sets(r.glue)}`;
   }
 }
@@ -231,4 +233,33 @@ test('garbage query names never throw and get a sound result', () => {
     assert.ok(['refused', 'answer', 'cname', 'nodata', 'nxdomain', 'delegation'].includes(r.kind), q);
     assert.equal(r.kind === 'refused', zs.findZone(q) === undefined, q);
   }
+});
+
+// RFC 6672 §3.2: a DNAME redirects every name below its owner (not the owner
+// itself), occluding any data there; a cut above it still refers; a
+// synthesised name over 255 octets is YXDOMAIN (resolve.ts).
+const long = `${'x'.repeat(62)}.${'y'.repeat(62)}.${'z'.repeat(62)}.${'w'.repeat(62)}.`; // 253 octets on the wire
+const dnames = zone('example.', zoneRecords('example.',
+  rr('dn.example.', 'DNAME', 'target.example.net.'),
+  rr('dn.example.', 'A', '192.0.2.1'),
+  rr('hidden.dn.example.', 'A', '192.0.2.2'),
+  rr('deep.dn.example.', 'DNAME', 'other.example.net.'),
+  rr('far.example.', 'DNAME', long),
+  rr('sub.example.', 'NS', 'ns.example.net.'),
+  rr('x.sub.example.', 'DNAME', 'example.net.'),
+));
+table('RFC 6672 DNAME', buildZoneSet([dnames]), [
+  ['dn.example.', 'A', 'answer dn.example. A'],
+  ['dn.example.', 'DNAME', 'answer dn.example. DNAME'],
+  ['www.dn.example.', 'A', 'dname dn.example. -> www.target.example.net.'],
+  ['hidden.dn.example.', 'A', 'dname dn.example. -> hidden.target.example.net.'],
+  ['a.deep.dn.example.', 'TXT', 'dname dn.example. -> a.deep.target.example.net.'],
+  ['a.b.far.example.', 'A', 'dname far.example. -> too long'],
+  ['y.x.sub.example.', 'A', 'delegation sub.example. glue='],
+  ['www.example.', 'A', 'nxdomain example.'],
+]);
+
+test('a zone without DNAME does not look for one', () => {
+  assert.equal(rfc4592.hasDname, false);
+  assert.equal(dnames.hasDname, true);
 });

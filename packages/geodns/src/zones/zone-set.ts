@@ -27,7 +27,7 @@
 // the highest zone cut above it, which is where a downward match would stop.
 // DS is the exception to "stop at the cut": it belongs to the parent side
 // (RFC 4035 §3.1.4.1), so a DS query exactly at a cut is answered here.
-import { TYPE, type RRset } from '@geoedge/dnsdata';
+import { TYPE, wireLength, type RRset } from '@geoedge/dnsdata';
 import type { LookupResult, ZoneSet } from './types.js';
 import type { ZoneData } from './zone.js';
 import { rrsetOf, type ZoneNode } from './zone-node.js';
@@ -116,6 +116,10 @@ function walkZone(zone: ZoneData, qname: string, zi: number, qtype: number): Loo
     node = i === zi ? zone.apex : nodes.get(SUFFIX[i]!);
   }
   const cut = node.cut;
+  if (zone.hasDname) {
+    const d = dnameAbove(zone, qname, zi, i, cut);
+    if (d !== undefined) return d;
+  }
   if (cut !== undefined) {
     if (cut === node && i === 0 && qtype === TYPE.DS) return parentSideDs(zone, node);
     return { kind: 'delegation', zone, ns: rrsetOf(cut, TYPE.NS)!, glue: cut.glue as RRset[] };
@@ -141,7 +145,32 @@ function atNode(zone: ZoneData, node: ZoneNode, qname: string, qtype: number, wi
   if (set !== undefined) return { kind: 'answer', zone, rrsets: [wildcard ? rename(set, qname) : set], wildcard };
   const cname = rrsetOf(node, TYPE.CNAME);
   if (cname !== undefined) return { kind: 'cname', zone, rrset: wildcard ? rename(cname, qname) : cname, wildcard };
+  if (qtype === TYPE.A || qtype === TYPE.AAAA) {
+    const alias = rrsetOf(node, TYPE.ALIAS);
+    if (alias !== undefined) return { kind: 'alias', zone, rrset: wildcard ? rename(alias, qname) : alias };
+  }
   return { kind: 'nodata', zone };
+}
+
+/**
+ * RFC 6672 §3.2: the highest DNAME strictly above qname (SUFFIX[zi] is the apex,
+ * SUFFIX[i] the closest encloser; every name between exists) redirects it,
+ * unless a zone cut sits above that DNAME (then the referral wins).
+ */
+function dnameAbove(zone: ZoneData, qname: string, zi: number, i: number, cut: ZoneNode | undefined): LookupResult | undefined {
+  for (let j = zi; j >= Math.max(i, 1); j--) {
+    const owner = j === zi ? zone.apex : zone.nodes.get(SUFFIX[j]!);
+    const set = owner && rrsetOf(owner, TYPE.DNAME);
+    if (set === undefined) continue;
+    if (cut !== undefined && cut.name.length <= owner!.name.length) return undefined;
+    const d = set.records[0];
+    if (d?.kind !== 'name') return undefined;
+    const target = qname.slice(0, qname.length - SUFFIX[j]!.length) + (d.target === '.' ? '' : d.target);
+    const cname = wireLength(target) > 255 ? undefined
+      : { name: qname, type: TYPE.CNAME, ttl: set.ttl, records: [{ kind: 'name' as const, target }] };
+    return { kind: 'dname', zone, dname: set, cname };
+  }
+  return undefined;
 }
 
 function parentSideDs(zone: ZoneData, node: ZoneNode): LookupResult {

@@ -40,6 +40,10 @@ export interface ZoneData extends Zone {
   readonly delegations: readonly ZoneNode[];
   /** Records served (after drops and de-duplication). */
   readonly recordCount: number;
+  /** Some name below the apex or the apex holds a DNAME: lookups then check the qname's ancestors for one. */
+  readonly hasDname: boolean;
+  /** The targets of its ALIAS records, lower-case (fetched ahead by alias/resolver.ts). */
+  readonly aliasTargets: readonly string[];
 }
 
 export type BuildZoneResult =
@@ -94,7 +98,15 @@ export function* buildZoneSteps(origin: string, records: RR[], source: string, e
   yield* linkWildcards(nodes);
   const delegations = yield* linkCuts(nodes, apexName, p, STEP);
   if (p.failed || !soa || soa.data.kind !== 'soa' || !apex) return { ok: false, problems: p.list() };
-  const zone: ZoneData = { origin: apexName, soa, source, serial: soa.data.serial, nodes, apex, delegations, recordCount };
+  let hasDname = false;
+  const aliasTargets = new Set<string>();
+  for (const n of nodes.values()) {
+    if (rrsetOf(n, TYPE.DNAME)) hasDname = true;
+    for (const d of rrsetOf(n, TYPE.ALIAS)?.records ?? []) if (d.kind === 'name') aliasTargets.add(lowerName(d.target));
+  }
+  const zone: ZoneData = {
+    origin: apexName, soa, source, serial: soa.data.serial, nodes, apex, delegations, recordCount, hasDname, aliasTargets: [...aliasTargets],
+  };
   return { ok: true, zone, problems: p.list() };
 }
 

@@ -14,7 +14,7 @@ function rdata(type: TypeName, v: string): Rdata {
   switch (type) {
     case 'A': return { kind: 'a', address: v };
     case 'AAAA': return { kind: 'aaaa', address: v };
-    case 'NS': case 'CNAME': case 'PTR': return { kind: 'name', target: v };
+    case 'NS': case 'CNAME': case 'PTR': case 'DNAME': case 'ALIAS': return { kind: 'name', target: v };
     case 'MX': return { kind: 'mx', preference: Number(f[0]), exchange: f[1]! };
     case 'TXT': return { kind: 'txt', strings: [Buffer.from(v)] };
     case 'SRV': return { kind: 'srv', priority: Number(f[0]), weight: Number(f[1]), port: Number(f[2]), target: f[3]! };
