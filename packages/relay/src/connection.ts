@@ -77,12 +77,12 @@ export function handleTcpConnection(sock: Socket, rt: ListenerRuntime): void {
  * keeps serving everyone else. Nothing a client or a trusted peer sends may
  * take the relay down.
  */
-export function noteInternalError(rt: ListenerRuntime, err: unknown): void {
-  rt.metrics.errors.inc2(rt.name, 'internal_error');
+export function noteInternalError(rt: ListenerRuntime, err: unknown, count = true): void {
+  if (count) rt.metrics.errors.inc2(rt.name, 'internal_error');
   const t = Date.now();
   const q = (rt.internalErrors ??= { last: 0, skipped: 0 });
   if (t - q.last < 1000) { q.skipped++; return; }
-  rt.log.error({ err, skipped_since_last: q.skipped }, 'internal error on a connection: closed it');
+  rt.log.error({ err, skipped_since_last: q.skipped }, count ? 'internal error on a connection: closed it' : 'internal error on a datagram: dropped it');
   q.last = t;
   q.skipped = 0;
 }

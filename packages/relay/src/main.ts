@@ -95,7 +95,11 @@ main().then(
 async function loadDataPlane(log: Logger, splice: boolean): Promise<DataPlane | undefined> {
   try {
     // Imported here: a missing koffi binary must not stop the relay.
-    return (await import('./dataplane/engine.js')).dataPlane({ splice });
+    return (await import('./dataplane/engine.js')).dataPlane({
+      splice,
+      // A bug in a handler the loop called: logged, and the loop goes on with the rest of its batch.
+      onError: (err) => log.error({ err }, 'data plane: exception in an event handler'),
+    });
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'data plane engine unavailable, TCP bytes move through Node streams');
     return undefined;

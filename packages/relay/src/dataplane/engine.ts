@@ -139,11 +139,12 @@ interface Dir {
 let engine: DataPlane | undefined;
 
 /** The process's engine (options of the first call win); throws where koffi/libc cannot be loaded. */
-export function dataPlane(o: { splice: boolean }): DataPlane {
-  return (engine ??= createEngine(loadLibc(), o.splice));
+export function dataPlane(o: { splice: boolean; onError?: (err: unknown) => void }): DataPlane {
+  return (engine ??= createEngine(loadLibc(), o.splice, o.onError ?? ((err) => { process.emitWarning(`data plane: ${(err as Error).stack ?? err}`); })));
 }
 
-function createEngine(c: Libc, splice: boolean): DataPlane {
+/** `onError` hears exceptions thrown by the handlers the loop calls (bugs); the loop goes on. */
+function createEngine(c: Libc, splice: boolean, onError: (err: unknown) => void): DataPlane {
   const ep = c.epollCreate1(EPOLL_CLOEXEC) as number;
   if (ep < 0) throw new Error(`epoll_create1 failed, errno ${c.errno()}`);
   const events = new Uint32Array(MAX_EVENTS * EV_WORDS);
@@ -364,49 +365,59 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     return errBuf.readInt32LE(0);
   };
 
-  /** Handles n ready events; the count of connections touched. */
+  /** Handles n ready events. */
   const handle = (n: number) => {
     batch++;
     now = Date.now();
-    for (let i = 0; i < n; i++) {
-      const off = i * EV_WORDS;
-      const fd = events[off + EV_FD]!;
-      const k = byFd[fd];
-      if (!k) {
-        const w = connecting.get(fd);
-        if (w) {
-          // Writable without an error flag is a completed connect: no SO_ERROR read needed.
-          const f = events[off]!;
-          const e = f & EPOLLOUT && !(f & (EPOLLERR | EPOLLHUP)) ? 0 : socketError(fd);
-          connectDone(fd, w, e === 0 ? undefined : `connect: ${errnoName(e)}`);
-          continue;
-        }
-        const l = listeners.get(fd);
-        if (l) { acceptSome(fd, l); continue; }
-        watched.get(fd)?.();
-        continue;
+    // An exception from a handler (a bug) must not lose the rest of the batch:
+    // with edge-triggered sockets, an event not handled now never comes again.
+    for (let i = 0; i < n;) {
+      try {
+        for (; i < n; i++) event(i * EV_WORDS);
+      } catch (err) {
+        i++;
+        onError(err);
       }
-      if (k.closed) continue;
-      const flags = events[off]!;
-      // A second event of this batch pumps again only if it woke a drained direction.
-      let woke = false;
-      if (flags & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-        const d = fd === k.a ? k.ab : k.ba;
-        woke = d.drained;
-        d.drained = false;
-        if (flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) d.rdhup = true;
-        if ((flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) === EPOLLRDHUP) d.fin = true;
+    }
+  };
+
+  const event = (off: number) => {
+    const fd = events[off + EV_FD]!;
+    const k = byFd[fd];
+    if (!k) {
+      const w = connecting.get(fd);
+      if (w) {
+        // Writable without an error flag is a completed connect: no SO_ERROR read needed.
+        const f = events[off]!;
+        const e = f & EPOLLOUT && !(f & (EPOLLERR | EPOLLHUP)) ? 0 : socketError(fd);
+        connectDone(fd, w, e === 0 ? undefined : `connect: ${errnoName(e)}`);
+        return;
       }
-      // Pump first even on EPOLLERR: bytes that came before a reset are still
-      // readable and belong to the other side.
-      if (k.seen !== batch || woke) {
-        k.seen = batch;
-        pump(k);
-      }
-      if (!k.closed && flags & EPOLLERR) {
-        const e = socketError(fd);
-        if (e !== 0) fail(k, fd === k.a ? 'client' : 'upstream', e);
-      }
+      const l = listeners.get(fd);
+      if (l) { acceptSome(fd, l); return; }
+      watched.get(fd)?.();
+      return;
+    }
+    if (k.closed) return;
+    const flags = events[off]!;
+    // A second event of this batch pumps again only if it woke a drained direction.
+    let woke = false;
+    if (flags & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+      const d = fd === k.a ? k.ab : k.ba;
+      woke = d.drained;
+      d.drained = false;
+      if (flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) d.rdhup = true;
+      if ((flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) === EPOLLRDHUP) d.fin = true;
+    }
+    // Pump first even on EPOLLERR: bytes that came before a reset are still
+    // readable and belong to the other side.
+    if (k.seen !== batch || woke) {
+      k.seen = batch;
+      pump(k);
+    }
+    if (!k.closed && flags & EPOLLERR) {
+      const e = socketError(fd);
+      if (e !== 0) fail(k, fd === k.a ? 'client' : 'upstream', e);
     }
   };
 
@@ -418,8 +429,12 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   // blocking in epoll_wait, cost two thread wake-ups per quiet→busy edge.)
   // Watching stops when the engine holds nothing, so it keeps no process alive.
   const watch = watchFd(ep, () => {
-    const m = c.epollWait(ep, eventsAt, MAX_EVENTS, 0) as number;
-    if (m > 0) handle(m);
+    try {
+      const m = c.epollWait(ep, eventsAt, MAX_EVENTS, 0) as number;
+      if (m > 0) handle(m);
+    } catch (err) {
+      onError(err);
+    }
     arm();
   });
   let watching = false;
