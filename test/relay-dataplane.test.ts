@@ -160,3 +160,42 @@ test('engine: a few bytes and the FIN at once, both ways, 300 connections: every
     assert.deepEqual(replies, ids.map((i) => `got n${i}`));
   }
 });
+
+// A backend that answers and closes at once (an error-then-close, a banner
+// service, a backend at its connection limit): its data and FIN can both be in
+// the first epoll event of the relay's connecting socket. That event was taken
+// only as "connect finished" and its readable/peer-closed flags dropped; with
+// edge-triggered epoll nothing came again, so the client hung until
+// idle_timeout and the connection kept counting against the caps.
+for (const plane of ['engine', 'streams']) {
+  test(`${plane}: a backend that writes and closes at once: 40 sequential clients each get the data and the close, and the caps and gauges return to 0`, async () => {
+    const port = await listen((s) => s.end('bye\n'));
+    const admin = 20000 + Math.floor(Math.random() * 20000);
+    const r = await relay({
+      data_plane: plane,
+      admin: `127.0.0.1:${admin}`,
+      upstreams: { u: { servers: [`127.0.0.1:${port}`] } },
+      // max_per_client 5: connections left hanging would refuse the later clients.
+      listeners: [{ name: 't', listen: ['127.0.0.1:0'], max_per_client: 5, idle_timeout: '10m', routes: [{ upstream: 'u' }] }],
+    });
+    const late: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const t0 = Date.now();
+      const got = await new Promise<{ text: string; closed: boolean }>((resolve) => {
+        const c = connect(r.port('t'), '127.0.0.1');
+        let text = '';
+        const timer = setTimeout(() => { c.destroy(); resolve({ text, closed: false }); }, 3000);
+        c.on('data', (d) => (text += d));
+        c.on('error', () => {});
+        c.on('close', () => { clearTimeout(timer); resolve({ text, closed: true }); });
+      });
+      if (got.text !== 'bye\n' || !got.closed) late.push(i);
+      else assert.ok(Date.now() - t0 < 3000);
+    }
+    assert.deepEqual(late, [], 'clients that did not get the data and the close within 3 s');
+    const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+    assert.match(metrics, /^relay_active\{listener="t"\} 0$/m);
+    assert.match(metrics, /^relay_upstream_active\{group="u",server="127\.0\.0\.1:\d+"\} 0$/m);
+    assert.equal(r.logs.filter((l) => l.msg === 'connection' && l.reason === 'done').length, 40);
+  });
+}

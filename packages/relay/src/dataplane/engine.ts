@@ -153,6 +153,13 @@ function createEngine(c: Libc, splice: boolean, onError: (err: unknown) => void)
   /** Sockets between connect() and its outcome, with their deadlines (by fd). */
   const connecting = new Map<number, ConnectWaiter>();
   const deadlineOf: number[] = [], timeoutOf: number[] = [];
+  /**
+   * Connected upstream sockets not attached yet, by fd: the epoll flags seen
+   * since the connect finished (-1: none parked). The connect's own event may
+   * already say readable and peer-closed (a backend that answers and closes at
+   * once); edge-triggered, it never comes again, so attach() applies them.
+   */
+  const parked: number[] = [];
   /** One timer for every pending connect, due at the earliest deadline. */
   let connectTimer: NodeJS.Timeout | undefined;
   let connectTimerAt = Infinity;
@@ -390,12 +397,16 @@ function createEngine(c: Libc, splice: boolean, onError: (err: unknown) => void)
         // Writable without an error flag is a completed connect: no SO_ERROR read needed.
         const f = events[off]!;
         const e = f & EPOLLOUT && !(f & (EPOLLERR | EPOLLHUP)) ? 0 : socketError(fd);
+        if (e === 0) parked[fd] = f;
         connectDone(fd, w, e === 0 ? undefined : `connect: ${errnoName(e)}`);
         return;
       }
       const l = listeners.get(fd);
       if (l) { acceptSome(fd, l); return; }
-      watched.get(fd)?.();
+      const onReadable = watched.get(fd);
+      if (onReadable) { onReadable(); return; }
+      const p = parked[fd];
+      if (p !== undefined && p >= 0) parked[fd] = p | events[off]!;
       return;
     }
     if (k.closed) return;
@@ -499,7 +510,7 @@ function createEngine(c: Libc, splice: boolean, onError: (err: unknown) => void)
   return {
     libc: c,
     connectTo,
-    closeFd: (fd) => { c.close(fd); },
+    closeFd: (fd) => { parked[fd] = -1; c.close(fd); },
     localAddress,
     watch(fd, onReadable) {
       if (!registerListener(fd)) return false;
@@ -541,11 +552,18 @@ function createEngine(c: Libc, splice: boolean, onError: (err: unknown) => void)
     attach(clientFd, upstreamFd, o) {
       const b = upstreamFd;
       const a = o.ownClient ? clientFd : (c.fcntl(clientFd, F_DUPFD_CLOEXEC, 0) as number);
-      if (a < 0) { c.close(b); return undefined; }
+      if (a < 0) { parked[b] = -1; c.close(b); return undefined; }
       const dir = (src: number, dst: number, srcSide: Dir['srcSide'], head: Buffer | undefined): Dir =>
         ({ src, dst, srcSide, pipe: undefined, pending: 0, head: head?.length ? head : undefined, headCounts: false, bulk: false, eof: false, shut: false, bytes: 0, drained: false, rdhup: false, fin: false });
       now = Date.now();
       const k = new Conn(a, b, dir(a, b, 'client', o.headToUpstream), dir(b, a, 'upstream', undefined), o.idleMs, o);
+      const early = parked[b] ?? -1;
+      parked[b] = -1;
+      if (early > 0) {
+        // What the upstream said since its connect: bytes, a FIN, an error (see `parked`).
+        if (early & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) k.ba.rdhup = true;
+        if ((early & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) === EPOLLRDHUP) k.ba.fin = true;
+      }
       byFd[a] = k;
       byFd[b] = k;
       conns.add(k);
@@ -557,6 +575,10 @@ function createEngine(c: Libc, splice: boolean, onError: (err: unknown) => void)
       // Bytes may already wait on either socket (their edges came before the
       // registration): move them now, then wait.
       pump(k);
+      if (!k.closed && early > 0 && early & EPOLLERR) {
+        const e = socketError(b);
+        if (e !== 0) fail(k, 'upstream', e);
+      }
       arm();
       return k;
     },
