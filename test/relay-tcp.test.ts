@@ -187,6 +187,42 @@ test('SIGHUP reload keeps established connections; a bad config is rejected; SIG
   assert.equal(await draining, 0);
 });
 
+for (const plane of ['engine', 'streams']) {
+  test(`${plane}: a reload whose new address cannot be bound (not local, EADDRINUSE) is rejected and the old listener keeps accepting`, async () => {
+    const [a, b] = [await backend('a'), await backend('b')];
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => busy.close(r)));
+    const busyPort = (busy.address() as { port: number }).port;
+    const cfg = (listen: string[], up = 'a') => ({
+      data_plane: plane,
+      upstreams: { a: { servers: [a.addr] }, b: { servers: [b.addr] } },
+      listeners: [{ name: 'l', listen, routes: [{ upstream: up }] }],
+    });
+    const r = await relay(cfg(['127.0.0.1:0']));
+    const port = r.port('l');
+    const bads = [
+      // 192.0.2.1 (TEST-NET-1) is no local address: EADDRNOTAVAIL.
+      cfg(['192.0.2.1:443'], 'b'),
+      cfg([`127.0.0.1:${port}`, '192.0.2.1:443'], 'b'),
+      cfg([`127.0.0.1:${busyPort}`], 'b'),
+    ];
+    for (const bad of bads) {
+      const res = await r.reload(bad);
+      assert.match(res.msg, /^reload rejected/, JSON.stringify(bad.listeners));
+      assert.match(String(res.reason), /EADDRNOTAVAIL|EADDRINUSE/);
+      // The old listener and the old snapshot (upstream a) are untouched.
+      assert.equal((await exchange(port, 'still', { end: true, timeoutMs: 2000 })).text, 'a:5');
+    }
+    // A good reload that keeps the address (port 0 → the port it got) and adds one: both serve the new route.
+    const extra = await freePort();
+    const ok = await r.reload(cfg([`127.0.0.1:${port}`, `127.0.0.1:${extra}`], 'b'));
+    assert.equal(ok.msg, 'configuration reloaded');
+    assert.equal((await exchange(port, 'new', { end: true })).text, 'b:3');
+    assert.equal((await exchange(extra, 'new', { end: true })).text, 'b:3');
+  });
+}
+
 test('workers: 2 processes share the listening socket; SIGTERM stops them all', async () => {
   const a = await backend('a');
   const r = await startRelay({ workers: 2, upstreams: { a: { servers: [a.addr] } }, listeners: [{ name: 'l', listen: [`127.0.0.1:${await freePort()}`], routes: [{ upstream: 'a' }] }] });
