@@ -223,6 +223,36 @@ for (const plane of ['engine', 'streams']) {
   });
 }
 
+test('least_conn across a SIGHUP: connections open across the reload count down the live figure; relay_upstream_active returns to 0 and new connections spread evenly', async () => {
+  const [a, b] = [await backend('a'), await backend('b')];
+  const admin = await freePort();
+  const cfg = (servers: string[]) => ({
+    admin: `127.0.0.1:${admin}`,
+    upstreams: { u: { servers, balance: 'least_conn' } },
+    listeners: [{ name: 'l', listen: ['127.0.0.1:0'], routes: [{ upstream: 'u' }] }],
+  });
+  const r = await relay(cfg([a.addr]));
+  const port = r.port('l');
+  const gauge = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+    return [a.addr, b.addr].map((s) => Number(new RegExp(`^relay_upstream_active\\{group="u",server="${s}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0));
+  };
+  // Four connections on a, then b joins the group by a reload, then the four close.
+  const held = await Promise.all(Array.from({ length: 4 }, () => hold(port)));
+  for (let i = 0; i < 50 && a.seen() < 4; i++) await sleep(20);
+  assert.deepEqual(await gauge(), [4, 0]);
+  const ok = await r.reload({ ...cfg([a.addr, b.addr]), listeners: [{ name: 'l', listen: [`127.0.0.1:${port}`], routes: [{ upstream: 'u' }] }] });
+  assert.equal(ok.msg, 'configuration reloaded');
+  await Promise.all(held.map((s) => finish(s)));
+  for (let i = 0; i < 50 && (await gauge()).some((n) => n !== 0); i++) await sleep(50);
+  assert.deepEqual(await gauge(), [0, 0], 'relay_upstream_active after every connection closed');
+  const [sa, sb] = [a.seen(), b.seen()];
+  const again = await Promise.all(Array.from({ length: 8 }, () => hold(port)));
+  for (let i = 0; i < 50 && a.seen() + b.seen() < sa + sb + 8; i++) await sleep(20);
+  assert.deepEqual([a.seen() - sa, b.seen() - sb], [4, 4], 'least_conn spreads new connections evenly');
+  await Promise.all(again.map((s) => finish(s)));
+});
+
 test('workers: 2 processes share the listening socket; SIGTERM stops them all', async () => {
   const a = await backend('a');
   const r = await startRelay({ workers: 2, upstreams: { a: { servers: [a.addr] } }, listeners: [{ name: 'l', listen: [`127.0.0.1:${await freePort()}`], routes: [{ upstream: 'a' }] }] });
