@@ -152,3 +152,30 @@ for (const plane of ['engine', 'streams']) {
     assert.equal(r.proc.exitCode, null);
   });
 }
+
+for (const plane of ['engine', 'streams']) {
+  // dnsdist with useProxyProtocol, or a PoP reusing one source port, sends
+  // many clients' datagrams from one socket: sessions are keyed by the socket
+  // and the client its header names (go-mmproxy), bounded by max_connections.
+  test(`UDP over ${plane}: one trusted socket multiplexing clients behind PROXY v2: each client gets its own session and reaches the server as itself; the table is bounded`, async () => {
+    const b = await recordingEcho();
+    const r: RelayProc = await startRelay({
+      data_plane: plane,
+      admin: '127.0.0.1:0',
+      upstreams: { b: { servers: [`127.0.0.1:${b.port}`], proxy_protocol: 'v2' } },
+      listeners: [{ name: 'pp', protocol: 'udp', listen: ['127.0.0.1:0'], max_connections: 3, idle_timeout: '1s', proxy_protocol: { trusted: ['127.0.0.1/32'] }, routes: [{ upstream: 'b' }] }],
+    });
+    cleanups.push(() => r.stop('SIGKILL'));
+    const peer = await client();
+    const dst = { family: 4 as const, address: '127.0.0.1', port: r.port('pp') };
+    const src = (i: number) => ({ family: 4 as const, address: `198.51.100.${i}`, port: 1000 + i });
+    for (const i of [1, 2, 3, 1, 2, 3]) assert.equal(await ask(peer, r.port('pp'), v2(src(i), dst, `c${i}`)), true, `client ${i}`);
+    assert.deepEqual(peer.replies.map(String), ['c1', 'c2', 'c3', 'c1', 'c2', 'c3']);
+    assert.deepEqual(b.seen, [1, 2, 3, 1, 2, 3].map((i) => `12 198.51.100.${i}:${1000 + i}`), 'the server saw each client as itself');
+    // A fourth client over max_connections (3): dropped, the three keep their sessions.
+    assert.equal(await ask(peer, r.port('pp'), v2(src(4), dst, 'c4'), 500), false);
+    assert.equal(await ask(peer, r.port('pp'), v2(src(2), dst, 'c2'), 1000), true);
+    const lines = await Promise.all([1, 2, 3].map((i) => r.waitLog((l) => l.msg === 'session' && l.proxied_client === `198.51.100.${i}:${1000 + i}`, 5000)));
+    assert.deepEqual(lines.map((l) => l.bytes_in), [4, 6, 4]);
+  });
+}

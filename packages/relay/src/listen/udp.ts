@@ -49,7 +49,7 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
   }
 
   function onDatagram(msg: Buffer, from: From) {
-    const key = sock.key(from);
+    let key = sock.key(from);
     const l = rt.snapshot.listener;
     let payload = msg;
     let proxied: ConnInfo['proxied'];
@@ -62,6 +62,10 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
       if (named) {
         proxied = named.source;
         destination = named.destination;
+        // One trusted socket may carry many clients (dnsdist useProxyProtocol, a
+        // PoP reusing a source port): a session per (socket, named client), as
+        // go-mmproxy keys them. The table stays bounded by max_connections.
+        key = `${key}|${proxied.address}|${proxied.port}`;
       }
       payload = msg.subarray(r.length);
     }
