@@ -253,6 +253,25 @@ test('least_conn across a SIGHUP: connections open across the reload count down 
   await Promise.all(again.map((s) => finish(s)));
 });
 
+test('/healthz says unhealthy (503, naming the engine) while the data plane engine does not turn, and ok again after', async () => {
+  const a = await backend('a');
+  const admin = await freePort();
+  // EDGE_RELAY_TEST_HOOKS=1: SIGUSR2 makes the engine take no events for 5 s while Node's loop
+  // keeps turning, which is how the UDP PROXY crash of issue 16 left it (and /healthz said ok).
+  const r = await startRelay({ admin: `127.0.0.1:${admin}`, upstreams: { a: { servers: [a.addr] } }, listeners: [{ name: 'l', listen: ['127.0.0.1:0'], routes: [{ upstream: 'a' }] }] }, { env: { EDGE_RELAY_TEST_HOOKS: '1' } });
+  cleanups.push(() => r.stop('SIGKILL'));
+  const health = async () => { const res = await fetch(`http://127.0.0.1:${admin}/healthz`); return `${res.status} ${(await res.text()).trim()}`; };
+  assert.equal(await health(), '200 ok');
+  assert.equal((await exchange(r.port('l'), 'x', { end: true })).text, 'a:1');
+  r.proc.kill('SIGUSR2');
+  let seen = '';
+  for (let i = 0; i < 45 && !seen.startsWith('503'); i++) { await sleep(100); seen = await health(); }
+  assert.match(seen, /^503 unhealthy: data plane engine has not turned for \d+ ms$/);
+  for (let i = 0; i < 80 && seen !== '200 ok'; i++) { await sleep(100); seen = await health(); }
+  assert.equal(seen, '200 ok');
+  assert.equal((await exchange(r.port('l'), 'x', { end: true })).text, 'a:1');
+});
+
 test('workers: 2 processes share the listening socket; SIGTERM stops them all', async () => {
   const a = await backend('a');
   const r = await startRelay({ workers: 2, upstreams: { a: { servers: [a.addr] } }, listeners: [{ name: 'l', listen: [`127.0.0.1:${await freePort()}`], routes: [{ upstream: 'a' }] }] });

@@ -5,6 +5,7 @@ import { createLogger, handleSignals, metricsService, ServiceGroup, type Logger,
 import { loadConfigFile } from './config.js';
 import { createRelay } from './app.js';
 import { loadTransparent } from './transparent/index.js';
+import { createLiveness } from './liveness.js';
 import type { DataPlane } from './dataplane/engine.js';
 import { isPrimaryOfMany, runPrimary, workerIndex } from './workers.js';
 import { formatHostPort, parseHostPort } from '@geoedge/shared';
@@ -62,7 +63,12 @@ async function main(): Promise<number> {
     const hp = parseHostPort(config.admin);
     // Worker i serves admin port + i; port 0 stays 0 (any free port).
     const admin = formatHostPort({ host: hp.host, port: hp.port === 0 ? 0 : hp.port + workerIndex() });
-    services.push(metricsService(relay.metrics.registry, admin, log));
+    // /healthz: unhealthy while the event loop or the engine has not turned for 3 s (liveness.ts).
+    const live = createLiveness(dataPlane);
+    services.push({ name: 'liveness', start: async () => {}, close: async () => live.close() });
+    services.push(metricsService(relay.metrics.registry, admin, log, undefined, () => live.unhealthy()));
+    // Test hook only: SIGUSR2 wedges the engine for 5 s (Node's loop keeps turning), so a test can see /healthz notice.
+    if (process.env.EDGE_RELAY_TEST_HOOKS === '1' && dataPlane) process.on('SIGUSR2', () => dataPlane.stall(5000));
   }
   const group = new ServiceGroup(log);
   try {

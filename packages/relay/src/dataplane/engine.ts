@@ -105,6 +105,14 @@ export interface DataPlane {
   watch(fd: number, onReadable: () => void): boolean;
   /** Stops watching `fd` (before the caller closes it). */
   unwatch(fd: number): void;
+  /**
+   * A liveness probe through the engine's own loop (epoll set, uv_poll watch,
+   * handler): `poke()` writes a byte to a pipe in the set, and the loop stamps
+   * `answeredAt` when it reads it. /healthz compares the two (liveness.ts).
+   */
+  probe(): { poke(): void; readonly pokedAt: number; readonly answeredAt: number; close(): void } | undefined;
+  /** Test hook (EDGE_RELAY_TEST_HOOKS=1, SIGUSR2): the loop takes no events for `ms`, as a wedged engine. */
+  stall(ms: number): void;
   readonly libc: Libc;
 }
 
@@ -439,7 +447,12 @@ function createEngine(c: Libc, splice: boolean, onError: (err: unknown) => void)
   // the next loop turn calls again. (The earlier design, a libuv pool thread
   // blocking in epoll_wait, cost two thread wake-ups per quiet→busy edge.)
   // Watching stops when the engine holds nothing, so it keeps no process alive.
+  let stalledUntil = 0;
   const watch = watchFd(ep, () => {
+    if (stalledUntil !== 0) {
+      if (Date.now() < stalledUntil) return;
+      stalledUntil = 0;
+    }
     try {
       const m = c.epollWait(ep, eventsAt, MAX_EVENTS, 0) as number;
       if (m > 0) handle(m);
@@ -522,6 +535,26 @@ function createEngine(c: Libc, splice: boolean, onError: (err: unknown) => void)
       if (!watched.delete(fd)) return;
       c.epollCtl(ep, EPOLL_CTL_DEL, fd, ev);
       arm();
+    },
+    probe() {
+      if (c.pipe2(pipeFds, O_NONBLOCK | O_CLOEXEC) < 0) return undefined;
+      const [r, w] = [pipeFds.readInt32LE(0), pipeFds.readInt32LE(4)];
+      const byte = Buffer.alloc(16);
+      const p = {
+        pokedAt: 0,
+        answeredAt: 0,
+        poke() { if (c.write(w, byte, 1) === 1) p.pokedAt = Date.now(); },
+        close: () => { this.unwatch(r); c.close(r); c.close(w); },
+      };
+      if (!this.watch(r, () => { while (Number(c.read(r, byte, byte.length)) > 0); p.answeredAt = Date.now(); })) {
+        c.close(r); c.close(w);
+        return undefined;
+      }
+      return p;
+    },
+    stall(ms) {
+      // Like a wedged loop: Node keeps turning, the engine's callback returns at once.
+      stalledUntil = Date.now() + ms;
     },
     listen(host, port, o) {
       const sa = sockaddr(host, port);
