@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // edge-relay: the SNI/TCP/UDP edge relay. `--config FILE` runs it, `--check`
 // validates the file and exits; SIGHUP reloads, SIGTERM drains.
-import { createLogger, handleSignals, metricsService, ServiceGroup, type Logger, type Service } from '@geoedge/shared';
+import { batchedUdpRefusal, createLogger, handleSignals, metricsService, ServiceGroup, type Logger, type Service } from '@geoedge/shared';
 import { loadConfigFile } from './config.js';
 import { createRelay } from './app.js';
 import { loadTransparent } from './transparent/index.js';
@@ -57,6 +57,8 @@ async function main(): Promise<number> {
   const transparent = needsTransparent ? await loadTransparent(log) : undefined;
   const dataPlane = config.dataPlane === 'engine' ? await loadDataPlane(log, config.splice) : undefined;
   log.info({ data_plane: dataPlane ? 'engine' : 'streams', splice: dataPlane ? config.splice : false }, 'tcp data plane');
+  const udpRefused = batchedUdpRefusal();
+  if (dataPlane && udpRefused && config.listeners.some((l) => l.protocol === 'udp')) log.warn({ arch: process.arch }, udpRefused);
   const relay = createRelay(config, log, { ...(transparent ? { transparent } : {}), ...(dataPlane ? { dataPlane } : {}) });
   const services: Service[] = [relay];
   if (config.admin) {

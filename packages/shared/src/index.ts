@@ -5,3 +5,4 @@ export { parseHostPort, formatHostPort, type HostPort } from './hostport.js';
 export { ServiceGroup, handleSignals, type Service, type SignalHandlers } from './lifecycle.js';
 export { createRegistry, LabeledCounter, FastHistogram, gaugeFn, labeledGaugeFn, metricsService, shareWithClusterPrimary, clusterRegistry, type Registry } from './metrics.js';
 export { formatAddress } from './address.js';
+export { msgLayout, batchedUdpRefusal, type MsgLayout } from './native-layout.js';

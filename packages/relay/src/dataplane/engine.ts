@@ -27,7 +27,12 @@ const SO_REUSEADDR = 2, SO_REUSEPORT = 15, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
 /** Accepts per listener per event: a burst of new connections cannot stall the established ones. */
 const ACCEPTS_PER_EVENT = 32;
 const AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000, IPPROTO_TCP = 6, TCP_NODELAY = 1;
-/** epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
+/**
+ * epoll_event is packed on x86_64 (12 bytes), naturally aligned on arm64 and
+ * 32-bit ARM EABI (16, data at 8); ia32 and anything else are refused (the
+ * engine does not start, TCP moves through Node streams) rather than guessed.
+ */
+const EPOLL_ARCHES = ['x64', 'arm64', 'arm'];
 const EV_STRIDE = process.arch === 'x64' ? 12 : 16;
 const EV_DATA = process.arch === 'x64' ? 4 : 8;
 /** The same in 32-bit words: events and fds are read through a Uint32Array (no Buffer method's argument checks per event). */
@@ -153,6 +158,7 @@ export function dataPlane(o: { splice: boolean; onError?: (err: unknown) => void
 
 /** `onError` hears exceptions thrown by the handlers the loop calls (bugs); the loop goes on. */
 function createEngine(c: Libc, splice: boolean, onError: (err: unknown) => void): DataPlane {
+  if (!EPOLL_ARCHES.includes(process.arch)) throw new Error(`the epoll_event layout is known for ${EPOLL_ARCHES.join(', ')} only, not ${process.arch}`);
   const ep = c.epollCreate1(EPOLL_CLOEXEC) as number;
   if (ep < 0) throw new Error(`epoll_create1 failed, errno ${c.errno()}`);
   const events = new Uint32Array(MAX_EVENTS * EV_WORDS);
