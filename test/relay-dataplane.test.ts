@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { startRelay, type RelayProc } from './relay-harness.js';
+import { freePort } from './helpers/ports.js';
 import { decodeProxyHeader } from '@geoedge/relay';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -170,7 +171,7 @@ test('engine: a few bytes and the FIN at once, both ways, 300 connections: every
 for (const plane of ['engine', 'streams']) {
   test(`${plane}: a backend that writes and closes at once: 40 sequential clients each get the data and the close, and the caps and gauges return to 0`, async () => {
     const port = await listen((s) => s.end('bye\n'));
-    const admin = 20000 + Math.floor(Math.random() * 20000);
+    const admin = await freePort();
     const r = await relay({
       data_plane: plane,
       admin: `127.0.0.1:${admin}`,
