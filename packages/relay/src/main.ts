@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // edge-relay: the SNI/TCP/UDP edge relay. `--config FILE` runs it, `--check`
 // validates the file and exits; SIGHUP reloads, SIGTERM drains.
-import { batchedUdpRefusal, createLogger, handleSignals, metricsService, ServiceGroup, type Logger, type Service } from '@geoedge/shared';
+import { createLogger, handleSignals, metricsService, ServiceGroup, type Logger, type Service } from '@geoedge/shared';
 import { loadConfigFile } from './config.js';
 import { createRelay } from './app.js';
 import { loadTransparent } from './transparent/index.js';
 import { createLiveness } from './liveness.js';
+import { batchedUdpRefusal } from '@geoedge/shared';
 import type { DataPlane } from './dataplane/engine.js';
 import { isPrimaryOfMany, runPrimary, workerIndex } from './workers.js';
 import { formatHostPort, parseHostPort } from '@geoedge/shared';
