@@ -2,10 +2,10 @@
 // chain.ts; this file only moves bytes. TCP follows RFC 1035 §4.2.2 (2-byte
 // length prefix) and RFC 7766 (pipelining, answers may be sent as each is ready,
 // idle timeout, connection cap).
-import { batchedUdpRefusal } from '@geoedge/shared';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { isIPv6 } from 'node:net';
+import { batchedUdpRefusal } from '@geoedge/shared';
 import { parseHostPort, type Logger, type Service } from '@geoedge/shared';
 
 export interface Peer {
