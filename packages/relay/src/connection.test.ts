@@ -54,8 +54,11 @@ for (const plane of ['engine', 'streams'] as const) {
       assert.deepEqual(await talk(a.good![0]!.port), { text: 'ping', closed: true });
       assert.equal(relay.metrics.errors.total(['bad', 'internal_error']), 3);
       assert.equal(relay.metrics.connections.total(['bad', 'internal_error']), 3);
-      // One line, then the rate limit holds the next two back.
-      assert.equal(lines.filter((l) => l.msg === 'internal error on a connection: closed it').length, 1);
+      // Logged with its stack, at most one line a second (three within a second give one line;
+      // a loaded machine may spread them over more).
+      const logged = lines.filter((l) => l.msg === 'internal error on a connection: closed it');
+      assert.ok(logged.length >= 1 && logged.length <= 3, `${logged.length} lines`);
+      assert.match(String((logged[0]!.err as { stack?: string }).stack), /matcher bug/);
       await relay.close();
       up.close();
     });
