@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { startRelay, type RelayProc } from './relay-harness.js';
-import { decodeProxyHeader } from '@geoedge/relay';
+import { freePort } from './helpers/ports.js';
+import { decodeProxyHeader, encodeProxyV2 } from '@geoedge/relay';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
@@ -160,3 +161,51 @@ test('engine: a few bytes and the FIN at once, both ways, 300 connections: every
     assert.deepEqual(replies, ids.map((i) => `got n${i}`));
   }
 });
+
+// A backend that answers and closes at once (an error-then-close, a banner
+// service, a backend at its connection limit): its data and FIN can both be in
+// the first epoll event of the relay's connecting socket. That event was taken
+// only as "connect finished" and its readable/peer-closed flags dropped; with
+// edge-triggered epoll nothing came again, so the client hung until
+// idle_timeout and the connection kept counting against the caps.
+for (const [plane, pp] of [['engine', false], ['streams', false], ['engine', true]] as const) {
+  test(`${plane}${pp ? ' (PROXY header read first, then handed to the engine)' : ''}: a backend that writes and closes at once: 40 sequential clients each get the data and the close, and the caps and gauges return to 0`, async () => {
+    const port = await listen((s) => s.end('bye\n'));
+    const admin = await freePort();
+    const r = await relay({
+      data_plane: plane,
+      admin: `127.0.0.1:${admin}`,
+      upstreams: { u: { servers: [`127.0.0.1:${port}`] } },
+      // max_per_client 5: connections left hanging would refuse the later clients.
+      listeners: [{ name: 't', listen: ['127.0.0.1:0'], max_per_client: 5, idle_timeout: '10m', routes: [{ upstream: 'u' }], ...(pp ? { proxy_protocol: { trusted: ['127.0.0.1/32'] } } : {}) }],
+    });
+    const header = pp ? encodeProxyV2({ command: 'proxy', transport: 'tcp', source: { family: 4, address: '198.51.100.9', port: 4000 }, destination: { family: 4, address: '127.0.0.1', port: 1 }, tlvs: [] }) : undefined;
+    const late: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const t0 = Date.now();
+      const got = await new Promise<{ text: string; closed: boolean }>((resolve) => {
+        const c = connect(r.port('t'), '127.0.0.1', () => { if (header) c.write(header); });
+        let text = '';
+        const timer = setTimeout(() => { c.destroy(); resolve({ text, closed: false }); }, 3000);
+        c.on('data', (d) => (text += d));
+        c.on('error', () => {});
+        c.on('close', () => { clearTimeout(timer); resolve({ text, closed: true }); });
+      });
+      if (got.text !== 'bye\n' || !got.closed) late.push(i);
+      else assert.ok(Date.now() - t0 < 3000);
+    }
+    assert.deepEqual(late, [], 'clients that did not get the data and the close within 3 s');
+    // The last close may still be on its way through the relay: a few scrapes.
+    let metrics = '';
+    for (let i = 0; i < 20; i++) {
+      metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+      if (/^relay_active\{listener="t"\} 0$/m.test(metrics)) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.match(metrics, /^relay_active\{listener="t"\} 0$/m);
+    assert.match(metrics, /^relay_upstream_active\{group="u",server="127\.0\.0\.1:\d+"\} 0$/m);
+    const lines = () => r.logs.filter((l) => l.msg === 'connection');
+    for (let i = 0; i < 40 && lines().length < 40; i++) await new Promise((res) => setTimeout(res, 50));
+    assert.deepEqual(lines().map((l) => l.reason), Array(40).fill('done'));
+  });
+}

@@ -122,3 +122,44 @@ test('IPv6 listener: nginx reads a TCP6 v1 header and an INET6 v2 header for a :
   }
   await r.waitLog((l) => l.msg === 'connection' && typeof l.client === 'string' && l.client.startsWith('::1:'));
 });
+
+// nginx (`listen [::]:P ipv6only=off`) and HAProxy (`bind :::P v4v6`) on a
+// dual-stack listener see an IPv4 client as ::ffff:a.b.c.d and send exactly
+// that: PROXY v1 `TCP6 ::ffff:127.0.0.1 …`, v2 AF_INET6 with a v4-mapped source.
+// The relay must take the client as 127.0.0.1 and pass it on in v1 and v2;
+// before, encodeProxyV2 threw "not an IPv6 address" and took the process down.
+test('dual-stack nginx and HAProxy in front send v4-mapped sources (v1 TCP6, v2 INET6): the relay passes the IPv4 client on and stays up', async () => {
+  const np = await freePort();
+  await nginx(np);
+  const r = await relay({
+    upstreams: { v1: { servers: [`127.0.0.1:${np}`], proxy_protocol: 'v1' }, v2: { servers: [`127.0.0.1:${np}`], proxy_protocol: 'v2' } },
+    listeners: [
+      listener('in-v1', [{ upstream: 'v1' }], { proxy_protocol: { trusted: ['127.0.0.1/32', '::1'] } }),
+      listener('in-v2', [{ upstream: 'v2' }], { proxy_protocol: { trusted: ['127.0.0.1/32', '::1'] } }),
+    ],
+  });
+  const [h1, h2, n1] = [await freePort(), await freePort(), await freePort()];
+  const h = await startHaproxy(`frontend f1
+  bind :::${h1} v4v6
+  default_backend b1
+frontend f2
+  bind :::${h2} v4v6
+  default_backend b2
+backend b1
+  server relay 127.0.0.1:${r.port('in-v2')} send-proxy
+backend b2
+  server relay 127.0.0.1:${r.port('in-v1')} send-proxy-v2`, [h1, h2]);
+  cleanups.push(() => h.stop());
+  const ng = await startNginx(`stream {
+  server { listen [::]:${n1} ipv6only=off; proxy_pass 127.0.0.1:${r.port('in-v2')}; proxy_protocol on; }
+}`, [n1]);
+  cleanups.push(() => ng.stop());
+  for (const [port, who] of [[h1, 'HAProxy send-proxy (v1 TCP6)'], [h2, 'HAProxy send-proxy-v2 (INET6)'], [n1, 'nginx proxy_protocol (v1 TCP6)']] as const) {
+    for (let i = 0; i < 3; i++) {
+      const res = await exchange(port, 'hello');
+      assert.equal(res.text.trim(), `pp=127.0.0.1:${res.local} remote=127.0.0.1`, who);
+      await r.waitLog((l) => l.msg === 'connection' && l.proxied_client === `127.0.0.1:${res.local}`);
+    }
+  }
+  assert.equal(r.proc.exitCode, null);
+});

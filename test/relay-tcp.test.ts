@@ -187,6 +187,91 @@ test('SIGHUP reload keeps established connections; a bad config is rejected; SIG
   assert.equal(await draining, 0);
 });
 
+for (const plane of ['engine', 'streams']) {
+  test(`${plane}: a reload whose new address cannot be bound (not local, EADDRINUSE) is rejected and the old listener keeps accepting`, async () => {
+    const [a, b] = [await backend('a'), await backend('b')];
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => busy.close(r)));
+    const busyPort = (busy.address() as { port: number }).port;
+    const cfg = (listen: string[], up = 'a') => ({
+      data_plane: plane,
+      upstreams: { a: { servers: [a.addr] }, b: { servers: [b.addr] } },
+      listeners: [{ name: 'l', listen, routes: [{ upstream: up }] }],
+    });
+    const r = await relay(cfg(['127.0.0.1:0']));
+    const port = r.port('l');
+    const bads = [
+      // 192.0.2.1 (TEST-NET-1) is no local address: EADDRNOTAVAIL.
+      cfg(['192.0.2.1:443'], 'b'),
+      cfg([`127.0.0.1:${port}`, '192.0.2.1:443'], 'b'),
+      cfg([`127.0.0.1:${busyPort}`], 'b'),
+    ];
+    for (const bad of bads) {
+      const res = await r.reload(bad);
+      assert.match(res.msg, /^reload rejected/, JSON.stringify(bad.listeners));
+      assert.match(String(res.reason), /EADDRNOTAVAIL|EADDRINUSE/);
+      // The old listener and the old snapshot (upstream a) are untouched.
+      assert.equal((await exchange(port, 'still', { end: true, timeoutMs: 2000 })).text, 'a:5');
+    }
+    // A good reload that keeps the address (port 0 → the port it got) and adds one: both serve the new route.
+    const extra = await freePort();
+    const ok = await r.reload(cfg([`127.0.0.1:${port}`, `127.0.0.1:${extra}`], 'b'));
+    assert.equal(ok.msg, 'configuration reloaded');
+    assert.equal((await exchange(port, 'new', { end: true })).text, 'b:3');
+    assert.equal((await exchange(extra, 'new', { end: true })).text, 'b:3');
+  });
+}
+
+test('least_conn across a SIGHUP: connections open across the reload count down the live figure; relay_upstream_active returns to 0 and new connections spread evenly', async () => {
+  const [a, b] = [await backend('a'), await backend('b')];
+  const admin = await freePort();
+  const cfg = (servers: string[]) => ({
+    admin: `127.0.0.1:${admin}`,
+    upstreams: { u: { servers, balance: 'least_conn' } },
+    listeners: [{ name: 'l', listen: ['127.0.0.1:0'], routes: [{ upstream: 'u' }] }],
+  });
+  const r = await relay(cfg([a.addr]));
+  const port = r.port('l');
+  const gauge = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+    return [a.addr, b.addr].map((s) => Number(new RegExp(`^relay_upstream_active\\{group="u",server="${s}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0));
+  };
+  // Four connections on a, then b joins the group by a reload, then the four close.
+  const held = await Promise.all(Array.from({ length: 4 }, () => hold(port)));
+  for (let i = 0; i < 50 && a.seen() < 4; i++) await sleep(20);
+  assert.deepEqual(await gauge(), [4, 0]);
+  const ok = await r.reload({ ...cfg([a.addr, b.addr]), listeners: [{ name: 'l', listen: [`127.0.0.1:${port}`], routes: [{ upstream: 'u' }] }] });
+  assert.equal(ok.msg, 'configuration reloaded');
+  await Promise.all(held.map((s) => finish(s)));
+  for (let i = 0; i < 50 && (await gauge()).some((n) => n !== 0); i++) await sleep(50);
+  assert.deepEqual(await gauge(), [0, 0], 'relay_upstream_active after every connection closed');
+  const [sa, sb] = [a.seen(), b.seen()];
+  const again = await Promise.all(Array.from({ length: 8 }, () => hold(port)));
+  for (let i = 0; i < 50 && a.seen() + b.seen() < sa + sb + 8; i++) await sleep(20);
+  assert.deepEqual([a.seen() - sa, b.seen() - sb], [4, 4], 'least_conn spreads new connections evenly');
+  await Promise.all(again.map((s) => finish(s)));
+});
+
+test('/healthz says unhealthy (503, naming the engine) while the data plane engine does not turn, and ok again after', async () => {
+  const a = await backend('a');
+  const admin = await freePort();
+  // EDGE_RELAY_TEST_HOOKS=1: SIGUSR2 makes the engine take no events for 5 s while Node's loop
+  // keeps turning, which is how the UDP PROXY crash of issue 16 left it (and /healthz said ok).
+  const r = await startRelay({ admin: `127.0.0.1:${admin}`, upstreams: { a: { servers: [a.addr] } }, listeners: [{ name: 'l', listen: ['127.0.0.1:0'], routes: [{ upstream: 'a' }] }] }, { env: { EDGE_RELAY_TEST_HOOKS: '1' } });
+  cleanups.push(() => r.stop('SIGKILL'));
+  const health = async () => { const res = await fetch(`http://127.0.0.1:${admin}/healthz`); return `${res.status} ${(await res.text()).trim()}`; };
+  assert.equal(await health(), '200 ok');
+  assert.equal((await exchange(r.port('l'), 'x', { end: true })).text, 'a:1');
+  r.proc.kill('SIGUSR2');
+  let seen = '';
+  for (let i = 0; i < 45 && !seen.startsWith('503'); i++) { await sleep(100); seen = await health(); }
+  assert.match(seen, /^503 unhealthy: data plane engine has not turned for \d+ ms$/);
+  for (let i = 0; i < 80 && seen !== '200 ok'; i++) { await sleep(100); seen = await health(); }
+  assert.equal(seen, '200 ok');
+  assert.equal((await exchange(r.port('l'), 'x', { end: true })).text, 'a:1');
+});
+
 test('workers: 2 processes share the listening socket; SIGTERM stops them all', async () => {
   const a = await backend('a');
   const r = await startRelay({ workers: 2, upstreams: { a: { servers: [a.addr] } }, listeners: [{ name: 'l', listen: [`127.0.0.1:${await freePort()}`], routes: [{ upstream: 'a' }] }] });

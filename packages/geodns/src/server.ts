@@ -5,6 +5,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { isIPv6 } from 'node:net';
+import { batchedUdpRefusal } from '@geoedge/shared';
 import { parseHostPort, type Logger, type Service } from '@geoedge/shared';
 import { createTcpTable, type TcpEvents, type TcpLimits, type TcpTable } from './listen/tcp.js';
 import { addressOctets } from './wire/addr.js';
@@ -105,8 +106,17 @@ function listenUdp(host: string, port: number, log: Logger, handler: () => Handl
   });
 }
 
+let warnedArch = false;
+
 /** The batched listener, or undefined (after a warning) when it can't run here: caller uses dgram. */
 async function listenUdpBatch(host: string, port: number, log: Logger, handler: () => Handler): Promise<{ close(): void; address: string; port: number } | undefined> {
+  // Struct layouts known for x64 and arm64 only (@geoedge/shared native-layout): elsewhere (32-bit ARM…) node:dgram, said once.
+  const refused = batchedUdpRefusal();
+  if (refused) {
+    if (!warnedArch) log.warn({ arch: process.arch }, refused);
+    warnedArch = true;
+    return undefined;
+  }
   let mod: typeof import('./listen/udp-mmsg.js');
   try {
     mod = await import('./listen/udp-mmsg.js');

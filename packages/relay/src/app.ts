@@ -46,29 +46,53 @@ export function createRelay(initial: RelayConfig, log: Logger, opts: { transpare
   };
   // Port 0 (tests) binds a fresh port per listener, so the name is part of its key.
   const keyOf = (l: ListenerConfig, i: number) => `${l.protocol} ${l.listen[i]!.host} ${l.listen[i]!.port}${l.listen[i]!.port === 0 ? ` ${l.name}` : ''}`;
+  /** The bound socket already serving this address, if any: same key, or the port a port-0 listener got. */
+  const existing = (l: ListenerConfig, i: number): [string, { sock: BoundSocket; listener: string }] | undefined => {
+    const key = keyOf(l, i);
+    const same = bound.get(key);
+    if (same) return [key, same];
+    const hp = l.listen[i]!;
+    if (hp.port === 0) return undefined;
+    for (const [k, b] of bound) {
+      const a = b.sock.address();
+      if (k.startsWith(`${l.protocol} ${hp.host} `) && a?.port === hp.port) return [k, b];
+    }
+    return undefined;
+  };
 
+  /**
+   * nginx/HAProxy order: bind every new address first; only when all are bound
+   * swap the snapshot in and close the addresses no longer listed. A reload
+   * that cannot bind (address not local, EADDRINUSE) closes what it opened and
+   * leaves the old listeners serving. An address that stays keeps its socket
+   * (moved to its new listener for TCP); a UDP address moving between two
+   * listeners is the one case closed before it is bound again (its sessions
+   * belong to the old listener).
+   */
   async function apply(cfg: RelayConfig): Promise<{ ok: true } | { ok: false; message: string }> {
     const g = buildGroups(cfg);
     const fresh: Array<{ key: string; sock: BoundSocket; listener: string }> = [];
+    const kept = new Map<string, { sock: BoundSocket; listener: string; from: string }>();
+    const closeFirst: string[] = [];
     const nextRuntimes = new Map<string, ListenerRuntime>();
     for (const l of cfg.listeners) {
       const rt = runtimes.get(l.name) ?? runtimeFor(l, g);
       nextRuntimes.set(l.name, rt);
       l.listen.forEach((hp, i) => {
         const key = keyOf(l, i);
-        const have = bound.get(key);
-        if (have && have.listener === l.name) return;
+        const have = existing(l, i);
+        if (have && (have[1].listener === l.name || (l.protocol === 'tcp' && have[1].sock.retarget))) {
+          kept.set(key, { sock: have[1].sock, listener: l.name, from: have[0] });
+          return;
+        }
+        if (have) closeFirst.push(have[0]);
         const sock = l.protocol === 'tcp' ? createTcpBound(hp, rt) : createUdpBound(hp, rt);
         fresh.push({ key, sock, listener: l.name });
       });
     }
-    // Addresses moving between listeners or disappearing must be freed before rebinding.
-    const keep = new Set(cfg.listeners.flatMap((l) => l.listen.map((_, i) => keyOf(l, i))));
-    for (const [key, b] of [...bound]) {
-      if (!keep.has(key) || fresh.some((f) => f.key === key)) {
-        await b.sock.close();
-        bound.delete(key);
-      }
+    for (const key of closeFirst) {
+      await bound.get(key)?.sock.close();
+      bound.delete(key);
     }
     for (const [i, f] of fresh.entries()) {
       try {
@@ -77,6 +101,14 @@ export function createRelay(initial: RelayConfig, log: Logger, opts: { transpare
         for (const done of fresh.slice(0, i)) await done.sock.close();
         return { ok: false, message: `cannot listen on ${f.key}: ${(err as Error).message}` };
       }
+    }
+    // Every address is bound: swap.
+    const keptFrom = new Set([...kept.values()].map((k) => k.from));
+    for (const [key, b] of bound) if (!keptFrom.has(key)) await b.sock.close();
+    bound.clear();
+    for (const [key, k] of kept) {
+      if (k.sock.retarget) k.sock.retarget(nextRuntimes.get(k.listener)!);
+      bound.set(key, { sock: k.sock, listener: k.listener });
     }
     for (const f of fresh) bound.set(f.key, f);
     for (const l of cfg.listeners) nextRuntimes.get(l.name)!.snapshot = { listener: l, groups: g };

@@ -2,7 +2,7 @@
 // → preread until a route decides → handler → one access log line.
 import { Socket, isIP } from 'node:net';
 import { parseClientHello, type HelloResult } from './wire/client-hello.js';
-import { decodeProxyHeader } from './wire/proxy-header.js';
+import { decodeProxyHeader, headerAddresses } from './wire/proxy-header.js';
 import type { ProxyAddress } from './wire/proxy-types.js';
 import { normalizeIp } from './net/cidr.js';
 import { selectRoute, type Route } from './route.js';
@@ -62,7 +62,35 @@ export function handleTcpConnection(sock: Socket, rt: ListenerRuntime): void {
   rt.open.add(entry);
   const trusted = l.proxyAccept;
   if (trusted && !trusted.trusted.has(info.client.address)) return reject(rt, sock, info, 'untrusted_proxy_source');
-  startReading(sock, rt, snap, info, ctl, !!trusted);
+  try {
+    startReading(sock, rt, snap, info, ctl, !!trusted);
+  } catch (err) {
+    internalError(rt, info, err, sock);
+  }
+}
+
+/**
+ * A bug met on one connection's path (an exception where none was expected):
+ * that connection ends with reason `internal_error`, counted in
+ * relay_errors_total{code="internal_error"} and logged with its stack (at most
+ * one line a second per listener, with the number left out), and the process
+ * keeps serving everyone else. Nothing a client or a trusted peer sends may
+ * take the relay down.
+ */
+export function noteInternalError(rt: ListenerRuntime, err: unknown, count = true): void {
+  if (count) rt.metrics.errors.inc2(rt.name, 'internal_error');
+  const t = Date.now();
+  const q = (rt.internalErrors ??= { last: 0, skipped: 0 });
+  if (t - q.last < 1000) { q.skipped++; return; }
+  rt.log.error({ err, skipped_since_last: q.skipped }, count ? 'internal error on a connection: closed it' : 'internal error on a datagram: dropped it');
+  q.last = t;
+  q.skipped = 0;
+}
+
+function internalError(rt: ListenerRuntime, info: ConnInfo, err: unknown, sock: Socket): void {
+  info.reason = 'internal_error';
+  noteInternalError(rt, err);
+  sock.destroy();
 }
 
 /** The engine's routes decide without bytes: the ClientHello is never there. */
@@ -77,22 +105,29 @@ const NO_HELLO = (): HelloResult => ({ kind: 'need-more' });
 export function handleAccepted(fd: number, peer: ProxyAddress, rt: ListenerRuntime, bound?: ProxyAddress): void {
   const snap: Snapshot = rt.snapshot;
   const l = snap.listener;
-  if (l.proxyAccept || l.needBytes) return wrapAccepted(fd, rt);
-  // The engine's sockets are IPv4 or IPv6-only: `peer` needs no ::ffff: normalizing.
-  const d = selectRoute(l.routes, { client: peer.address, hello: NO_HELLO, final: true });
-  const group = d.kind === 'route' && d.route.handler.kind === 'proxy' ? snap.groups.get(d.route.handler.upstream) : undefined;
-  if (group && !group.engineReachable) return wrapAccepted(fd, rt);
-  const local = bound ?? rt.dataPlane!.localAddress(fd);
-  const info: ConnInfo = { start: Date.now(), client: peer, destination: local ?? peer, reason: 'done' };
-  const conn = new AcceptedProxy(fd, rt, snap, info);
-  if (rt.open.size >= l.maxConnections) return conn.refuse('limit_total');
-  rt.open.add(conn);
-  if (!addClient(rt, peer.address, l.maxPerClient)) return conn.refuse('limit_per_client');
-  info.counted = peer.address;
-  if (d.kind !== 'route') return conn.refuse('no_route');
-  info.route = d.route.index;
-  if (!group) return conn.refuse('route_close', false);
-  conn.start(group);
+  let conn: AcceptedProxy | undefined;
+  try {
+    if (l.proxyAccept || l.needBytes) return wrapAccepted(fd, rt);
+    const local = bound ?? rt.dataPlane!.localAddress(fd);
+    const info: ConnInfo = { start: Date.now(), client: peer, destination: local ?? peer, reason: 'done' };
+    conn = new AcceptedProxy(fd, rt, snap, info);
+    // The engine's sockets are IPv4 or IPv6-only: `peer` needs no ::ffff: normalizing.
+    const d = selectRoute(l.routes, { client: peer.address, hello: NO_HELLO, final: true });
+    const group = d.kind === 'route' && d.route.handler.kind === 'proxy' ? snap.groups.get(d.route.handler.upstream) : undefined;
+    if (group && !group.engineReachable) { conn = undefined; return wrapAccepted(fd, rt); }
+    if (rt.open.size >= l.maxConnections) return conn.refuse('limit_total');
+    rt.open.add(conn);
+    if (!addClient(rt, peer.address, l.maxPerClient)) return conn.refuse('limit_per_client');
+    info.counted = peer.address;
+    if (d.kind !== 'route') return conn.refuse('no_route');
+    info.route = d.route.index;
+    if (!group) return conn.refuse('route_close', false);
+    conn.start(group);
+  } catch (err) {
+    if (conn) return conn.abort(err);
+    noteInternalError(rt, err);
+    rt.dataPlane!.closeFd(fd);
+  }
 }
 
 function wrapAccepted(fd: number, rt: ListenerRuntime): void {
@@ -163,20 +198,29 @@ function startReading(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: C
     rt.metrics.errors.inc2(rt.name, reason);
     sock.destroy();
   };
-  const onTimeout = () => (phase === 'proxy' ? close('proxy_header_timeout') : decide(true));
-  const onEnd = () => (phase === 'proxy' ? close('proxy_header_incomplete') : decide(true));
+  // Each entry from the socket's events is guarded: an exception ends this connection only.
+  const failed = (err: unknown) => {
+    stop();
+    internalError(rt, info, err, sock);
+  };
+  const onTimeout = () => {
+    try { if (phase === 'proxy') close('proxy_header_timeout'); else decide(true); } catch (err) { failed(err); }
+  };
+  const onEnd = () => {
+    try { if (phase === 'proxy') close('proxy_header_incomplete'); else decide(true); } catch (err) { failed(err); }
+  };
   function onData(chunk: Buffer) {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    if (phase === 'proxy') readProxy();
-    else decide(buf.length >= l.prereadMax);
+    try { if (phase === 'proxy') readProxy(); else decide(buf.length >= l.prereadMax); } catch (err) { failed(err); }
   }
   function readProxy() {
     const r = decodeProxyHeader(buf);
     if (r.kind === 'need-more') return;
     if (r.kind === 'error') return close(r.code);
-    if (r.header.command === 'proxy' && r.header.source && r.header.destination) {
-      info.proxied = { ...r.header.source, address: normalizeIp(r.header.source.address) };
-      info.destination = r.header.destination;
+    const named = headerAddresses(r.header);
+    if (named) {
+      info.proxied = named.source;
+      info.destination = named.destination;
     }
     buf = buf.subarray(r.length);
     phase = 'preread';
@@ -221,7 +265,7 @@ function dispatch(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnI
     return;
   }
   const group = snap.groups.get(route.handler.upstream)!;
-  void proxyConnection(sock, rt, snap, info, ctl, group, first);
+  proxyConnection(sock, rt, snap, info, ctl, group, first).catch((err: unknown) => internalError(rt, info, err, sock));
 }
 
 function logConnection(rt: ListenerRuntime, info: ConnInfo, bytesIn: number, bytesOut: number): void {

@@ -8,6 +8,8 @@ import { parseCli, HELP, type Cli } from './cli.js';
 import { loadConfigFile } from './config.js';
 import { createRelay } from './app.js';
 import { loadTransparent } from './transparent/index.js';
+import { createLiveness } from './liveness.js';
+import { batchedUdpRefusal } from '@geoedge/shared';
 import type { DataPlane } from './dataplane/engine.js';
 import { isPrimaryOfMany, runPrimary, workerIndex } from './workers.js';
 import { formatHostPort, parseHostPort } from '@geoedge/shared';
@@ -47,13 +49,20 @@ async function main(): Promise<number> {
   const transparent = needsTransparent ? await loadTransparent(log) : undefined;
   const dataPlane = config.dataPlane === 'engine' ? await loadDataPlane(log, config.splice) : undefined;
   log.info({ data_plane: dataPlane ? 'engine' : 'streams', splice: dataPlane ? config.splice : false }, 'tcp data plane');
+  const udpRefused = batchedUdpRefusal();
+  if (dataPlane && udpRefused && config.listeners.some((l) => l.protocol === 'udp')) log.warn({ arch: process.arch }, udpRefused);
   const relay = createRelay(config, log, { ...(transparent ? { transparent } : {}), ...(dataPlane ? { dataPlane } : {}) });
   const services: Service[] = [relay];
   if (config.admin) {
     const hp = parseHostPort(config.admin);
     // Worker i serves admin port + i; port 0 stays 0 (any free port).
     const admin = formatHostPort({ host: hp.host, port: hp.port === 0 ? 0 : hp.port + workerIndex() });
-    services.push(metricsService(relay.metrics.registry, admin, log));
+    // /healthz: unhealthy while the event loop or the engine has not turned for 3 s (liveness.ts).
+    const live = createLiveness(dataPlane);
+    services.push({ name: 'liveness', start: async () => {}, close: async () => live.close() });
+    services.push(metricsService(relay.metrics.registry, admin, log, undefined, () => live.unhealthy()));
+    // Test hook only: SIGUSR2 wedges the engine for 5 s (Node's loop keeps turning), so a test can see /healthz notice.
+    if (process.env.EDGE_RELAY_TEST_HOOKS === '1' && dataPlane) process.on('SIGUSR2', () => dataPlane.stall(5000));
   }
   const group = new ServiceGroup(log);
   try {
@@ -87,7 +96,11 @@ main().then(
 async function loadDataPlane(log: Logger, splice: boolean): Promise<DataPlane | undefined> {
   try {
     // Imported here: a missing koffi binary must not stop the relay.
-    return (await import('./dataplane/engine.js')).dataPlane({ splice });
+    return (await import('./dataplane/engine.js')).dataPlane({
+      splice,
+      // A bug in a handler the loop called: logged, and the loop goes on with the rest of its batch.
+      onError: (err) => log.error({ err }, 'data plane: exception in an event handler'),
+    });
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'data plane engine unavailable, TCP bytes move through Node streams');
     return undefined;

@@ -7,3 +7,4 @@ export { listenConflicts, type ListenEntry } from './listen-conflicts.js';
 export { ServiceGroup, handleSignals, type Service, type SignalHandlers } from './lifecycle.js';
 export { createRegistry, LabeledCounter, FastHistogram, gaugeFn, labeledGaugeFn, metricsService, shareWithClusterPrimary, clusterRegistry, type Registry } from './metrics.js';
 export { formatAddress } from './address.js';
+export { msgLayout, batchedUdpRefusal, type MsgLayout } from './native-layout.js';

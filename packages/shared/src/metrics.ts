@@ -140,12 +140,17 @@ export function clusterRegistry(): Pick<Registry, 'metrics' | 'contentType'> {
   return { metrics: () => agg.clusterMetrics(), contentType: agg.contentType } as Pick<Registry, 'metrics' | 'contentType'>;
 }
 
-/** Serves GET /metrics (and /healthz) on `listen`; an extra handler may add routes such as /status. */
+/**
+ * Serves GET /metrics (and /healthz) on `listen`; an extra handler may add routes such as /status.
+ * `unhealthy` says why the program cannot serve (then /healthz answers 503 with that text), or
+ * undefined while it can.
+ */
 export function metricsService(
   reg: Pick<Registry, 'metrics' | 'contentType'>,
   listen: string,
   log: Logger,
   extra?: (path: string) => { status: number; body: string; type?: string } | undefined,
+  unhealthy?: () => string | undefined,
 ): Service {
   let server: Server | undefined;
   return {
@@ -161,7 +166,11 @@ export function metricsService(
           );
           return;
         }
-        if (path === '/healthz') { res.writeHead(200); res.end('ok\n'); return; }
+        if (path === '/healthz') {
+          const why = unhealthy?.();
+          if (why === undefined) { res.writeHead(200); res.end('ok\n'); return; }
+          res.writeHead(503); res.end(`unhealthy: ${why}\n`); return;
+        }
         const r = extra?.(path);
         if (r) { res.writeHead(r.status, { 'content-type': r.type ?? 'application/json' }); res.end(r.body); return; }
         res.writeHead(404); res.end();

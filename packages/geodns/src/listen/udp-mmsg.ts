@@ -7,13 +7,16 @@
 // threads per batch cost ~7% of a saturated server's CPU in futex and task switches.)
 // Each process (cluster worker) binds its own socket with SO_REUSEPORT, so the
 // kernel spreads datagrams between them.
-// Layouts (x86_64/aarch64 LP64, <sys/socket.h>):
+// Layouts (x86_64/aarch64 LP64, <sys/socket.h>; the table in @geoedge/shared
+// native-layout, checked against the C headers; server.ts refuses other
+// architectures before loading this file, and openBatchUdp checks again):
 //   struct iovec   { void *iov_base; size_t iov_len; }                      16 bytes
 //   struct msghdr  { void *name; socklen_t namelen; struct iovec *iov;        56 bytes
 //                    size_t iovlen; void *control; size_t controllen; int flags; }
 //   struct mmsghdr { struct msghdr msg_hdr; unsigned msg_len; }             64 bytes
 import koffi from 'koffi';
 import { watchFd } from '@geoedge/shared/uv-poll';
+import { batchedUdpRefusal, msgLayout } from '@geoedge/shared';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/addr.js';
 
 const AF_INET = 2, AF_INET6 = 10, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0o2000000;
@@ -81,6 +84,10 @@ export type OpenResult = { ok: true; socket: BatchSocket } | { ok: false; messag
 
 /** Binds host:port (IPv4 or IPv6 literal) and starts serving datagrams with `handle`. */
 export function openBatchUdp(host: string, port: number, handle: BatchHandler, onError: (message: string) => void): OpenResult {
+  const L = msgLayout();
+  if (!L || L.mmsghdr.size !== HDR || L.iovec.size !== IOV || L.msghdr.msg_iov !== 16 || L.msghdr.msg_iovlen !== 24 || L.msghdr.msg_flags !== 48 || L.mmsghdr.msg_len !== 56) {
+    return { ok: false, message: batchedUdpRefusal() ?? `struct layouts of ${process.arch} differ from the ones this file writes` };
+  }
   let c: Libc;
   try {
     c = loadLibc();

@@ -27,7 +27,12 @@ const SO_REUSEADDR = 2, SO_REUSEPORT = 15, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
 /** Accepts per listener per event: a burst of new connections cannot stall the established ones. */
 const ACCEPTS_PER_EVENT = 32;
 const AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000, IPPROTO_TCP = 6, TCP_NODELAY = 1;
-/** epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
+/**
+ * epoll_event is packed on x86_64 (12 bytes), naturally aligned on arm64 and
+ * 32-bit ARM EABI (16, data at 8); ia32 and anything else are refused (the
+ * engine does not start, TCP moves through Node streams) rather than guessed.
+ */
+const EPOLL_ARCHES = ['x64', 'arm64', 'arm'];
 const EV_STRIDE = process.arch === 'x64' ? 12 : 16;
 const EV_DATA = process.arch === 'x64' ? 4 : 8;
 /** The same in 32-bit words: events and fds are read through a Uint32Array (no Buffer method's argument checks per event). */
@@ -105,6 +110,14 @@ export interface DataPlane {
   watch(fd: number, onReadable: () => void): boolean;
   /** Stops watching `fd` (before the caller closes it). */
   unwatch(fd: number): void;
+  /**
+   * A liveness probe through the engine's own loop (epoll set, uv_poll watch,
+   * handler): `poke()` writes a byte to a pipe in the set, and the loop stamps
+   * `answeredAt` when it reads it. /healthz compares the two (liveness.ts).
+   */
+  probe(): { poke(): void; readonly pokedAt: number; readonly answeredAt: number; close(): void } | undefined;
+  /** Test hook (EDGE_RELAY_TEST_HOOKS=1, SIGUSR2): the loop takes no events for `ms`, as a wedged engine. */
+  stall(ms: number): void;
   readonly libc: Libc;
 }
 
@@ -139,11 +152,13 @@ interface Dir {
 let engine: DataPlane | undefined;
 
 /** The process's engine (options of the first call win); throws where koffi/libc cannot be loaded. */
-export function dataPlane(o: { splice: boolean }): DataPlane {
-  return (engine ??= createEngine(loadLibc(), o.splice));
+export function dataPlane(o: { splice: boolean; onError?: (err: unknown) => void }): DataPlane {
+  return (engine ??= createEngine(loadLibc(), o.splice, o.onError ?? ((err) => { process.emitWarning(`data plane: ${(err as Error).stack ?? err}`); })));
 }
 
-function createEngine(c: Libc, splice: boolean): DataPlane {
+/** `onError` hears exceptions thrown by the handlers the loop calls (bugs); the loop goes on. */
+function createEngine(c: Libc, splice: boolean, onError: (err: unknown) => void): DataPlane {
+  if (!EPOLL_ARCHES.includes(process.arch)) throw new Error(`the epoll_event layout is known for ${EPOLL_ARCHES.join(', ')} only, not ${process.arch}`);
   const ep = c.epollCreate1(EPOLL_CLOEXEC) as number;
   if (ep < 0) throw new Error(`epoll_create1 failed, errno ${c.errno()}`);
   const events = new Uint32Array(MAX_EVENTS * EV_WORDS);
@@ -152,6 +167,13 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   /** Sockets between connect() and its outcome, with their deadlines (by fd). */
   const connecting = new Map<number, ConnectWaiter>();
   const deadlineOf: number[] = [], timeoutOf: number[] = [];
+  /**
+   * Connected upstream sockets not attached yet, by fd: the epoll flags seen
+   * since the connect finished (-1: none parked). The connect's own event may
+   * already say readable and peer-closed (a backend that answers and closes at
+   * once); edge-triggered, it never comes again, so attach() applies them.
+   */
+  const parked: number[] = [];
   /** One timer for every pending connect, due at the earliest deadline. */
   let connectTimer: NodeJS.Timeout | undefined;
   let connectTimerAt = Infinity;
@@ -364,49 +386,63 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     return errBuf.readInt32LE(0);
   };
 
-  /** Handles n ready events; the count of connections touched. */
+  /** Handles n ready events. */
   const handle = (n: number) => {
     batch++;
     now = Date.now();
-    for (let i = 0; i < n; i++) {
-      const off = i * EV_WORDS;
-      const fd = events[off + EV_FD]!;
-      const k = byFd[fd];
-      if (!k) {
-        const w = connecting.get(fd);
-        if (w) {
-          // Writable without an error flag is a completed connect: no SO_ERROR read needed.
-          const f = events[off]!;
-          const e = f & EPOLLOUT && !(f & (EPOLLERR | EPOLLHUP)) ? 0 : socketError(fd);
-          connectDone(fd, w, e === 0 ? undefined : `connect: ${errnoName(e)}`);
-          continue;
-        }
-        const l = listeners.get(fd);
-        if (l) { acceptSome(fd, l); continue; }
-        watched.get(fd)?.();
-        continue;
+    // An exception from a handler (a bug) must not lose the rest of the batch:
+    // with edge-triggered sockets, an event not handled now never comes again.
+    for (let i = 0; i < n;) {
+      try {
+        for (; i < n; i++) event(i * EV_WORDS);
+      } catch (err) {
+        i++;
+        onError(err);
       }
-      if (k.closed) continue;
-      const flags = events[off]!;
-      // A second event of this batch pumps again only if it woke a drained direction.
-      let woke = false;
-      if (flags & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-        const d = fd === k.a ? k.ab : k.ba;
-        woke = d.drained;
-        d.drained = false;
-        if (flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) d.rdhup = true;
-        if ((flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) === EPOLLRDHUP) d.fin = true;
+    }
+  };
+
+  const event = (off: number) => {
+    const fd = events[off + EV_FD]!;
+    const k = byFd[fd];
+    if (!k) {
+      const w = connecting.get(fd);
+      if (w) {
+        // Writable without an error flag is a completed connect: no SO_ERROR read needed.
+        const f = events[off]!;
+        const e = f & EPOLLOUT && !(f & (EPOLLERR | EPOLLHUP)) ? 0 : socketError(fd);
+        if (e === 0) parked[fd] = f;
+        connectDone(fd, w, e === 0 ? undefined : `connect: ${errnoName(e)}`);
+        return;
       }
-      // Pump first even on EPOLLERR: bytes that came before a reset are still
-      // readable and belong to the other side.
-      if (k.seen !== batch || woke) {
-        k.seen = batch;
-        pump(k);
-      }
-      if (!k.closed && flags & EPOLLERR) {
-        const e = socketError(fd);
-        if (e !== 0) fail(k, fd === k.a ? 'client' : 'upstream', e);
-      }
+      const l = listeners.get(fd);
+      if (l) { acceptSome(fd, l); return; }
+      const onReadable = watched.get(fd);
+      if (onReadable) { onReadable(); return; }
+      const p = parked[fd];
+      if (p !== undefined && p >= 0) parked[fd] = p | events[off]!;
+      return;
+    }
+    if (k.closed) return;
+    const flags = events[off]!;
+    // A second event of this batch pumps again only if it woke a drained direction.
+    let woke = false;
+    if (flags & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+      const d = fd === k.a ? k.ab : k.ba;
+      woke = d.drained;
+      d.drained = false;
+      if (flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) d.rdhup = true;
+      if ((flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) === EPOLLRDHUP) d.fin = true;
+    }
+    // Pump first even on EPOLLERR: bytes that came before a reset are still
+    // readable and belong to the other side.
+    if (k.seen !== batch || woke) {
+      k.seen = batch;
+      pump(k);
+    }
+    if (!k.closed && flags & EPOLLERR) {
+      const e = socketError(fd);
+      if (e !== 0) fail(k, fd === k.a ? 'client' : 'upstream', e);
     }
   };
 
@@ -417,9 +453,18 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   // the next loop turn calls again. (The earlier design, a libuv pool thread
   // blocking in epoll_wait, cost two thread wake-ups per quiet→busy edge.)
   // Watching stops when the engine holds nothing, so it keeps no process alive.
+  let stalledUntil = 0;
   const watch = watchFd(ep, () => {
-    const m = c.epollWait(ep, eventsAt, MAX_EVENTS, 0) as number;
-    if (m > 0) handle(m);
+    if (stalledUntil !== 0) {
+      if (Date.now() < stalledUntil) return;
+      stalledUntil = 0;
+    }
+    try {
+      const m = c.epollWait(ep, eventsAt, MAX_EVENTS, 0) as number;
+      if (m > 0) handle(m);
+    } catch (err) {
+      onError(err);
+    }
     arm();
   });
   let watching = false;
@@ -484,7 +529,7 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
   return {
     libc: c,
     connectTo,
-    closeFd: (fd) => { c.close(fd); },
+    closeFd: (fd) => { parked[fd] = -1; c.close(fd); },
     localAddress,
     watch(fd, onReadable) {
       if (!registerListener(fd)) return false;
@@ -496,6 +541,26 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
       if (!watched.delete(fd)) return;
       c.epollCtl(ep, EPOLL_CTL_DEL, fd, ev);
       arm();
+    },
+    probe() {
+      if (c.pipe2(pipeFds, O_NONBLOCK | O_CLOEXEC) < 0) return undefined;
+      const [r, w] = [pipeFds.readInt32LE(0), pipeFds.readInt32LE(4)];
+      const byte = Buffer.alloc(16);
+      const p = {
+        pokedAt: 0,
+        answeredAt: 0,
+        poke() { if (c.write(w, byte, 1) === 1) p.pokedAt = Date.now(); },
+        close: () => { this.unwatch(r); c.close(r); c.close(w); },
+      };
+      if (!this.watch(r, () => { while (Number(c.read(r, byte, byte.length)) > 0); p.answeredAt = Date.now(); })) {
+        c.close(r); c.close(w);
+        return undefined;
+      }
+      return p;
+    },
+    stall(ms) {
+      // Like a wedged loop: Node keeps turning, the engine's callback returns at once.
+      stalledUntil = Date.now() + ms;
     },
     listen(host, port, o) {
       const sa = sockaddr(host, port);
@@ -526,11 +591,18 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
     attach(clientFd, upstreamFd, o) {
       const b = upstreamFd;
       const a = o.ownClient ? clientFd : (c.fcntl(clientFd, F_DUPFD_CLOEXEC, 0) as number);
-      if (a < 0) { c.close(b); return undefined; }
+      if (a < 0) { parked[b] = -1; c.close(b); return undefined; }
       const dir = (src: number, dst: number, srcSide: Dir['srcSide'], head: Buffer | undefined): Dir =>
         ({ src, dst, srcSide, pipe: undefined, pending: 0, head: head?.length ? head : undefined, headCounts: false, bulk: false, eof: false, shut: false, bytes: 0, drained: false, rdhup: false, fin: false });
       now = Date.now();
       const k = new Conn(a, b, dir(a, b, 'client', o.headToUpstream), dir(b, a, 'upstream', undefined), o.idleMs, o);
+      const early = parked[b] ?? -1;
+      parked[b] = -1;
+      if (early > 0) {
+        // What the upstream said since its connect: bytes, a FIN, an error (see `parked`).
+        if (early & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) k.ba.rdhup = true;
+        if ((early & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) === EPOLLRDHUP) k.ba.fin = true;
+      }
       byFd[a] = k;
       byFd[b] = k;
       conns.add(k);
@@ -542,6 +614,10 @@ function createEngine(c: Libc, splice: boolean): DataPlane {
       // Bytes may already wait on either socket (their edges came before the
       // registration): move them now, then wait.
       pump(k);
+      if (!k.closed && early > 0 && early & EPOLLERR) {
+        const e = socketError(b);
+        if (e !== 0) fail(k, 'upstream', e);
+      }
       arm();
       return k;
     },

@@ -6,11 +6,10 @@
 // send request, no rinfo object). node:dgram pays all of those per datagram.
 // The arena is shared by every socket: a batch is handled and flushed whole
 // before the next recvmmsg on any socket, so the views never outlive it.
-// Layouts (x86_64/aarch64 LP64, <sys/socket.h>):
-//   struct iovec   { void *iov_base; size_t iov_len; }                      16 bytes
-//   struct msghdr  { void *name; socklen_t namelen; struct iovec *iov;        56 bytes
-//                    size_t iovlen; void *control; size_t controllen; int flags; }
-//   struct mmsghdr { struct msghdr msg_hdr; unsigned msg_len; }             64 bytes
+// Layouts: msgLayout() from @geoedge/shared (x86_64/aarch64 LP64, checked
+// against the C headers there); udpPlane() refuses any other architecture and
+// the listeners use node:dgram (listen/udp-transport.ts).
+import { batchedUdpRefusal, msgLayout } from '@geoedge/shared';
 import type { Libc } from '../native/libc.js';
 import { errnoName } from '../native/libc.js';
 import { sockaddr, parseSockaddr } from '../net/sockaddr.js';
@@ -23,7 +22,11 @@ const EAGAIN = 11, EINTR = 4;
 const BATCH = 32;
 /** The largest UDP payload (65,535 − 8 − 20); a bigger one cannot arrive. */
 const STRIDE = 65536;
-const SA = 32, HDR = 64, IOV = 16;
+/** This machine's struct layouts (undefined where unknown: udpPlane() then refuses). Pointers are written as 6 bytes of an 8-byte word (LP64 user space). */
+const L = msgLayout();
+const SA = 32, HDR = L?.mmsghdr.size ?? 0, IOV = L?.iovec.size ?? 0;
+const IOV_LEN = L?.iovec.iov_len ?? 0, NAMELEN = L?.msghdr.msg_namelen ?? 0, MSG_IOV = L?.msghdr.msg_iov ?? 0, MSG_IOVLEN = L?.msghdr.msg_iovlen ?? 0;
+const MSG_FLAGS = L?.msghdr.msg_flags ?? 0, MSG_LEN = L?.mmsghdr.msg_len ?? 0;
 /** Datagrams queued per socket per batch; beyond, the rest is dropped as a full socket buffer would. */
 const SEND_MAX = 64;
 
@@ -57,7 +60,10 @@ let plane: UdpPlane | undefined;
  */
 const pinned: Buffer[] = [];
 
+/** Throws where the struct layouts are not known (callers use node:dgram instead). */
 export function udpPlane(engine: DataPlane): UdpPlane {
+  const refused = batchedUdpRefusal();
+  if (refused) throw new Error(refused);
   return (plane ??= createUdpPlane(engine));
 }
 
@@ -75,10 +81,10 @@ function createUdpPlane(engine: DataPlane): UdpPlane {
   const arenaAt = addr(arena), namesAt = addr(names), riovAt = addr(riov), rhdrAt = addr(rhdr);
   for (let i = 0; i < BATCH; i++) {
     riov.writeUIntLE(arenaAt + i * STRIDE, i * IOV, 6);
-    riov.writeUIntLE(STRIDE, i * IOV + 8, 6);
+    riov.writeUIntLE(STRIDE, i * IOV + IOV_LEN, 6);
     rhdr.writeUIntLE(namesAt + i * SA, i * HDR, 6);
-    rhdr.writeUIntLE(riovAt + i * IOV, i * HDR + 16, 6);
-    rhdr.writeUIntLE(1, i * HDR + 24, 6);
+    rhdr.writeUIntLE(riovAt + i * IOV, i * HDR + MSG_IOV, 6);
+    rhdr.writeUIntLE(1, i * HDR + MSG_IOVLEN, 6);
   }
   // Send side: one socket's queue at a time.
   const shdr = Buffer.alloc(SEND_MAX * HDR);
@@ -124,12 +130,12 @@ function createUdpPlane(engine: DataPlane): UdpPlane {
           const to = q[i + 1] as Buffer | undefined;
           const h = n * HDR;
           shdr.writeUIntLE(to ? ptr(to) : 0, h, 6);
-          shdr.writeUInt32LE(to ? to.length : 0, h + 8);
-          shdr.writeUIntLE(siovAt + v * IOV, h + 16, 6);
-          shdr.writeUIntLE(parts.length, h + 24, 6);
+          shdr.writeUInt32LE(to ? to.length : 0, h + NAMELEN);
+          shdr.writeUIntLE(siovAt + v * IOV, h + MSG_IOV, 6);
+          shdr.writeUIntLE(parts.length, h + MSG_IOVLEN, 6);
           for (const p of parts) {
             siov.writeUIntLE(p.length ? ptr(p) : 0, v * IOV, 6);
-            siov.writeUIntLE(p.length, v * IOV + 8, 6);
+            siov.writeUIntLE(p.length, v * IOV + IOV_LEN, 6);
             v++;
           }
         }
@@ -148,7 +154,7 @@ function createUdpPlane(engine: DataPlane): UdpPlane {
 
     receive(): void {
       if (this.closed) return;
-      for (let i = 0; i < BATCH; i++) rhdr.writeUInt32LE(SA, i * HDR + 8);
+      for (let i = 0; i < BATCH; i++) rhdr.writeUInt32LE(SA, i * HDR + NAMELEN);
       const n = c.recvmmsg(this.fd, rhdrAt, BATCH, MSG_DONTWAIT, null) as number;
       if (n < 0) {
         const e = c.errno();
@@ -158,9 +164,9 @@ function createUdpPlane(engine: DataPlane): UdpPlane {
       inBatch = true;
       try {
         for (let i = 0; i < n && !this.closed; i++) {
-          if (rhdr.readInt32LE(i * HDR + 48) & MSG_TRUNC) { this.h.onDrop?.('truncated'); continue; }
-          const len = rhdr.readUInt32LE(i * HDR + 56);
-          this.h.onDatagram(arena.subarray(i * STRIDE, i * STRIDE + len), names.subarray(i * SA, i * SA + rhdr.readUInt32LE(i * HDR + 8)), this);
+          if (rhdr.readInt32LE(i * HDR + MSG_FLAGS) & MSG_TRUNC) { this.h.onDrop?.('truncated'); continue; }
+          const len = rhdr.readUInt32LE(i * HDR + MSG_LEN);
+          this.h.onDatagram(arena.subarray(i * STRIDE, i * STRIDE + len), names.subarray(i * SA, i * SA + rhdr.readUInt32LE(i * HDR + NAMELEN)), this);
         }
       } finally {
         inBatch = false;

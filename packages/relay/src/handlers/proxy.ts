@@ -4,7 +4,7 @@
 // else by pipe(). Both give backpressure in both directions and half-close (one
 // direction finishes with FIN while the other keeps flowing).
 import { Socket } from 'node:net';
-import { finishConnection, type ConnControl, type ConnInfo } from '../connection.js';
+import { finishConnection, noteInternalError, type ConnControl, type ConnInfo } from '../connection.js';
 import type { ListenerRuntime, Snapshot } from '../listen/runtime.js';
 import type { UpstreamGroup } from '../upstream/group.js';
 import type { UpstreamServer } from '../upstream/server.js';
@@ -72,8 +72,9 @@ export class AcceptedProxy implements ConnectWaiter, PlaneOptions {
   readonly idleMs: number;
   private attempts: Attempts | undefined;
   private link: PlaneConn | undefined;
-  /** Drain reached its deadline while connecting: closed when the connect ends. */
+  /** Drain reached its deadline (or a bug ended it) while connecting: closed when the connect ends. */
   private gone = false;
+  private finished = false;
 
   constructor(readonly fd: number, readonly rt: ListenerRuntime, snap: Snapshot, readonly info: ConnInfo) {
     this.idleMs = snap.listener.idleTimeoutMs;
@@ -93,8 +94,19 @@ export class AcceptedProxy implements ConnectWaiter, PlaneOptions {
   }
 
   private end(): void {
+    if (this.finished) return;
+    this.finished = true;
     this.rt.dataPlane!.closeFd(this.fd);
     finishConnection(this.rt, this, this.info, 0, 0);
+  }
+
+  /** An exception on this connection's path: it ends (`internal_error`), the process goes on. */
+  abort(err: unknown): void {
+    noteInternalError(this.rt, err);
+    if (this.link) return this.link.destroy('internal_error');
+    this.info.reason = 'internal_error';
+    this.gone = true; // a connect still pending closes its socket when it ends
+    this.end();
   }
 
   start(group: UpstreamGroup): void {
@@ -129,8 +141,13 @@ export class AcceptedProxy implements ConnectWaiter, PlaneOptions {
 
   connected(upFd: number, failure: string | undefined): void {
     if (failure !== undefined) {
-      this.attemptFailed(failure);
-      return this.tryNext();
+      try {
+        this.attemptFailed(failure);
+        this.tryNext();
+      } catch (err) {
+        this.abort(err);
+      }
+      return;
     }
     const at = this.attempts!;
     const server = at.current!;
@@ -140,14 +157,20 @@ export class AcceptedProxy implements ConnectWaiter, PlaneOptions {
       this.rt.dataPlane!.closeFd(upFd);
       return this.end();
     }
-    this.info.upstream = server.cfg.address;
-    this.headToUpstream = buildProxyHeader(at.group.cfg, this.info);
-    this.link = this.rt.dataPlane!.attach(this.fd, upFd, this);
-    if (!this.link) { server.active--; finishConnection(this.rt, this, this.info, 0, 0); }
+    try {
+      this.info.upstream = server.cfg.address;
+      this.headToUpstream = buildProxyHeader(at.group.cfg, this.info);
+      this.link = this.rt.dataPlane!.attach(this.fd, upFd, this);
+    } catch (err) {
+      if (!this.link) { server.active--; this.rt.dataPlane!.closeFd(upFd); }
+      return this.abort(err);
+    }
+    if (!this.link) { server.active--; this.finished = true; finishConnection(this.rt, this, this.info, 0, 0); }
   }
 
   /** The link's end (PlaneOptions). */
   onClose(s: PlaneStats): void {
+    this.finished = true;
     this.attempts!.current!.active--;
     this.info.reason = s.reason;
     finishConnection(this.rt, this, this.info, s.toUpstream, s.toClient);

@@ -24,6 +24,8 @@ export interface ListenerRuntime {
   open: Set<{ destroy(): void }>;
   perClient: Map<string, number>;
   transparent?: TransparentConnector;
+  /** Rate limit of internal-error log lines (connection.ts noteInternalError). */
+  internalErrors?: { last: number; skipped: number };
   /** The epoll data plane for TCP bytes; absent = Node streams (pipe()). */
   dataPlane?: DataPlane;
 }

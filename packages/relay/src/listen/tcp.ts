@@ -12,12 +12,15 @@ export interface BoundSocket {
   /** Stops accepting; open connections are left alone. */
   close(): Promise<void>;
   address(): AddressInfo | undefined;
+  /** Later connections go to `rt` (the address moved to another listener on reload); TCP only. */
+  retarget?(rt: ListenerRuntime): void;
 }
 
 export function createTcpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
   if (rt.dataPlane && isIP(hp.host)) return createEngineBound(hp, rt);
   let server: Server | undefined;
   return {
+    retarget(next) { rt = next; },
     key: `tcp ${hp.host} ${hp.port}`,
     async start() {
       // allowHalfOpen: a client's FIN only ends its direction (half-close).
@@ -55,6 +58,7 @@ function createEngineBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
   let addr: AddressInfo | undefined;
   let local: ProxyAddress | undefined;
   return {
+    retarget(next) { rt = next; },
     key: `tcp ${hp.host} ${hp.port}`,
     async start() {
       const r = plane.listen(hp.host, hp.port, {

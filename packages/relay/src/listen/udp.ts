@@ -6,11 +6,10 @@
 // The sockets themselves are listen/udp-transport.ts (the engine's batched
 // ones, or node:dgram).
 import type { HostPort } from '@geoedge/shared';
-import { addressOf, type ConnInfo } from '../connection.js';
+import { addressOf, noteInternalError, type ConnInfo } from '../connection.js';
 import { buildProxyHeader } from '../handlers/proxy-header-out.js';
-import { normalizeIp } from '../net/cidr.js';
 import { selectRoute } from '../route.js';
-import { decodeProxyHeader } from '../wire/proxy-header.js';
+import { decodeProxyHeader, headerAddresses } from '../wire/proxy-header.js';
 import type { UpstreamGroup } from '../upstream/group.js';
 import type { UpstreamServer } from '../upstream/server.js';
 import { addClient, removeClient, type ListenerRuntime } from './runtime.js';
@@ -39,8 +38,18 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
   let sweeper: NodeJS.Timeout | undefined;
   let closing = false;
 
+  /** One datagram; an exception on its path drops it (counted, logged), never the listener or the data plane. */
   function onMessage(msg: Buffer, from: From) {
-    const key = sock.key(from);
+    try {
+      onDatagram(msg, from);
+    } catch (err) {
+      drop('internal_error');
+      noteInternalError(rt, err, false);
+    }
+  }
+
+  function onDatagram(msg: Buffer, from: From) {
+    let key = sock.key(from);
     const l = rt.snapshot.listener;
     let payload = msg;
     let proxied: ConnInfo['proxied'];
@@ -49,9 +58,14 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
       if (!l.proxyAccept.trusted.has(sock.peer(from).address)) return drop('untrusted_proxy_source');
       const r = decodeProxyHeader(msg);
       if (r.kind !== 'ok') return drop(r.kind === 'error' ? r.code : 'proxy_header_incomplete');
-      if (r.header.command === 'proxy' && r.header.source && r.header.destination) {
-        proxied = { ...r.header.source, address: normalizeIp(r.header.source.address) };
-        destination = r.header.destination;
+      const named = headerAddresses(r.header);
+      if (named) {
+        proxied = named.source;
+        destination = named.destination;
+        // One trusted socket may carry many clients (dnsdist useProxyProtocol, a
+        // PoP reusing a source port): a session per (socket, named client), as
+        // go-mmproxy keys them. The table stays bounded by max_connections.
+        key = `${key}|${proxied.address}|${proxied.port}`;
       }
       payload = msg.subarray(r.length);
     }
@@ -75,10 +89,12 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     const group = snap.groups.get(d.route.handler.upstream)!;
     const server = group.pick(clientIp, new Set());
     if (!server) return void drop('no_upstream');
-    if (!addClient(rt, clientIp, l.maxPerClient)) return void drop('limit_per_client');
-    info.counted = clientIp;
     info.route = d.route.index;
     info.upstream = server.cfg.address;
+    // Built before anything is counted or opened: nothing to undo if it throws.
+    const header = buildProxyHeader(group.cfg, info, 'udp');
+    if (!addClient(rt, clientIp, l.maxPerClient)) return void drop('limit_per_client');
+    info.counted = clientIp;
     server.active++;
     let fd: number | undefined;
     if (group.cfg.transparent) {
@@ -110,7 +126,6 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
       }),
       destroy: () => close(key, s),
     };
-    const header = buildProxyHeader(group.cfg, info, 'udp');
     if (header) s.header = header;
     sessions.set(key, s);
     rt.open.add(s);

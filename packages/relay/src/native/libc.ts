@@ -7,7 +7,7 @@ import koffi from 'koffi';
 type Fn = ReturnType<ReturnType<typeof koffi.load>['func']>;
 export interface Libc {
   socket: Fn; connect: Fn; listen: Fn; accept4: Fn; getsockname: Fn; setsockopt: Fn; getsockopt: Fn; bind: Fn; close: Fn; shutdown: Fn;
-  fcntl: Fn; pipe2: Fn; splice: Fn; send: Fn; recvAt: Fn; sendAt: Fn; recvmmsg: Fn; sendmmsg: Fn;
+  fcntl: Fn; pipe2: Fn; read: Fn; write: Fn; splice: Fn; send: Fn; recvAt: Fn; sendAt: Fn; recvmmsg: Fn; sendmmsg: Fn;
   epollCreate1: Fn; epollCtl: Fn; epollWait: Fn;
   /** The native address of a Buffer's bytes (memmove(p, p, 0) returns p). */
   addressOf(b: Buffer): bigint;
@@ -33,6 +33,8 @@ export function loadLibc(): Libc {
     shutdown: lib.func('int shutdown(int, int)'),
     fcntl: lib.func('int fcntl(int, int, int)'),
     pipe2: lib.func('int pipe2(void *, int)'),
+    read: lib.func('intptr_t read(int, void *, size_t)'),
+    write: lib.func('intptr_t write(int, const void *, size_t)'),
     splice: lib.func('intptr_t splice(int, void *, int, void *, size_t, unsigned int)'),
     // recv/send rather than read/write: the kernel goes straight to the socket,
     // without the VFS layer. The *At forms take a native address (the engine's

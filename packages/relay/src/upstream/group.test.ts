@@ -57,3 +57,17 @@ test('passive health: max_fails marks down for fail_timeout; backups only when p
   assert.equal(g2.servers[0]!.checkUp, false);
   assert.equal(g2.servers[1]!.checkUp, true);
 });
+
+test('reload: connections opened before it count down the same live figure (active back to 0, least_conn balanced again)', () => {
+  const g1 = new UpstreamGroup(cfg('least_conn', [['a', 1], ['b', 1]]));
+  const open = [0, 1, 2, 3].map(() => g1.pick('x', new Set())!);
+  open.forEach((s) => s.active++);
+  const g2 = new UpstreamGroup(cfg('least_conn', [['a', 1], ['b', 1]]), g1);
+  assert.deepEqual(g2.servers.map((s) => s.active), [2, 2]);
+  // The old connections end on the servers they were opened on (the old group's objects).
+  open.forEach((s) => s.active--);
+  assert.deepEqual(g2.servers.map((s) => s.active), [0, 0]);
+  // least_conn over the new group: 4 new connections, 2 each.
+  for (let i = 0; i < 4; i++) g2.pick('x', new Set())!.active++;
+  assert.deepEqual(g2.servers.map((s) => s.active), [2, 2]);
+});

@@ -3,15 +3,38 @@
 import type { ServerConfig } from '../config.js';
 import { sockaddr } from '../net/sockaddr.js';
 
+/**
+ * What a server's connections and checks change. One object per server
+ * address for the life of the process: a reload that keeps the server hands
+ * the same object to the new group, so connections opened before the reload,
+ * which end on the old group's server, still count down the live figure
+ * (copying it left relay_upstream_active above 0 for good and least_conn
+ * avoiding that server).
+ */
+interface Live {
+  active: number;
+  fails: number;
+  firstFailAt: number;
+  downUntil: number;
+  checkUp: boolean;
+  checkStreak: number;
+}
+
 export class UpstreamServer {
-  active = 0;
   currentWeight = 0;
-  private fails = 0;
-  private firstFailAt = 0;
-  downUntil = 0;
+  private live: Live = { active: 0, fails: 0, firstFailAt: 0, downUntil: 0, checkUp: true, checkStreak: 0 };
+
+  /** Open connections (and UDP sessions) on this server. */
+  get active(): number { return this.live.active; }
+  set active(n: number) { this.live.active = n; }
+  /** Marked down by passive health until then (ms). */
+  get downUntil(): number { return this.live.downUntil; }
+  set downUntil(t: number) { this.live.downUntil = t; }
   /** Set by the active health checker; true until a check says otherwise. */
-  checkUp = true;
-  checkStreak = 0;
+  get checkUp(): boolean { return this.live.checkUp; }
+  set checkUp(v: boolean) { this.live.checkUp = v; }
+  get checkStreak(): number { return this.live.checkStreak; }
+  set checkStreak(n: number) { this.live.checkStreak = n; }
 
   /** Its sockaddr when the host is an IP literal (the engine connects to it without Node's resolver). */
   readonly sockaddr: Buffer | undefined;
@@ -25,29 +48,28 @@ export class UpstreamServer {
   }
 
   succeeded(): void {
-    this.fails = 0;
+    this.live.fails = 0;
   }
 
   /** Returns true when this failure marked the server down. */
   failed(now: number, maxFails: number, failTimeoutMs: number): boolean {
     if (maxFails === 0) return false;
-    if (now - this.firstFailAt > failTimeoutMs) {
-      this.fails = 0;
-      this.firstFailAt = now;
+    const l = this.live;
+    if (now - l.firstFailAt > failTimeoutMs) {
+      l.fails = 0;
+      l.firstFailAt = now;
     }
-    this.fails++;
-    if (this.fails >= maxFails) {
-      this.downUntil = now + failTimeoutMs;
-      this.fails = 0;
+    l.fails++;
+    if (l.fails >= maxFails) {
+      l.downUntil = now + failTimeoutMs;
+      l.fails = 0;
       return true;
     }
     return false;
   }
 
-  /** Carries live state over a config reload when the server stays. */
+  /** Shares the live state of the same server in the group before a reload (see Live). */
   adopt(old: UpstreamServer): void {
-    this.active = old.active;
-    this.downUntil = old.downUntil;
-    this.checkUp = old.checkUp;
+    this.live = old.live;
   }
 }

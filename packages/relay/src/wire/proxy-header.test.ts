@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeProxyHeader } from './proxy-header.js';
+import { decodeProxyHeader, headerAddresses } from './proxy-header.js';
 import { encodeProxyV1 } from './proxy-v1.js';
 import { encodeProxyV2, ipv6Bytes } from './proxy-v2.js';
 import type { ProxyHeader } from './proxy-types.js';
@@ -86,6 +86,26 @@ test('round-trips: v1 and v2, IPv4, IPv6, mixed families, UDP, TLVs', () => {
   const mixed = decodeProxyHeader(encodeProxyV2({ command: 'proxy', transport: 'tcp', source: { family: 4, address: '192.0.2.7', port: 1 }, destination: { family: 6, address: '::1', port: 2 }, tlvs: [] }));
   assert.equal(mixed.kind === 'ok' && mixed.header.source?.address, '::ffff:192.0.2.7');
   assert.deepEqual(ipv6Bytes('::ffff:1.2.3.4'), Buffer.from('00000000000000000000ffff01020304', 'hex'));
+});
+
+test('dual-stack senders (captured v4-mapped TCP6 / INET6 headers): the relay takes an IPv4 client and re-encodes it in v1 and v2', () => {
+  const cases = decoded.filter((d) => d.file.includes('v4mapped'));
+  assert.equal(cases.length, 3);
+  for (const d of cases) {
+    const r = decodeProxyHeader(readFileSync(join(dir, d.file)));
+    assert.ok(r.kind === 'ok', d.file);
+    const a = headerAddresses(r.header)!;
+    assert.deepEqual(a.source, { family: 4, address: '127.0.0.1', port: d.src_port }, d.file);
+    assert.deepEqual(a.destination, { family: 4, address: '127.0.0.1', port: d.dst_port }, d.file);
+    // What the relay then sends on: a v2 INET and a v1 TCP4 header (before, encodeProxyV2 threw).
+    const v2 = encodeProxyV2({ command: 'proxy', transport: 'tcp', ...a, tlvs: [] });
+    assert.equal(v2[13], 0x11, `${d.file}: AF_INET, STREAM`);
+    assert.equal(encodeProxyV1({ command: 'proxy', ...a }).toString('latin1'), `PROXY TCP4 127.0.0.1 127.0.0.1 ${d.src_port} ${d.dst_port}\r\n`);
+  }
+  // A real IPv6 client and LOCAL stay as they are.
+  const v6: ProxyHeader = { version: 2, command: 'proxy', transport: 'tcp', source: { family: 6, address: '2001:db8::7', port: 1 }, destination: { family: 6, address: '::ffff:192.0.2.1', port: 2 }, tlvs: [] };
+  assert.deepEqual(headerAddresses(v6), { source: v6.source, destination: { family: 4, address: '192.0.2.1', port: 2 } });
+  assert.equal(headerAddresses({ version: 2, command: 'local', transport: 'tcp', tlvs: [] }), undefined);
 });
 
 test('garbage and limits give errors with codes, never exceptions', () => {
