@@ -1,0 +1,191 @@
+// The watchdog: Lua VMs live in worker threads (vm-worker.ts); the query
+// thread hands one evaluation at a time to the active worker and waits for it
+// with a timeout. When the deadline passes the worker is terminated (V8 stops
+// a thread even inside a running wasm loop: a C function such as table.move,
+// a pattern match, a finalizer, the allocator), the spare worker — built in
+// the background beforehand — takes over, and a new spare is started. Nothing
+// the script does can outlast the deadline, by construction: no list of
+// wrapped functions to keep complete.
+//
+// Only the evaluation that hit the deadline is lost (one query in flight per
+// worker: evaluate() is synchronous). A VM that panics (wasm abort) or keeps
+// too much memory between evaluations is replaced the same way.
+import { Worker } from 'node:worker_threads';
+import { Channel, S, RECYCLE, type VmWorkerData } from './channel.js';
+import type { LuaValue } from './wasmoon.js';
+
+export interface VmPoolOptions {
+  /** Host functions by index, as the worker defines them. */
+  names: string[];
+  instructionLimit: number;
+  memoryLimit: number;
+  codeCacheBytes: number;
+  /** Wall-clock bound of one evaluation, host calls included. */
+  timeLimitMs: number;
+  /** Called once per replaced worker with the reason. */
+  onRestart?: (reason: RestartReason, detail: string) => void;
+}
+
+export type RestartReason = 'time' | 'abort' | 'memory' | 'exit';
+
+export type HostCall = (index: number, args: LuaValue[]) => LuaValue | LuaValue[] | undefined;
+
+export type RunOutcome =
+  | { kind: 'ok'; values: LuaValue[] }
+  | { kind: 'error'; message: string }
+  /** The worker was killed or failed: the evaluation has no result. */
+  | { kind: 'lost'; reason: 'time' | 'abort' | 'unavailable'; message: string };
+
+interface Vm {
+  worker: Worker;
+  ch: Channel;
+  exited: boolean;
+}
+
+const WORKER_URL = new URL('./vm-worker.js', import.meta.url);
+/**
+ * VMs kept booted besides the active one. Booting one takes 50-150 ms of a core
+ * (a Node worker, the wasm module, the sandbox, a warm-up), several hundred ms
+ * on a loaded machine; with two ready, a few kills in a row (distinct hostile
+ * records: each record's own kills are spaced by Strikes) find a VM waiting.
+ */
+const SPARES = 2;
+
+export class VmPool {
+  private active: Vm;
+  private readonly spares: Vm[] = [];
+  private closed = false;
+
+  private constructor(private readonly opts: VmPoolOptions) {
+    this.active = this.spawn();
+    for (let i = 0; i < SPARES; i++) this.spares.push(this.spawn());
+  }
+
+  static async create(opts: VmPoolOptions): Promise<VmPool> {
+    const pool = new VmPool(opts);
+    // Start-up may wait (WebAssembly compile); queries never do.
+    for (const vm of [pool.active, ...pool.spares]) {
+      while (vm.ch.state() === S.BOOT) {
+        if (vm.exited) throw new Error('Lua VM worker failed to start');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    return pool;
+  }
+
+  /** Runs __eval(code, ...vars) on the active VM within the time limit. */
+  run(code: string, vars: Array<string | number | boolean | null>, host: HostCall): RunOutcome {
+    const vm = this.ready();
+    if (!vm) return { kind: 'lost', reason: 'unavailable', message: 'no Lua VM ready (restarting after a limit hit)' };
+    const { ch } = vm;
+    try {
+      ch.begin();
+      ch.writeString(code);
+      ch.writeValues(vars);
+    } catch (err) {
+      return { kind: 'error', message: (err as Error).message };
+    }
+    ch.signal(S.REQUEST);
+    const deadline = performance.now() + this.opts.timeLimitMs;
+    for (;;) {
+      const st = ch.state();
+      if (st === S.HOST) { this.serveHost(ch, host); continue; }
+      if (st === S.DONE) return this.result(vm);
+      if (st === S.BROKEN) {
+        ch.rewind();
+        const message = ch.readString();
+        this.replace(vm, 'abort', message);
+        return { kind: 'lost', reason: 'abort', message: `Lua VM failed: ${message}` };
+      }
+      const left = deadline - performance.now();
+      if (left <= 0 || vm.exited) {
+        this.replace(vm, vm.exited ? 'exit' : 'time', `deadline ${this.opts.timeLimitMs} ms`);
+        return { kind: 'lost', reason: 'time', message: `time limit exceeded (${this.opts.timeLimitMs} ms)` };
+      }
+      Atomics.wait(ch.ctrl, 0, st, left);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const vm of [this.active, ...this.spares]) {
+      Atomics.store(vm.ch.ctrl, 0, S.QUIT);
+      Atomics.notify(vm.ch.ctrl, 0);
+      void vm.worker.terminate();
+    }
+  }
+
+  /** The active VM once it has booted; waits for a booting one at most the time limit. */
+  private ready(): Vm | undefined {
+    let vm = this.active;
+    if (vm.ch.state() === S.IDLE) return vm;
+    // the active one is still booting: a spare that finished first takes its place
+    const i = this.spares.findIndex((s) => s.ch.state() === S.IDLE);
+    if (i >= 0 && vm.ch.state() === S.BOOT && !vm.exited) {
+      this.active = this.spares[i]!;
+      this.spares[i] = vm;
+      return this.active;
+    }
+    vm = this.active;
+    const deadline = performance.now() + this.opts.timeLimitMs;
+    for (;;) {
+      const st = vm.ch.state();
+      if (st === S.IDLE) return vm;
+      if (st !== S.BOOT || vm.exited) { this.replace(vm, 'exit', `worker state ${st}`); return undefined; }
+      const left = deadline - performance.now();
+      if (left <= 0) return undefined;
+      Atomics.wait(vm.ch.ctrl, 0, S.BOOT, left);
+    }
+  }
+
+  private serveHost(ch: Channel, host: HostCall): void {
+    ch.rewind();
+    const index = ch.readU32();
+    const args = ch.readValues();
+    try {
+      const out = host(index, args);
+      ch.begin();
+      ch.writeU32(0);
+      ch.writeValues(out === undefined ? [] : Array.isArray(out) ? out : [out]);
+    } catch (err) {
+      ch.begin();
+      ch.writeU32(1);
+      ch.writeString(err instanceof Error ? err.message : String(err));
+    }
+    ch.signal(S.REPLY);
+  }
+
+  private result(vm: Vm): RunOutcome {
+    const { ch } = vm;
+    ch.rewind();
+    const flags = ch.readU32();
+    const out: RunOutcome = ch.readU32() === 0 ? { kind: 'ok', values: ch.readValues() } : { kind: 'error', message: ch.readString() };
+    ch.begin();
+    ch.signal(S.IDLE);
+    if (flags & RECYCLE) this.replace(vm, 'memory', 'VM holds too much memory between evaluations');
+    return out;
+  }
+
+  /** Throws `vm` away; the spare takes over and a new spare starts building. */
+  private replace(vm: Vm, reason: RestartReason, detail: string): void {
+    if (vm !== this.active || this.closed) return;
+    void vm.worker.terminate();
+    const i = Math.max(0, this.spares.findIndex((s) => s.ch.state() === S.IDLE));
+    this.active = this.spares.splice(i, 1)[0]!;
+    this.spares.push(this.spawn());
+    this.opts.onRestart?.(reason, detail);
+  }
+
+  private spawn(): Vm {
+    const ch = new Channel();
+    const { names, instructionLimit, memoryLimit, codeCacheBytes } = this.opts;
+    const data: VmWorkerData = { sab: ch.sab, names, instructionLimit, memoryLimit, codeCacheBytes };
+    const worker = new Worker(WORKER_URL, { workerData: data });
+    const vm: Vm = { worker, ch, exited: false };
+    // Never keeps the process alive; a worker that dies unasked is noticed at its next use.
+    worker.unref();
+    worker.on('error', () => { vm.exited = true; });
+    worker.on('exit', () => { vm.exited = true; });
+    return vm;
+  }
+}
