@@ -58,18 +58,17 @@ export class VmPool {
 
   private constructor(private readonly opts: VmPoolOptions) {
     this.active = this.spawn();
-    for (let i = 0; i < SPARES; i++) this.spares.push(this.spawn());
   }
 
   static async create(opts: VmPoolOptions): Promise<VmPool> {
     const pool = new VmPool(opts);
-    // Start-up may wait (WebAssembly compile); queries never do.
-    for (const vm of [pool.active, ...pool.spares]) {
-      while (vm.ch.state() === S.BOOT) {
-        if (vm.exited) throw new Error('Lua VM worker failed to start');
-        await new Promise((r) => setTimeout(r, 5));
-      }
+    // Start-up waits for the first VM (WebAssembly compile); queries never do.
+    // The spares boot afterwards, in the background: start-up pays for one VM.
+    while (pool.active.ch.state() === S.BOOT) {
+      if (pool.active.exited) throw new Error('Lua VM worker failed to start');
+      await new Promise((r) => setTimeout(r, 5));
     }
+    for (let i = 0; i < SPARES; i++) pool.spares.push(pool.spawn());
     return pool;
   }
 
