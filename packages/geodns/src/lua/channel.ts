@@ -31,7 +31,7 @@ export const RECYCLE = 1;
 
 export const S = { BOOT: 0, IDLE: 1, REQUEST: 2, HOST: 3, REPLY: 4, DONE: 5, BROKEN: 6, QUIT: 7 } as const;
 
-const HEADER = 16; // Int32 state, Int32 message length, 8 spare
+const HEADER = 16; // Int32 state, Int32 message length, Int32 the worker's Linux thread id, 4 spare
 /** Largest message: the code of a record, its arguments and results. Past it the evaluation fails. */
 export const MAX_MESSAGE = 4 << 20;
 

@@ -4,6 +4,7 @@
 // not here: each call is forwarded to the query thread, which owns that state,
 // and this thread waits for the reply. The thread never runs its event loop
 // while serving; it only blocks in Atomics.wait between messages.
+import { readlinkSync } from 'node:fs';
 import { isMainThread, workerData } from 'node:worker_threads';
 import { createLuaVm, type LuaValue } from './wasmoon.js';
 import { SANDBOX_LUA } from './sandbox.js';
@@ -11,6 +12,8 @@ import { Channel, S, RECYCLE, type VmWorkerData } from './channel.js';
 
 async function main(d: VmWorkerData): Promise<void> {
   const ch = new Channel(d.sab);
+  // Our thread id, so the watchdog can tell a busy VM from one waiting for a CPU (vm-pool.ts)
+  try { Atomics.store(ch.ctrl, 2, Number(readlinkSync('/proc/thread-self').split('/').pop()) || 0); } catch { /* not Linux */ }
   const vm = await createLuaVm({ instructionLimit: d.instructionLimit, memoryLimit: d.memoryLimit });
   d.names.forEach((name, i) => vm.defineFunction(name, (args) => hostCall(ch, i, args)));
   vm.exec(`return (function(...) ${SANDBOX_LUA} end)('${vm.abortMessage}', 'not enough memory', ${d.codeCacheBytes})`);
