@@ -123,10 +123,20 @@ export class Channel {
 
   readString(): string {
     const n = this.readU32();
-    // decode() cannot read a shared buffer's view directly: copy the bytes out first
-    const s = this.dec.decode(this.bytes.slice(this.pos, this.pos + n));
+    const start = this.pos;
     this.pos += n;
-    return s;
+    // short ASCII (addresses, names, flags): no copy, no decoder
+    if (n < 64) {
+      let s = '';
+      for (let i = start; i < start + n; i++) {
+        const c = this.bytes[i]!;
+        if (c > 127) return this.dec.decode(this.bytes.slice(start, start + n));
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    // decode() cannot read a shared buffer's view directly: copy the bytes out first
+    return this.dec.decode(this.bytes.slice(start, start + n));
   }
 
   readValue(): LuaValue {
