@@ -79,6 +79,11 @@ export class LuaRuntime implements LuaEvaluator {
     this.restartCounter = new LabeledCounter(reg, 'geodns_lua_vm_restarts_total', 'Lua VMs thrown away and rebuilt, by reason (time, abort, memory, exit)', ['reason']);
   }
 
+  /** Resolves once the spare VMs have booted (tests). */
+  sparesBooted(): Promise<void> {
+    return this.pool.sparesBooted();
+  }
+
   /** Terminates the VM workers. */
   close(): void {
     this.pool.close();

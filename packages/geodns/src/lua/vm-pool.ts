@@ -151,6 +151,11 @@ export class VmPool {
     }
   }
 
+  /** Resolves once every spare has booted (tests; start-up does not wait for the spares). */
+  async sparesBooted(): Promise<void> {
+    while (this.spares.some((s) => s.ch.state() === S.BOOT && !s.exited)) await new Promise((r) => setTimeout(r, 5));
+  }
+
   close(): void {
     this.closed = true;
     for (const vm of [this.active, ...this.spares]) {
