@@ -48,6 +48,8 @@ async function withServer(hostile: string[], fn: (s: Geodns) => Promise<void>, t
   writeFileSync(cfg, `lua: { timeLimitMs: ${timeLimitMs} }\n`);
   const s = await startGeodns({ zonesDir: zones, metrics: true, args: ['--config', cfg], readyTimeoutMs: 60_000 });
   try {
+    // start-up boots the spare VMs after the first one: wait for both (a loaded machine takes seconds)
+    for (let i = 0; i < 300 && sum(await scrape(s.metricsUrl!), 'geodns_lua_vm_spares_ready') < 2; i++) await new Promise((r) => setTimeout(r, 100));
     await fn(s);
   } finally {
     await s.stop();

@@ -2,7 +2,7 @@
 // watchdog (vm-pool.ts), the PowerDNS functions (run here, on the query
 // thread, which owns GeoIP and health state), and evaluate() — synchronous,
 // never throws, bounded in time, records what it read (Deps).
-import { LabeledCounter, type Registry } from '@geoedge/shared';
+import { LabeledCounter, gaugeFn, type Registry } from '@geoedge/shared';
 import type { GeoLookup } from '../geo/types.js';
 import { hostFunctions, type EvalContext } from './host-functions.js';
 import { mathRandom, type Rand } from './pick.js';
@@ -77,6 +77,7 @@ export class LuaRuntime implements LuaEvaluator {
   /** geodns_lua_vm_restarts_total{reason}: VMs thrown away (time limit, abort, memory, exit). */
   registerMetrics(reg: Registry): void {
     this.restartCounter = new LabeledCounter(reg, 'geodns_lua_vm_restarts_total', 'Lua VMs thrown away and rebuilt, by reason (time, abort, memory, exit)', ['reason']);
+    gaugeFn(reg, 'geodns_lua_vm_spares_ready', 'Spare Lua VMs booted and waiting to replace a killed one (0: a kill now leaves LUA records without a VM until one boots)', () => this.pool.sparesReady());
   }
 
   /** Resolves once the spare VMs have booted (tests). */

@@ -151,6 +151,11 @@ export class VmPool {
     }
   }
 
+  /** Spare VMs booted and waiting. */
+  sparesReady(): number {
+    return this.spares.filter((s) => s.ch.state() === S.IDLE).length;
+  }
+
   /** Resolves once every spare has booted (tests; start-up does not wait for the spares). */
   async sparesBooted(): Promise<void> {
     while (this.spares.some((s) => s.ch.state() === S.BOOT && !s.exited)) await new Promise((r) => setTimeout(r, 5));
