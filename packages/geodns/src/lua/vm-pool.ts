@@ -95,8 +95,17 @@ export class VmPool {
       if (pool.active.exited) throw new Error('Lua VM worker failed to start');
       await new Promise((r) => setTimeout(r, 5));
     }
-    for (let i = 0; i < SPARES; i++) pool.spares.push(pool.spawn());
+    // Spares boot one at a time, the first a moment after start-up: booting competes for the
+    // CPU with everything else starting (GeoIP, zones) and with the first queries.
+    setTimeout(() => pool.topUp(), 1000).unref();
     return pool;
+  }
+
+  /** Starts booting a spare if one is missing and none is booting now. */
+  private topUp(): void {
+    if (this.closed || this.spares.length >= SPARES) return;
+    if (this.spares.some((s) => s.ch.state() === S.BOOT && !s.exited)) return;
+    this.spares.push(this.spawn());
   }
 
   /** Runs __eval(code, ...vars) on the active VM within the time limit. */
@@ -158,7 +167,7 @@ export class VmPool {
 
   /** Resolves once every spare has booted (tests; start-up does not wait for the spares). */
   async sparesBooted(): Promise<void> {
-    while (this.spares.some((s) => s.ch.state() === S.BOOT && !s.exited)) await new Promise((r) => setTimeout(r, 5));
+    while (this.spares.length < SPARES || this.spares.some((s) => s.ch.state() === S.BOOT && !s.exited)) await new Promise((r) => setTimeout(r, 5));
   }
 
   close(): void {
@@ -225,9 +234,10 @@ export class VmPool {
   private replace(vm: Vm, reason: RestartReason, detail: string): void {
     if (vm !== this.active || this.closed) return;
     void vm.worker.terminate();
-    const i = Math.max(0, this.spares.findIndex((s) => s.ch.state() === S.IDLE));
-    this.active = this.spares.splice(i, 1)[0]!;
-    this.spares.push(this.spawn());
+    const i = this.spares.findIndex((s) => s.ch.state() === S.IDLE);
+    // no spare booted: the one booting (if any) becomes active; ready() waits for it briefly
+    this.active = this.spares.length > 0 ? this.spares.splice(Math.max(0, i), 1)[0]! : this.spawn();
+    this.topUp();
     this.opts.onRestart?.(reason, detail);
   }
 
@@ -239,6 +249,7 @@ export class VmPool {
     const vm: Vm = { worker, ch, exited: false };
     // Never keeps the process alive; a worker that dies unasked is noticed at its next use.
     worker.unref();
+    worker.once('message', () => this.topUp());
     worker.on('error', () => { vm.exited = true; });
     worker.on('exit', () => { vm.exited = true; });
     return vm;

@@ -5,7 +5,7 @@
 // and this thread waits for the reply. The thread never runs its event loop
 // while serving; it only blocks in Atomics.wait between messages.
 import { readlinkSync } from 'node:fs';
-import { isMainThread, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createLuaVm, type LuaValue } from './wasmoon.js';
 import { SANDBOX_LUA } from './sandbox.js';
 import { Channel, S, RECYCLE, type VmWorkerData } from './channel.js';
@@ -24,6 +24,7 @@ async function main(d: VmWorkerData): Promise<void> {
   const ceiling = 4 * d.codeCacheBytes + 2 * d.memoryLimit;
   ch.begin();
   ch.signal(S.IDLE);
+  parentPort?.postMessage('booted'); // the pool boots the next spare when this one is done
   for (;;) {
     const st = waitWhileNot(ch, S.REQUEST, S.QUIT);
     if (st === S.QUIT) return;
