@@ -46,8 +46,10 @@ export const ConfigSchema = Type.Object(
     lua: Type.Object(
       {
         enabled: Type.Boolean({ default: true }),
-        instructionLimit: Type.Integer({ minimum: 1000, default: 100_000 }),
-        memoryLimit: Type.Integer({ minimum: 65536, default: 16 << 20, description: 'bytes one evaluation may allocate' }),
+        instructionLimit: Type.Integer({ minimum: 1000, default: 100_000, description: 'Lua VM instructions per evaluation' }),
+        memoryLimit: Type.Integer({ minimum: 65536, maximum: 1 << 30, default: 8 << 20, description: 'bytes one evaluation may allocate' }),
+        timeLimitMs: Type.Integer({ minimum: 1, maximum: 10_000, default: 10, description: 'ms per evaluation; past it a VM that keeps running is killed and rebuilt' }),
+        codeCacheBytes: Type.Integer({ minimum: 65536, maximum: 1 << 30, default: 8 << 20, description: 'bytes of compiled record code a VM keeps' }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -2,7 +2,7 @@
 // the background health checker, the Lua VM and the chain's LUA stage. Their
 // changes bump one epoch, which empties the cache of LUA answers.
 import { TYPE } from '@geoedge/dnsdata';
-import type { Logger, Registry, Service } from '@geoedge/shared';
+import { LabeledCounter, type Logger, type Registry, type Service } from '@geoedge/shared';
 import type { Config } from './config.js';
 import { createGeoIpService, defaultCityDatabase } from './geo/index.js';
 import { createHealthChecker, createLuaRuntime } from './lua/index.js';
@@ -29,6 +29,9 @@ export async function createDynamic(cfg: Config, log: Logger, registry: Registry
     health,
     instructionLimit: cfg.lua.instructionLimit,
     memoryLimit: cfg.lua.memoryLimit,
+    timeLimitMs: cfg.lua.timeLimitMs,
+    codeCacheBytes: cfg.lua.codeCacheBytes,
+    onRestart: (reason, detail) => log.debug({ reason, detail }, 'Lua VM replaced'),
     // include('name'): the code of the LUA records at that name in our zones.
     include: (fqdn) => {
       const r = snapshot().lookup(fqdn.toLowerCase(), TYPE.ANY);
@@ -36,9 +39,12 @@ export async function createDynamic(cfg: Config, log: Logger, registry: Registry
       return r.rrsets.flatMap((s) => s.records.flatMap((d) => (d.kind === 'lua' ? [d.code] : [])));
     },
   });
+  rt.registerMetrics(registry);
+  const limits = new LabeledCounter(registry, 'geodns_lua_limit_total', 'LUA evaluations answered SERVFAIL because they hit a limit, by limit (time, instructions, memory, vm, answer-size)', ['limit']);
+  const vms: Service = { name: 'lua-vms', start: async () => {}, close: async () => rt.close() };
   return {
-    services: [geo, health],
-    chainLua: { stage: createLuaStage(rt, log), geo, epoch: () => epoch },
+    services: [geo, health, vms],
+    chainLua: { stage: createLuaStage(rt, log, limits), geo, epoch: () => epoch },
     async reloadGeo() {
       for (const r of await geo.reload()) if (r.kind === 'rejected') log.error({ file: r.path, err: r.message }, 'GeoIP database rejected; the previous one stays');
     },

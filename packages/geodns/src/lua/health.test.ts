@@ -111,7 +111,7 @@ test('end to end: ifportup answers from the background checker, never waiting on
   const hc = createHealthChecker({ log: silent });
   const reg = createRegistry();
   hc.registerMetrics(reg);
-  const rt = await createLuaRuntime({ geo: await testGeo(), health: hc });
+  const rt = await createLuaRuntime({ geo: await testGeo(), health: hc, timeLimitMs: 2000 });
   // 127.0.0.1 listens, 127.0.0.2 does not (nothing bound there on this port)
   const code = `ifportup(${port}, {'127.0.0.2', '127.0.0.1'}, {selector='all', backupSelector='empty', timeout=1})`;
   const first = rt.evaluate(record(code), client('192.0.2.9'));

@@ -1,11 +1,15 @@
-// The LUA-record runtime: one sandboxed Lua VM, the PowerDNS functions, and
-// evaluate() — synchronous, never throws, records what it read (Deps).
+// The LUA-record runtime: sandboxed Lua VMs in worker threads under a
+// watchdog (vm-pool.ts), the PowerDNS functions (run here, on the query
+// thread, which owns GeoIP and health state), and evaluate() — synchronous,
+// never throws, bounded in time, records what it read (Deps).
+import { LabeledCounter, gaugeFn, type Registry } from '@geoedge/shared';
 import type { GeoLookup } from '../geo/types.js';
-import { createLuaVm, type LuaVm } from './wasmoon.js';
-import { SANDBOX_LUA } from './sandbox.js';
 import { hostFunctions, type EvalContext } from './host-functions.js';
 import { mathRandom, type Rand } from './pick.js';
-import type { Deps, EvalResult, HealthOracle, IncludeResolver, LuaClient, LuaEvaluator, LuaRecordRef } from './types.js';
+import { VmPool, type RestartReason } from './vm-pool.js';
+import { Strikes } from './strikes.js';
+import type { Deps, EvalResult, HealthOracle, IncludeResolver, LimitKind, LuaClient, LuaEvaluator, LuaRecordRef } from './types.js';
+import type { HostFunction } from './wasmoon.js';
 
 export interface LuaRuntimeOptions {
   geo: GeoLookup;
@@ -14,23 +18,36 @@ export interface LuaRuntimeOptions {
   include?: IncludeResolver;
   /** VM instructions per evaluation (default 100,000; PowerDNS lua-records-exec-limit counts the same unit). */
   instructionLimit?: number;
-  /** Bytes one evaluation may allocate beyond the idle state (default 16 MiB). */
+  /** Bytes one evaluation may allocate beyond what the VM holds when it starts (default 8 MiB). */
   memoryLimit?: number;
+  /** Wall-clock bound of one evaluation in ms (default 10): past it the VM is killed and rebuilt. */
+  timeLimitMs?: number;
+  /** Bytes of compiled record code a VM keeps (default 8 MiB). */
+  codeCacheBytes?: number;
+  /** Told once per VM thrown away (time limit, panic, memory). */
+  onRestart?: (reason: RestartReason, detail: string) => void;
   /** Uniform integer in [0, n); tests pass a seeded one. */
   rand?: Rand;
 }
 
 const READ_ADDR_TRANSPORT = 1, READ_BESTWHO = 2, READ_QNAME = 4, READ_QUERY = 8;
 
+const ABORT = 'instruction limit exceeded';
+const OOM = 'not enough memory';
+
 export class LuaRuntime implements LuaEvaluator {
   private current: EvalContext | undefined;
-  private vm!: LuaVm;
+  private pool!: VmPool;
+  private fns: HostFunction[] = [];
+  private readonly strikes = new Strikes();
+  private readonly restarts = new Map<RestartReason, number>();
+  private restartCounter: LabeledCounter | undefined;
+  private readonly host = (i: number, args: Parameters<HostFunction>[0]) => this.fns[i]!(args);
 
   private constructor(private readonly opts: LuaRuntimeOptions) {}
 
   static async create(opts: LuaRuntimeOptions): Promise<LuaRuntime> {
     const rt = new LuaRuntime(opts);
-    rt.vm = await createLuaVm({ instructionLimit: opts.instructionLimit ?? 100_000, memoryLimit: opts.memoryLimit ?? 16 << 20 });
     const fns = hostFunctions({
       geo: opts.geo,
       health: opts.health,
@@ -41,10 +58,36 @@ export class LuaRuntime implements LuaEvaluator {
         return rt.current;
       },
     });
-    for (const [name, fn] of Object.entries(fns)) rt.vm.defineFunction(name, fn);
-    rt.vm.exec(`return (function(...) ${SANDBOX_LUA} end)('${rt.vm.abortMessage}', 'not enough memory')`);
-    rt.vm.seal();
+    rt.fns = Object.values(fns);
+    rt.pool = await VmPool.create({
+      names: Object.keys(fns),
+      instructionLimit: opts.instructionLimit ?? 100_000,
+      memoryLimit: opts.memoryLimit ?? 8 << 20,
+      codeCacheBytes: opts.codeCacheBytes ?? 8 << 20,
+      timeLimitMs: opts.timeLimitMs ?? 10,
+      onRestart: (reason, detail) => {
+        rt.restarts.set(reason, (rt.restarts.get(reason) ?? 0) + 1);
+        rt.restartCounter?.inc([reason]);
+        opts.onRestart?.(reason, detail);
+      },
+    });
     return rt;
+  }
+
+  /** geodns_lua_vm_restarts_total{reason}: VMs thrown away (time limit, abort, memory, exit). */
+  registerMetrics(reg: Registry): void {
+    this.restartCounter = new LabeledCounter(reg, 'geodns_lua_vm_restarts_total', 'Lua VMs thrown away and rebuilt, by reason (time, abort, memory, exit)', ['reason']);
+    gaugeFn(reg, 'geodns_lua_vm_spares_ready', 'Spare Lua VMs booted and waiting to replace a killed one (0: a kill now leaves LUA records without a VM until one boots)', () => this.pool.sparesReady());
+  }
+
+  /** Resolves once the spare VMs have booted (tests). */
+  sparesBooted(): Promise<void> {
+    return this.pool.sparesBooted();
+  }
+
+  /** Terminates the VM workers. */
+  close(): void {
+    this.pool.close();
   }
 
   evaluate(record: LuaRecordRef, client: LuaClient): EvalResult {
@@ -54,21 +97,32 @@ export class LuaRuntime implements LuaEvaluator {
     const bestwho = ecs ?? who;
     // the VM takes C strings: a NUL would silently cut the code short
     if (record.code.includes('\u0000')) return this.fail(record, 'code contains a NUL byte');
-    const deps: Deps = { address: false, transport: false, random: false, qname: false, query: false, health: [], geoDatabase: false };
-    this.current = { record, client, bestwho, deps };
+    const refused = this.strikes.refuse(record.code, record.zone);
+    if (refused) return this.fail(record, refused, 'time');
+    const vars = [
+      client.qname, record.zone, who, unmap(client.localwho),
+      ecs !== undefined ? `${ecs}/${client.ecsPrefix ?? (ecs.includes(':') ? 128 : 32)}` : null,
+      bestwho, client.dnssecOK, client.tcp, client.ednsPKTSize,
+    ];
+    let deps = noDeps();
     let r;
     try {
-      r = this.vm.call('__eval', [
-        record.code, client.qname, record.zone, who, unmap(client.localwho),
-        ecs !== undefined ? `${ecs}/${client.ecsPrefix ?? (ecs.includes(':') ? 128 : 32)}` : null,
-        bestwho, client.dnssecOK, client.tcp, client.ednsPKTSize,
-      ]);
+      this.current = { record, client, bestwho, deps };
+      r = this.pool.run(record.code, vars, this.host);
+      // a known-good record's first kill is retried once, on the next VM (strikes.ts)
+      if (r.kind === 'lost' && r.reason === 'time' && this.strikes.hit(record.code, record.zone)) {
+        this.current = { record, client, bestwho, deps: (deps = noDeps()) };
+        r = this.pool.run(record.code, vars, this.host);
+        if (r.kind === 'lost' && r.reason === 'time') this.strikes.hit(record.code, record.zone);
+      }
     } finally {
       this.current = undefined;
     }
+    if (r.kind === 'lost') return this.fail(record, r.message, r.reason === 'time' ? 'time' : 'vm');
     if (r.kind === 'error') return this.fail(record, r.message);
     const [ok, second, ...rest] = r.values;
     if (ok !== true) return this.fail(record, String(second));
+    this.strikes.clear(record.code);
     const mask = Number(second);
     if (mask & READ_ADDR_TRANSPORT) deps.transport = true;
     if (mask & READ_BESTWHO) deps.address = true;
@@ -78,15 +132,24 @@ export class LuaRuntime implements LuaEvaluator {
     return { kind: 'ok', contents: rest.map(String), deps };
   }
 
-  /** Bytes the VM holds beyond its idle state (for metrics and tests). */
-  memoryUsed(): number {
-    return this.vm.memoryUsed();
+  /** VMs thrown away so far, by reason (tests, diagnostics). */
+  restartCount(reason?: RestartReason): number {
+    if (reason) return this.restarts.get(reason) ?? 0;
+    let n = 0;
+    for (const v of this.restarts.values()) n += v;
+    return n;
   }
 
-  private fail(record: LuaRecordRef, message: string): EvalResult {
-    const m = message === this.vm.abortMessage ? `instruction limit exceeded (${this.opts.instructionLimit ?? 100_000} instructions)` : message;
-    return { kind: 'error', message: `LUA record ${record.owner} (type ${record.innerType}): ${m}` };
+  private fail(record: LuaRecordRef, message: string, limit?: LimitKind): EvalResult {
+    let m = message;
+    if (message === ABORT) { m = `instruction limit exceeded (${this.opts.instructionLimit ?? 100_000} instructions)`; limit = 'instructions'; }
+    else if (!limit && (message.includes(OOM) || message === 'memory limit exceeded')) { m = `memory limit exceeded (${this.opts.memoryLimit ?? 8 << 20} bytes)`; limit = 'memory'; }
+    return { kind: 'error', message: `LUA record ${record.owner} (type ${record.innerType}): ${m}`, ...(limit ? { limit } : {}) };
   }
+}
+
+function noDeps(): Deps {
+  return { address: false, transport: false, random: false, qname: false, query: false, health: [], geoDatabase: false };
 }
 
 /** A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; PowerDNS and GeoIP want a.b.c.d. */

@@ -13,7 +13,7 @@
 //   false, message
 // where readmask records which client/query variables the code read directly.
 export const SANDBOX_LUA = String.raw`
-local ABORT, OOM = ...
+local ABORT, OOM, CODE_CACHE_BYTES = ...
 local rawpcall, rawxpcall, rawerror, load, setmetatable, getmetatable = pcall, xpcall, error, load, setmetatable, getmetatable
 local type, tostring, tonumber, pairs, ipairs, select, next = type, tostring, tonumber, pairs, ipairs, select, next
 local setupvalue, srep, sgsub, tunpack = debug.setupvalue, string.rep, string.gsub, table.unpack
@@ -46,6 +46,8 @@ for _, fname in ipairs({ 'find', 'match', 'gmatch', 'gsub' }) do
   string[fname] = function(s, p, ...) checkpattern(p) return f(s, p, ...) end
 end
 getmetatable('').__metatable = false
+-- the generator is shared by every evaluation: no record may fix another's sequence
+math.randomseed = nil
 
 -- an error raised by the instruction hook or the allocator must not be caught by the script
 local function guard(ok, ...)
@@ -60,60 +62,69 @@ local safe = {
   assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, select = select,
   tonumber = tonumber, tostring = tostring, type = type, unpack = table.unpack,
   rawequal = rawequal, rawget = rawget, rawlen = rawlen, -- no rawset: it would write through the read-only views
-  setmetatable = setmetatable, getmetatable = getmetatable,
+  -- No __gc: a finalizer runs whenever the collector gets to it, i.e. during some
+  -- later evaluation of another record, which would pay for (and be blamed for) it.
+  setmetatable = function(t, mt)
+    if type(mt) == 'table' and rawget(mt, '__gc') ~= nil then rawerror('__gc metamethods are not allowed in LUA records', 2) end
+    return setmetatable(t, mt)
+  end,
+  getmetatable = getmetatable,
   string = readonly(string, 'string'), table = readonly(table, 'table'),
   math = readonly(math, 'math'), utf8 = readonly(utf8, 'utf8'),
   pcall = function(f, ...) return guard(rawpcall(f, ...)) end,
   xpcall = function(f, h, ...) return guard(rawxpcall(f, h, ...)) end,
 }
 
--- PowerDNS object types, the subset record code uses
-local CA = { __metatable = false }
-CA.__index = CA
-CA.__tostring = function(a) return a.addr end
-CA.__eq = function(a, b) return a.addr == b.addr end
+-- PowerDNS object types, the subset record code uses. Every evaluation shares
+-- the method tables, so instances see them only through read-only views (with
+-- CA.__index = CA, newCA(x).__index was the method table itself, and a record
+-- of one zone could rewrite toString for every other zone).
+local function class(methods, meta)
+  meta.__index = readonly(methods, 'object methods')
+  meta.__metatable = false
+  return meta
+end
+
+local CA = {}
 function CA:toString() return self.addr end
 function CA:toStringWithPort() if self.addr:find(':', 1, true) then return '[' .. self.addr .. ']:' .. self.port end return self.addr .. ':' .. self.port end
 function CA:getPort() return self.port end
 function CA:isIPv4() return not self.addr:find(':', 1, true) end
 function CA:isIPv6() return self.addr:find(':', 1, true) ~= nil end
 function CA:isMappedIPv4() return self.addr:lower():find('^::ffff:') ~= nil end
+local CA_META = class(CA, { __tostring = function(a) return a.addr end, __eq = function(a, b) return a.addr == b.addr end })
 local function newCA(addr, port)
   local n = __h__normalize(addr)
   if not n then rawerror('not an IP address: ' .. tostring(addr), 2) end
-  return setmetatable({ addr = n, port = tonumber(port) or 0 }, CA)
+  return setmetatable({ addr = n, port = tonumber(port) or 0 }, CA_META)
 end
 
-local NM = { __metatable = false }
-NM.__index = NM
-NM.__tostring = function(m) return m.text end
+local NM = {}
 function NM:toString() return self.text end
 function NM:getNetwork() return newCA(self.network) end
 function NM:getBits() return self.bits end
 function NM:isIPv4() return not self.network:find(':', 1, true) end
 function NM:isIPv6() return self.network:find(':', 1, true) ~= nil end
 function NM:match(a) return __h__inmasks(type(a) == 'table' and a.addr or tostring(a), { self.text }) end
+local NM_META = class(NM, { __tostring = function(m) return m.text end })
 local function newNetmask(text)
   local network, bits = __h__netmask(text)
   if not network then rawerror('not a netmask: ' .. tostring(text), 2) end
-  return setmetatable({ network = network, bits = bits, text = network .. '/' .. bits }, NM)
+  return setmetatable({ network = network, bits = bits, text = network .. '/' .. bits }, NM_META)
 end
 
-local NMG = { __metatable = false }
-NMG.__index = NMG
+local NMG = {}
 function NMG:addMask(m) self.masks[#self.masks + 1] = tostring(m) end
 function NMG:addMasks(t) for _, m in ipairs(t) do self:addMask(m) end end
 function NMG:match(a) return __h__inmasks(type(a) == 'table' and a.addr or tostring(a), self.masks) end
+local NMG_META = class(NMG, {})
 local function newNMG(list)
-  local g = setmetatable({ masks = {} }, NMG)
+  local g = setmetatable({ masks = {} }, NMG_META)
   if type(list) == 'table' then g:addMasks(list) end
   return g
 end
 
-local DN = { __metatable = false }
-DN.__index = DN
-DN.__tostring = function(d) return d.name end
-DN.__eq = function(a, b) return a.name:lower() == b.name:lower() end
+local DN = {}
 function DN:toString() return self.name end
 function DN:toStringNoDot() return (self.name:gsub('%.$', '')) end
 function DN:getRawLabels() local t = {} for l in self.name:gmatch('[^.]+') do t[#t + 1] = l end return t end
@@ -124,10 +135,11 @@ function DN:isPartOf(o)
   return b == '.' or a == b or a:sub(-(#b + 1)) == '.' .. b
 end
 function DN:equal(o) return self.name:lower() == (type(o) == 'table' and o.name or tostring(o)):lower() end
+local DN_META = class(DN, { __tostring = function(d) return d.name end, __eq = function(a, b) return a.name:lower() == b.name:lower() end })
 local function newDN(name)
   name = tostring(name)
   if name:sub(-1) ~= '.' then name = name .. '.' end
-  return setmetatable({ name = name }, DN)
+  return setmetatable({ name = name }, DN_META)
 end
 
 safe.newCA, safe.newNetmask, safe.newNMG, safe.newDN = newCA, newNetmask, newNMG, newDN
@@ -171,17 +183,24 @@ safe.include = function(name)
   end
 end
 
-local compiled, ncompiled = {}, 0
+-- Compiled chunks, bounded by bytes in two generations (a record found in the
+-- old one moves to the young one; when the young one is full it becomes the
+-- old one): many large records rotate through it, they never fill the VM.
+-- A chunk costs about twice its source (the key and the proto's constants).
+local young, old, youngBytes = {}, {}, 0
 local function compile(code)
-  local f = compiled[code]
+  local f = young[code]
   if f then return f end
-  local src = code:sub(1, 1) == ';' and code:sub(2) or ('return ' .. code)
-  local err
-  f, err = load(src, '=lua-record', 't', {})
-  if not f then return nil, err end
-  if ncompiled > 5000 then compiled, ncompiled = {}, 0 end
-  compiled[code] = f
-  ncompiled = ncompiled + 1
+  f = old[code]
+  if not f then
+    local src = code:sub(1, 1) == ';' and code:sub(2) or ('return ' .. code)
+    local err
+    f, err = load(src, '=lua-record', 't', {})
+    if not f then return nil, err end
+  end
+  local cost = 2 * #code + 200
+  if youngBytes + cost > CODE_CACHE_BYTES / 2 then young, old, youngBytes = {}, young, 0 end
+  if cost <= CODE_CACHE_BYTES / 2 then young[code] = f youngBytes = youngBytes + cost end
   return f
 end
 
@@ -237,6 +256,8 @@ safe.pdnslog = function() end
 
 -- nothing dangerous stays reachable, even for the trusted helpers above
 local gc = collectgarbage
+-- the worker calls this when the state holds more than it should between evaluations
+function __collect() gc('collect') end
 for _, k in ipairs({ 'io', 'os', 'require', 'package', 'dofile', 'loadfile', 'loadstring', 'load', 'debug', 'coroutine', 'collectgarbage' }) do _G[k] = nil end
 gc('collect')
 `;

@@ -54,9 +54,16 @@ export interface Deps {
   geoDatabase: boolean;
 }
 
+/**
+ * Which bound an evaluation hit: time (wall clock, the VM was killed), instructions,
+ * memory, vm (the VM failed or none was ready), answer-size (the answer cannot fit
+ * a DNS message). Any of them is SERVFAIL, logged once per record per minute.
+ */
+export type LimitKind = 'time' | 'instructions' | 'memory' | 'vm' | 'answer-size';
+
 export type EvalResult =
   | { kind: 'ok'; contents: string[]; deps: Deps }
-  | { kind: 'error'; message: string };
+  | { kind: 'error'; message: string; limit?: LimitKind };
 
 export interface LuaEvaluator {
   evaluate(record: LuaRecordRef, client: LuaClient): EvalResult;

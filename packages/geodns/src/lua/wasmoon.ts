@@ -32,7 +32,7 @@ export type HostFunction = (args: LuaValue[]) => LuaValue | LuaValue[] | undefin
 export interface LuaVmOptions {
   /** VM instructions per call() before it fails with the abort message. */
   instructionLimit: number;
-  /** Bytes a call may allocate above what the state used after setup. */
+  /** Bytes one call may allocate above what the state holds when the call starts. */
   memoryLimit: number;
 }
 
@@ -159,11 +159,17 @@ class WasmoonVm implements LuaVm {
     this.g.setMemoryMax(this.baseline + this.opts.memoryLimit);
   }
 
+  /** The budget counts from what the state holds now (code cache, garbage), so what one call left never starves the next. */
+  private budget(): void {
+    this.g.setMemoryMax(this.g.getMemoryUsed() + this.opts.memoryLimit);
+  }
+
   call(name: string, args: Array<string | number | boolean | null>): CallResult {
     const { m, L } = this;
     m._lua_settop(L, 0);
     this.lua.lua_getglobal(L, name);
     for (const a of args) this.push(L, a);
+    this.budget();
     this.running = true;
     m._lua_sethook(L, this.hook, 8 /* LUA_MASKCOUNT */, this.opts.instructionLimit);
     let st: number;

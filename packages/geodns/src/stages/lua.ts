@@ -5,9 +5,9 @@
 // Not reentrant by design: the chain calls begin() then resolve() then deps(),
 // all synchronously within one query.
 import { CLASS_IN, TYPE, parseRdata, type RR, type RRset, type Rdata } from '@geoedge/dnsdata';
-import type { Logger } from '@geoedge/shared';
+import type { LabeledCounter, Logger } from '@geoedge/shared';
 import type { Zone } from '../zones/types.js';
-import type { LuaClient, LuaEvaluator, Deps } from '../lua/types.js';
+import type { LuaClient, LuaEvaluator, Deps, LimitKind } from '../lua/types.js';
 
 /** What one query's answer depends on, merged over every evaluation it made. */
 export interface AnswerDeps {
@@ -26,8 +26,17 @@ export interface LuaStage {
   deps(): AnswerDeps;
 }
 
-export function createLuaStage(rt: LuaEvaluator, log: Logger): LuaStage {
+/**
+ * Room an answer's records may take: a DNS message is at most 65,535 octets
+ * (TCP length field), less the header, question and OPT. A script can produce
+ * more (string.rep, many TXT strings); such an answer is SERVFAIL, not a message
+ * the encoder refuses (which dropped the UDP query and closed the TCP connection).
+ */
+const MAX_ANSWER_OCTETS = 65535 - 600;
+
+export function createLuaStage(rt: LuaEvaluator, log: Logger, limits?: LabeledCounter): LuaStage {
   let client: LuaClient | undefined;
+  const report = createFailureLog(log, limits);
   let acc: AnswerDeps = { cacheable: true, address: false, health: false };
   return {
     begin(c) {
@@ -38,6 +47,7 @@ export function createLuaStage(rt: LuaEvaluator, log: Logger): LuaStage {
     expand(rrset, zone) {
       if (!client) return null;
       const out: RR[] = [];
+      let octets = 0;
       for (const d of rrset.records) {
         if (d.kind !== 'lua') {
           out.push({ name: rrset.name, type: rrset.type, class: CLASS_IN, ttl: rrset.ttl, data: d });
@@ -45,7 +55,7 @@ export function createLuaStage(rt: LuaEvaluator, log: Logger): LuaStage {
         }
         const r = rt.evaluate({ owner: rrset.name, zone: zone.origin, innerType: d.innerType, code: d.code }, client);
         if (r.kind === 'error') {
-          log.warn({ qname: client.qname, record: rrset.name, zone: zone.origin, err: r.message }, 'LUA record failed: SERVFAIL');
+          report(client.qname, rrset.name, zone.origin, r.message, r.limit);
           acc.cacheable = false;
           return null;
         }
@@ -53,7 +63,13 @@ export function createLuaStage(rt: LuaEvaluator, log: Logger): LuaStage {
         for (const text of r.contents) {
           const data = toRdata(d.innerType, text);
           if (!data) {
-            log.warn({ qname: client.qname, record: rrset.name, content: text }, 'LUA record returned content that does not parse: SERVFAIL');
+            report(client.qname, rrset.name, zone.origin, `content that does not parse: ${text.slice(0, 200)}`);
+            acc.cacheable = false;
+            return null;
+          }
+          octets += rrOctets(rrset.name, data, text);
+          if (octets > MAX_ANSWER_OCTETS) {
+            report(client.qname, rrset.name, zone.origin, `answer larger than a DNS message (over ${MAX_ANSWER_OCTETS} octets)`, 'answer-size');
             acc.cacheable = false;
             return null;
           }
@@ -63,6 +79,34 @@ export function createLuaStage(rt: LuaEvaluator, log: Logger): LuaStage {
       return out;
     },
   };
+}
+
+/**
+ * Logs a failing LUA record once per record per minute (a record queried 1,000
+ * times a second must not write 1,000 lines), with how many failures the line
+ * stands for; counts limit hits every time.
+ */
+function createFailureLog(log: Logger, limits: LabeledCounter | undefined) {
+  const last = new Map<string, { at: number; suppressed: number }>();
+  return (qname: string, record: string, zone: string, err: string, limit?: LimitKind): void => {
+    if (limit) limits?.inc([limit]);
+    const key = `${zone}\u0000${record}`;
+    const now = Date.now();
+    const seen = last.get(key);
+    if (seen && now - seen.at < 60_000) { seen.suppressed++; return; }
+    if (last.size >= 10_000) for (const [k, v] of last) if (now - v.at >= 60_000) last.delete(k);
+    last.set(key, { at: now, suppressed: 0 });
+    const fields = { qname, record, zone, err, ...(limit ? { limit } : {}), ...(seen?.suppressed ? { suppressed: seen.suppressed } : {}) };
+    log.warn(fields, limit ? 'LUA record hit a limit: SERVFAIL' : 'LUA record failed: SERVFAIL');
+  };
+}
+
+/** Upper bound of the octets one record adds to a message (owner, fixed fields, rdata). */
+function rrOctets(owner: string, data: Rdata, text: string): number {
+  let rdata: number;
+  if (data.kind === 'txt') rdata = data.strings.reduce((n, s) => n + 1 + s.length, 0) || 1;
+  else rdata = text.length + 16; // names and numbers: never longer on the wire than as text, plus length octets
+  return owner.length + 2 + 10 + rdata;
 }
 
 function merge(acc: AnswerDeps, d: Deps): void {
