@@ -136,7 +136,8 @@ export const PDNS_47_COLUMNS: ReadonlyArray<[table: string, column: string]> = [
 
 /** Our schema-version marker: one row, in a table of our own. */
 export const MARKER_TABLE = 'geoedge_schema';
-export const SCHEMA_VERSION = 1;
+// 2: geoedge_history (history.ts), the change history of geoctl's API.
+export const SCHEMA_VERSION = 2;
 
 export const MARKER_CREATE = `CREATE TABLE IF NOT EXISTS ${MARKER_TABLE} (
   id                    TINYINT NOT NULL,
