@@ -84,7 +84,7 @@ async function lockZone(s: DbSession, name: string, display: string): Promise<nu
 export async function createZone(db: Db, spec: ZoneSpec, display: string, now = new Date(), audit?: Audit): Promise<WriteOutcome<{ id: number }>> {
   return inTransaction(db, async (s) => {
     const created = await insertZone(s, spec, now);
-    if (audit) await recordChange(s, spec.name, audit, 'create', {}, { records: await recordsOf(s, created.id) }, now);
+    if (audit) await recordChange(s, spec.name, audit, 'create', { records: [] }, { records: await recordsOf(s, created.id) }, now);
     return created;
   }).catch((err: unknown) => {
     // Two creations racing: the unique name index refuses the second one.
@@ -117,7 +117,7 @@ async function insertZone(s: DbSession, spec: ZoneSpec, now: Date): Promise<{ id
 export async function deleteZone(db: Db, name: string, display: string, audit?: Audit, now = new Date()): Promise<WriteOutcome> {
   return inTransaction(db, async (s) => {
     const id = await lockZone(s, name, display);
-    if (audit) await recordChange(s, name, audit, 'delete', { records: await recordsOf(s, id) }, {}, now);
+    if (audit) await recordChange(s, name, audit, 'delete', { records: await recordsOf(s, id) }, { records: [] }, now);
     for (const table of ['records', 'comments', 'domainmetadata', 'cryptokeys']) {
       await s.execute(`DELETE FROM ${table} WHERE domain_id = ?`, [id]);
     }
