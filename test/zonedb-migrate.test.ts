@@ -148,5 +148,5 @@ test('checkSchema (read-only) needs the tables; two migrations at once both succ
   assert.ok(a.ok && b.ok, JSON.stringify([a, b]));
   const ok = await checkSchema(s.db);
   assert.ok(ok.ok);
-  assert.equal(ok.ok && ok.version, 1);
+  assert.equal(ok.ok && ok.version, SCHEMA_VERSION);
 });

@@ -8,6 +8,7 @@
 //     routes/geoip.ts            GeoIP updater status and manual run
 //     routes/zones.ts            PowerDNS zones, RRsets, metadata, export (needs opts.db)
 //     routes/history.ts          our extension: a zone's change history (needs opts.db)
+//     routes/key.ts              our extension: the request's key name and rights
 //     routes/lua.ts              LUA syntax check and preview (asks geodns over DNS)
 //   /ui, /ui/*                   web page (web/routes.ts), static, no key: it holds no data
 // Errors from any of them become {"error": …} bodies in plugins/errors.ts.
@@ -19,6 +20,7 @@ import type { ControlMetrics } from './metrics.js';
 import { createAuthHook, type ApiKeySpec } from './plugins/auth.js';
 import { permissionHook } from './plugins/permissions.js';
 import { historyRoutes } from './routes/history.js';
+import { keyRoutes } from './routes/key.js';
 import { DEFAULT_KEY_NAME } from './config.js';
 import { installErrorHandling } from './plugins/errors.js';
 import { installRequestParsing, lastValueQuery, requestForLog } from './plugins/request-parsing.js';
@@ -88,6 +90,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(zoneRoutes, { db: opts.db, ...(opts.historyProblem ? { historyProblem: opts.historyProblem } : {}) });
       await api.register(historyRoutes, { db: opts.db });
     }
+    await api.register(keyRoutes);
     await api.register(luaRoutes, { geodns: parseHostPort(config.geodnsAddress) });
   });
   await app.register(webRoutes);

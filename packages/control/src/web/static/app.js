@@ -6,6 +6,8 @@ const API = '/api/v1/servers/localhost';
 const KEY = 'geoedge.apiKey';
 const $ = (id) => document.getElementById(id);
 let zone = null; // the zone shown, its name with the trailing dot
+let me = null; // the key's name and rights (GET /api/v1/key)
+let oldest = null; // id of the oldest history entry shown (paging)
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -44,6 +46,17 @@ function absolute(name) {
   return n.endsWith('.') ? n : `${n}.${zone}`;
 }
 
+async function loadKey() {
+  me = await api('GET', '/api/v1/key');
+  const scope = me.zones ? `; may change ${me.zones.join(', ')}` : '';
+  $('key-info').textContent = `Key "${me.name}"${me.read_only ? ' (read-only)' : ''}${scope}`;
+}
+
+/** Whether this key may change the zone shown; the API checks it anyway (403). */
+function canChange() {
+  return me !== null && !me.read_only && (me.zones === null || me.zones.includes(zone.toLowerCase()));
+}
+
 async function loadZones() {
   const list = $('zones');
   list.replaceChildren();
@@ -69,6 +82,59 @@ async function showZone(name) {
   const body = $('rrsets').tBodies[0];
   body.replaceChildren();
   for (const rr of z.rrsets) body.append(rrsetRow(rr));
+  const allowed = canChange();
+  $('rights').hidden = allowed;
+  $('rights').textContent = allowed ? '' : me?.read_only ? `Key "${me.name}" is read-only: changes cannot be saved.` : `Key "${me?.name}" may not change this zone.`;
+  $('rr-save').disabled = !allowed;
+  for (const b of body.querySelectorAll('button.delete')) b.disabled = !allowed;
+  $('history').tBodies[0].replaceChildren();
+  oldest = null;
+  await loadHistory();
+}
+
+const HISTORY_PAGE = 20;
+
+async function loadHistory() {
+  const q = oldest === null ? `?limit=${HISTORY_PAGE}` : `?limit=${HISTORY_PAGE}&before=${oldest}`;
+  const entries = await api('GET', `${zonePath(zone)}/history${q}`);
+  const body = $('history').tBodies[0];
+  for (const e of entries) body.append(historyRow(e));
+  if (entries.length) oldest = entries[entries.length - 1].id;
+  $('history-more').hidden = entries.length < HISTORY_PAGE;
+  if (!body.rows.length) {
+    const tr = el('tr');
+    tr.append(el('td', 'No changes recorded.'));
+    body.append(tr);
+  }
+}
+
+function historyRow(e) {
+  const tr = el('tr');
+  tr.dataset.id = String(e.id);
+  tr.dataset.key = e.key;
+  tr.dataset.action = e.action;
+  const diff = el('pre', undefined, 'diff');
+  const before = sideLines(e.before);
+  const after = sideLines(e.after);
+  const kept = new Set(before.filter((l) => after.includes(l)));
+  for (const l of before) if (!kept.has(l)) diff.append(el('span', `− ${l}`, 'del'));
+  for (const l of after) if (!kept.has(l)) diff.append(el('span', `+ ${l}`, 'add'));
+  if (!diff.childNodes.length) diff.textContent = '(no difference)';
+  if (e.before.omitted || e.after.omitted) diff.append(el('span', `(${(e.before.omitted ?? 0) + (e.after.omitted ?? 0)} records not kept: change too large)`));
+  tr.append(el('td', e.time.replace('T', ' ').replace(/\.\d+Z$/, '')), el('td', e.key), el('td', e.action));
+  const td = el('td');
+  td.append(diff);
+  tr.append(td);
+  return tr;
+}
+
+/** One side of a change as text lines, so two sides compare line by line. */
+function sideLines(side) {
+  const lines = [];
+  for (const rr of side.rrsets ?? []) for (const r of rr.records) lines.push(`${rr.name} ${rr.ttl} ${rr.type} ${r.content}${r.disabled ? ' (disabled)' : ''}`);
+  for (const [kind, values] of Object.entries(side.metadata ?? {})) for (const v of values) lines.push(`metadata ${kind} = ${v}`);
+  for (const [k, v] of Object.entries(side.zone ?? {})) lines.push(`${k}: ${v}`);
+  return lines;
 }
 
 function rrsetRow(rr) {
@@ -84,7 +150,7 @@ function rrsetRow(rr) {
   edit.addEventListener('click', () => fillEditor(rr));
   actions.append(edit);
   if (rr.type !== 'SOA') {
-    const del = el('button', 'Delete');
+    const del = el('button', 'Delete', 'delete');
     del.type = 'button';
     del.addEventListener('click', () => run(() => deleteRRset(rr)));
     actions.append(del);
@@ -160,11 +226,13 @@ function start() {
     e.preventDefault();
     sessionStorage.setItem(KEY, $('key').value);
     $('key').value = '';
-    run(async () => { await loadZones(); say('Key accepted.', 'ok'); });
+    run(async () => { await loadKey(); await loadZones(); say('Key accepted.', 'ok'); });
   });
   $('key-forget').addEventListener('click', () => {
     sessionStorage.removeItem(KEY);
     zone = null;
+    me = null;
+    $('key-info').textContent = '';
     $('zones').replaceChildren();
     $('zone').hidden = true;
     say('Key forgotten.', 'ok');
@@ -173,7 +241,8 @@ function start() {
   $('rr-check').addEventListener('click', () => run(checkLua));
   $('rr-clear').addEventListener('click', () => $('editor').reset());
   $('preview').addEventListener('submit', (e) => { e.preventDefault(); run(preview); });
-  if (sessionStorage.getItem(KEY)) run(loadZones);
+  $('history-more').addEventListener('click', () => run(loadHistory));
+  if (sessionStorage.getItem(KEY)) run(async () => { await loadKey(); await loadZones(); });
 }
 
 start();
