@@ -9,6 +9,7 @@
 //     routes/zones.ts            PowerDNS zones, RRsets, metadata, export (needs opts.db)
 //     routes/history.ts          our extension: a zone's change history (needs opts.db)
 //     routes/key.ts              our extension: the request's key name and rights
+//     routes/health.ts           our extension: geodns's health checks (asks geodns's status endpoint)
 //     routes/lua.ts              LUA syntax check and preview (asks geodns over DNS)
 //   /ui, /ui/*                   web page (web/routes.ts), static, no key: it holds no data
 // Errors from any of them become {"error": …} bodies in plugins/errors.ts.
@@ -21,6 +22,7 @@ import { createAuthHook, type ApiKeySpec } from './plugins/auth.js';
 import { permissionHook } from './plugins/permissions.js';
 import { historyRoutes } from './routes/history.js';
 import { keyRoutes } from './routes/key.js';
+import { healthRoutes } from './routes/health.js';
 import { DEFAULT_KEY_NAME } from './config.js';
 import { installErrorHandling } from './plugins/errors.js';
 import { installRequestParsing, lastValueQuery, requestForLog } from './plugins/request-parsing.js';
@@ -91,6 +93,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(historyRoutes, { db: opts.db });
     }
     await api.register(keyRoutes);
+    await api.register(healthRoutes, config.geodnsStatus ? { status: config.geodnsStatus } : {});
     await api.register(luaRoutes, { geodns: parseHostPort(config.geodnsAddress) });
   });
   await app.register(webRoutes);

@@ -41,6 +41,17 @@ export const ConfigSchema = Type.Object(
     /** The geodns the web page's LUA preview asks (UDP, with EDNS Client Subnet). */
     geodnsAddress: Type.String({ minLength: 3, default: '127.0.0.1:5300', description: 'host:port of a running geodns', expected: `${HOST_PORT}, such as 127.0.0.1:5300` }),
     /**
+     * geodns's health status endpoint (GET /status/health on its metrics address, with its
+     * statusKey), read for the web page's health view through GET /api/v1/health.
+     */
+    geodnsStatus: Type.Optional(Type.Object(
+      {
+        address: Type.String({ minLength: 3, description: "host:port of geodns's metrics address", expected: `${HOST_PORT}, such as 127.0.0.1:9153` }),
+        key: Type.String({ minLength: 8, description: "geodns's statusKey (the plain key: it is sent)", expected: 'the key of at least 8 characters set as statusKey in geodns', secret: true }),
+      },
+      { additionalProperties: false },
+    )),
+    /**
      * The GeoIP databases geodns reads (its own `geoip` list), reported as PowerDNS's
      * geoip-database-files in …/config; octoDNS writes dynamic records only when that is set.
      */
@@ -111,6 +122,14 @@ export function loadConfig(file: string | undefined, o: Overrides, env: NodeJS.P
     parseHostPort(cfg.geodnsAddress);
   } catch (err) {
     problems.push(`/geodnsAddress: ${(err as Error).message}`);
+  }
+  if (cfg.geodnsStatus) {
+    try {
+      parseHostPort(cfg.geodnsStatus.address);
+    } catch (err) {
+      problems.push(`/geodnsStatus/address: ${(err as Error).message}`);
+    }
+    if (cfg.geodnsStatus.key.startsWith('sha256:')) problems.push('/geodnsStatus/key: the plain key is needed here (geoctl sends it); sha256: belongs in geodns\'s statusKey');
   }
   cfg.geodnsGeoip?.forEach((p, i) => { if (!p.startsWith('/')) problems.push(`/geodnsGeoip/${i}: must be an absolute path (got ${JSON.stringify(p)})`); });
   if (cfg.apiKey?.startsWith('sha256:') && !/^sha256:[0-9a-fA-F]{64}$/.test(cfg.apiKey)) problems.push('/apiKey: sha256: must be followed by 64 hex digits');

@@ -89,7 +89,61 @@ async function showZone(name) {
   for (const b of body.querySelectorAll('button.delete')) b.disabled = !allowed;
   $('history').tBodies[0].replaceChildren();
   oldest = null;
-  await loadHistory();
+  await Promise.all([loadHistory(), z.rrsets.some((rr) => rr.type === 'LUA') ? loadHealth() : hideHealth()]);
+}
+
+function hideHealth() {
+  $('health-box').hidden = true;
+}
+
+const when = (iso) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, '') : '—');
+
+/** geodns's health checks (GET /api/v1/health): a table, and each target under the LUA records naming it. */
+async function loadHealth() {
+  $('health-box').hidden = false;
+  const body = $('health').tBodies[0];
+  body.replaceChildren();
+  let checks;
+  try {
+    checks = (await api('GET', '/api/v1/health')).checks;
+    $('health-note').textContent = checks.length ? '' : 'geodns runs no health checks yet (they start with the first query for a record that uses one).';
+  } catch (err) {
+    $('health-note').textContent = `Health unavailable: ${err.message}`;
+    return;
+  }
+  for (const c of checks) {
+    const tr = el('tr');
+    tr.dataset.target = c.target;
+    tr.dataset.state = c.state;
+    tr.append(el('td', c.target), el('td', c.kind), el('td', c.state, c.state), el('td', when(c.since)), el('td', c.last_error ? `${c.last_error} (${when(c.last_error_at)})` : '—'));
+    body.append(tr);
+  }
+  for (const tr of $('rrsets').tBodies[0].querySelectorAll('tr[data-type="LUA"]')) {
+    const cell = tr.querySelector('td.records');
+    const code = [...cell.querySelectorAll('div:not(.health)')].map((d) => d.textContent).join('\n');
+    for (const c of checks) {
+      if (!names(code, c)) continue;
+      const text = c.state === 'down' ? `● ${c.target} down since ${when(c.since)}${c.last_error ? ` — ${c.last_error}` : ''}` : `● ${c.target} ${c.state} since ${when(c.since)}`;
+      const d = el('div', text, `health ${c.state}`);
+      d.dataset.target = c.target;
+      d.dataset.state = c.state;
+      cell.append(d);
+    }
+  }
+}
+
+/** Whether LUA code names a check's target: its URL, or its address not inside a longer one (192.0.2.1 is not in 192.0.2.11). */
+function names(code, c) {
+  if (c.kind === 'http') return code.includes(c.target);
+  let from = 0;
+  for (;;) {
+    const i = code.indexOf(c.address, from);
+    if (i < 0) return false;
+    const before = code[i - 1] ?? ' ';
+    const after = code[i + c.address.length] ?? ' ';
+    if (!/[0-9A-Fa-f.:]/.test(before) && !/[0-9A-Fa-f.:]/.test(after)) return true;
+    from = i + 1;
+  }
 }
 
 const HISTORY_PAGE = 20;
