@@ -52,6 +52,41 @@ async function loadKey() {
   $('key-info').textContent = `Key "${me.name}"${me.read_only ? ' (read-only)' : ''}${scope}`;
 }
 
+/** The updater's status (GET /api/v1/geoip/status): editions, release dates, last results, next run. */
+async function loadGeoip() {
+  const list = $('geoip');
+  list.replaceChildren();
+  let st;
+  try {
+    st = await api('GET', '/api/v1/geoip/status');
+  } catch (err) {
+    $('geoip-note').textContent = err.message;
+    $('geoip-update').disabled = true;
+    return;
+  }
+  $('geoip-note').textContent = `Schedule: ${st.schedule ?? '—'}. Next run: ${when(st.next_run)}.`;
+  for (const e of st.editions) {
+    const li = el('li', `${e.edition_id}: released ${e.date ?? '—'}; last run ${e.last_result ?? 'never'} ${e.last_attempt_at ? when(e.last_attempt_at) : ''}${e.last_error ? ` — ${e.last_error}` : ''}`, e.last_result === 'error' ? 'error' : undefined);
+    li.dataset.edition = e.edition_id;
+    li.dataset.result = e.last_result ?? '';
+    li.dataset.date = e.date ?? '';
+    list.append(li);
+  }
+  // Read-only and zone-limited keys may not start a run (the API answers 403 too).
+  $('geoip-update').disabled = me === null || me.read_only || me.zones !== null;
+}
+
+async function updateGeoip() {
+  $('geoip-update').disabled = true;
+  say('GeoIP update running…', 'ok');
+  try {
+    const r = await api('POST', '/api/v1/geoip/update');
+    say(`GeoIP update: ${r.editions.map((e) => `${e.edition_id} ${e.result}`).join(', ')}.`, 'ok');
+  } finally {
+    await loadGeoip();
+  }
+}
+
 /** Whether this key may change the zone shown; the API checks it anyway (403). */
 function canChange() {
   return me !== null && !me.read_only && (me.zones === null || me.zones.includes(zone.toLowerCase()));
@@ -280,13 +315,16 @@ function start() {
     e.preventDefault();
     sessionStorage.setItem(KEY, $('key').value);
     $('key').value = '';
-    run(async () => { await loadKey(); await loadZones(); say('Key accepted.', 'ok'); });
+    run(async () => { await loadKey(); await loadGeoip(); await loadZones(); say('Key accepted.', 'ok'); });
   });
   $('key-forget').addEventListener('click', () => {
     sessionStorage.removeItem(KEY);
     zone = null;
     me = null;
     $('key-info').textContent = '';
+    $('geoip').replaceChildren();
+    $('geoip-note').textContent = '';
+    $('geoip-update').disabled = true;
     $('zones').replaceChildren();
     $('zone').hidden = true;
     say('Key forgotten.', 'ok');
@@ -296,7 +334,8 @@ function start() {
   $('rr-clear').addEventListener('click', () => $('editor').reset());
   $('preview').addEventListener('submit', (e) => { e.preventDefault(); run(preview); });
   $('history-more').addEventListener('click', () => run(loadHistory));
-  if (sessionStorage.getItem(KEY)) run(async () => { await loadKey(); await loadZones(); });
+  $('geoip-update').addEventListener('click', () => run(updateGeoip));
+  if (sessionStorage.getItem(KEY)) run(async () => { await loadKey(); await loadGeoip(); await loadZones(); });
 }
 
 start();
