@@ -3,7 +3,7 @@
 //   empty database          → every PowerDNS table and index is created  ("created")
 //   PowerDNS already there  → its tables are left exactly as they are; only
 //                             missing tables are added, and the marker  ("adopted")
-//   marker of an older geoedge → our own tables added                   ("upgraded")
+//   ours, from an older geoedge → our newer tables added (history)      ("upgraded")
 //   marker already current  → nothing to do                             ("current")
 // Our own tables (the marker, the change history geoedge_history) are created
 // whenever missing; they are never PowerDNS's, so adopting changes nothing of its.
