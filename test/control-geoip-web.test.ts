@@ -67,7 +67,7 @@ test('the page shows the GeoIP editions and next run, and "Update now" installs 
   const city = page.locator('#geoip li[data-edition="GeoLite2-City"]');
   await city.waitFor({ timeout: 10_000 });
   assert.equal(await city.getAttribute('data-result'), '', 'never run yet');
-  assert.match(await page.locator('#geoip-note').textContent() ?? '', /^Schedule: 17 5 \* \* 3,6\. Next run: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.$/);
+  assert.match(await page.locator('#geoip-note').textContent() ?? '', /^Schedule: 17 5 \* \* 3,6\. Next run: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(the schedule is in the server's local time\)\.$/);
   assert.equal(await page.isDisabled('#geoip-update'), false);
 
   await page.click('#geoip-update');

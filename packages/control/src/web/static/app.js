@@ -64,7 +64,7 @@ async function loadGeoip() {
     $('geoip-update').disabled = true;
     return;
   }
-  $('geoip-note').textContent = `Schedule: ${st.schedule ?? '—'}. Next run: ${when(st.next_run)}.`;
+  $('geoip-note').textContent = `Schedule: ${st.schedule ?? '—'}. Next run: ${when(st.next_run)} UTC (the schedule is in the server's local time).`;
   for (const e of st.editions) {
     const li = el('li', `${e.edition_id}: released ${e.date ?? '—'}; last run ${e.last_result ?? 'never'} ${e.last_attempt_at ? when(e.last_attempt_at) : ''}${e.last_error ? ` — ${e.last_error}` : ''}`, e.last_result === 'error' ? 'error' : undefined);
     li.dataset.edition = e.edition_id;
