@@ -8,6 +8,9 @@ const $ = (id) => document.getElementById(id);
 let zone = null; // the zone shown, its name with the trailing dot
 let me = null; // the key's name and rights (GET /api/v1/key)
 let oldest = null; // id of the oldest history entry shown (paging)
+// Bumped by each showZone: an answer for an older view (the operator clicked on,
+// or a save re-rendered the zone) is dropped instead of appended twice.
+let view = 0;
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -110,7 +113,9 @@ async function loadZones() {
 
 async function showZone(name) {
   zone = name;
+  const v = ++view;
   const z = await api('GET', zonePath(name));
+  if (v !== view) return;
   $('zone').hidden = false;
   $('zone-name').textContent = z.name;
   for (const b of $('zones').querySelectorAll('button')) b.classList.toggle('current', b.textContent === name);
@@ -124,7 +129,7 @@ async function showZone(name) {
   for (const b of body.querySelectorAll('button.delete')) b.disabled = !allowed;
   $('history').tBodies[0].replaceChildren();
   oldest = null;
-  await Promise.all([loadHistory(), z.rrsets.some((rr) => rr.type === 'LUA') ? loadHealth() : hideHealth()]);
+  await Promise.all([loadHistory(v), z.rrsets.some((rr) => rr.type === 'LUA') ? loadHealth(v) : hideHealth()]);
 }
 
 function hideHealth() {
@@ -134,16 +139,17 @@ function hideHealth() {
 const when = (iso) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, '') : '—');
 
 /** geodns's health checks (GET /api/v1/health): a table, and each target under the LUA records naming it. */
-async function loadHealth() {
+async function loadHealth(v) {
   $('health-box').hidden = false;
   const body = $('health').tBodies[0];
   body.replaceChildren();
   let checks;
   try {
     checks = (await api('GET', '/api/v1/health')).checks;
+    if (v !== view) return;
     $('health-note').textContent = checks.length ? '' : 'geodns runs no health checks yet (they start with the first query for a record that uses one).';
   } catch (err) {
-    $('health-note').textContent = `Health unavailable: ${err.message}`;
+    if (v === view) $('health-note').textContent = `Health unavailable: ${err.message}`;
     return;
   }
   for (const c of checks) {
@@ -183,9 +189,10 @@ function names(code, c) {
 
 const HISTORY_PAGE = 20;
 
-async function loadHistory() {
+async function loadHistory(v) {
   const q = oldest === null ? `?limit=${HISTORY_PAGE}` : `?limit=${HISTORY_PAGE}&before=${oldest}`;
   const entries = await api('GET', `${zonePath(zone)}/history${q}`);
+  if (v !== view) return;
   const body = $('history').tBodies[0];
   for (const e of entries) body.append(historyRow(e));
   if (entries.length) oldest = entries[entries.length - 1].id;
@@ -320,6 +327,7 @@ function start() {
   $('key-forget').addEventListener('click', () => {
     sessionStorage.removeItem(KEY);
     zone = null;
+    view++;
     me = null;
     $('key-info').textContent = '';
     $('geoip').replaceChildren();
@@ -333,7 +341,7 @@ function start() {
   $('rr-check').addEventListener('click', () => run(checkLua));
   $('rr-clear').addEventListener('click', () => $('editor').reset());
   $('preview').addEventListener('submit', (e) => { e.preventDefault(); run(preview); });
-  $('history-more').addEventListener('click', () => run(loadHistory));
+  $('history-more').addEventListener('click', () => run(() => loadHistory(view)));
   $('geoip-update').addEventListener('click', () => run(updateGeoip));
   if (sessionStorage.getItem(KEY)) run(async () => { await loadKey(); await loadGeoip(); await loadZones(); });
 }
