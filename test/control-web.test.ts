@@ -3,10 +3,12 @@
 // scratch database. A person's clicks — enter the key, pick the zone, add a
 // record, edit it, delete it — must reach geodns (checked with dig); a LUA
 // record with broken Lua shows the API's error; the preview shows geodns's
-// answer for a chosen client address (sent as EDNS Client Subnet).
+// answer for a chosen client address (sent as EDNS Client Subnet). The zone's
+// change history shows each edit with its key's name and a diff; a read-only
+// key sees that it cannot save, and the API refuses it if it tries.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -16,6 +18,7 @@ import { dig, freePort, startGeodns, startProcess, REPO_ROOT, type Geodns, type 
 
 const GEOCTL = join(REPO_ROOT, 'packages', 'control', 'dist', 'main.js');
 const KEY = 'web-ui-key-3f9a61';
+const VIEWER_KEY = 'web-ui-viewer-77aa01';
 const SHOT = join(tmpdir(), 'geoedge-control-web.png');
 let s: ScratchDb;
 let geoctl: Proc;
@@ -31,12 +34,15 @@ before(async () => {
   assert.ok((await migrate(s.db)).ok);
   geodns = await startGeodns({ args: ['--db', s.url] });
   const port = await freePort();
-  geoctl = startProcess(process.execPath, [GEOCTL, 'serve', '--listen', `127.0.0.1:${port}`, '--db', s.url, '--geodns-address', `127.0.0.1:${geodns.port}`], {
+  profile = mkdtempSync(join(tmpdir(), 'geoedge-chromium-'));
+  const config = join(profile, '..', `${profile.split('/').pop()}-geoctl.json`);
+  writeFileSync(config, JSON.stringify({ apiKeys: [{ name: 'viewer', key: VIEWER_KEY, readOnly: true }] }));
+  geoctl = startProcess(process.execPath, [GEOCTL, 'serve', '--config', config, '--listen', `127.0.0.1:${port}`, '--db', s.url, '--geodns-address', `127.0.0.1:${geodns.port}`], {
     env: { ...process.env, LOG_LEVEL: 'info', GEOCTL_API_KEY: KEY },
   });
   await geoctl.waitForLine(/Server listening/, 15_000);
+  rmSync(config);
   base = `http://127.0.0.1:${port}`;
-  profile = mkdtempSync(join(tmpdir(), 'geoedge-chromium-'));
   // A fresh, empty profile: playwright passes it as --user-data-dir.
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -192,4 +198,53 @@ test('the record types PowerDNS serves are entered through the page and served b
   await page.fill('#pv-client', '192.0.2.10');
   await page.click('#pv-go');
   await textIn('#pv-result', /HTTPS 1 \. alpn=h2,h3 port=443 ipv4hint=192\.0\.2\.1/);
+});
+
+test('the zone history shows each edit with its key name and a diff', async () => {
+  // The first test left web.test. with edits made by the page (key "default").
+  // Re-rendering empties the history table and refills it after the API answers: wait for rows, not counts.
+  await page.click('#zones button:has-text("web.test.")');
+  // Newest first: the deletion of www, then the edit that replaced one address by two.
+  const del = page.locator('#history tbody tr[data-action="patch"]', { hasText: '− www.web.test. 60 A 192.0.2.12' }).first();
+  assert.equal(await del.getAttribute('data-key'), 'default');
+  const edit = page.locator('#history tbody tr[data-action="patch"]', { hasText: '+ www.web.test. 60 A 192.0.2.12' });
+  await edit.waitFor({ timeout: 10_000 });
+  assert.equal(await edit.count(), 1);
+  assert.deepEqual(await edit.locator('pre.diff span.del').allTextContents(), ['− www.web.test. 60 A 192.0.2.10']);
+  assert.deepEqual(await edit.locator('pre.diff span.add').allTextContents(), ['+ www.web.test. 60 A 192.0.2.11', '+ www.web.test. 60 A 192.0.2.12']);
+  assert.equal(await edit.getAttribute('data-key'), 'default');
+  await page.locator('#history tbody tr[data-action="metadata"]').waitFor({ timeout: 10_000 });
+  // Two quick clicks with slow history answers: the first view's late answer
+  // must not be appended to the second view's table.
+  await page.route('**/history?*', async (route) => { await new Promise((r) => setTimeout(r, 700)); await route.continue(); });
+  await page.click('#zones button:has-text("web.test.")');
+  await page.waitForTimeout(200);
+  await page.click('#zones button:has-text("web.test.")');
+  await page.waitForTimeout(2000);
+  await page.unroute('**/history?*');
+  await edit.waitFor({ timeout: 10_000 });
+  const ids = await page.locator('#history tbody tr[data-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+  assert.ok(ids.length >= 6, ids.join(','));
+  assert.equal(new Set(ids).size, ids.length, `no entry twice: ${ids.join(',')}`);
+  // Markup in a record stays text in the history as well.
+  assert.equal(await page.locator('#history img').count(), 0);
+  await page.screenshot({ path: SHOT.replace(/\.png$/, '-history.png'), fullPage: true });
+});
+
+test('a read-only key sees that it cannot save, and the API refuses it if it tries', async () => {
+  await page.click('#key-forget');
+  await page.fill('#key', VIEWER_KEY);
+  await page.click('#key-use');
+  await textIn('#key-info', /Key "viewer" \(read-only\)/);
+  await page.click('#zones button:has-text("web.test.")');
+  await textIn('#rights', /read-only: changes cannot be saved/);
+  assert.equal(await page.isDisabled('#rr-save'), true);
+  assert.equal(await page.isDisabled('#rrsets tr[data-type="TXT"] button:has-text("Delete")'), true);
+  // A page altered to send anyway: the API answers 403 and nothing is saved.
+  await page.$eval('#rr-save', (b) => { (b as unknown as { disabled: boolean }).disabled = false; });
+  await save('ro', 'A', '192.0.2.77');
+  await textIn('#message', /^403: API key 'viewer' is read-only$/);
+  assert.equal(await page.locator('#rrsets tr[data-name="ro.web.test."]').count(), 0);
+  assert.equal(await api('GET', '/zones/web.test.?rrset_name=ro.web.test.'), 200);
+  assert.equal((await dig(geodns, ['ro.web.test', 'A'])).status, 'NXDOMAIN');
 });

@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { migrate, checkSchema, PDNS_TABLES, type DbSession } from '@geoedge/zonedb';
+import { migrate, checkSchema, PDNS_TABLES, HISTORY_TABLE, SCHEMA_VERSION, type DbSession } from '@geoedge/zonedb';
 import { scratchDatabase, sharedMariaDb, type ScratchDb } from '@geoedge/zonedb/testing';
 
 // Installed by scripts/setup-test-deps.sh (Debian's pdns-backend-mysql).
@@ -55,11 +55,11 @@ test('a fresh database gets exactly the schema of PowerDNS schema.mysql.sql', as
   const r = await migrate(ours.db);
   assert.ok(r.ok, JSON.stringify(r));
   assert.equal(r.action, 'created');
-  assert.deepEqual(r.createdTables.sort(), PDNS_TABLES.map((t) => t.name).sort());
+  assert.deepEqual(r.createdTables.sort(), [...PDNS_TABLES.map((t) => t.name), HISTORY_TABLE].sort());
   const a = await tableDefs(ours.db);
   const b = await tableDefs(theirs.db);
   for (const t of PDNS_TABLES) assert.equal(a.get(t.name), b.get(t.name), `table ${t.name} differs from PowerDNS's`);
-  assert.deepEqual(await tableNames(ours.db), [...(await tableNames(theirs.db)), 'geoedge_schema'].sort());
+  assert.deepEqual(await tableNames(ours.db), [...(await tableNames(theirs.db)), 'geoedge_history', 'geoedge_schema'].sort());
 
   const again = await migrate(ours.db);
   assert.ok(again.ok);
@@ -77,14 +77,28 @@ test('a database PowerDNS already uses is adopted unchanged, data kept', async (
   const r = await migrate(s.db);
   assert.ok(r.ok, JSON.stringify(r));
   assert.equal(r.action, 'adopted');
-  assert.deepEqual(r.createdTables, []);
+  assert.deepEqual(r.createdTables, [HISTORY_TABLE], 'only our own history table is added');
   assert.deepEqual(await tableDefs(s.db), before, 'no PowerDNS table may change');
   assert.equal((await s.db.query('SELECT * FROM records')).length, 1);
   const marker = await s.db.query<{ version: number; origin: string }>('SELECT version, origin FROM geoedge_schema');
-  assert.deepEqual(marker.map((m) => [m.version, m.origin]), [[1, 'adopted']]);
+  assert.deepEqual(marker.map((m) => [m.version, m.origin]), [[SCHEMA_VERSION, 'adopted']]);
   const again = await migrate(s.db);
   assert.ok(again.ok);
   assert.equal(again.action, 'current');
+});
+
+test('a database migrated by an older geoedge (no change history) is upgraded: only that table is added, the version stays', async () => {
+  const s = await fresh('mig_upgrade');
+  assert.ok((await migrate(s.db)).ok);
+  await s.db.execute(`DROP TABLE ${HISTORY_TABLE}`);
+  const before = await tableDefs(s.db);
+  const r = await migrate(s.db);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.equal(r.action, 'upgraded');
+  assert.deepEqual(r.createdTables, [HISTORY_TABLE]);
+  assert.deepEqual(await tableDefs(s.db), before, 'no PowerDNS table may change');
+  assert.equal((await s.db.query<{ version: number }>('SELECT version FROM geoedge_schema'))[0]?.version, SCHEMA_VERSION);
+  assert.equal((await migrate(s.db)).ok && (await migrate(s.db) as { action: string }).action, 'current');
 });
 
 test('a pre-4.7 PowerDNS schema is adopted as is, with a note, never altered', async () => {
@@ -95,7 +109,7 @@ test('a pre-4.7 PowerDNS schema is adopted as is, with a note, never altered', a
   const r = await migrate(s.db);
   assert.ok(r.ok, JSON.stringify(r));
   assert.equal(r.action, 'adopted');
-  assert.deepEqual(r.createdTables, ['comments'], 'a missing table is added');
+  assert.deepEqual(r.createdTables, ['comments', HISTORY_TABLE], 'a missing table is added');
   assert.ok(r.notes.some((n) => n.includes('domains.options')), r.notes.join('\n'));
   const cols = await s.db.query<{ c: string }>("SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'domains'");
   assert.ok(!cols.some((c) => c.c === 'options'), 'PowerDNS columns are not added by us');
@@ -133,5 +147,5 @@ test('checkSchema (read-only) needs the tables; two migrations at once both succ
   assert.ok(a.ok && b.ok, JSON.stringify([a, b]));
   const ok = await checkSchema(s.db);
   assert.ok(ok.ok);
-  assert.equal(ok.ok && ok.version, 1);
+  assert.equal(ok.ok && ok.version, SCHEMA_VERSION);
 });

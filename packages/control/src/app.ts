@@ -2,10 +2,14 @@
 // use inject(). Every request path reads here:
 //   /metrics                     Prometheus, no key
 // Bodies and query strings are read as PowerDNS reads them (plugins/request-parsing.ts).
-//   /api/**                      auth hook (X-API-Key or ?api-key=, failed-auth limit), then
+//   /api/**                      auth hook (X-API-Key or ?api-key=, failed-auth limit; which named key),
+//                                permission hook (read-only keys, zone-limited keys), then
 //     routes/servers.ts          PowerDNS server, config and statistics resources
 //     routes/geoip.ts            GeoIP updater status and manual run
 //     routes/zones.ts            PowerDNS zones, RRsets, metadata, export (needs opts.db)
+//     routes/history.ts          our extension: a zone's change history (needs opts.db)
+//     routes/key.ts              our extension: the request's key name and rights
+//     routes/health.ts           our extension: geodns's health checks (asks geodns's status endpoint)
 //     routes/lua.ts              LUA syntax check and preview (asks geodns over DNS)
 //   /ui, /ui/*                   web page (web/routes.ts), static, no key: it holds no data
 // Errors from any of them become {"error": …} bodies in plugins/errors.ts.
@@ -14,7 +18,12 @@ import type { Logger } from '@geoedge/shared';
 import type { Config } from './config.js';
 import type { GeoipUpdater } from './jobs/geoip-update.js';
 import type { ControlMetrics } from './metrics.js';
-import { createAuthHook } from './plugins/auth.js';
+import { createAuthHook, type ApiKeySpec } from './plugins/auth.js';
+import { permissionHook } from './plugins/permissions.js';
+import { historyRoutes } from './routes/history.js';
+import { keyRoutes } from './routes/key.js';
+import { healthRoutes } from './routes/health.js';
+import { DEFAULT_KEY_NAME } from './config.js';
 import { installErrorHandling } from './plugins/errors.js';
 import { installRequestParsing, lastValueQuery, requestForLog } from './plugins/request-parsing.js';
 import { serverRoutes } from './routes/servers.js';
@@ -37,6 +46,8 @@ export interface AppOptions {
   now?: () => number;
   /** The zone database (PowerDNS gmysql schema); without it the zone routes are not served. */
   db?: Db;
+  /** Why zone changes cannot be recorded in the history (table missing): they are refused with 503. */
+  historyProblem?: string;
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -50,8 +61,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 1024, querystringParser: lastValueQuery },
   }) as unknown as FastifyInstance;
   installRequestParsing(app);
+  app.decorateRequest('apiIdentity', null);
   const authHook = createAuthHook({
-    apiKey: config.apiKey,
+    keys: apiKeysOf(config),
     maxFailures: config.authFailures.max,
     windowMs: config.authFailures.windowMs,
     onFailure: (reason) => metrics.authFailure(reason),
@@ -68,6 +80,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(async (api) => {
     api.addHook('onRequest', authHook);
+    api.addHook('onRequest', permissionHook);
     await api.register(serverRoutes, { settings: () => settings(opts), statistics: () => metrics.snapshot() });
     await api.register(geoipRoutes, {
       updater: opts.updater,
@@ -75,11 +88,23 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       schedule: config.geoip.enabled ? config.geoip.schedule : 'disabled',
       ...(opts.nextGeoipRun ? { nextRun: opts.nextGeoipRun } : {}),
     });
-    if (opts.db) await api.register(zoneRoutes, { db: opts.db });
+    if (opts.db) {
+      await api.register(zoneRoutes, { db: opts.db, ...(opts.historyProblem ? { historyProblem: opts.historyProblem } : {}) });
+      await api.register(historyRoutes, { db: opts.db });
+    }
+    await api.register(keyRoutes);
+    await api.register(healthRoutes, config.geodnsStatus ? { status: config.geodnsStatus } : {});
     await api.register(luaRoutes, { geodns: parseHostPort(config.geodnsAddress) });
   });
   await app.register(webRoutes);
   return app;
+}
+
+/** Every key of the config: the single `apiKey` is the read-write key for every zone named "default". */
+export function apiKeysOf(config: Config): ApiKeySpec[] {
+  const keys: ApiKeySpec[] = config.apiKey !== undefined ? [{ name: DEFAULT_KEY_NAME, key: config.apiKey, readOnly: false }] : [];
+  for (const k of config.apiKeys) keys.push({ name: k.name, key: k.key, readOnly: k.readOnly, ...(k.zones ? { zones: k.zones } : {}) });
+  return keys;
 }
 
 /**

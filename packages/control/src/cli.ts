@@ -16,7 +16,8 @@ Usage:
   geoctl migrate --db URL                create or upgrade the zone database schema
 
 Flags (each overrides the same key of the config file):
-  --config FILE        YAML or JSON config (keys: listen, db, apiKey, geodnsAddress, logLevel, bodyLimit,
+  --config FILE        YAML or JSON config (keys: listen, db, apiKey, apiKeys, history.retentionDays,
+                       geodnsAddress, geodnsStatus, logLevel, bodyLimit,
                        authFailures.max, authFailures.windowMs, geoip.conf, geoip.dir,
                        geoip.schedule, geoip.enabled)
   --listen HOST:PORT   API address (default 127.0.0.1:8081); IPv6 as [::1]:8081

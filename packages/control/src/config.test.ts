@@ -87,3 +87,25 @@ test('command line: subcommands and flags', () => {
   assert.match(problems(() => parseCli(['serve', 'now'])), /^command: expected/);
   assert.match(problems(() => parseCli([])), /^command: expected/);
 });
+
+test('apiKeys: names and keys unique (apiKey is "default"), sha256 form, zone names; each error names its entry', () => {
+  const f = file('keys.json', JSON.stringify({
+    apiKey: 'the-default-key',
+    apiKeys: [
+      { name: 'default', key: 'another-key-1' },
+      { name: 'ci', key: 'the-default-key' },
+      { name: 'ci', key: 'sha256:abc', zones: ['example.org.', 'bad zone'] },
+    ],
+  }));
+  const all = problems(() => loadConfig(f, {}, {}));
+  assert.match(all, /^\/apiKeys\/0\/name: "default" is already the name of \/apiKey \(apiKey is named "default"\)$/m);
+  assert.match(all, /^\/apiKeys\/1\/key: the same key as \/apiKey$/m);
+  assert.match(all, /^\/apiKeys\/2\/name: "ci" is already the name of \/apiKeys\/1$/m);
+  assert.match(all, /^\/apiKeys\/2\/key: sha256: must be followed by 64 hex digits$/m);
+  assert.match(all, /^\/apiKeys\/2\/zones\/1: not a zone name: "bad zone"$/m);
+  assert.doesNotMatch(all, /zones\/0/);
+  const ok = loadConfig(file('ok.json', JSON.stringify({ apiKeys: [{ name: 'ro', key: 'read-only-key', readOnly: true }] })), {}, {});
+  assert.deepEqual(ok.apiKeys, [{ name: 'ro', key: 'read-only-key', readOnly: true }]);
+  assert.equal(ok.history.retentionDays, 365);
+  assert.match(problems(() => loadConfig(file('h.json', '{"history":{"retentionDays":0}}'), {}, {})), /^\/history\/retentionDays: /m);
+});

@@ -15,8 +15,42 @@ export const ConfigSchema = Type.Object(
     listen: Type.String({ minLength: 3, default: '127.0.0.1:8081', description: 'host:port of the API, IPv6 as [addr]:port', expected: `${HOST_PORT}, such as 127.0.0.1:8081` }),
     db: Type.Optional(Type.String({ pattern: '^mysql://', description: 'mysql://user:pass@host:port/db', expected: 'a URL mysql://user:pass@host:port/db', secret: true })),
     apiKey: Type.Optional(Type.String({ minLength: 8, description: 'API key, or sha256:<64 hex> of it', expected: 'a key of at least 8 characters, or sha256:<64 hex digits> of it', secret: true })),
+    /**
+     * Named keys (issue 20): each may be limited to some zones and to reading. The
+     * history records the name; apiKey above stays a read-write key for every zone named "default".
+     */
+    apiKeys: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ pattern: '^[A-Za-z0-9_.@-]{1,64}$', description: 'shown in the change history', expected: 'a name of 1 to 64 letters, digits, _ . @ -' }),
+          key: Type.String({ minLength: 8, description: 'the key, or sha256:<64 hex> of it', expected: 'a key of at least 8 characters, or sha256:<64 hex digits> of it', secret: true }),
+          zones: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'zones this key may change (all if absent)', expected: 'a list of zone names such as example.org.' })),
+          readOnly: Type.Boolean({ default: false, description: 'may only read', expected: 'true or false' }),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], maxItems: 1000, expected: 'a list of {name, key, zones?, readOnly?}' },
+    ),
+    /** The change history (table geoedge_history): entries older than this are pruned by geoctl serve. */
+    history: Type.Object(
+      {
+        retentionDays: Type.Integer({ minimum: 1, maximum: 36500, default: 365, description: 'days the change history is kept', expected: 'a whole number of days from 1 to 36500' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** The geodns the web page's LUA preview asks (UDP, with EDNS Client Subnet). */
     geodnsAddress: Type.String({ minLength: 3, default: '127.0.0.1:5300', description: 'host:port of a running geodns', expected: `${HOST_PORT}, such as 127.0.0.1:5300` }),
+    /**
+     * geodns's health status endpoint (GET /status/health on its metrics address, with its
+     * statusKey), read for the web page's health view through GET /api/v1/health.
+     */
+    geodnsStatus: Type.Optional(Type.Object(
+      {
+        address: Type.String({ minLength: 3, description: "host:port of geodns's metrics address", expected: `${HOST_PORT}, such as 127.0.0.1:9153` }),
+        key: Type.String({ minLength: 8, description: "geodns's statusKey (the plain key: it is sent)", expected: 'the key of at least 8 characters set as statusKey in geodns', secret: true }),
+      },
+      { additionalProperties: false },
+    )),
     /**
      * The GeoIP databases geodns reads (its own `geoip` list), reported as PowerDNS's
      * geoip-database-files in …/config; octoDNS writes dynamic records only when that is set.
@@ -89,8 +123,17 @@ export function loadConfig(file: string | undefined, o: Overrides, env: NodeJS.P
   } catch (err) {
     problems.push(`/geodnsAddress: ${(err as Error).message}`);
   }
+  if (cfg.geodnsStatus) {
+    try {
+      parseHostPort(cfg.geodnsStatus.address);
+    } catch (err) {
+      problems.push(`/geodnsStatus/address: ${(err as Error).message}`);
+    }
+    if (cfg.geodnsStatus.key.startsWith('sha256:')) problems.push('/geodnsStatus/key: the plain key is needed here (geoctl sends it); sha256: belongs in geodns\'s statusKey');
+  }
   cfg.geodnsGeoip?.forEach((p, i) => { if (!p.startsWith('/')) problems.push(`/geodnsGeoip/${i}: must be an absolute path (got ${JSON.stringify(p)})`); });
   if (cfg.apiKey?.startsWith('sha256:') && !/^sha256:[0-9a-fA-F]{64}$/.test(cfg.apiKey)) problems.push('/apiKey: sha256: must be followed by 64 hex digits');
+  problems.push(...apiKeyProblems(cfg));
   if (!isValidSchedule(cfg.geoip.schedule)) problems.push(`/geoip/schedule: not a valid cron expression: ${JSON.stringify(cfg.geoip.schedule)}`);
   if (cfg.db !== undefined) {
     try {
@@ -102,3 +145,28 @@ export function loadConfig(file: string | undefined, o: Overrides, env: NodeJS.P
   if (problems.length) throw new ConfigError(problems);
   return cfg;
 }
+
+/** What the schema cannot say about apiKeys: sha256 form, unique names and keys, zone names. */
+function apiKeyProblems(cfg: Config): string[] {
+  const problems: string[] = [];
+  const names = new Map<string, string>(cfg.apiKey !== undefined ? [[DEFAULT_KEY_NAME, '/apiKey']] : []);
+  const keys = new Map<string, string>(cfg.apiKey !== undefined ? [[cfg.apiKey, '/apiKey']] : []);
+  cfg.apiKeys.forEach((k, i) => {
+    const at = `/apiKeys/${i}`;
+    if (k.key.startsWith('sha256:') && !/^sha256:[0-9a-fA-F]{64}$/.test(k.key)) problems.push(`${at}/key: sha256: must be followed by 64 hex digits`);
+    const sameName = names.get(k.name);
+    if (sameName) problems.push(`${at}/name: "${k.name}" is already the name of ${sameName}${sameName === '/apiKey' ? ' (apiKey is named "default")' : ''}`);
+    names.set(k.name, at);
+    // Two entries with one key: which name (and rights) would a request get?
+    const sameKey = keys.get(k.key);
+    if (sameKey) problems.push(`${at}/key: the same key as ${sameKey}`);
+    keys.set(k.key, at);
+    k.zones?.forEach((z, j) => {
+      if (!/^([A-Za-z0-9_*/-]{1,63}\.)*[A-Za-z0-9_/-]{1,63}\.?$/.test(z) && z !== '.') problems.push(`${at}/zones/${j}: not a zone name: ${JSON.stringify(z)}`);
+    });
+  });
+  return problems;
+}
+
+/** The name the single `apiKey` has in the change history. */
+export const DEFAULT_KEY_NAME = 'default';

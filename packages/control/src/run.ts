@@ -7,7 +7,8 @@ import { createControlMetrics, type ControlMetrics } from './metrics.js';
 import { loadGeoipConf, type GeoipConf } from './jobs/geoip-conf.js';
 import { createGeoipUpdater, type GeoipUpdater } from './jobs/geoip-update.js';
 import { scheduleJob } from './plugins/scheduler.js';
-import { openDb, migrate } from '@geoedge/zonedb';
+import { openDb, migrate, hasHistoryTable, HISTORY_TABLE } from '@geoedge/zonedb';
+import { createHistoryPruner } from './jobs/history-prune.js';
 
 type UpdaterSetup = { kind: 'ok'; updater: GeoipUpdater } | { kind: 'absent'; reason: string };
 
@@ -60,7 +61,7 @@ export async function runServe(cfg: Config, log: Logger): Promise<number> {
   const metrics = createControlMetrics();
   const s = setupUpdater(cfg, log, metrics);
   if (s.kind === 'absent') log.warn({ reason: s.reason }, 'GeoIP updates disabled');
-  if (!cfg.apiKey) log.warn('no apiKey configured: every /api request will be refused');
+  if (!cfg.apiKey && !cfg.apiKeys.length) log.warn('no apiKey or apiKeys configured: every /api request will be refused');
   const updater = s.kind === 'ok' ? s.updater : undefined;
   const job = updater && cfg.geoip.enabled
     ? scheduleJob('geoip-update', cfg.geoip.schedule, log, async () => {
@@ -77,11 +78,18 @@ export async function runServe(cfg: Config, log: Logger): Promise<number> {
   }
   const db = opened?.db;
   if (!db) log.warn('no db configured: the zone API (…/zones) is not served');
+  // Changes the history could not record are refused rather than made unrecorded.
+  const historyProblem = db && !(await hasHistoryTable(db).catch(() => false))
+    ? `the change history table ${HISTORY_TABLE} is missing: run geoctl migrate; zone changes are refused until then`
+    : undefined;
+  if (historyProblem) log.error(historyProblem);
+  const pruner = db && !historyProblem ? createHistoryPruner(db, cfg.history.retentionDays, log) : undefined;
   const app = await buildApp({
     config: cfg,
     log,
     metrics,
     ...(db ? { db } : {}),
+    ...(historyProblem ? { historyProblem } : {}),
     ...(updater ? { updater } : { updaterProblem: s.kind === 'absent' ? s.reason : '' }),
     ...(job ? { nextGeoipRun: () => job.nextRun() } : {}),
   });
@@ -96,7 +104,7 @@ export async function runServe(cfg: Config, log: Logger): Promise<number> {
   };
   const group = new ServiceGroup(log);
   try {
-    await group.start(job ? [api, job] : [api]);
+    await group.start([api, ...(job ? [job] : []), ...(pruner ? [pruner] : [])]);
   } catch (err) {
     // A port taken, an address not local: one fatal log line and exit 1, as geodns and edge-relay.
     log.fatal({ err }, 'cannot start');

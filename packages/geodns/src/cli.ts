@@ -8,7 +8,7 @@ export const HELP = `geodns: authoritative GeoDNS server
 Usage: geodns [flags]
 
 Flags (each overrides the same key of the config file):
-  --config FILE        YAML or JSON config file (keys: listen, zones, geoip, db, dbCache, metrics,
+  --config FILE        YAML or JSON config file (keys: listen, zones, geoip, db, dbCache, metrics, statusKey,
                        logQueries, logLevel, workers, tcp.idleTimeoutMs, tcp.queryTimeoutMs,
                        tcp.maxConnections, tcp.maxConnectionsPerClient, tcp.maxPendingBytes, edns.payload, cnameChainLimit, udpBatch, answerCache.entries, lua.*)
   --listen HOST:PORT   address to serve DNS on, UDP and TCP; repeatable; IPv6 as [::1]:53

@@ -22,6 +22,8 @@ export const ConfigSchema = Type.Object(
     db: Type.Optional(Type.String({ pattern: '^mysql://', description: 'mysql://user:pass@host:port/db', expected: 'a URL mysql://user:pass@host:port/db', secret: true })),
     dbCache: Type.Optional(Type.String({ minLength: 1, description: 'snapshot cache of the database zones (default: under the state directory)' })),
     metrics: Type.Optional(HostPort),
+    /** Key for GET /status/health on the metrics address (status.ts); without it that path is not served. */
+    statusKey: Type.Optional(Type.String({ minLength: 8, description: 'X-API-Key for /status/health, or sha256:<64 hex> of it', expected: 'a key of at least 8 characters, or sha256:<64 hex digits> of it', secret: true })),
     logQueries: Type.Boolean({ default: false }),
     logLevel: LogLevelSchema,
     workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
@@ -138,6 +140,8 @@ export function loadConfig(file: string | undefined, overrides: Overrides, env: 
     try { bound.push({ path: '/metrics', protocols: ['tcp'], ...parseHostPort(cfg.metrics) }); } catch (err) { problems.push(`/metrics: ${(err as Error).message}`); }
   }
   problems.push(...listenConflicts(bound));
+  if (cfg.statusKey?.startsWith('sha256:') && !/^sha256:[0-9a-fA-F]{64}$/.test(cfg.statusKey)) problems.push('/statusKey: sha256: must be followed by 64 hex digits');
+  if (cfg.statusKey !== undefined && cfg.metrics === undefined) problems.push('/statusKey: /status/health is served on the metrics address: set metrics too');
   if (cfg.db !== undefined) {
     const u = parseDbUrl(cfg.db);
     if (!u.ok) problems.push(`/db: ${u.message}`);

@@ -5,7 +5,7 @@ import { TYPE } from '@geoedge/dnsdata';
 import { LabeledCounter, type Logger, type Registry, type Service } from '@geoedge/shared';
 import type { Config } from './config.js';
 import { createGeoIpService, defaultCityDatabase } from './geo/index.js';
-import { createHealthChecker, createLuaRuntime } from './lua/index.js';
+import { createHealthChecker, createLuaRuntime, type CheckState } from './lua/index.js';
 import { createLuaStage } from './stages/lua.js';
 import type { ChainDeps } from './chain.js';
 import type { ZoneSet } from './zones/types.js';
@@ -14,6 +14,8 @@ export interface Dynamic {
   services: Service[];
   chainLua: NonNullable<ChainDeps['lua']>;
   reloadGeo(): Promise<void>;
+  /** The health checker's state, read only (status.ts). */
+  healthStates(): CheckState[];
 }
 
 export async function createDynamic(cfg: Config, log: Logger, registry: Registry, snapshot: () => ZoneSet): Promise<Dynamic> {
@@ -45,6 +47,7 @@ export async function createDynamic(cfg: Config, log: Logger, registry: Registry
   return {
     services: [geo, health, vms],
     chainLua: { stage: createLuaStage(rt, log, limits), geo, epoch: () => epoch },
+    healthStates: () => health.states(),
     async reloadGeo() {
       for (const r of await geo.reload()) if (r.kind === 'rejected') log.error({ file: r.path, err: r.message }, 'GeoIP database rejected; the previous one stays');
     },

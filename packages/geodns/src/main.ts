@@ -4,6 +4,7 @@
 // supervises, forwards SIGHUP and serves aggregated metrics.
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { createStatusHandler } from './status.js';
 import { ConfigError, createLogger, handleSignals, metricsService, clusterRegistry, type Logger } from '@geoedge/shared';
 import { parseCli, HELP } from './cli.js';
 import { loadConfig, readCookieSecretFile, type Config } from './config.js';
@@ -56,7 +57,7 @@ async function supervise(cfg: Config, log: Logger): Promise<void> {
     w.on('message', (m: unknown) => { if (m === 'geodns:ready') ready.add(w.id); });
   };
   for (let i = 0; i < cfg.workers; i++) fork();
-  const metrics = cfg.metrics ? metricsService(clusterRegistry(), cfg.metrics, log) : undefined;
+  const metrics = cfg.metrics ? metricsService(clusterRegistry(), cfg.metrics, log, createStatusHandler(cfg.statusKey, undefined)) : undefined;
   const shutdown = async () => {
     stopping = true;
     await metrics?.close();

@@ -13,6 +13,7 @@ import { createFileZoneSource } from './zones/reloader.js';
 import { createDbZoneSource } from './zones/db-source.js';
 import { createZoneMerger } from './zones/merge.js';
 import { createDynamic } from './dynamic.js';
+import { createStatusHandler } from './status.js';
 import type { ZoneSet } from './zones/types.js';
 
 export async function runServer(cfg: Config, log: Logger, inCluster: boolean): Promise<void> {
@@ -87,7 +88,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   }, () => chain);
   metrics.watchTcp(() => dns.tcpConnections());
   services.push(dns);
-  if (cfg.metrics && !inCluster) services.push(metricsService(metrics.registry, cfg.metrics, log));
+  if (cfg.metrics && !inCluster) services.push(metricsService(metrics.registry, cfg.metrics, log, createStatusHandler(cfg.statusKey, dynamic?.healthStates)));
 
   const group = new ServiceGroup(log);
   try {

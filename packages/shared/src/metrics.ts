@@ -1,7 +1,7 @@
 // The one prom-client import. Hot paths never call prom-client: they bump plain
 // numbers in LabeledCounter / FastHistogram, and prom-client reads them when
 // Prometheus scrapes (collect()). That keeps a query's cost to an array write.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import client from 'prom-client';
 import type { Logger } from './logger.js';
 import type { Service } from './lifecycle.js';
@@ -149,7 +149,8 @@ export function metricsService(
   reg: Pick<Registry, 'metrics' | 'contentType'>,
   listen: string,
   log: Logger,
-  extra?: (path: string) => { status: number; body: string; type?: string } | undefined,
+  /** Other paths on the same address (geodns's /status/health); gets the request for its headers. */
+  extra?: (path: string, req: IncomingMessage) => { status: number; body: string; type?: string } | undefined,
   unhealthy?: () => string | undefined,
 ): Service {
   let server: Server | undefined;
@@ -171,7 +172,7 @@ export function metricsService(
           if (why === undefined) { res.writeHead(200); res.end('ok\n'); return; }
           res.writeHead(503); res.end(`unhealthy: ${why}\n`); return;
         }
-        const r = extra?.(path);
+        const r = extra?.(path, req);
         if (r) { res.writeHead(r.status, { 'content-type': r.type ?? 'application/json' }); res.end(r.body); return; }
         res.writeHead(404); res.end();
       });

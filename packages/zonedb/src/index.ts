@@ -12,3 +12,4 @@ export { findDomain, listDomains, domainRecords, domainComments, domainMetadata,
 export { createZone, deleteZone, patchZone, updateZone, putMetadata, addMetadata, markNotified, type RecordWrite, type CommentWrite, type ChangeType, type RRsetWrite, type ZoneSpec, type ZoneFields, type WriteOutcome } from './write.js';
 export { increaseSerial, editSerial, dateSerial, soaSerialOf, withSerial } from './serial.js';
 export { planRectify, parentName, type RectifyPlan } from './rectify.js';
+export { HISTORY_TABLE, MAX_SIDE_CHARS, listHistory, pruneHistory, hasHistoryTable, type Audit, type HistoryAction, type HistoryEntry, type HistoryRecord, type HistorySide, type HistoryQuery } from './history.js';

@@ -3,7 +3,10 @@
 //   empty database          → every PowerDNS table and index is created  ("created")
 //   PowerDNS already there  → its tables are left exactly as they are; only
 //                             missing tables are added, and the marker  ("adopted")
+//   ours, from an older geoedge → our newer tables added (history)      ("upgraded")
 //   marker already current  → nothing to do                             ("current")
+// Our own tables (the marker, the change history geoedge_history) are created
+// whenever missing; they are never PowerDNS's, so adopting changes nothing of its.
 //
 // Checks come before any change: a database whose tables lack a column we
 // read is refused with ERR_SCHEMA_INCOMPATIBLE and left untouched. Creation
@@ -11,12 +14,13 @@
 // checkSchema is the read-only half, for replicas (read_only=1) and readers.
 import type { DbSession } from './db.js';
 import { DbError } from './db.js';
+import { HISTORY_CREATE, HISTORY_TABLE } from './history.js';
 import { MARKER_CREATE, MARKER_TABLE, PDNS_47_COLUMNS, PDNS_TABLES, SCHEMA_VERSION } from './schema.js';
 
 export type SchemaErrorCode = 'ERR_SCHEMA_INCOMPATIBLE' | 'ERR_SCHEMA_NEWER';
 
 export type MigrateResult =
-  | { ok: true; action: 'created' | 'adopted' | 'current'; createdTables: string[]; notes: string[]; version: number }
+  | { ok: true; action: 'created' | 'adopted' | 'upgraded' | 'current'; createdTables: string[]; notes: string[]; version: number }
   | { ok: false; code: SchemaErrorCode | DbError['code']; message: string };
 
 export type CheckSchemaResult =
@@ -90,6 +94,8 @@ export async function migrate(db: DbSession): Promise<MigrateResult> {
     if (existing.length > 0 && toCreate.length > 0) {
       notes.push(`created missing table(s): ${toCreate.map((t) => t.name).join(', ')}`);
     }
+    const ours = ins.columns.has(HISTORY_TABLE) ? [] : [HISTORY_TABLE];
+    await db.execute(HISTORY_CREATE);
     const upToDate = ins.markerVersion === SCHEMA_VERSION;
     if (!upToDate) {
       await db.execute(MARKER_CREATE);
@@ -99,8 +105,10 @@ export async function migrate(db: DbSession): Promise<MigrateResult> {
         [SCHEMA_VERSION, origin],
       );
     }
-    const action = existing.length === 0 ? 'created' : upToDate && toCreate.length === 0 ? 'current' : 'adopted';
-    return { ok: true, action, createdTables: toCreate.map((t) => t.name), notes, version: SCHEMA_VERSION };
+    const action = existing.length === 0 ? 'created'
+      : upToDate && toCreate.length === 0 && ours.length === 0 ? 'current'
+      : ins.markerVersion !== undefined && toCreate.length === 0 ? 'upgraded' : 'adopted';
+    return { ok: true, action, createdTables: [...toCreate.map((t) => t.name), ...ours], notes, version: SCHEMA_VERSION };
   } catch (err) {
     if (err instanceof DbError) return { ok: false, code: err.code, message: err.message };
     throw err;

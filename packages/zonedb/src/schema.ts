@@ -136,6 +136,10 @@ export const PDNS_47_COLUMNS: ReadonlyArray<[table: string, column: string]> = [
 
 /** Our schema-version marker: one row, in a table of our own. */
 export const MARKER_TABLE = 'geoedge_schema';
+// The version of what readers depend on (the PowerDNS tables as we use them).
+// Our own additive tables (geoedge_history) do not bump it: a geodns of the
+// previous release must keep reading a database a newer geoctl migrated
+// (readers refuse a newer version, and NS2 may be upgraded after NS1).
 export const SCHEMA_VERSION = 1;
 
 export const MARKER_CREATE = `CREATE TABLE IF NOT EXISTS ${MARKER_TABLE} (

@@ -8,10 +8,13 @@
 // rectify-zone leaves a zone without DNSSEC, `ordername` NULL.
 // Input is already validated and converted by the caller (control): this
 // layer enforces what needs the stored state (zone exists, CNAME exclusivity).
+// With an `audit` (who is changing), the change is also written to our history
+// table in the same transaction (history.ts): before/after read under the lock.
 import { DbError, type Db, type DbSession } from './db.js';
 import { findDomain } from './zone-rows.js';
 import { increaseSerial, soaSerialOf, withSerial } from './serial.js';
 import { planRectify } from './rectify.js';
+import { recordChange, recordsOf, type Audit } from './history.js';
 
 export interface RecordWrite { content: string; prio: number; disabled: boolean }
 export interface CommentWrite { content: string; account: string; modifiedAt: number }
@@ -78,8 +81,12 @@ async function lockZone(s: DbSession, name: string, display: string): Promise<nu
 }
 
 /** Creates a zone with its SOA (from `rrsets` or PowerDNS's default-soa-content) and records; 409 if it exists. */
-export async function createZone(db: Db, spec: ZoneSpec, display: string, now = new Date()): Promise<WriteOutcome<{ id: number }>> {
-  return inTransaction(db, (s) => insertZone(s, spec, now)).catch((err: unknown) => {
+export async function createZone(db: Db, spec: ZoneSpec, display: string, now = new Date(), audit?: Audit): Promise<WriteOutcome<{ id: number }>> {
+  return inTransaction(db, async (s) => {
+    const created = await insertZone(s, spec, now);
+    if (audit) await recordChange(s, spec.name, audit, 'create', { records: [] }, { records: await recordsOf(s, created.id) }, now);
+    return created;
+  }).catch((err: unknown) => {
     // Two creations racing: the unique name index refuses the second one.
     if (err instanceof DbError && /Duplicate entry/i.test(err.message)) return { ok: false, status: 409, error: 'Conflict' } as const;
     throw err;
@@ -107,9 +114,10 @@ async function insertZone(s: DbSession, spec: ZoneSpec, now: Date): Promise<{ id
 }
 
 /** Deletes a zone with its records, comments and metadata. */
-export async function deleteZone(db: Db, name: string, display: string): Promise<WriteOutcome> {
+export async function deleteZone(db: Db, name: string, display: string, audit?: Audit, now = new Date()): Promise<WriteOutcome> {
   return inTransaction(db, async (s) => {
     const id = await lockZone(s, name, display);
+    if (audit) await recordChange(s, name, audit, 'delete', { records: await recordsOf(s, id) }, { records: [] }, now);
     for (const table of ['records', 'comments', 'domainmetadata', 'cryptokeys']) {
       await s.execute(`DELETE FROM ${table} WHERE domain_id = ?`, [id]);
     }
@@ -119,19 +127,23 @@ export async function deleteZone(db: Db, name: string, display: string): Promise
 }
 
 /** Applies RRset changes in order, all or nothing; then CNAME check, rectify and serial bump. */
-export async function patchZone(db: Db, name: string, display: string, changes: RRsetWrite[], now = new Date()): Promise<WriteOutcome> {
+export async function patchZone(db: Db, name: string, display: string, changes: RRsetWrite[], now = new Date(), audit?: Audit): Promise<WriteOutcome> {
   return inTransaction(db, async (s) => {
     const id = await lockZone(s, name, display);
+    // Only the RRsets the request names: the serial bump that follows is a consequence, not the change.
+    const before = audit ? await recordsOf(s, id, changes) : [];
     for (const change of changes) await applyChange(s, id, change, now);
     await finish(s, id, name, changes, now);
+    if (audit) await recordChange(s, name, audit, 'patch', { records: before }, { records: await recordsOf(s, id, changes) }, now);
     return null;
   });
 }
 
 /** PUT on a zone: kind, masters, account, catalog and the SOA-EDIT/API-RECTIFY metadata. */
-export async function updateZone(db: Db, name: string, display: string, f: ZoneFields): Promise<WriteOutcome> {
+export async function updateZone(db: Db, name: string, display: string, f: ZoneFields, audit?: Audit, now = new Date()): Promise<WriteOutcome> {
   return inTransaction(db, async (s) => {
     const id = await lockZone(s, name, display);
+    const before = audit ? await zoneFields(s, id) : undefined;
     if (f.kind !== undefined) await s.execute('UPDATE domains SET type = ? WHERE id = ?', [f.kind, id]);
     if (f.masters !== undefined) await s.execute('UPDATE domains SET master = ? WHERE id = ?', [f.masters.join(', '), id]);
     if (f.account !== undefined) await s.execute('UPDATE domains SET account = ? WHERE id = ?', [f.account, id]);
@@ -139,8 +151,21 @@ export async function updateZone(db: Db, name: string, display: string, f: ZoneF
     if (f.soaEditApi !== undefined) await setMeta(s, id, 'SOA-EDIT-API', f.soaEditApi === '' ? [] : [f.soaEditApi]);
     if (f.soaEdit !== undefined) await setMeta(s, id, 'SOA-EDIT', f.soaEdit === '' ? [] : [f.soaEdit]);
     if (f.apiRectify !== undefined) await setMeta(s, id, 'API-RECTIFY', [f.apiRectify ? '1' : '0']);
+    if (audit && before) await recordChange(s, name, audit, 'zone', { zone: before }, { zone: await zoneFields(s, id) }, now);
     return null;
   });
+}
+
+/** What PUT …/zones/{id} can change, for the history. */
+async function zoneFields(s: DbSession, id: number): Promise<Record<string, unknown>> {
+  const d = await s.query<{ type: string; master: string | null; account: string | null; catalog: string | null }>('SELECT type, master, account, catalog FROM domains WHERE id = ?', [id]);
+  const meta = await s.query<{ kind: string; content: string }>("SELECT kind, content FROM domainmetadata WHERE domain_id = ? AND kind IN ('SOA-EDIT-API', 'SOA-EDIT', 'API-RECTIFY') ORDER BY kind, id", [id]);
+  return { ...d[0], ...Object.fromEntries(meta.map((m) => [m.kind, m.content])) };
+}
+
+async function metaValues(s: DbSession, id: number, kind: string): Promise<Record<string, string[]>> {
+  const rows = await s.query<{ content: string }>('SELECT content FROM domainmetadata WHERE domain_id = ? AND kind = ? ORDER BY id', [id, kind]);
+  return { [kind]: rows.map((r) => r.content) };
 }
 
 /** PUT …/notify: PowerDNS records the serial it sends NOTIFYs for in notified_serial. */
@@ -155,20 +180,25 @@ export async function markNotified(db: Db, name: string, display: string): Promi
 }
 
 /** Replaces one metadata kind's values (an empty list deletes the kind). */
-export async function putMetadata(db: Db, name: string, display: string, kind: string, values: string[]): Promise<WriteOutcome> {
+export async function putMetadata(db: Db, name: string, display: string, kind: string, values: string[], audit?: Audit, now = new Date()): Promise<WriteOutcome> {
   return inTransaction(db, async (s) => {
-    await setMeta(s, await lockZone(s, name, display), kind, values);
+    const id = await lockZone(s, name, display);
+    const before = audit ? await metaValues(s, id, kind) : {};
+    await setMeta(s, id, kind, values);
+    if (audit) await recordChange(s, name, audit, 'metadata', { metadata: before }, { metadata: await metaValues(s, id, kind) }, now);
     return null;
   });
 }
 
 /** Adds values to a metadata kind, keeping the ones there (POST …/metadata). */
-export async function addMetadata(db: Db, name: string, display: string, kind: string, values: string[]): Promise<WriteOutcome> {
+export async function addMetadata(db: Db, name: string, display: string, kind: string, values: string[], audit?: Audit, now = new Date()): Promise<WriteOutcome> {
   return inTransaction(db, async (s) => {
     const id = await lockZone(s, name, display);
+    const before = audit ? await metaValues(s, id, kind) : {};
     const have = await s.query<{ content: string }>('SELECT content FROM domainmetadata WHERE domain_id = ? AND kind = ?', [id, kind]);
     const known = new Set(have.map((r) => r.content));
     for (const v of values) if (!known.has(v)) await s.execute('INSERT INTO domainmetadata (domain_id, kind, content) VALUES (?, ?, ?)', [id, kind, v]);
+    if (audit) await recordChange(s, name, audit, 'metadata', { metadata: before }, { metadata: await metaValues(s, id, kind) }, now);
     return null;
   });
 }

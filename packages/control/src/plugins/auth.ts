@@ -11,24 +11,63 @@
 // send no-cors requests, must not lock the real clients out. The key never
 // reaches a log line: only the outcome is logged, the logger redacts the header
 // and the request serializer masks ?api-key= (request-parsing.ts).
+// Several named keys may be configured (issue 20): the one that matches is put
+// on the request as `apiIdentity` (its name, read-only flag and zones), which
+// plugins/permissions.ts checks and the change history records.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+export interface ApiKeySpec {
+  name: string;
+  /** Plain key or "sha256:<64 hex>". */
+  key: string;
+  /** Zones the key may change (any form: "Example.org." or "example.org"); all when absent. */
+  zones?: readonly string[];
+  readOnly: boolean;
+}
+
+/** Who a request is: the matching key's name and rights. */
+export interface ApiIdentity {
+  name: string;
+  readOnly: boolean;
+  /** Stored names (lower case, no trailing dot) of the zones it may change; undefined = every zone. */
+  zones?: ReadonlySet<string>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiIdentity: ApiIdentity | null;
+  }
+}
+
 export interface AuthOptions {
-  /** Plain key or "sha256:<64 hex>"; undefined refuses every request. */
-  apiKey: string | undefined;
+  /** No keys refuses every request. */
+  keys: readonly ApiKeySpec[];
   maxFailures: number;
   windowMs: number;
   onFailure?: (reason: 'missing' | 'wrong' | 'limited') => void;
   now?: () => number;
 }
 
-export type KeyCheck = (given: string | undefined) => boolean;
+export type KeyCheck = (given: string | undefined) => ApiIdentity | undefined;
 
-export function compileKeyCheck(apiKey: string | undefined): KeyCheck {
-  if (apiKey === undefined) return () => false;
-  const want = apiKey.startsWith('sha256:') ? Buffer.from(apiKey.slice(7), 'hex') : sha256(apiKey);
-  return (given) => given !== undefined && timingSafeEqual(sha256(given), want);
+/** Every configured key is compared (no early exit), so timing says nothing about which one matched. */
+export function compileKeys(keys: readonly ApiKeySpec[]): KeyCheck {
+  const compiled = keys.map((k) => ({
+    want: k.key.startsWith('sha256:') ? Buffer.from(k.key.slice(7), 'hex') : sha256(k.key),
+    id: { name: k.name, readOnly: k.readOnly, ...(k.zones ? { zones: new Set(k.zones.map(storedZone)) } : {}) } as ApiIdentity,
+  }));
+  return (given) => {
+    if (given === undefined) return undefined;
+    const h = sha256(given);
+    let found: ApiIdentity | undefined;
+    for (const c of compiled) if (timingSafeEqual(h, c.want)) found = c.id;
+    return found;
+  };
+}
+
+export function storedZone(name: string): string {
+  return name.toLowerCase().replace(/\.$/, '');
 }
 
 function sha256(s: string): Buffer {
@@ -70,13 +109,17 @@ export type AuthHook = (req: FastifyRequest, reply: FastifyReply) => Promise<unk
  * one failure limiter.
  */
 export function createAuthHook(opts: AuthOptions): AuthHook {
-  const check = compileKeyCheck(opts.apiKey);
+  const check = compileKeys(opts.keys);
   const limiter = new FailureLimiter(opts.maxFailures, opts.windowMs, opts.now);
   return async (req, reply) => {
     const raw = req.headers['x-api-key'];
     const header = Array.isArray(raw) ? raw[0] : raw;
     const query = (req.query as Record<string, string | undefined> | undefined)?.['api-key'];
-    if (check(header) || check(query)) return undefined;
+    const id = check(header) ?? check(query);
+    if (id) {
+      req.apiIdentity = id;
+      return undefined;
+    }
     const addr = req.ip;
     if (limiter.blocked(addr)) {
       opts.onFailure?.('limited');

@@ -14,17 +14,20 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   createZone, deleteZone, patchZone, updateZone, putMetadata, addMetadata, markNotified,
   findDomain, listDomains, domainRecords, domainComments, domainMetadata, domainSoa, allSoasAndMetadata,
-  type Db, type DomainRow, type WriteOutcome,
+  type Audit, type Db, type DomainRow, type WriteOutcome,
 } from '@geoedge/zonedb';
 import { ApiError } from '../plugins/errors.js';
 import { IGNORES_BODY } from '../plugins/request-parsing.js';
 import { zoneFromId, type ZoneRef } from './zone-id.js';
+import { mayChangeZone } from '../plugins/permissions.js';
 import { buildRRsets, exportText, metadataObjects, zoneDetail, zoneSummary } from './zone-view.js';
 import { checkRRsets, isObject } from './zone-input.js';
 import { checkZoneCreate, checkZoneFields, checkMetadataKind, checkMetadataValues } from './zone-create.js';
 
 export interface ZoneRoutesOptions {
   db: Db;
+  /** Set when the history table is missing: writes are refused (503) rather than made unrecorded. */
+  historyProblem?: string;
 }
 
 type ZoneReq = FastifyRequest<{ Params: { server: string; zone: string; kind?: string }; Querystring: Record<string, string | undefined> }>;
@@ -33,6 +36,12 @@ const BASE = '/api/v1/servers/:server/zones';
 
 export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions): Promise<void> {
   const { db } = opts;
+
+  /** Who is changing: the key's name for the change history (history.ts in zonedb). */
+  function audit(req: FastifyRequest): Audit {
+    if (opts.historyProblem) throw new ApiError(503, opts.historyProblem);
+    return { key: req.apiIdentity?.name ?? 'unknown' };
+  }
 
   /** The zone of the request, or 404 as PowerDNS answers. */
   async function zoneOf(req: ZoneReq): Promise<{ ref: ZoneRef; domain: DomainRow }> {
@@ -72,7 +81,8 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
     if (req.params.server !== 'localhost') throw new ApiError(404, 'Not Found');
     const spec = await checkZoneCreate(req.body);
     if (!spec.ok) throw new ApiError(422, spec.error);
-    const { id } = await ensure(await createZone(db, spec.value.spec, spec.value.ref.fqdn));
+    mayChangeZone(req.apiIdentity, spec.value.ref.stored, spec.value.ref.fqdn);
+    const { id } = await ensure(await createZone(db, spec.value.spec, spec.value.ref.fqdn, new Date(), audit(req)));
     const domain = await findDomain(db, spec.value.ref.stored);
     if (!domain) throw new Error(`zone ${id} vanished after creation`);
     return reply.code(201).send(await detail({ ...domain, id: Number(domain.id) }, true));
@@ -89,7 +99,7 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
     const { ref } = await zoneOf(req as ZoneReq);
     const changes = await checkRRsets(isObject(req.body) ? req.body.rrsets : undefined, ref);
     if (!changes.ok) throw new ApiError(422, changes.error);
-    await ensure(await patchZone(db, ref.stored, ref.fqdn, changes.value));
+    await ensure(await patchZone(db, ref.stored, ref.fqdn, changes.value, new Date(), audit(req)));
     return reply.code(204).send();
   });
 
@@ -97,13 +107,13 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
     const { ref } = await zoneOf(req as ZoneReq);
     const fields = checkZoneFields(req.body);
     if (!fields.ok) throw new ApiError(422, fields.error);
-    await ensure(await updateZone(db, ref.stored, ref.fqdn, fields.value));
+    await ensure(await updateZone(db, ref.stored, ref.fqdn, fields.value, audit(req)));
     return reply.code(204).send();
   });
 
   app.delete<{ Params: { server: string; zone: string } }>(`${BASE}/:zone`, async (req, reply) => {
     const { ref } = await zoneOf(req as ZoneReq);
-    await ensure(await deleteZone(db, ref.stored, ref.fqdn));
+    await ensure(await deleteZone(db, ref.stored, ref.fqdn, audit(req)));
     return reply.code(204).send();
   });
 
@@ -136,7 +146,7 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
     if (!kind.ok) throw new ApiError(422, kind.error);
     const values = checkMetadataValues(body.metadata);
     if (!values.ok) throw new ApiError(422, values.error);
-    await ensure(await addMetadata(db, ref.stored, ref.fqdn, kind.value, values.value));
+    await ensure(await addMetadata(db, ref.stored, ref.fqdn, kind.value, values.value, audit(req)));
     return reply.code(201).send(metaOf(kind.value, await domainMetadata(db, domain.id, kind.value)));
   });
 
@@ -153,7 +163,7 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
     if (!kind.ok) throw new ApiError(422, kind.error);
     const values = checkMetadataValues(isObject(req.body) ? req.body.metadata : undefined);
     if (!values.ok) throw new ApiError(422, values.error);
-    await ensure(await putMetadata(db, ref.stored, ref.fqdn, kind.value, values.value));
+    await ensure(await putMetadata(db, ref.stored, ref.fqdn, kind.value, values.value, audit(req)));
     return metaOf(kind.value, await domainMetadata(db, domain.id, kind.value));
   });
 
@@ -161,7 +171,7 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
     const { ref } = await zoneOf(req as ZoneReq);
     const kind = checkMetadataKind(req.params.kind, false);
     if (!kind.ok) throw new ApiError(422, kind.error);
-    await ensure(await putMetadata(db, ref.stored, ref.fqdn, kind.value, []));
+    await ensure(await putMetadata(db, ref.stored, ref.fqdn, kind.value, [], audit(req)));
     // PowerDNS 4.7 answers 200 with an empty body here (not 204 as for zones).
     return reply.code(200).send();
   });

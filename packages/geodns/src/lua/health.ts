@@ -34,9 +34,17 @@ interface Entry {
   lastAccess: number;
   nextCheck: number;
   running: boolean;
+  /** For the status endpoint (status.ts): when the state last changed, the last check and failure. */
+  since: number;
+  lastCheck?: number;
+  lastError?: string;
+  lastErrorAt?: number;
 }
 
-export interface CheckState { id: string; value: number; failures: number; lastAccess: number }
+export interface CheckState {
+  id: string; value: number; failures: number; lastAccess: number;
+  spec: CheckSpec; since: number; lastCheck?: number; lastError?: string; lastErrorAt?: number;
+}
 
 const num = (v: string | undefined, d: number) => (v !== undefined && Number.isFinite(Number(v)) && Number(v) > 0 ? Number(v) : d);
 
@@ -72,7 +80,7 @@ export class HealthChecker implements Service, HealthOracle {
     const now = Date.now();
     let e = this.entries.get(id);
     if (!e) {
-      e = { id, spec, value: -1, failures: 0, lastAccess: now, nextCheck: now, running: false };
+      e = { id, spec, value: -1, failures: 0, lastAccess: now, nextCheck: now, running: false, since: now };
       this.entries.set(id, e);
     }
     e.lastAccess = now;
@@ -87,7 +95,8 @@ export class HealthChecker implements Service, HealthOracle {
   }
 
   states(): CheckState[] {
-    return [...this.entries.values()].map(({ id, value, failures, lastAccess }) => ({ id, value, failures, lastAccess }));
+    return [...this.entries.values()].map(({ id, value, failures, lastAccess, spec, since, lastCheck, lastError, lastErrorAt }) =>
+      ({ id, value, failures, lastAccess, spec, since, ...(lastCheck !== undefined ? { lastCheck } : {}), ...(lastError !== undefined ? { lastError, lastErrorAt } : {}) }));
   }
 
   /** Runs every due check once and resolves when they are done (tests call this directly). */
@@ -124,6 +133,8 @@ export class HealthChecker implements Service, HealthOracle {
 
   private apply(e: Entry, r: { up: boolean; weight: number; reason?: string }): void {
     const before = e.value;
+    e.lastCheck = Date.now();
+    if (!r.up) { e.lastError = r.reason ?? 'down'; e.lastErrorAt = e.lastCheck; }
     if (r.up) {
       e.failures = 0;
       e.value = r.weight > 0 ? r.weight : 1;
@@ -134,6 +145,7 @@ export class HealthChecker implements Service, HealthOracle {
       e.value = e.failures < minFailures ? Math.max(before, 1) : 0;
     }
     if ((before > 0) !== (e.value > 0) || before === -1) {
+      e.since = e.lastCheck;
       this.opts.log.info({ check: e.id, up: e.value > 0, weight: e.value, reason: r.reason }, e.value > 0 ? 'health check UP' : 'health check DOWN');
       for (const fn of this.listeners) fn(e.id, e.value);
     }

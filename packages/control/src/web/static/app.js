@@ -6,6 +6,11 @@ const API = '/api/v1/servers/localhost';
 const KEY = 'geoedge.apiKey';
 const $ = (id) => document.getElementById(id);
 let zone = null; // the zone shown, its name with the trailing dot
+let me = null; // the key's name and rights (GET /api/v1/key)
+let oldest = null; // id of the oldest history entry shown (paging)
+// Bumped by each showZone: an answer for an older view (the operator clicked on,
+// or a save re-rendered the zone) is dropped instead of appended twice.
+let view = 0;
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -44,6 +49,52 @@ function absolute(name) {
   return n.endsWith('.') ? n : `${n}.${zone}`;
 }
 
+async function loadKey() {
+  me = await api('GET', '/api/v1/key');
+  const scope = me.zones ? `; may change ${me.zones.join(', ')}` : '';
+  $('key-info').textContent = `Key "${me.name}"${me.read_only ? ' (read-only)' : ''}${scope}`;
+}
+
+/** The updater's status (GET /api/v1/geoip/status): editions, release dates, last results, next run. */
+async function loadGeoip() {
+  const list = $('geoip');
+  list.replaceChildren();
+  let st;
+  try {
+    st = await api('GET', '/api/v1/geoip/status');
+  } catch (err) {
+    $('geoip-note').textContent = err.message;
+    $('geoip-update').disabled = true;
+    return;
+  }
+  $('geoip-note').textContent = `Schedule: ${st.schedule ?? '—'}. Next run: ${when(st.next_run)} UTC (the schedule is in the server's local time).`;
+  for (const e of st.editions) {
+    const li = el('li', `${e.edition_id}: released ${e.date ?? '—'}; last run ${e.last_result ?? 'never'} ${e.last_attempt_at ? when(e.last_attempt_at) : ''}${e.last_error ? ` — ${e.last_error}` : ''}`, e.last_result === 'error' ? 'error' : undefined);
+    li.dataset.edition = e.edition_id;
+    li.dataset.result = e.last_result ?? '';
+    li.dataset.date = e.date ?? '';
+    list.append(li);
+  }
+  // Read-only and zone-limited keys may not start a run (the API answers 403 too).
+  $('geoip-update').disabled = me === null || me.read_only || me.zones !== null;
+}
+
+async function updateGeoip() {
+  $('geoip-update').disabled = true;
+  say('GeoIP update running…', 'ok');
+  try {
+    const r = await api('POST', '/api/v1/geoip/update');
+    say(`GeoIP update: ${r.editions.map((e) => `${e.edition_id} ${e.result}`).join(', ')}.`, 'ok');
+  } finally {
+    await loadGeoip();
+  }
+}
+
+/** Whether this key may change the zone shown; the API checks it anyway (403). */
+function canChange() {
+  return me !== null && !me.read_only && (me.zones === null || me.zones.includes(zone.toLowerCase()));
+}
+
 async function loadZones() {
   const list = $('zones');
   list.replaceChildren();
@@ -62,13 +113,124 @@ async function loadZones() {
 
 async function showZone(name) {
   zone = name;
+  const v = ++view;
   const z = await api('GET', zonePath(name));
+  if (v !== view) return;
   $('zone').hidden = false;
   $('zone-name').textContent = z.name;
   for (const b of $('zones').querySelectorAll('button')) b.classList.toggle('current', b.textContent === name);
   const body = $('rrsets').tBodies[0];
   body.replaceChildren();
   for (const rr of z.rrsets) body.append(rrsetRow(rr));
+  const allowed = canChange();
+  $('rights').hidden = allowed;
+  $('rights').textContent = allowed ? '' : me?.read_only ? `Key "${me.name}" is read-only: changes cannot be saved.` : `Key "${me?.name}" may not change this zone.`;
+  $('rr-save').disabled = !allowed;
+  for (const b of body.querySelectorAll('button.delete')) b.disabled = !allowed;
+  $('history').tBodies[0].replaceChildren();
+  oldest = null;
+  await Promise.all([loadHistory(v), z.rrsets.some((rr) => rr.type === 'LUA') ? loadHealth(v) : hideHealth()]);
+}
+
+function hideHealth() {
+  $('health-box').hidden = true;
+}
+
+const when = (iso) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, '') : '—');
+
+/** geodns's health checks (GET /api/v1/health): a table, and each target under the LUA records naming it. */
+async function loadHealth(v) {
+  $('health-box').hidden = false;
+  const body = $('health').tBodies[0];
+  body.replaceChildren();
+  let checks;
+  try {
+    checks = (await api('GET', '/api/v1/health')).checks;
+    if (v !== view) return;
+    $('health-note').textContent = checks.length ? '' : 'geodns runs no health checks yet (they start with the first query for a record that uses one).';
+  } catch (err) {
+    if (v === view) $('health-note').textContent = `Health unavailable: ${err.message}`;
+    return;
+  }
+  for (const c of checks) {
+    const tr = el('tr');
+    tr.dataset.target = c.target;
+    tr.dataset.state = c.state;
+    tr.append(el('td', c.target), el('td', c.kind), el('td', c.state, c.state), el('td', when(c.since)), el('td', c.last_error ? `${c.last_error} (${when(c.last_error_at)})` : '—'));
+    body.append(tr);
+  }
+  for (const tr of $('rrsets').tBodies[0].querySelectorAll('tr[data-type="LUA"]')) {
+    const cell = tr.querySelector('td.records');
+    const code = [...cell.querySelectorAll('div:not(.health)')].map((d) => d.textContent).join('\n');
+    for (const c of checks) {
+      if (!names(code, c)) continue;
+      const text = c.state === 'down' ? `● ${c.target} down since ${when(c.since)}${c.last_error ? ` — ${c.last_error}` : ''}` : `● ${c.target} ${c.state} since ${when(c.since)}`;
+      const d = el('div', text, `health ${c.state}`);
+      d.dataset.target = c.target;
+      d.dataset.state = c.state;
+      cell.append(d);
+    }
+  }
+}
+
+/** Whether LUA code names a check's target: its URL, or its address not inside a longer one (192.0.2.1 is not in 192.0.2.11). */
+function names(code, c) {
+  if (c.kind === 'http') return code.includes(c.target);
+  let from = 0;
+  for (;;) {
+    const i = code.indexOf(c.address, from);
+    if (i < 0) return false;
+    const before = code[i - 1] ?? ' ';
+    const after = code[i + c.address.length] ?? ' ';
+    if (!/[0-9A-Fa-f.:]/.test(before) && !/[0-9A-Fa-f.:]/.test(after)) return true;
+    from = i + 1;
+  }
+}
+
+const HISTORY_PAGE = 20;
+
+async function loadHistory(v) {
+  const q = oldest === null ? `?limit=${HISTORY_PAGE}` : `?limit=${HISTORY_PAGE}&before=${oldest}`;
+  const entries = await api('GET', `${zonePath(zone)}/history${q}`);
+  if (v !== view) return;
+  const body = $('history').tBodies[0];
+  for (const e of entries) body.append(historyRow(e));
+  if (entries.length) oldest = entries[entries.length - 1].id;
+  $('history-more').hidden = entries.length < HISTORY_PAGE;
+  if (!body.rows.length) {
+    const tr = el('tr');
+    tr.append(el('td', 'No changes recorded.'));
+    body.append(tr);
+  }
+}
+
+function historyRow(e) {
+  const tr = el('tr');
+  tr.dataset.id = String(e.id);
+  tr.dataset.key = e.key;
+  tr.dataset.action = e.action;
+  const diff = el('pre', undefined, 'diff');
+  const before = sideLines(e.before);
+  const after = sideLines(e.after);
+  const kept = new Set(before.filter((l) => after.includes(l)));
+  for (const l of before) if (!kept.has(l)) diff.append(el('span', `− ${l}`, 'del'));
+  for (const l of after) if (!kept.has(l)) diff.append(el('span', `+ ${l}`, 'add'));
+  if (!diff.childNodes.length) diff.textContent = '(no difference)';
+  if (e.before.omitted || e.after.omitted) diff.append(el('span', `(${(e.before.omitted ?? 0) + (e.after.omitted ?? 0)} records not kept: change too large)`));
+  tr.append(el('td', e.time.replace('T', ' ').replace(/\.\d+Z$/, '')), el('td', e.key), el('td', e.action));
+  const td = el('td');
+  td.append(diff);
+  tr.append(td);
+  return tr;
+}
+
+/** One side of a change as text lines, so two sides compare line by line. */
+function sideLines(side) {
+  const lines = [];
+  for (const rr of side.rrsets ?? []) for (const r of rr.records) lines.push(`${rr.name} ${rr.ttl} ${rr.type} ${r.content}${r.disabled ? ' (disabled)' : ''}`);
+  for (const [kind, values] of Object.entries(side.metadata ?? {})) for (const v of values) lines.push(`metadata ${kind} = ${v}`);
+  for (const [k, v] of Object.entries(side.zone ?? {})) lines.push(`${k}: ${v}`);
+  return lines;
 }
 
 function rrsetRow(rr) {
@@ -84,7 +246,7 @@ function rrsetRow(rr) {
   edit.addEventListener('click', () => fillEditor(rr));
   actions.append(edit);
   if (rr.type !== 'SOA') {
-    const del = el('button', 'Delete');
+    const del = el('button', 'Delete', 'delete');
     del.type = 'button';
     del.addEventListener('click', () => run(() => deleteRRset(rr)));
     actions.append(del);
@@ -160,11 +322,17 @@ function start() {
     e.preventDefault();
     sessionStorage.setItem(KEY, $('key').value);
     $('key').value = '';
-    run(async () => { await loadZones(); say('Key accepted.', 'ok'); });
+    run(async () => { await loadKey(); await loadGeoip(); await loadZones(); say('Key accepted.', 'ok'); });
   });
   $('key-forget').addEventListener('click', () => {
     sessionStorage.removeItem(KEY);
     zone = null;
+    view++;
+    me = null;
+    $('key-info').textContent = '';
+    $('geoip').replaceChildren();
+    $('geoip-note').textContent = '';
+    $('geoip-update').disabled = true;
     $('zones').replaceChildren();
     $('zone').hidden = true;
     say('Key forgotten.', 'ok');
@@ -173,7 +341,9 @@ function start() {
   $('rr-check').addEventListener('click', () => run(checkLua));
   $('rr-clear').addEventListener('click', () => $('editor').reset());
   $('preview').addEventListener('submit', (e) => { e.preventDefault(); run(preview); });
-  if (sessionStorage.getItem(KEY)) run(loadZones);
+  $('history-more').addEventListener('click', () => run(() => loadHistory(view)));
+  $('geoip-update').addEventListener('click', () => run(updateGeoip));
+  if (sessionStorage.getItem(KEY)) run(async () => { await loadKey(); await loadGeoip(); await loadZones(); });
 }
 
 start();
