@@ -1,6 +1,7 @@
 // The parts LUA records need, built once at start: GeoIP databases (hot-swapped),
-// the background health checker, the Lua VM and the chain's LUA stage. Their
-// changes bump one epoch, which empties the cache of LUA answers.
+// the background health checker, the Lua VM and the chain's LUA stage. A health
+// change or a GeoIP swap bumps its epoch, which makes the cached LUA answers
+// that read health state or GeoIP data stale (stages/dynamic-cache.ts).
 import { TYPE } from '@geoedge/dnsdata';
 import type { Logger, Registry, Service } from '@geoedge/shared';
 import type { Config } from './config.js';
@@ -21,9 +22,10 @@ export async function createDynamic(cfg: Config, log: Logger, registry: Registry
   const geo = createGeoIpService({ files, log: log.child({ component: 'geoip' }) });
   const health = createHealthChecker({ log: log.child({ component: 'health' }) });
   health.registerMetrics(registry);
-  let epoch = 0;
-  geo.onSwap(() => epoch++);
-  health.onChange(() => epoch++);
+  let healthEpoch = 0, geoEpoch = 0;
+  geo.onSwap(() => geoEpoch++);
+  health.onChange(() => healthEpoch++);
+  let stage: ReturnType<typeof createLuaStage> | undefined;
   const rt = await createLuaRuntime({
     geo,
     health,
@@ -31,14 +33,16 @@ export async function createDynamic(cfg: Config, log: Logger, registry: Registry
     memoryLimit: cfg.lua.memoryLimit,
     // include('name'): the code of the LUA records at that name in our zones.
     include: (fqdn) => {
+      stage?.readOtherRecords();
       const r = snapshot().lookup(fqdn.toLowerCase(), TYPE.ANY);
       if (r.kind !== 'answer') return [];
       return r.rrsets.flatMap((s) => s.records.flatMap((d) => (d.kind === 'lua' ? [d.code] : [])));
     },
   });
+  stage = createLuaStage(rt, log);
   return {
     services: [geo, health],
-    chainLua: { stage: createLuaStage(rt, log), geo, epoch: () => epoch },
+    chainLua: { stage, geo, epochs: { health: () => healthEpoch, geo: () => geoEpoch } },
     async reloadGeo() {
       for (const r of await geo.reload()) if (r.kind === 'rejected') log.error({ file: r.path, err: r.message }, 'GeoIP database rejected; the previous one stays');
     },

@@ -3,5 +3,5 @@ export { SuiteError, ConfigError } from './errors.js';
 export { readConfigFile, checkConfig } from './config.js';
 export { parseHostPort, formatHostPort, type HostPort } from './hostport.js';
 export { ServiceGroup, handleSignals, type Service, type SignalHandlers } from './lifecycle.js';
-export { createRegistry, LabeledCounter, FastHistogram, gaugeFn, labeledGaugeFn, metricsService, shareWithClusterPrimary, clusterRegistry, type Registry } from './metrics.js';
+export { createRegistry, LabeledCounter, FastHistogram, gaugeFn, labeledGaugeFn, counterFn, metricsService, shareWithClusterPrimary, clusterRegistry, type Registry } from './metrics.js';
 export { formatAddress } from './address.js';

@@ -18,23 +18,30 @@ export interface AnswerDeps {
   address: boolean;
   /** Health checks read: the answer changes when one of them does. */
   health: boolean;
+  /** Read records of other names (include()), possibly in other zones. */
+  crossZone: boolean;
 }
 
 export interface LuaStage {
   begin(client: LuaClient): void;
   expand(rrset: RRset, zone: Zone): RR[] | null;
   deps(): AnswerDeps;
+  /** An evaluation read other records (include()): the answer depends on more than its zone. */
+  readOtherRecords(): void;
 }
 
 export function createLuaStage(rt: LuaEvaluator, log: Logger): LuaStage {
   let client: LuaClient | undefined;
-  let acc: AnswerDeps = { cacheable: true, address: false, health: false };
+  let acc: AnswerDeps = { cacheable: true, address: false, health: false, crossZone: false };
   return {
     begin(c) {
       client = c;
-      acc = { cacheable: true, address: false, health: false };
+      acc = { cacheable: true, address: false, health: false, crossZone: false };
     },
     deps: () => acc,
+    readOtherRecords() {
+      acc.crossZone = true;
+    },
     expand(rrset, zone) {
       if (!client) return null;
       const out: RR[] = [];
