@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@geoedge/shared';
@@ -118,6 +118,18 @@ test('config reports LUA records and the GeoIP settings; single settings and unk
   const unknown = await app.inject({ url: '/api/v1/servers/localhost/config/no-such-setting', headers: auth });
   assert.equal(unknown.statusCode, 422);
   assert.match(unknown.json().error, /no-such-setting/);
+});
+
+test('config reports enable-lua-records as configured (the geodns fleet\'s lua.enableLuaRecords)', async () => {
+  for (const v of ['no', 'shared', 'yes']) {
+    const { app } = await makeApp({ file: { enableLuaRecords: v } });
+    const one = await app.inject({ url: '/api/v1/servers/localhost/config/enable-lua-records', headers: { 'x-api-key': KEY } });
+    assert.equal(one.json().value, v);
+    await app.close();
+  }
+  const file = join(mkdtempSync(join(tmpdir(), 'geoctl-cfg-')), 'geoctl.json');
+  writeFileSync(file, JSON.stringify({ enableLuaRecords: 'maybe' }));
+  assert.throws(() => loadConfig(file, { apiKey: KEY }, {}), (err: Error & { problems?: string[] }) => /\/enableLuaRecords/.test(`${err.message} ${err.problems?.join(' ') ?? ''}`));
 });
 
 test('statistics as PowerDNS StatisticItems, with ?statistic= filtering', async () => {

@@ -17,6 +17,11 @@ export const ConfigSchema = Type.Object(
     /** The geodns the web page's LUA preview asks (UDP, with EDNS Client Subnet). */
     geodnsAddress: Type.String({ minLength: 3, default: '127.0.0.1:5300', description: 'host:port of a running geodns' }),
     logLevel: LogLevel,
+    /**
+     * What …/config reports as enable-lua-records (octoDNS writes LUA records only when
+     * it is not "no"). Set it to the geodns fleet's lua.enableLuaRecords (geodns default: yes).
+     */
+    enableLuaRecords: Type.Union([Type.Literal('yes'), Type.Literal('no'), Type.Literal('shared')], { default: 'yes' }),
     /** Largest request body accepted, bytes. */
     bodyLimit: Type.Integer({ minimum: 1024, maximum: 64 << 20, default: 2 << 20 }),
     /** Failed-auth rate limit per client address. */

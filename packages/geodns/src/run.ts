@@ -29,6 +29,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
       dir: cfg.zones,
       log: log.child({ source: 'files' }),
       onSnapshot: (zs) => merger.setFiles([...zs.zones.values()]),
+      luaRecords: cfg.lua.enableLuaRecords !== 'no',
       onReload: (ok: boolean) => (ok ? metrics.reloads : metrics.reloadFailures).inc(['files']),
     });
     services.push(files);
@@ -38,6 +39,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     const db = createDbZoneSource({
       url: cfg.db,
       cacheFile: cfg.dbCache,
+      luaRecords: cfg.lua.enableLuaRecords !== 'no',
       log: log.child({ source: 'db' }),
       onZones: (zones) => merger.setDb(zones),
       onReload: (ok: boolean) => (ok ? metrics.reloads : metrics.reloadFailures).inc(['db']),
@@ -45,10 +47,11 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     services.push(db);
     metrics.watchDb(() => db.status());
   }
-  const dynamic = cfg.lua.enabled ? await createDynamic(cfg, log, metrics.registry, () => snapshot) : undefined;
-  if (dynamic) services.push(...dynamic.services);
+  // Built even with enable-lua-records: no, for the zones whose metadata turns LUA on.
+  const dynamic = await createDynamic(cfg, log, metrics.registry, () => snapshot);
+  services.push(...dynamic.services);
   const chain = buildChain({
-    lua: dynamic?.chainLua,
+    lua: dynamic.chainLua,
     snapshot: () => snapshot,
     log,
     metrics,
@@ -71,7 +74,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   log.info({ zones: snapshot.zones.size, listen: cfg.listen }, 'geodns ready');
   if (inCluster) process.send?.('geodns:ready');
   const reloadAll = async () => {
-    await Promise.all([reload?.(), dynamic?.reloadGeo()]);
+    await Promise.all([reload?.(), dynamic.reloadGeo()]);
   };
   handleSignals(log, { reload: reloadAll, shutdown: () => group.close() });
 }

@@ -11,7 +11,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Tokenizer, parseMasterFile, parseName } from '@geoedge/dnsdata';
-import { buildZone, type ZoneData } from './zone.js';
+import { buildZone, withoutLua, type ZoneData } from './zone.js';
 
 export type ZoneFileResult =
   | { kind: 'ok'; file: string; origin: string; zone: ZoneData; warnings: string[]; includes: string[] }
@@ -59,19 +59,22 @@ export async function listZoneFiles(dir: string): Promise<{ kind: 'ok'; paths: s
   return { kind: 'ok', paths: names.sort().map((n) => join(abs, n)) };
 }
 
-/** Reads, parses and builds one zone file. Never throws: every problem is in the result. */
-export async function loadZoneFile(path: string): Promise<ZoneFileResult> {
+/**
+ * Reads, parses and builds one zone file. Never throws: every problem is in the result.
+ * `lua` false (enable-lua-records: no) drops LUA records, keeping their names (NODATA).
+ */
+export async function loadZoneFile(path: string, lua = true): Promise<ZoneFileResult> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     return { kind: 'error', file: path, errors: [`${path}: cannot read: ${(err as Error).message}`], includes: [] };
   }
-  return loadZoneText(path, text);
+  return loadZoneText(path, text, lua);
 }
 
 /** The pure part of loadZoneFile, for a file already read ($INCLUDEs are still read from disk). */
-export function loadZoneText(path: string, text: string): ZoneFileResult {
+export function loadZoneText(path: string, text: string, lua = true): ZoneFileResult {
   const includes: string[] = [];
   const dir = resolve(path, '..');
   let origin: string;
@@ -92,8 +95,10 @@ export function loadZoneText(path: string, text: string): ZoneFileResult {
   if (parsed.errors.length > 0) {
     return { kind: 'error', file: path, origin, errors: parsed.errors.map((e) => `${e.file}:${e.line}: ${e.message}`), includes };
   }
-  const built = buildZone(origin, parsed.records, `file:${path}`);
+  const off = lua ? undefined : withoutLua(parsed.records);
+  const built = off ? buildZone(origin, off.records, `file:${path}`, off.emptyNames) : buildZone(origin, parsed.records, `file:${path}`);
   const prefixed = built.problems.map((p) => `${path}: ${p}`);
+  if (off?.dropped) prefixed.push(`${path}: ${off.dropped} LUA records not served (enable-lua-records is no)`);
   if (!built.ok) return { kind: 'error', file: path, origin, errors: prefixed, includes };
   return { kind: 'ok', file: path, origin, zone: built.zone, warnings: prefixed, includes };
 }
@@ -102,13 +107,13 @@ export function loadZoneText(path: string, text: string): ZoneFileResult {
  * Loads every zone file of `dir`. Two files for one origin: the first by
  * name is kept and the other reported, so the result never depends on luck.
  */
-export async function loadZoneDir(dir: string): Promise<ZoneDirResult> {
+export async function loadZoneDir(dir: string, lua = true): Promise<ZoneDirResult> {
   const list = await listZoneFiles(dir);
   if (list.kind === 'error') return list;
   const files: ZoneFileResult[] = [];
   const owner = new Map<string, string>();
   for (const path of list.paths) {
-    const r = await loadZoneFile(path);
+    const r = await loadZoneFile(path, lua);
     files.push(claimOrigin(r, owner));
   }
   return { kind: 'ok', files };
