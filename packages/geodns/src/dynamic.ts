@@ -7,6 +7,7 @@ import type { Logger, Registry, Service } from '@geoedge/shared';
 import type { Config } from './config.js';
 import { createGeoIpService, defaultCityDatabase } from './geo/index.js';
 import { createHealthChecker, createLuaRuntime } from './lua/index.js';
+import { createFastPath, withFastPath } from './lua/fast-path.js';
 import { createLuaStage } from './stages/lua.js';
 import type { ChainDeps } from './chain.js';
 import type { ZoneSet } from './zones/types.js';
@@ -39,7 +40,9 @@ export async function createDynamic(cfg: Config, log: Logger, registry: Registry
       return r.rrsets.flatMap((s) => s.records.flatMap((d) => (d.kind === 'lua' ? [d.code] : [])));
     },
   });
-  stage = createLuaStage(rt, log);
+  // Records of a known shape never reach the VM (lua/fast-path.ts).
+  const fast = createFastPath({ geo, health });
+  stage = createLuaStage(withFastPath(fast, rt), log);
   return {
     services: [geo, health],
     chainLua: { stage, geo, epochs: { health: () => healthEpoch, geo: () => geoEpoch } },
