@@ -67,7 +67,7 @@ export function buildChain(deps: ChainDeps): Handler {
   const seen = new AnswerCache<true>(generation);
   const lua = deps.lua;
   // Equal answers for one name (5 PoPs, 20,000 networks) share one stored copy.
-  const dynCache = new DynamicCache<DynValue>(zones, lua?.epochs ?? { health: () => 0, geo: () => 0 }, (v) => `${v.rcode}\u0000${v.t.full.toString('latin1')}`, deps.answerCacheEntries ?? 1_000_000);
+  const dynCache = new DynamicCache<DynValue>(zones, lua?.epochs ?? { health: () => 0, geo: () => 0 }, deps.answerCacheEntries ?? 1_000_000);
   const counts = deps.metrics.answerCache;
   const staticOpts: ResolveOptions = { chainLimit: deps.chainLimit, minimalAny: true, dynamic: lua ? (s, z) => lua.stage.expand(s, z) : undefined };
   const tcpOpts: ResolveOptions = { ...staticOpts, minimalAny: false };
@@ -172,9 +172,9 @@ export function buildChain(deps: ChainDeps): Handler {
       if (!dynamicName) dynamicNames.set(key, true);
       const answerDeps = lua.stage.deps();
       if (answerDeps.cacheable) {
-        const t = compile();
-        const d = dynCache.set(key, who, answerDeps, { t, rcode: r.rcode }, answerDeps.crossZone ? ANY_ZONE : slot);
-        return [renderTemplate(t, q, scoped(opt, d?.scope), maxSize), r.rcode];
+        // Same zone, question and evaluation results: the same answer (lua.ts `sig`).
+        const d = dynCache.set(key, who, answerDeps, `${r.rcode}\u0000${answerDeps.sig}`, () => ({ t: compile(), rcode: r.rcode }), answerDeps.crossZone ? ANY_ZONE : slot)!;
+        return [renderTemplate(d.value.t, q, scoped(opt, d.scope), maxSize), r.rcode];
       }
       // Not cacheable: the answer depends on this very query; scope = its source prefix.
       return [encodeResponse({ ...resp, opt: scoped(opt, undefined) }, maxSize), r.rcode];

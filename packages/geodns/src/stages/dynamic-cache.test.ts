@@ -4,14 +4,20 @@ import { DynamicCache } from './dynamic-cache.js';
 import { ZoneEpochs } from './zone-epochs.js';
 import type { AnswerDeps } from './lua.js';
 
-const base: AnswerDeps = { cacheable: true, address: false, health: false, crossZone: false };
+const base: AnswerDeps = { cacheable: true, address: false, health: false, crossZone: false, sig: '' };
 const geoDeps = (network: string, prefix: number): AnswerDeps => ({ ...base, geo: { network, prefix } });
 
-function setup<T>(identity?: (v: T) => string, maxEntries?: number) {
+/** The cache with set(key, address, deps, value, slot): the value's JSON is its identity. */
+function setup<T>(maxEntries?: number) {
   const zones = new ZoneEpochs();
   const ep = { health: 0, geo: 0 };
-  const c = new DynamicCache<T>(zones, { health: () => ep.health, geo: () => ep.geo }, identity, maxEntries);
-  return { c, zones, ep, za: zones.slot('a.example.'), zb: zones.slot('b.example.') };
+  const cache = new DynamicCache<T>(zones, { health: () => ep.health, geo: () => ep.geo }, maxEntries);
+  const c = {
+    get: cache.get.bind(cache),
+    set: (key: string, address: string, deps: AnswerDeps, value: T, slot: number) => cache.set(key, address, deps, JSON.stringify(value), () => value, slot),
+    get size() { return cache.size; },
+  };
+  return { c, cache, zones, ep, za: zones.slot('a.example.'), zb: zones.slot('b.example.') };
 }
 
 test('geo-keyed answers are shared within a network and not across; a GeoIP swap ends them', () => {
@@ -73,8 +79,8 @@ test('a network answer found once is then served to that address without a GeoIP
   assert.equal(lookups, 1);
 });
 
-test('with an identity, equal answers of one name share one stored value (scope kept apart)', () => {
-  const { c, za } = setup<{ bytes: string }>((v) => v.bytes);
+test('equal answers of one name share one stored value (scope kept apart)', () => {
+  const { c, za } = setup<{ bytes: string }>();
   const a = c.set('www|1', '81.2.69.1', geoDeps('81.2.69.0', 24), { bytes: 'EU-PoP' }, za);
   const b = c.set('www|1', '81.2.70.1', geoDeps('81.2.70.0', 24), { bytes: 'EU-PoP' }, za);
   const d = c.set('www|1', '81.3.0.1', geoDeps('81.3.0.0', 16), { bytes: 'EU-PoP' }, za);
@@ -91,7 +97,7 @@ test('with an identity, equal answers of one name share one stored value (scope 
 });
 
 test('a flood of client addresses and names is bounded by maxEntries; a hot name survives', () => {
-  const { c, za } = setup<string>(undefined, 10_000);
+  const { c, za } = setup<string>(10_000);
   c.set('hot|1', '192.0.2.1', base, 'hot', za);
   for (let i = 0; i < 200_000; i++) {
     const name = `n${i % 5000}|1`;
@@ -100,4 +106,13 @@ test('a flood of client addresses and names is bounded by maxEntries; a hot name
     if (i % 10_000 === 0) assert.ok(c.size <= 10_000 + 20_000 * 3 + 2, `size ${c.size} at ${i}`);
   }
   assert.ok(c.size <= 10_000 + 2, `size ${c.size}`);
+});
+
+test('an answer already stored for the name is not made (compiled) again', () => {
+  const { cache, za } = setup<string>();
+  let made = 0;
+  const make = (v: string) => () => { made++; return v; };
+  for (let i = 0; i < 1000; i++) cache.set('www|1', `10.0.${i >> 8}.${i & 255}`, geoDeps(`10.0.${i >> 8}.${i & 255}`, 32), i % 5 === 0 ? 'EU' : 'US', make(i % 5 === 0 ? 'EU' : 'US'), za);
+  assert.equal(made, 2, 'one compile per distinct answer');
+  assert.equal(cache.get('www|1', '10.0.0.5', () => '10.0.0.5/32')?.value, 'EU');
 });

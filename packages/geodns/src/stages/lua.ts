@@ -20,6 +20,12 @@ export interface AnswerDeps {
   health: boolean;
   /** Read records of other names (include()), possibly in other zones. */
   crossZone: boolean;
+  /**
+   * The evaluations' results in order: with the zone (its generation) and the
+   * question, they determine the whole answer, so equal ones share one compiled
+   * answer and a cache miss whose answer is already stored compiles nothing.
+   */
+  sig: string;
 }
 
 export interface LuaStage {
@@ -32,11 +38,11 @@ export interface LuaStage {
 
 export function createLuaStage(rt: LuaEvaluator, log: Logger): LuaStage {
   let client: LuaClient | undefined;
-  let acc: AnswerDeps = { cacheable: true, address: false, health: false, crossZone: false };
+  let acc: AnswerDeps = { cacheable: true, address: false, health: false, crossZone: false, sig: '' };
   return {
     begin(c) {
       client = c;
-      acc = { cacheable: true, address: false, health: false, crossZone: false };
+      acc = { cacheable: true, address: false, health: false, crossZone: false, sig: '' };
     },
     deps: () => acc,
     readOtherRecords() {
@@ -57,6 +63,7 @@ export function createLuaStage(rt: LuaEvaluator, log: Logger): LuaStage {
           return null;
         }
         merge(acc, r.deps);
+        acc.sig += `${r.contents.join('\u0001')}\u0002`;
         for (const text of r.contents) {
           const data = toRdata(d.innerType, text);
           if (!data) {
