@@ -53,10 +53,17 @@ async function warm(g: Geodns, name: string, kinds: Array<{ what: string; args: 
   }
 }
 
-/** Every client kind gets `want` within 2 s of `t0`; returns the slowest (ms). */
+/**
+ * The first client kind gets `want` within 2 s of `t0` (the zone reloaded), and
+ * from then on every kind gets it at its very next query: no cache holds the
+ * old answer for anyone. Returns the reload time (ms). Asking the kinds one by
+ * one costs a dig each (slow on a loaded machine), so that is not in the figure.
+ */
 async function allServed(g: Geodns, name: string, kinds: Array<{ what: string; args: string[] }>, want: string, t0: number): Promise<number> {
-  for (const k of kinds) await servedBy(g, name, k.args, want, t0 + 2000, k.what);
-  return Date.now() - t0;
+  await servedBy(g, name, kinds[0]!.args, want, t0 + 2000, kinds[0]!.what);
+  const reloaded = Date.now() - t0;
+  for (const k of kinds) assert.equal(addrs(await dig(g, [name, 'A', ...k.args])), want, `${name} to ${k.what}, right after the reload`);
+  return reloaded;
 }
 
 const cacheCount = async (g: Geodns, cache: string, result: string) => sum(await scrape(g.metricsUrl!), 'geodns_answer_cache_total', { cache, result });
