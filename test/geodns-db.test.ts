@@ -73,7 +73,8 @@ describe('geodns --db on the test run\'s shared MariaDB', () => {
       { name: 'broken.lua.test', type: 'LUA', content: 'A "this is not lua ((("' },
     ]);
     await db.execute("INSERT INTO domainmetadata (domain_id, kind, content) VALUES (?, 'ENABLE-LUA-RECORDS', '1')", [lua.domainId]);
-    await insertZone(db, 'nolua.test', [...basicZone('nolua.test'), { name: 'geo.nolua.test', type: 'LUA', content: `A "'192.0.2.5'"` }]);
+    const nolua = await insertZone(db, 'nolua.test', [...basicZone('nolua.test'), { name: 'geo.nolua.test', type: 'LUA', content: `A "'192.0.2.5'"` }]);
+    await db.execute("INSERT INTO domainmetadata (domain_id, kind, content) VALUES (?, 'ENABLE-LUA-RECORDS', '0')", [nolua.domainId]);
     // A zone both in the files and in the database: the file must win.
     await insertZone(db, 'example.com', [...basicZone('example.com'), { name: 'www.example.com', type: 'A', content: '198.51.100.77' }].filter((r) => !(r.name === 'www.example.com' && r.content === '192.0.2.10')));
     zones = copyZones();
@@ -174,7 +175,9 @@ describe('geodns --db on the test run\'s shared MariaDB', () => {
     assert.equal((await dig(g, ['broken.lua.test', 'A'])).status, 'SERVFAIL');
     assert.deepEqual(addrs(await dig(g, ['www.lua.test', 'A'])), ['192.0.2.10'], 'the rest of a LUA zone is served');
     // Without ENABLE-LUA-RECORDS the LUA row is not served (PowerDNS's default), with a warning.
-    assert.equal((await dig(g, ['geo.nolua.test', 'A'])).status, 'NXDOMAIN');
+    const off = await dig(g, ['geo.nolua.test', 'A']);
+    assert.equal(off.status, 'NOERROR', 'ENABLE-LUA-RECORDS=0: not served, the name still exists (NODATA)');
+    assert.deepEqual(off.answer, []);
     await g.waitForLog((l) => l.level === 40 && l.zone === 'nolua.test.' && /ENABLE-LUA-RECORDS/.test(l.msg), 1000);
     assert.ok(g.proc.alive());
   });

@@ -135,6 +135,18 @@ test('geoip-database-files names the databases geodns uses, with or without an u
   assert.throws(() => loadConfig(file, {}, {}), /\/geodnsGeoip\/0: must be an absolute path/);
 });
 
+test('config reports enable-lua-records as configured (the geodns fleet\'s lua.enableLuaRecords)', async () => {
+  for (const v of ['no', 'shared', 'yes']) {
+    const { app } = await makeApp({ file: { enableLuaRecords: v } });
+    const one = await app.inject({ url: '/api/v1/servers/localhost/config/enable-lua-records', headers: { 'x-api-key': KEY } });
+    assert.equal(one.json().value, v);
+    await app.close();
+  }
+  const file = join(mkdtempSync(join(tmpdir(), 'geoctl-cfg-')), 'geoctl.json');
+  writeFileSync(file, JSON.stringify({ enableLuaRecords: 'maybe' }));
+  assert.throws(() => loadConfig(file, { apiKey: KEY }, {}), (err: Error & { problems?: string[] }) => /\/enableLuaRecords/.test(`${err.message} ${err.problems?.join(' ') ?? ''}`));
+});
+
 test('statistics as PowerDNS StatisticItems, with ?statistic= filtering', async () => {
   const { app } = await makeApp();
   await app.inject({ url: '/api' });

@@ -135,7 +135,7 @@ function settings(opts: AppOptions): Record<string, string> {
   return {
     api: 'yes',
     'daemon-type': 'authoritative',
-    'enable-lua-records': 'yes',
+    'enable-lua-records': opts.config.enableLuaRecords,
     'edns-subnet-processing': 'yes',
     'geoip-database-files': files,
     'geoip-update-schedule': opts.config.geoip.enabled ? opts.config.geoip.schedule : 'disabled',

@@ -57,6 +57,11 @@ export const ConfigSchema = Type.Object(
      */
     geodnsGeoip: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: "geodns's geoip list (absolute paths)", expected: 'a list of .mmdb file paths' })),
     logLevel: LogLevelSchema,
+    /**
+     * What …/config reports as enable-lua-records (octoDNS writes LUA records only when
+     * it is not "no"). Set it to the geodns fleet's lua.enableLuaRecords (geodns default: yes).
+     */
+    enableLuaRecords: Type.Union([Type.Literal('yes'), Type.Literal('no'), Type.Literal('shared')], { default: 'yes', expected: 'one of "yes", "no", "shared"' }),
     /** Largest request body accepted, bytes. */
     bodyLimit: Type.Integer({ minimum: 1024, maximum: 64 << 20, default: 2 << 20 }),
     /** Failed-auth rate limit per client address. */

@@ -51,7 +51,7 @@ test('logical lines: parentheses span lines, indentation and line numbers are ke
 test('lexical errors are reported on their line and scanning continues', () => {
   const ls = lines('a TXT "open\nb A 1.2.3.4\nc A 1.2.3.5 )\nd TXT x\\');
   assert.deepEqual(ls.map((l) => [l.line, l.error]), [
-    [1, 'unterminated quoted string'],
+    [1, 'unterminated quoted string (a string spanning lines must be inside "( )")'],
     [2, undefined],
     [3, 'unbalanced ")"'],
     [4, 'dangling backslash'],
@@ -98,4 +98,22 @@ test('random bytes never crash the tokenizer', () => {
     const ls = lines(text);
     for (const l of ls) assert.ok(l.line >= 1 && (l.tokens.length > 0 || l.error));
   }
+});
+
+test('a quoted string spans lines inside ( ), keeping its newlines (multi-line LUA scripts)', () => {
+  const ls = lines('a LUA A ( ";local x = 1\nreturn \'192.0.2.1\'" )\nb A 192.0.2.2\n');
+  assert.deepEqual(ls.map((l) => [l.line, l.error, words(l)]), [
+    [1, undefined, ['a', 'LUA', 'A', '";local x = 1\nreturn \'192.0.2.1\'"']],
+    [3, undefined, ['b', 'A', '192.0.2.2']],
+  ]);
+  // Never closed: reported on its line, and the next lines are still read.
+  const bad = lines('a TXT ( "open\nb A 192.0.2.1\nc A 192.0.2.2\n');
+  assert.equal(bad[0]!.line, 1);
+  assert.match(bad[0]!.error!, /unterminated quoted string/);
+  assert.deepEqual(bad.slice(1).map((l) => [l.line, words(l)]), [[2, ['b', 'A', '192.0.2.1']], [3, ['c', 'A', '192.0.2.2']]]);
+});
+
+test('tokenize (PowerDNS content) keeps newlines inside a quoted string without parentheses', () => {
+  assert.deepEqual(tokenize('A ";local r = 1\nreturn r"').map((t) => t.text), ['A', ';local r = 1\nreturn r']);
+  assert.throws(() => tokenize('A ";never\nclosed'), /unterminated quoted string/);
 });

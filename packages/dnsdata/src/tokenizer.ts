@@ -4,7 +4,10 @@
 //   - tokens are separated by blanks (space, tab, CR);
 //   - "..." is one token that may hold blanks and ';'; `\X` quotes X;
 //   - ';' starts a comment to the end of the line (not inside quotes);
-//   - '(' ... ')' lets one record span lines; newlines inside are blanks;
+//   - '(' ... ')' lets one record span lines; newlines inside are blanks,
+//     except inside a quoted string, which keeps them (a multi-line LUA script);
+//   - in a one-record text (tokenize(): PowerDNS content), a quoted string may
+//     hold newlines without parentheses (octoDNS stores multi-line scripts so);
 //   - a line starting with a blank has no owner (it reuses the previous one).
 //
 // Tokens keep their escapes (`\.`, `\DDD`): names and character-strings
@@ -41,7 +44,8 @@ export class Tokenizer {
   private pos = 0;
   private lineNo = 1;
   private rewound = false;
-  constructor(private readonly src: string) {}
+  /** `multiline`: quoted strings may span lines outside parentheses too (one-record texts). */
+  constructor(private readonly src: string, private readonly multiline = false) {}
 
   /** The next logical line with at least one token or an error; null at the end. */
   next(): LogicalLine | null {
@@ -91,7 +95,7 @@ export class Tokenizer {
         continue;
       }
       if (c === DQ) {
-        i = this.scanQuoted(out, i);
+        i = this.scanQuoted(out, i, depth > 0 || this.multiline);
         if (out.error && depth > 0) depth = 0; // don't let a lost quote swallow later records
         continue;
       }
@@ -111,8 +115,11 @@ export class Tokenizer {
     this.pos = i;
   }
 
-  private scanQuoted(out: LogicalLine, q: number): number {
+  /** A quoted string from `q`; it may span lines when `lines` (inside parentheses, or multiline). */
+  private scanQuoted(out: LogicalLine, q: number, lines: boolean): number {
     const s = this.src;
+    const line = this.lineNo;
+    let firstLf = -1;
     let i = q + 1;
     while (i < s.length) {
       const c = s.charCodeAt(i);
@@ -120,11 +127,22 @@ export class Tokenizer {
         out.tokens.push({ text: s.slice(q + 1, i), quoted: true });
         return i + 1;
       }
-      if (c === LF) break;
+      if (c === LF) {
+        if (!lines) break;
+        if (firstLf < 0) firstLf = i;
+        this.lineNo++;
+      }
       i += c === BS && s.charCodeAt(i + 1) !== LF ? 2 : 1;
     }
+    if (!lines) {
+      out.error ??= `unterminated quoted string (a string spanning lines must be inside "( )")`;
+      return Math.min(i, s.length);
+    }
     out.error ??= `unterminated quoted string`;
-    return Math.min(i, s.length);
+    if (firstLf < 0) return s.length;
+    // Never closed: go on from the next line, so the records after it are still read.
+    this.lineNo = line;
+    return firstLf;
   }
 
   private scanWord(out: LogicalLine, w: number): number {
@@ -147,7 +165,7 @@ export class Tokenizer {
 
 /** All tokens of a one-record text such as a PowerDNS content string; throws on lexical errors. */
 export function tokenize(text: string): Token[] {
-  const t = new Tokenizer(text);
+  const t = new Tokenizer(text, true);
   const tokens: Token[] = [];
   for (let l = t.next(); l; l = t.next()) {
     if (l.error) throw new Error(l.error);

@@ -6,7 +6,8 @@
 //             a TSIG-signed query → NOTAUTH + BADKEY (wire/tsig.ts: we hold no keys)
 //   cookie    wire/cookie.ts: RFC 7873 COOKIE judged (malformed → FORMERR), ours made
 //   sanity    class IN only, no zone transfers here
-//   cache     stages/answer-arena.ts: compiled static answers, patched per query
+//   cache     stages/answer-arena.ts: compiled static answers, patched per query;
+//             stale per zone (stages/zone-epochs.ts) when that zone changes
 //   zone      stages/resolve.ts: lookup, CNAME chase, referral, negative answers
 //   lua       stages/lua.ts: LUA records evaluated for this client (inside zone),
 //             cached by stages/dynamic-cache.ts per what the script read
@@ -16,7 +17,8 @@
 //             good server cookie is exempt
 //
 // The chain is built once at start; the zone snapshot is read through
-// `snapshot()` so a reload swaps it without touching the chain.
+// `snapshot()` so a reload swaps it without touching the chain, and only the
+// cached answers of the zones that changed go stale.
 import { TYPE } from '@geoedge/dnsdata';
 import type { Logger } from '@geoedge/shared';
 import { parseQuery } from './wire/query.js';
@@ -30,7 +32,8 @@ import { AnswerCache } from './stages/answer-cache.js';
 import { AnswerArena } from './stages/answer-arena.js';
 import { qtypeLabel, rcodeLabel } from './stages/names.js';
 import { bestWho, type LuaStage } from './stages/lua.js';
-import { DynamicCache } from './stages/dynamic-cache.js';
+import { DynamicCache, type Epochs } from './stages/dynamic-cache.js';
+import { ZoneEpochs, ANY_ZONE } from './stages/zone-epochs.js';
 import type { GeoLookup } from './geo/types.js';
 import type { AliasLookup } from './alias/resolver.js';
 import type { GeodnsMetrics } from './metrics.js';
@@ -49,8 +52,8 @@ export interface ChainDeps {
   answerCacheEntries?: number;
   /** ALIAS expansion (alias.resolver); without it ALIAS names answer NODATA for A/AAAA. */
   alias?: AliasLookup;
-  /** LUA records; without it they answer SERVFAIL. */
-  lua?: { stage: LuaStage; geo: GeoLookup; epoch: () => number };
+  /** LUA records; without it they answer SERVFAIL. `epochs` move on health changes and GeoIP swaps. */
+  lua?: { stage: LuaStage; geo: GeoLookup; epochs: Epochs };
   /** DNS Cookies (RFC 7873); without it the COOKIE option is ignored, as by a server that lacks them. */
   cookies?: CookieSigner;
   /** Response rate limiting of UDP answers; without it every answer is sent. */
@@ -70,17 +73,19 @@ export function buildChain(deps: ChainDeps): Handler {
   const generation = Math.max(500, Math.floor((deps.answerCacheEntries ?? 1_000_000) / 2));
   // Bytes per generation: room for answers of 320 octets on average (an A answer is ~60).
   const arenaBytes = Math.max(1 << 20, generation * 320);
-  const newArena = () => new AnswerArena(generation, arenaBytes);
-  let cache = newArena();
-  // (name, type) keys whose name holds LUA records: their answers live in the dynamic cache.
-  let dynamicNames = new AnswerCache<true>(generation);
+  const zones = new ZoneEpochs();
+  const cache = new AnswerArena(generation, arenaBytes, zones);
+  // (name, type) keys whose name holds LUA records: their answers live in the
+  // dynamic cache. A hint only (a stale one costs one Map lookup), so it outlives snapshots.
+  const dynamicNames = new AnswerCache<true>(generation);
   // Names asked once: compiling costs about two encodes, so a name is compiled
   // only when it comes back (random-name floods and huge zones then cost one
   // plain encode per query instead of a compile that is never reused).
-  let seen = new AnswerCache<true>(generation);
+  const seen = new AnswerCache<true>(generation);
   const lua = deps.lua;
   // Equal answers for one name (5 PoPs, 20,000 networks) share one stored copy.
-  const dynCache = new DynamicCache<DynValue>(lua?.epoch ?? (() => 0), (v) => `${v.rcode}\u0000${v.t.full.toString('latin1')}`);
+  const dynCache = new DynamicCache<DynValue>(zones, lua?.epochs ?? { health: () => 0, geo: () => 0 }, deps.answerCacheEntries ?? 1_000_000);
+  const counts = deps.metrics.answerCache;
   const staticOpts: ResolveOptions = { chainLimit: deps.chainLimit, minimalAny: true, dynamic: lua ? (s, z) => lua.stage.expand(s, z) : undefined, alias: deps.alias };
   const tcpOpts: ResolveOptions = { ...staticOpts, minimalAny: false };
   const { cookies, rrl } = deps;
@@ -137,7 +142,7 @@ export function buildChain(deps: ChainDeps): Handler {
           cookieOut = cookies.reply;
         }
         const zs = deps.snapshot();
-        if (zs !== cacheFor) { cacheFor = zs; cache = newArena(); dynamicNames = new AnswerCache<true>(generation); seen = new AnswerCache<true>(generation); }
+        if (zs !== cacheFor) { cacheFor = zs; zones.update(zs); }
         [out, rcode] = answer(q, peer, zs);
         break;
       }
@@ -183,7 +188,7 @@ export function buildChain(deps: ChainDeps): Handler {
 
     const anyTcp = q.qtype === TYPE.ANY && peer.transport === 'tcp';
     const flag = anyTcp ? 1 : 0;
-    if (cache.find(q.question, flag)) return [cache.render(q, opt, maxSize), cache.rcode];
+    if (cache.find(q.question, flag)) { counts.staticHit++; return [cache.render(q, opt, maxSize), cache.rcode]; }
     const key = anyTcp ? `${q.qname}\u0000${q.qtype}\u0000t` : `${q.qname}\u0000${q.qtype}`;
     const dynamicName = dynamicNames.get(key) !== undefined;
 
@@ -197,7 +202,7 @@ export function buildChain(deps: ChainDeps): Handler {
       who = bestWho(client);
       if (dynamicName) {
         const d = dynCache.get(key, who, () => { const g = lua.geo.lookup(who); return g && `${g.network}/${g.prefix}`; });
-        if (d) return [renderTemplate(d.value.t, q, scoped(opt, d.scope), maxSize), d.value.rcode];
+        if (d) { counts.luaHit++; return [renderTemplate(d.value.t, q, scoped(opt, d.scope), maxSize), d.value.rcode]; }
       }
       lua.stage.begin(client);
     }
@@ -210,22 +215,25 @@ export function buildChain(deps: ChainDeps): Handler {
     };
     if (r.volatile) return [encodeResponse({ ...resp, opt }, maxSize), r.rcode];
     const compile = () => makeTemplate({ ...resp, question: lowerAscii(q.question) });
+    const slot = r.crossZone || r.zone === undefined ? ANY_ZONE : zones.slot(r.zone.origin);
     if (r.static) {
+      counts.staticMiss++;
       if (seen.get(key) === undefined) {
         seen.set(key, true);
         return [encodeResponse({ ...resp, opt }, maxSize), r.rcode];
       }
       const t = compile();
-      cache.set(q.question, flag, r.rcode, t);
+      cache.set(q.question, flag, r.rcode, t, slot);
       return [renderTemplate(t, q, opt, maxSize), r.rcode];
     }
+    if (lua) counts.luaMiss++;
     if (lua && r.rcode !== RCODE.SERVFAIL) {
       if (!dynamicName) dynamicNames.set(key, true);
       const answerDeps = lua.stage.deps();
       if (answerDeps.cacheable) {
-        const t = compile();
-        const d = dynCache.set(key, who, answerDeps, { t, rcode: r.rcode });
-        return [renderTemplate(t, q, scoped(opt, d?.scope), maxSize), r.rcode];
+        // Same zone, question and evaluation results: the same answer (lua.ts `sig`).
+        const d = dynCache.set(key, who, answerDeps, `${r.rcode}\u0000${answerDeps.sig}`, () => ({ t: compile(), rcode: r.rcode }), answerDeps.crossZone ? ANY_ZONE : slot)!;
+        return [renderTemplate(d.value.t, q, scoped(opt, d.scope), maxSize), r.rcode];
       }
       // Not cacheable: the answer depends on this very query; scope = its source prefix.
       return [encodeResponse({ ...resp, opt: scoped(opt, undefined) }, maxSize), r.rcode];

@@ -44,10 +44,15 @@ export const ConfigSchema = Type.Object(
       { payload: Type.Integer({ minimum: 512, maximum: 4096, default: 1232 }) },
       { additionalProperties: false, default: {} },
     ),
-    /** LUA records (PowerDNS enable-lua-records): limits per evaluation. */
+    /** LUA records: whether they are served (PowerDNS enable-lua-records), limits per evaluation. */
     lua: Type.Object(
       {
-        enabled: Type.Boolean({ default: true }),
+        /**
+         * PowerDNS enable-lua-records. yes: every zone serves its LUA records unless its
+         * ENABLE-LUA-RECORDS metadata is 0; no: only zones whose metadata is 1 do (zone
+         * files: none); shared: as yes (every evaluation still gets its own environment).
+         */
+        enableLuaRecords: Type.Union([Type.Literal('yes'), Type.Literal('no'), Type.Literal('shared')], { default: 'yes', expected: 'one of "yes", "no", "shared"' }),
         instructionLimit: Type.Integer({ minimum: 1000, default: 100_000, description: 'Lua VM instructions per evaluation' }),
         memoryLimit: Type.Integer({ minimum: 65536, maximum: 1 << 30, default: 8 << 20, description: 'bytes one evaluation may allocate' }),
         timeLimitMs: Type.Integer({ minimum: 1, maximum: 10_000, default: 10, description: 'ms per evaluation; past it a VM that keeps running is killed and rebuilt' }),

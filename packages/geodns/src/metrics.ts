@@ -1,6 +1,6 @@
 // geodns's metrics. The query path bumps plain counters; prom-client reads them
 // on scrape (see @geoedge/shared metrics).
-import { createRegistry, LabeledCounter, FastHistogram, gaugeFn, type Registry } from '@geoedge/shared';
+import { createRegistry, LabeledCounter, FastHistogram, gaugeFn, counterFn, type Registry } from '@geoedge/shared';
 
 export interface GeodnsMetrics {
   registry: Registry;
@@ -19,6 +19,8 @@ export interface GeodnsMetrics {
   setZonesLoaded(n: number): void;
   /** Exports geodns_rrl_evicted_accounts from the rate limiter's table. */
   watchRrl(evictions: () => number): void;
+  /** Answer-cache look-ups, bumped by the chain (geodns_answer_cache_total). */
+  answerCache: { staticHit: number; staticMiss: number; luaHit: number; luaMiss: number };
   /** Exports geodns_db_up and geodns_db_staleness_seconds from the database zone source. */
   watchDb(status: () => { up: boolean; stalenessSeconds: number }): void;
 }
@@ -27,7 +29,13 @@ export function createMetrics(): GeodnsMetrics {
   const registry = createRegistry();
   let zones = 0;
   gaugeFn(registry, 'geodns_zones_loaded', 'Zones in the current snapshot', () => zones);
+  const answerCache = { staticHit: 0, staticMiss: 0, luaHit: 0, luaMiss: 0 };
+  counterFn(registry, 'geodns_answer_cache_total', 'Answer-cache look-ups: cache static|lua, result hit|miss', ['cache', 'result'], () => [
+    [['static', 'hit'], answerCache.staticHit], [['static', 'miss'], answerCache.staticMiss],
+    [['lua', 'hit'], answerCache.luaHit], [['lua', 'miss'], answerCache.luaMiss],
+  ]);
   return {
+    answerCache,
     registry,
     queries: new LabeledCounter(registry, 'geodns_queries_total', 'DNS queries answered, by rcode, qtype and transport', ['rcode', 'qtype', 'transport']),
     answerSeconds: new FastHistogram(registry, 'geodns_answer_seconds', 'Time from packet to answer bytes', [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05]),

@@ -43,6 +43,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
       dir: cfg.zones,
       log: log.child({ source: 'files' }),
       onSnapshot: (zs) => merger.setFiles([...zs.zones.values()]),
+      luaRecords: cfg.lua.enableLuaRecords !== 'no',
       onReload: (ok: boolean) => (ok ? metrics.reloads : metrics.reloadFailures).inc(['files']),
     });
     services.push(files);
@@ -52,6 +53,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     const db = createDbZoneSource({
       url: cfg.db,
       cacheFile: cfg.dbCache,
+      luaRecords: cfg.lua.enableLuaRecords !== 'no',
       log: log.child({ source: 'db' }),
       onZones: (zones) => merger.setDb(zones),
       onReload: (ok: boolean) => (ok ? metrics.reloads : metrics.reloadFailures).inc(['db']),
@@ -59,13 +61,14 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     services.push(db);
     metrics.watchDb(() => db.status());
   }
-  const dynamic = cfg.lua.enabled ? await createDynamic(cfg, log, metrics.registry, () => snapshot) : undefined;
-  if (dynamic) services.push(...dynamic.services);
+  // Built even with enable-lua-records: no, for the zones whose metadata turns LUA on.
+  const dynamic = await createDynamic(cfg, log, metrics.registry, () => snapshot);
+  services.push(...dynamic.services);
   const cookies = cfg.cookies.enabled ? cookieSigner(cfg, log) : undefined;
   const rrl = cfg.rrl.enabled ? new ResponseRateLimiter(rrlOptions(cfg.rrl), cfg.workers, rrlEvents(metrics, log)) : undefined;
   if (rrl) metrics.watchRrl(() => rrl.evictions);
   const chain = buildChain({
-    lua: dynamic?.chainLua,
+    lua: dynamic.chainLua,
     alias: alias?.lookup,
     snapshot: () => snapshot,
     log,
@@ -88,7 +91,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   }, () => chain);
   metrics.watchTcp(() => dns.tcpConnections());
   services.push(dns);
-  if (cfg.metrics && !inCluster) services.push(metricsService(metrics.registry, cfg.metrics, log, createStatusHandler(cfg.statusKey, dynamic?.healthStates)));
+  if (cfg.metrics && !inCluster) services.push(metricsService(metrics.registry, cfg.metrics, log, createStatusHandler(cfg.statusKey, dynamic.healthStates)));
 
   const group = new ServiceGroup(log);
   try {
@@ -101,7 +104,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   log.info({ zones: snapshot.zones.size, listen: cfg.listen }, 'geodns ready');
   if (inCluster) process.send?.('geodns:ready');
   const reloadAll = async () => {
-    await Promise.all([reload?.(), dynamic?.reloadGeo()]);
+    await Promise.all([reload?.(), dynamic.reloadGeo()]);
     if (cookies && cfg.cookies.secretFile !== undefined) reloadCookieSecrets(cookies, cfg.cookies.secretFile, log);
   };
   handleSignals(log, { reload: reloadAll, shutdown: () => group.close() });

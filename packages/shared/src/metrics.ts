@@ -86,6 +86,21 @@ export function labeledGaugeFn(reg: Registry, name: string, help: string, labelN
   });
 }
 
+/** A labeled counter read on scrape from plain numbers the hot path bumps: [label values, total] pairs. */
+export function counterFn(reg: Registry, name: string, help: string, labelNames: string[], fn: () => Array<[string[], number]>): void {
+  new client.Counter({
+    name, help, labelNames, registers: [reg],
+    collect() {
+      this.reset();
+      for (const [values, n] of fn()) {
+        const l: Record<string, string> = {};
+        labelNames.forEach((k, i) => (l[k] = values[i]!));
+        this.inc(l, n);
+      }
+    },
+  });
+}
+
 /** A histogram with fixed buckets (seconds); observe() is a short loop over a Float64Array. */
 export class FastHistogram {
   private readonly counts: Float64Array;

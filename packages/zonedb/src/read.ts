@@ -25,8 +25,11 @@ export interface DbZone {
   nonAuthCount: number;
   /** domainmetadata kind → contents. */
   metadata: Map<string, string[]>;
-  /** ENABLE-LUA-RECORDS is "1" for this zone. */
-  luaRecords: boolean;
+  /**
+   * The zone's ENABLE-LUA-RECORDS metadata: true for "1", false for "0",
+   * undefined when absent (or another value): the server's enable-lua-records decides.
+   */
+  luaRecords: boolean | undefined;
   /** The SOA serial, if the zone has a (parseable) SOA. */
   serial: number | undefined;
   /** Rows skipped, each naming its record id (at most MAX_PROBLEMS kept; problemCount counts all). */
@@ -110,7 +113,7 @@ function addZone(ctx: Ctx, d: { id: number; name: string; type: string }): void 
   }
   ctx.zones.set(d.id, {
     id: d.id, origin, kind: d.type, records: [], emptyNonTerminals: [], nonAuthCount: 0,
-    metadata: new Map(), luaRecords: false, serial: undefined, problems: [], problemCount: 0,
+    metadata: new Map(), luaRecords: undefined, serial: undefined, problems: [], problemCount: 0,
   });
 }
 
@@ -118,7 +121,10 @@ function addMeta(z: DbZone, kind: string, content: string): void {
   const list = z.metadata.get(kind);
   if (list) list.push(content);
   else z.metadata.set(kind, [content]);
-  if (kind.toUpperCase() === 'ENABLE-LUA-RECORDS') z.luaRecords = content.trim() === '1';
+  if (kind.toUpperCase() === 'ENABLE-LUA-RECORDS') {
+    const v = content.trim();
+    z.luaRecords = v === '1' ? true : v === '0' ? false : undefined;
+  }
 }
 
 function addRow(ctx: Ctx, row: RecordRow): void {

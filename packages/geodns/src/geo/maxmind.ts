@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { Reader, type Response } from 'maxmind';
 import type { GeoFields } from './types.js';
 import { verifyMmdb } from './mmdb-verify.js';
+import { readSelected } from './mmdb-fields.js';
 
 export interface MmdbDatabase {
   readonly path: string;
@@ -38,7 +39,7 @@ export async function openMmdb(path: string): Promise<OpenResult> {
   }
   const md = reader.metadata;
   const ipVersion = md.ipVersion === 4 ? 4 : 6;
-  const db: MmdbDatabase = { path, type: String(md.databaseType), buildEpoch: md.buildEpoch, ipVersion, lookup: pointerCachedLookup(reader) };
+  const db: MmdbDatabase = { path, type: String(md.databaseType), buildEpoch: md.buildEpoch, ipVersion, lookup: pointerCachedLookup(reader, buf) };
   let problem: string | undefined;
   try {
     problem = verifyMmdb(buf, reader.metadata);
@@ -65,7 +66,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** City, Country, ASN and ISP layouts all map onto GeoFields; absent fields stay absent. */
-function toFields(raw: unknown): GeoFields | undefined {
+export function toFields(raw: unknown): GeoFields | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const r = raw as MmdbRecord;
   const f: GeoFields = {};
@@ -95,11 +96,12 @@ interface ReaderInternals {
 /**
  * Decoding a full City record (names in eight languages) costs tens of µs; our
  * GeoFields are a few bytes. So: walk the tree (mmdb-lib's findAddressInTree),
- * then convert each distinct data record once and keep it by its pointer. A
- * database has a bounded number of records (~150k for GeoLite2 City).
+ * then read each distinct data record once, only the parts GeoFields come from
+ * (mmdb-fields.ts; mmdb-lib's full decode if that fails), and keep it by its
+ * pointer. A database has a bounded number of records (~150k for GeoLite2 City).
  * Falls back to the public API if mmdb-lib's internals ever change.
  */
-function pointerCachedLookup(reader: Reader<Response>): MmdbDatabase['lookup'] {
+function pointerCachedLookup(reader: Reader<Response>, buf: Buffer): MmdbDatabase['lookup'] {
   const r = reader as unknown as ReaderInternals;
   if (typeof r.findAddressInTree !== 'function' || typeof r.resolveDataPointer !== 'function') {
     return (ip) => {
@@ -110,12 +112,21 @@ function pointerCachedLookup(reader: Reader<Response>): MmdbDatabase['lookup'] {
   const find = r.findAddressInTree.bind(reader);
   const resolve = r.resolveDataPointer.bind(reader);
   const cache = new Map<number, GeoFields | null>();
+  const { nodeCount, searchTreeSize } = reader.metadata;
+  const base = searchTreeSize + 16;
+  const read = (pointer: number): unknown => {
+    try {
+      return readSelected(buf, base, pointer - nodeCount + searchTreeSize);
+    } catch {
+      return resolve(pointer);
+    }
+  };
   return (ip) => {
     const [pointer, prefix] = find(ip);
     if (!pointer) return { fields: undefined, prefix };
     let f = cache.get(pointer);
     if (f === undefined) {
-      f = toFields(resolve(pointer)) ?? null;
+      f = toFields(read(pointer)) ?? null;
       if (cache.size >= 500_000) cache.clear();
       cache.set(pointer, f);
     }

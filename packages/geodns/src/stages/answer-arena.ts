@@ -13,15 +13,19 @@
 // Bounded like AnswerCache: two generations; when the young one reaches its
 // entry or byte cap, the old one is dropped whole and a hit in the old one is
 // copied into the young one, so hot names survive and a flood of new names
-// cannot grow memory. Belongs to one zone snapshot (chain.ts makes a new one).
+// cannot grow memory. Outlives zone snapshots: each entry is stamped with its
+// zone's slot and generation (zone-epochs.ts), and an entry whose zone changed
+// since is a miss, replaced in place when the fresh answer is stored.
 //
 // Entry layout at `off` in a generation's data:
-//   u16 keyLen | u16 fullLen | u16 truncLen | u16 rcode | key | full answer | TC stub
+//   u16 keyLen | u16 fullLen | u16 truncLen | u16 rcode | i32 zone slot | i32 zone generation
+//   | key | full answer | TC stub
 import { renderStored, type Template } from '../wire/template.js';
 import type { OptOut } from '../wire/message.js';
 import type { Query } from '../wire/types.js';
+import type { ZoneEpochs } from './zone-epochs.js';
 
-const HEAD = 8;
+const HEAD = 16;
 
 class Generation {
   /** Pairs [hash, offset + 1]; offset + 1 = 0 marks a free slot. Load kept ≤ 1/2. */
@@ -36,6 +40,12 @@ class Generation {
 
   /** Offset of the entry for (q, flag) with hash h, or -1. */
   find(h: number, q: Buffer, flag: number): number {
+    const i = this.findSlot(h, q, flag);
+    return i < 0 ? -1 : this.table[2 * i + 1]! - 1;
+  }
+
+  /** Table index of the entry for (q, flag) with hash h, or -1. */
+  findSlot(h: number, q: Buffer, flag: number): number {
     const t = this.table, d = this.data;
     const mask = (t.length >> 1) - 1;
     const n = q.length;
@@ -54,7 +64,7 @@ class Generation {
       }
       if (j < nameEnd) continue;
       for (; j < n; j++, k++) if (d[k] !== q[j]) break;
-      if (j === n) return off;
+      if (j === n) return i;
     }
   }
 
@@ -101,8 +111,9 @@ export class AnswerArena {
   /**
    * @param maxEntries entries per generation (two are kept)
    * @param maxBytes   bytes per generation
+   * @param zones      the zone generations entries are stamped with
    */
-  constructor(private readonly maxEntries: number, private readonly maxBytes: number) {
+  constructor(private readonly maxEntries: number, private readonly maxBytes: number, private readonly zones: ZoneEpochs) {
     this.young = fresh(maxBytes);
     this.hitData = this.young.data;
   }
@@ -113,13 +124,14 @@ export class AnswerArena {
     if (h < 0) return false;
     let off = this.young.find(h, question, flag);
     if (off >= 0) {
+      if (this.stale(this.young.data, off)) return false;
       this.hitData = this.young.data;
       this.hitOff = off;
       return true;
     }
     if (this.old === undefined) return false;
     off = this.old.find(h, question, flag);
-    if (off < 0) return false;
+    if (off < 0 || this.stale(this.old.data, off)) return false;
     // Promote: copy the entry into the young generation so it survives the next rotation.
     const d = this.old.data;
     const size = HEAD + d.readUInt16LE(off) + d.readUInt16LE(off + 2) + d.readUInt16LE(off + 4);
@@ -145,8 +157,16 @@ export class AnswerArena {
     return renderStored(d, full, fullLen, d, full + fullLen, d.readUInt16LE(o + 4), keyLen - 1, q, opt, maxSize);
   }
 
-  /** Stores t as the answer for question + flag (the question as the query sent it; case is folded here). */
-  set(question: Buffer, flag: number, rcode: number, t: Template): void {
+  /** The entry's zone changed since it was stored. */
+  private stale(d: Buffer, off: number): boolean {
+    return this.zones.gen[d.readInt32LE(off + 8)] !== d.readInt32LE(off + 12);
+  }
+
+  /**
+   * Stores t as the answer for question + flag (the question as the query sent it;
+   * case is folded here), read from the zone in `slot` (zone-epochs.ts).
+   */
+  set(question: Buffer, flag: number, rcode: number, t: Template, slot: number): void {
     const h = keyHash(question, flag);
     if (h < 0) return;
     const n = question.length;
@@ -159,6 +179,8 @@ export class AnswerArena {
     d.writeUInt16LE(t.full.length, p + 2);
     d.writeUInt16LE(t.truncated.length, p + 4);
     d.writeUInt16LE(rcode, p + 6);
+    d.writeInt32LE(slot, p + 8);
+    d.writeInt32LE(this.zones.gen[slot]!, p + 12);
     p += HEAD;
     for (let j = 0; j < n; j++) {
       let b = question[j]!;
@@ -168,7 +190,10 @@ export class AnswerArena {
     d[p++] = flag;
     p += t.full.copy(d, p);
     t.truncated.copy(d, p);
-    g.link(h, g.used);
+    // A stale entry for the same question is replaced in place.
+    const i = g.findSlot(h, question, flag);
+    if (i >= 0) g.table[2 * i + 1] = g.used + 1;
+    else g.link(h, g.used);
     g.used += size;
   }
 

@@ -6,10 +6,20 @@
 //                                  that network's prefix
 //   - the client address itself  → one answer per address, scope = source prefix
 // Answers that read randomness, the transport address or per-query flags are
-// never stored. Health-state changes and GeoIP database swaps bump the epoch,
-// which empties the cache: a stored answer is always one a fresh evaluation
-// could produce now.
+// never stored. A stored answer is always one a fresh evaluation could produce
+// now; it dies with what it read:
+//   - its zone (the record's text, include()s: zone-epochs.ts, per zone);
+//   - the health checks' state, if it read one (a flap elsewhere leaves
+//     answers that read no check alone);
+//   - the GeoIP databases, if it read them (a swap).
+//
+// Memory is bounded whatever the clients do: at most MAX_PER_NAME entries per
+// map of one name, and `maxEntries` over all names, kept in two generations
+// (a name's answers move to the young one when asked; the old one is dropped
+// whole when the young one fills). A random-subnet flood on a wildcard LUA
+// record then costs evictions, never growth.
 import type { AnswerDeps } from './lua.js';
+import type { ZoneEpochs } from './zone-epochs.js';
 
 export interface DynamicAnswer<T> {
   value: T;
@@ -17,8 +27,19 @@ export interface DynamicAnswer<T> {
   scope: number | undefined;
 }
 
+/** What a stored answer read besides its zone: the epochs it is checked against. */
+export interface Epochs {
+  health(): number;
+  geo(): number;
+}
+
 interface Slot<T> {
-  epoch: number;
+  zoneSlot: number;
+  zoneGen: number;
+  /** -1: read no health check. */
+  health: number;
+  /** -1: read no GeoIP data. */
+  geo: number;
   everyone?: DynamicAnswer<T>;
   byNetwork: Map<string, DynamicAnswer<T>>;
   byAddress: Map<string, DynamicAnswer<T>>;
@@ -29,21 +50,22 @@ interface Slot<T> {
 const MAX_PER_NAME = 20_000;
 
 export class DynamicCache<T> {
-  private readonly slots = new Map<string, Slot<T>>();
-  /**
-   * `identity(value)`, when given, says which values are the same answer: entries
-   * of equal identity and scope then share one stored value. A pickclosest over
-   * five PoPs has five answers however many networks ask; keeping 5 encoded
-   * answers instead of one per network keeps them in the CPU cache (bench
-   * dns-lua, 20,000 subnets: about 10% more QPS).
-   */
-  constructor(private readonly epoch: () => number, private readonly identity?: (value: T) => string) {}
+  private young = new Map<string, Slot<T>>();
+  private old = new Map<string, Slot<T>>();
+  /** Entries in the young generation (map entries of its slots). */
+  private count = 0;
+
+  /** `maxEntries` bounds the entries over all names (two generations of half each). */
+  constructor(
+    private readonly zones: ZoneEpochs,
+    private readonly epochs: Epochs,
+    private readonly maxEntries = 1_000_000,
+  ) {}
 
   /** `network` is called only when an entry per network might exist (it costs a GeoIP lookup). */
   get(key: string, address: string, network: () => string | undefined): DynamicAnswer<T> | undefined {
-    const s = this.slots.get(key);
+    const s = this.slot(key);
     if (!s) return undefined;
-    if (s.epoch !== this.epoch()) { this.slots.delete(key); return undefined; }
     if (s.everyone) return s.everyone;
     const own = s.byAddress.get(address);
     if (own) return own;
@@ -55,46 +77,100 @@ export class DynamicCache<T> {
         // every address in the network, scope unchanged): a resolver's next
         // query from the same subnet then skips the GeoIP lookup and the key
         // string (bench dns-lua: ~1 µs of a ~10 µs query).
-        if (s.byAddress.size >= MAX_PER_NAME) s.byAddress.clear();
-        s.byAddress.set(address, hit);
+        this.put(s, s.byAddress, address, hit);
         return hit;
       }
     }
     return undefined;
   }
 
-  set(key: string, address: string, deps: AnswerDeps, value: T): DynamicAnswer<T> | undefined {
+  /**
+   * Stores the answer of one evaluation that read the zone in `zoneSlot`
+   * (zone-epochs.ts). `id` says which answers of this name are the same
+   * (deps.sig): entries of equal id and scope share one value, and `make` (the
+   * compile) runs only for an answer not stored yet. A pickclosest over five
+   * PoPs has five answers however many networks ask: five compiles, and five
+   * encoded answers that stay in the CPU cache (bench dns-lua, 20,000 subnets:
+   * about 10% more QPS; cold, every query from a new network: no compile).
+   */
+  set(key: string, address: string, deps: AnswerDeps, id: string, make: () => T, zoneSlot: number): DynamicAnswer<T> | undefined {
     if (!deps.cacheable) return undefined;
-    let s = this.slots.get(key);
-    if (!s || s.epoch !== this.epoch()) {
-      if (this.slots.size >= MAX_PER_NAME) this.slots.clear();
-      s = { epoch: this.epoch(), byNetwork: new Map(), byAddress: new Map(), shared: new Map() };
-      this.slots.set(key, s);
+    let s = this.slot(key);
+    const health = deps.health ? this.epochs.health() : -1;
+    const geo = deps.geo || deps.address ? this.epochs.geo() : -1;
+    if (!s || s.zoneSlot !== zoneSlot) {
+      s = { zoneSlot, zoneGen: this.zones.gen[zoneSlot]!, health, geo, byNetwork: new Map(), byAddress: new Map(), shared: new Map() };
+      this.young.set(key, s);
+      this.count++;
+      this.rotate();
     }
-    if (deps.address) {
-      const a = this.share(s, value, undefined);
-      if (s.byAddress.size >= MAX_PER_NAME) s.byAddress.clear();
-      s.byAddress.set(address, a);
-      return a;
+    // One name's answers read the same things in the same way, or the slot starts over.
+    if (s.health !== health || s.geo !== geo) {
+      this.count -= size(s);
+      Object.assign(s, { health, geo, everyone: undefined, byNetwork: new Map(), byAddress: new Map(), shared: new Map() });
     }
-    if (deps.geo) {
-      const a = this.share(s, value, deps.geo.prefix);
-      if (s.byNetwork.size >= MAX_PER_NAME) s.byNetwork.clear();
-      s.byNetwork.set(`${deps.geo.network}/${deps.geo.prefix}`, a);
-      return a;
-    }
-    s.everyone = { value, scope: 0 };
+    if (deps.address) return this.put(s, s.byAddress, address, this.share(s, id, make, undefined));
+    if (deps.geo) return this.put(s, s.byNetwork, `${deps.geo.network}/${deps.geo.prefix}`, this.share(s, id, make, deps.geo.prefix));
+    s.everyone = { value: make(), scope: 0 };
     return s.everyone;
   }
 
-  private share(s: Slot<T>, value: T, scope: number | undefined): DynamicAnswer<T> {
-    if (!this.identity) return { value, scope };
-    const id = `${scope ?? 'source'}\u0000${this.identity(value)}`;
-    const have = s.shared.get(id);
-    if (have) return have;
-    const a = { value, scope };
-    if (s.shared.size >= MAX_PER_NAME) s.shared.clear();
-    s.shared.set(id, a);
+  /** Entries held, both generations (for tests). */
+  get size(): number {
+    let n = 0;
+    for (const s of this.old.values()) n += size(s);
+    return this.count + n;
+  }
+
+  /** The name's slot if it is still valid (young, or moved there from the old generation). */
+  private slot(key: string): Slot<T> | undefined {
+    let s = this.young.get(key);
+    if (!s) {
+      s = this.old.get(key);
+      if (!s) return undefined;
+      this.old.delete(key);
+      if (!this.valid(s)) return undefined;
+      this.young.set(key, s);
+      this.count += size(s);
+      this.rotate();
+      return s;
+    }
+    if (this.valid(s)) return s;
+    this.young.delete(key);
+    this.count -= size(s);
+    return undefined;
+  }
+
+  private valid(s: Slot<T>): boolean {
+    return this.zones.gen[s.zoneSlot] === s.zoneGen
+      && (s.health < 0 || s.health === this.epochs.health())
+      && (s.geo < 0 || s.geo === this.epochs.geo());
+  }
+
+  private put(s: Slot<T>, map: Map<string, DynamicAnswer<T>>, k: string, a: DynamicAnswer<T>): DynamicAnswer<T> {
+    if (map.size >= MAX_PER_NAME) { this.count -= map.size; map.clear(); }
+    if (!map.has(k)) this.count++;
+    map.set(k, a);
+    this.rotate();
     return a;
   }
+
+  private share(s: Slot<T>, id: string, make: () => T, scope: number | undefined): DynamicAnswer<T> {
+    const k = `${scope ?? 'source'}\u0000${id}`;
+    const have = s.shared.get(k);
+    if (have) return have;
+    return this.put(s, s.shared, k, { value: make(), scope });
+  }
+
+  /** The young generation full: it becomes the old one, the old one is dropped. */
+  private rotate(): void {
+    if (this.count < this.maxEntries / 2) return;
+    this.old = this.young;
+    this.young = new Map();
+    this.count = 0;
+  }
+}
+
+function size<T>(s: Slot<T>): number {
+  return 1 + s.byNetwork.size + s.byAddress.size + s.shared.size;
 }

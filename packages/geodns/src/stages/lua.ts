@@ -18,12 +18,22 @@ export interface AnswerDeps {
   address: boolean;
   /** Health checks read: the answer changes when one of them does. */
   health: boolean;
+  /** Read records of other names (include()), possibly in other zones. */
+  crossZone: boolean;
+  /**
+   * The evaluations' results in order: with the zone (its generation) and the
+   * question, they determine the whole answer, so equal ones share one compiled
+   * answer and a cache miss whose answer is already stored compiles nothing.
+   */
+  sig: string;
 }
 
 export interface LuaStage {
   begin(client: LuaClient): void;
   expand(rrset: RRset, zone: Zone): RR[] | null;
   deps(): AnswerDeps;
+  /** An evaluation read other records (include()): the answer depends on more than its zone. */
+  readOtherRecords(): void;
 }
 
 /**
@@ -37,13 +47,16 @@ const MAX_ANSWER_OCTETS = 65535 - 600;
 export function createLuaStage(rt: LuaEvaluator, log: Logger, limits?: LabeledCounter): LuaStage {
   let client: LuaClient | undefined;
   const report = createFailureLog(log, limits);
-  let acc: AnswerDeps = { cacheable: true, address: false, health: false };
+  let acc: AnswerDeps = { cacheable: true, address: false, health: false, crossZone: false, sig: '' };
   return {
     begin(c) {
       client = c;
-      acc = { cacheable: true, address: false, health: false };
+      acc = { cacheable: true, address: false, health: false, crossZone: false, sig: '' };
     },
     deps: () => acc,
+    readOtherRecords() {
+      acc.crossZone = true;
+    },
     expand(rrset, zone) {
       if (!client) return null;
       const out: RR[] = [];
@@ -60,6 +73,7 @@ export function createLuaStage(rt: LuaEvaluator, log: Logger, limits?: LabeledCo
           return null;
         }
         merge(acc, r.deps);
+        acc.sig += `${r.contents.join('\u0001')}\u0002`;
         for (const text of r.contents) {
           const data = toRdata(d.innerType, text);
           if (!data) {

@@ -16,6 +16,10 @@ export interface Resolution {
   static: boolean;
   /** Holds ALIAS-resolved records: built afresh for every query, never cached (the resolver's cache is the cache). */
   volatile?: boolean;
+  /** The zone the answer was read from (undefined: none, REFUSED). */
+  zone: Zone | undefined;
+  /** Another zone was read too, or a lookup found no zone: zone-epochs.ts ANY_ZONE. */
+  crossZone: boolean;
 }
 
 export interface ResolveOptions {
@@ -43,12 +47,14 @@ export function negativeSoa(zone: Zone): RR {
 }
 
 export function resolve(zs: ZoneSet, qname: string, qtype: number, opts: ResolveOptions): Resolution {
-  const res: Resolution = { rcode: RCODE.NOERROR, aa: false, answer: [], authority: [], additional: [], static: true };
+  const res: Resolution = { rcode: RCODE.NOERROR, aa: false, answer: [], authority: [], additional: [], static: true, zone: undefined, crossZone: false };
   const seen = new Set<string>();
   let name = qname;
   for (let hop = 0; ; hop++) {
     const r = zs.lookup(name, qtype);
     const first = hop === 0;
+    if (first) res.zone = r.kind === 'refused' ? undefined : r.zone;
+    else if (r.kind === 'refused' || r.zone !== res.zone) res.crossZone = true;
     switch (r.kind) {
       case 'refused':
         if (first) res.rcode = RCODE.REFUSED;
@@ -141,7 +147,7 @@ function expandAlias(res: Resolution, alias: RRset, qtype: number, lookup: Alias
 }
 
 function servfail(): Resolution {
-  return { rcode: RCODE.SERVFAIL, aa: false, answer: [], authority: [], additional: [], static: false };
+  return { rcode: RCODE.SERVFAIL, aa: false, answer: [], authority: [], additional: [], static: false, zone: undefined, crossZone: true };
 }
 
 /** One RRset for ANY (RFC 8482 §4.1): addresses first, else the lowest type. */
@@ -165,6 +171,8 @@ function addAdditional(zs: ZoneSet, res: Resolution, opts: ResolveOptions): void
     done.add(key);
     for (const type of [TYPE.A, TYPE.AAAA]) {
       const r = zs.lookup(key, type);
+      // Another zone's data, or no zone (one added later would add addresses).
+      if (r.kind === 'refused' || r.zone !== res.zone) res.crossZone = true;
       if (r.kind !== 'answer') continue;
       for (const s of r.rrsets) {
         if (isDynamic(s)) {

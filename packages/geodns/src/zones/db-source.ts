@@ -15,13 +15,18 @@
 import { briefList, type Logger, type Service } from '@geoedge/shared';
 import { openDb, parseDbUrl, maskPassword, ZoneSync, type Db, type DbZone, type RowProblem, type SyncHealth } from '@geoedge/zonedb';
 import { TYPE } from '@geoedge/dnsdata';
-import { buildZone, type ZoneData } from './zone.js';
+import { buildZone, withoutLua, type ZoneData } from './zone.js';
 import { readCache, writeCache } from './db-cache.js';
 
 export interface DbZoneSourceOptions {
   url: string;
   /** Snapshot cache file; undefined: no cache. */
   cacheFile: string | undefined;
+  /**
+   * enable-lua-records: whether a zone without ENABLE-LUA-RECORDS metadata serves
+   * its LUA records (default true); the metadata ("1" / "0") decides for its zone.
+   */
+  luaRecords?: boolean;
   log: Logger;
   /** Every database zone currently served, after each change. */
   onZones(zones: ZoneData[]): void;
@@ -71,12 +76,17 @@ export function createDbZoneSource(opts: DbZoneSourceOptions): DbZoneSource {
   function build(z: DbZone): ZoneData | undefined {
     if (z.problemCount > 0) logRows(log, z.origin, z.problems, z.problemCount);
     let records = z.records;
-    if (!z.luaRecords && records.some((r) => r.type === TYPE.LUA)) {
-      // As PowerDNS with enable-lua-records=no: LUA rows are only served in zones that opt in.
-      records = records.filter((r) => r.type !== TYPE.LUA);
-      log.warn({ zone: z.origin }, `zone ${z.origin} has LUA records but no ENABLE-LUA-RECORDS=1 metadata; LUA records not served`);
+    let empty = z.emptyNonTerminals;
+    const lua = z.luaRecords ?? opts.luaRecords ?? true;
+    if (!lua && records.some((r) => r.type === TYPE.LUA)) {
+      // Their names stay (NODATA), as PowerDNS skips the LUA records it finds.
+      const off = withoutLua(records);
+      records = off.records;
+      empty = [...empty, ...off.emptyNames];
+      const why = z.luaRecords === false ? 'its ENABLE-LUA-RECORDS metadata is 0' : 'enable-lua-records is no and its ENABLE-LUA-RECORDS metadata is not 1';
+      log.warn({ zone: z.origin, records: off.dropped }, `zone ${z.origin}: ${off.dropped} LUA records not served: ${why}`);
     }
-    const r = buildZone(z.origin, records, `db:${z.id}`, z.emptyNonTerminals);
+    const r = buildZone(z.origin, records, `db:${z.id}`, empty);
     if (!r.ok) {
       const prev = findPrevious(z);
       const keep = prev ? `; still serving the previous version (serial ${prev.zone.serial})` : '; zone not served';

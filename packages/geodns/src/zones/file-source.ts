@@ -14,7 +14,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Tokenizer, parseMasterFileSteps, parseName } from '@geoedge/dnsdata';
-import { buildZoneSteps, drain, type ZoneData } from './zone.js';
+import { buildZoneSteps, drain, withoutLua, type ZoneData } from './zone.js';
 import { runInSlices } from './slices.js';
 
 export type ZoneFileResult =
@@ -66,28 +66,29 @@ export async function listZoneFiles(dir: string): Promise<{ kind: 'ok'; paths: s
 /**
  * Reads, parses and builds one zone file in slices (zones/slices.ts). Never
  * throws: every problem is in the result; undefined only if `stop()` turned true.
+ * `lua` false (enable-lua-records: no) drops LUA records, keeping their names (NODATA).
  */
-export async function loadZoneFileSliced(path: string, stop: () => boolean): Promise<ZoneFileResult | undefined> {
+export async function loadZoneFileSliced(path: string, stop: () => boolean, lua = true): Promise<ZoneFileResult | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     return { kind: 'error', file: path, errors: [`${path}: cannot read: ${(err as Error).message}`], includes: [] };
   }
-  return runInSlices(loadZoneTextSteps(path, text), stop);
+  return runInSlices(loadZoneTextSteps(path, text, lua), stop);
 }
 
 /** loadZoneFileSliced run to its end. */
-export async function loadZoneFile(path: string): Promise<ZoneFileResult> {
-  return (await loadZoneFileSliced(path, () => false))!;
+export async function loadZoneFile(path: string, lua = true): Promise<ZoneFileResult> {
+  return (await loadZoneFileSliced(path, () => false, lua))!;
 }
 
 /** The pure part of loadZoneFile, for a file already read ($INCLUDEs are still read from disk). */
-export function loadZoneText(path: string, text: string): ZoneFileResult {
-  return drain(loadZoneTextSteps(path, text));
+export function loadZoneText(path: string, text: string, lua = true): ZoneFileResult {
+  return drain(loadZoneTextSteps(path, text, lua));
 }
 
-function* loadZoneTextSteps(path: string, text: string): Generator<void, ZoneFileResult> {
+function* loadZoneTextSteps(path: string, text: string, lua = true): Generator<void, ZoneFileResult> {
   const includes: string[] = [];
   const dir = resolve(path, '..');
   let origin: string;
@@ -108,8 +109,10 @@ function* loadZoneTextSteps(path: string, text: string): Generator<void, ZoneFil
   if (parsed.errors.length > 0) {
     return { kind: 'error', file: path, origin, errors: parsed.errors.map((e) => `${e.file}:${e.line}: ${e.message}`), includes };
   }
-  const built = yield* buildZoneSteps(origin, parsed.records, `file:${path}`);
+  const off = lua ? undefined : withoutLua(parsed.records);
+  const built = yield* (off ? buildZoneSteps(origin, off.records, `file:${path}`, off.emptyNames) : buildZoneSteps(origin, parsed.records, `file:${path}`));
   const prefixed = built.problems.map((p) => `${path}: ${p}`);
+  if (off?.dropped) prefixed.push(`${path}: ${off.dropped} LUA records not served (enable-lua-records is no)`);
   if (!built.ok) return { kind: 'error', file: path, origin, errors: prefixed, includes };
   return { kind: 'ok', file: path, origin, zone: built.zone, warnings: prefixed, includes };
 }
@@ -118,13 +121,13 @@ function* loadZoneTextSteps(path: string, text: string): Generator<void, ZoneFil
  * Loads every zone file of `dir`. Two files for one origin: the first by
  * name is kept and the other reported, so the result never depends on luck.
  */
-export async function loadZoneDir(dir: string): Promise<ZoneDirResult> {
+export async function loadZoneDir(dir: string, lua = true): Promise<ZoneDirResult> {
   const list = await listZoneFiles(dir);
   if (list.kind === 'error') return list;
   const files: ZoneFileResult[] = [];
   const owner = new Map<string, string>();
   for (const path of list.paths) {
-    const r = await loadZoneFile(path);
+    const r = await loadZoneFile(path, lua);
     files.push(claimOrigin(r, owner));
   }
   return { kind: 'ok', files };

@@ -30,6 +30,8 @@ export interface FileZoneSourceOptions {
   pollMs?: number;
   /** Use fs.watch (default true); tests turn it off to exercise the poll alone. */
   watch?: boolean;
+  /** Serve LUA records (enable-lua-records yes/shared; default true). Zone files have no per-zone switch. */
+  luaRecords?: boolean;
 }
 
 export interface FileZoneSource extends Service {
@@ -116,7 +118,7 @@ export function createFileZoneSource(opts: FileZoneSourceOptions): FileZoneSourc
     // Taken before reading: a write during the read shows up as a change next pass.
     const own = String(await fileSignature(path));
     if (prev && own + (await includeSigs(prev.includes)) === prev.sig) return { changed: false, ok: true };
-    const r = await loadZoneFileSliced(path, () => closed);
+    const r = await loadZoneFileSliced(path, () => closed, opts.luaRecords ?? true);
     if (!r) return { changed: false, ok: true }; // closing: abandoned mid-file
     const entry: Served = { sig: own + (await includeSigs(r.includes)), includes: r.includes, zone: prev?.zone, failed: r.kind === 'error' };
     served.set(path, entry);

@@ -61,6 +61,21 @@ const CNAME_COMPANIONS = new Set<number>([TYPE.CNAME, TYPE.RRSIG, TYPE.NSEC]);
 const NO_LUA = new Set<number>([TYPE.SOA, TYPE.NS, TYPE.DS]);
 
 /**
+ * A zone's records with its LUA records taken out (LUA records turned off for
+ * it): their owners stay names that exist, so a query answers NODATA, as
+ * PowerDNS does when it skips the LUA records it found. `dropped` counts them.
+ */
+export function withoutLua(records: readonly RR[]): { records: RR[]; emptyNames: string[]; dropped: number } {
+  const kept: RR[] = [];
+  const emptyNames: string[] = [];
+  for (const rr of records) {
+    if (rr.type === TYPE.LUA) emptyNames.push(rr.name);
+    else kept.push(rr);
+  }
+  return { records: kept, emptyNames, dropped: emptyNames.length };
+}
+
+/**
  * `emptyNames` are names that exist without data (PowerDNS's `type IS NULL`
  * rows): an empty non-terminal with nothing below it is still a name, so it
  * answers NODATA, not NXDOMAIN, as PowerDNS does. Names outside the zone are dropped.
