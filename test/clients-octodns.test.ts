@@ -156,13 +156,9 @@ test('octoDNS syncs a zone with every common type, DMARC/DKIM TXT and a dynamic 
   assert.deepEqual(datas((await q('docs', 'CNAME')).answer, 'CNAME'), [`www.${ZONE}.`]);
 });
 
-// geodns must read the multi-line LUA row octodns-powerdns wrote (PowerDNS does); until
-// issue 15's fix (geodns serving raw newlines inside quoted LUA content from the
-// database) is merged this fails with "unterminated quoted string" in geodns's
-// warnings, so it is marked todo: drop the flag once that fix is in.
-const NEEDS_ISSUE_15 = 'issue 15: geodns reading multi-line LUA content from the database';
-
-test('geodns answers the dynamic record per geo rule for ECS clients in each region', { timeout: 60_000, todo: NEEDS_ISSUE_15 }, async () => {
+// geodns must read the multi-line LUA row octodns-powerdns wrote, as PowerDNS does
+// (before issue 15 it skipped the row: "unterminated quoted string").
+test('geodns answers the dynamic record per geo rule for ECS clients in each region', { timeout: 60_000 }, async () => {
   const clients = sampleClients(geo, 120, 11);
   const pick = (f: (c: Client) => boolean, what: string) => clients.find(f) ?? assert.fail(`no sampled client ${what}`);
   const eu = pick((c) => c.geo.continent === 'EU', 'in Europe');
