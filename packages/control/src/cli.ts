@@ -1,7 +1,7 @@
 // Command line: a subcommand plus flags. Every flag maps onto a config key;
 // flags win over the file.
 import { parseArgs } from 'node:util';
-import { ConfigError } from '@geoedge/shared';
+import { COMMON_FLAGS, ConfigError, type ProgramCli } from '@geoedge/shared';
 import type { Overrides } from './config.js';
 import { DEFAULT_SCHEDULE } from './config.js';
 
@@ -43,14 +43,8 @@ Exit codes: 0 ok, 1 runtime failure, 2 invalid configuration or flags, 3 update 
 
 export type Command = 'serve' | 'geoip-update' | 'migrate';
 
-export interface Cli {
+export interface Cli extends ProgramCli<Overrides> {
   command: Command | undefined;
-  help: boolean;
-  /** Validate and exit (systemd ExecStartPre, deploy checks). */
-  check: boolean;
-  version: boolean;
-  configFile?: string;
-  overrides: Overrides;
 }
 
 export function parseCli(argv: string[]): Cli {
@@ -61,17 +55,13 @@ export function parseCli(argv: string[]): Cli {
       strict: true,
       allowPositionals: true,
       options: {
-        config: { type: 'string' },
+        ...COMMON_FLAGS,
         listen: { type: 'string' },
         db: { type: 'string' },
         'api-key': { type: 'string' },
         'geoip-dir': { type: 'string' },
         'geodns-address': { type: 'string' },
         'geoip-conf': { type: 'string' },
-        'log-level': { type: 'string' },
-        check: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
       },
     });
   } catch (err) {

@@ -1,6 +1,6 @@
 // Command-line flags. Every flag maps onto a config key; flags win over the file.
 import { parseArgs } from 'node:util';
-import { ConfigError } from '@geoedge/shared';
+import { COMMON_FLAGS, ConfigError, type ProgramCli } from '@geoedge/shared';
 import type { Overrides } from './config.js';
 
 export const HELP = `geodns: authoritative GeoDNS server
@@ -34,14 +34,7 @@ Signals: SIGHUP reloads zones (files are also watched); SIGTERM/SIGINT shut down
 Exit codes: 0 normal, 1 runtime failure, 2 invalid configuration or flags.
 `;
 
-export interface Cli {
-  help: boolean;
-  /** Validate and exit (systemd ExecStartPre, deploy checks), as `nginx -t`. */
-  check: boolean;
-  version: boolean;
-  configFile?: string;
-  overrides: Overrides;
-}
+export type Cli = ProgramCli<Overrides>;
 
 export function parseCli(argv: string[]): Cli {
   let values;
@@ -51,7 +44,7 @@ export function parseCli(argv: string[]): Cli {
       strict: true,
       allowPositionals: false,
       options: {
-        config: { type: 'string' },
+        ...COMMON_FLAGS,
         listen: { type: 'string', multiple: true },
         zones: { type: 'string' },
         geoip: { type: 'string', multiple: true },
@@ -59,11 +52,7 @@ export function parseCli(argv: string[]): Cli {
         'db-cache': { type: 'string' },
         metrics: { type: 'string' },
         'log-queries': { type: 'boolean' },
-        'log-level': { type: 'string' },
         workers: { type: 'string' },
-        check: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
       },
     }));
   } catch (err) {

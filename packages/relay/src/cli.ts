@@ -2,7 +2,7 @@
 // parseArgs, strict). Each flag but --config/--check overrides the config key of
 // the same name; flags win over the file, and over LOG_LEVEL for --log-level.
 import { parseArgs } from 'node:util';
-import { ConfigError, logLevelOverride } from '@geoedge/shared';
+import { COMMON_FLAGS, ConfigError, logLevelOverride, type ProgramCli } from '@geoedge/shared';
 import type { Overrides } from './config.js';
 
 export const HELP = `edge-relay: SNI/TCP/UDP edge relay with PROXY protocol and transparent mode
@@ -27,14 +27,7 @@ win); SIGTERM/SIGINT stop accepting and drain open connections until drain_timeo
 Exit codes: 0 normal, 1 runtime failure, 2 invalid configuration or flags.
 `;
 
-export interface Cli {
-  help: boolean;
-  /** Validate and exit (systemd ExecStartPre, deploy checks), as `nginx -t`. */
-  check: boolean;
-  version: boolean;
-  configFile?: string;
-  overrides: Overrides;
-}
+export type Cli = ProgramCli<Overrides>;
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Cli {
   let values;
@@ -44,15 +37,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       strict: true,
       allowPositionals: false,
       options: {
+        ...COMMON_FLAGS,
         config: { type: 'string', short: 'c' },
         admin: { type: 'string' },
         workers: { type: 'string' },
         'data-plane': { type: 'string' },
         'drain-timeout': { type: 'string' },
-        'log-level': { type: 'string' },
-        check: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
       },
     }));
   } catch (err) {

@@ -1,6 +1,7 @@
 export { createLogger, briefList, capLine, MAX_LOG_LINE, type Logger, type LoggerOptions } from './logger.js';
 export { SuiteError, ConfigError } from './errors.js';
 export { LOG_LEVELS, LogLevelSchema, logLevelOverride } from './log-level.js';
+export { COMMON_FLAGS, type ProgramCli } from './cli.js';
 export { readConfigFile, checkConfig } from './config.js';
 export { parseHostPort, formatHostPort, type HostPort } from './hostport.js';
 export { listenConflicts, type ListenEntry } from './listen-conflicts.js';
