@@ -57,7 +57,7 @@ export function dataPlane(o: EngineOptions): DataPlane {
 }
 
 /** An engine over `c` (a fake libc and watch in unit tests). */
-export function createEngine(c: Libc, o: EngineOptions, watch: WatchFd = watchFd, arch = process.arch): DataPlane {
+export function createEngine(c: Libc, o: EngineOptions, watch: WatchFd = watchFd, arch: string = process.arch): DataPlane {
   const onError = o.onError ?? ((err) => { process.emitWarning(`data plane: ${(err as Error).stack ?? err}`); });
   const loop = new Loop(c, watch, onError, arch);
   const pump = new Pump(loop, o.splice);

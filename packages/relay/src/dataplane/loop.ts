@@ -57,7 +57,7 @@ export class Loop {
   private stalledUntil = 0;
 
   /** `onError` hears exceptions thrown by handlers (bugs); the loop goes on. */
-  constructor(readonly c: Libc, watchFd: WatchFd, private readonly onError: (err: unknown) => void, arch = process.arch) {
+  constructor(readonly c: Libc, watchFd: WatchFd, private readonly onError: (err: unknown) => void, arch: string = process.arch) {
     if (!EPOLL_ARCHES.includes(arch)) throw new Error(`the epoll_event layout is known for ${EPOLL_ARCHES.join(', ')} only, not ${arch}`);
     const stride = arch === 'x64' ? 12 : 16;
     // Events and fds are read through a Uint32Array (no Buffer method's argument checks per event).
