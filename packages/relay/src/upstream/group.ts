@@ -6,8 +6,6 @@ import { UpstreamServer } from './server.js';
 
 export class UpstreamGroup {
   readonly servers: UpstreamServer[];
-  /** Every server is an IP literal: the data plane engine can connect without Node's resolver. */
-  readonly engineReachable: boolean;
   private readonly primaries: UpstreamServer[];
   private readonly backups: UpstreamServer[];
   private readonly primaryBalancer: Balancer;
@@ -15,7 +13,6 @@ export class UpstreamGroup {
 
   constructor(readonly cfg: UpstreamConfig, previous?: UpstreamGroup) {
     this.servers = cfg.servers.map((s) => new UpstreamServer(s));
-    this.engineReachable = this.servers.every((s) => s.sockaddr !== undefined);
     if (previous) {
       for (const s of this.servers) {
         const old = previous.servers.find((o) => o.cfg.address === s.cfg.address);
