@@ -130,7 +130,8 @@ class TcpConnection implements ConnInfo, ReadSink, ProxiedConnection {
     const l = this.snap.listener;
     clearTimeout(this.timer);
     this.phase = PREREAD;
-    this.timer = setTimeout(onTimer, l.prereadTimeoutMs, this);
+    // Routes that need no bytes decide now: no preread timer to set and clear.
+    this.timer = l.needBytes ? setTimeout(onTimer, l.prereadTimeoutMs, this) : undefined;
     this.decide(this.buf.length >= l.prereadMax);
   }
 
@@ -144,6 +145,7 @@ class TcpConnection implements ConnInfo, ReadSink, ProxiedConnection {
 
   /** Routes on what is known; `final`: no more bytes will come (timeout, FIN, preread_max). */
   decide(final: boolean): void {
+    if (this.phase === ENDED || this.phase === HANDLED) return;
     const l = this.snap.listener;
     const rt = this.rt;
     const client = (this.proxied ?? this.client).address;

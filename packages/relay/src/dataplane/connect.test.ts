@@ -75,3 +75,16 @@ test('a connect past its deadline is given up with the timeout named; a later on
   watch.turn();
   assert.deepEqual(heard[1], [later, undefined]);
 });
+
+test('an event that says neither writable nor failed (a stale one of an earlier socket with the same number) does not end the connect', () => {
+  const { lib, watch, connector, heard, w } = setup();
+  connector.connect(SA, 1000, w);
+  const fd = [...lib.sockets.keys()].pop()!;
+  lib.peer(fd).write('x'); // readable only: the fake reports no EPOLLOUT while connecting
+  watch.turn();
+  assert.deepEqual(heard, []);
+  assert.equal(connector.pending, 1);
+  lib.peer(fd).connected();
+  watch.turn();
+  assert.deepEqual(heard, [[fd, undefined]]);
+});

@@ -48,7 +48,9 @@ export class Connector implements FdHandler {
 
   onEvent(fd: number, flags: number): void {
     const w = this.waiting.get(fd);
-    if (!w) return;
+    // A connect's outcome always says writable or failed; anything else is a
+    // stale event of an earlier socket with the same number in this batch.
+    if (!w || !(flags & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
     // Writable without an error flag is a completed connect: no SO_ERROR read needed.
     const e = flags & EPOLLOUT && !(flags & (EPOLLERR | EPOLLHUP)) ? 0 : this.socketError(fd);
     // The same event may already say readable and peer-closed (a backend that

@@ -11,7 +11,7 @@
 // a quarter of the relay's user time (bench:relay, perf and an inspector
 // allocation profile).
 import type { ConnInfo } from '../conn-info.js';
-import type { ListenerRuntime } from '../listen/runtime.js';
+import type { ListenerRuntime, Snapshot } from '../listen/runtime.js';
 import type { UpstreamGroup } from '../upstream/group.js';
 import type { UpstreamServer } from '../upstream/server.js';
 import { Attempts } from '../upstream/connect.js';
@@ -21,6 +21,8 @@ import { buildProxyHeader } from './proxy-header-out.js';
 /** What the handler needs of its connection (connection.ts). */
 export interface ProxiedConnection extends ConnInfo {
   readonly rt: ListenerRuntime;
+  /** The configuration the connection was accepted under (a reload does not change it). */
+  readonly snap: Snapshot;
   readonly plane: TcpPlane;
   /** The client as the plane holds it. */
   readonly ref: unknown;
@@ -44,7 +46,7 @@ export class ProxyHandler implements ConnectWaiter<unknown>, LinkOwner {
   private connecting = false;
 
   constructor(private readonly conn: ProxiedConnection, group: UpstreamGroup, private readonly first: Buffer) {
-    this.idleMs = conn.rt.snapshot.listener.idleTimeoutMs;
+    this.idleMs = conn.snap.listener.idleTimeoutMs;
     this.attempts = new Attempts(group, (conn.proxied ?? conn.client).address);
   }
 
