@@ -1,4 +1,4 @@
-// udpBatch: true (recvmmsg/sendmmsg through koffi) serves UDP exactly as
+// udpBatch: true (recvmmsg/sendmmsg through @geoedge/linux) serves UDP exactly as
 // node:dgram does: answers, NXDOMAIN, TC, ECS echo, FORMERR, garbage dropped
 // with the server still answering, IPv6, and — what batching could get wrong —
 // every reply of a burst from several sockets goes back to its own sender.
