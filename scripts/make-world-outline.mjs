@@ -29,12 +29,17 @@ for (const g of topo.objects.land.geometries) {
   const polys = g.type === 'Polygon' ? [g.arcs] : g.arcs;
   for (const poly of polys) for (const ids of poly) {
     let last = '';
+    let lastLon;
     const cmds = [];
     for (const [lon, lat] of ring(ids)) {
       const p = `${r1(lon + 180)} ${r1(90 - lat)}`;
       if (p === last) continue;
-      cmds.push(`${cmds.length ? 'L' : 'M'}${p}`);
+      // A ring across the antimeridian (Chukotka, Fiji) jumps from one edge to the
+      // other: a new subpath there, not a line across the whole map.
+      const jump = lastLon !== undefined && Math.abs(lon - lastLon) > 180;
+      cmds.push(`${!cmds.length || jump ? 'M' : 'L'}${p}`);
       last = p;
+      lastLon = lon;
     }
     if (cmds.length >= 3) parts.push(`${cmds.join('')}Z`);
   }
