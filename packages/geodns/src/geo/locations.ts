@@ -23,14 +23,22 @@ const GRID = [0, 0.25, 0.5, 1, 2, 4, 8];
 
 export function toLocations(records: Array<{ net: number; prefix: number; fields: GeoFields }>, max: number): GeoLocation[] {
   const placed = records.filter((r) => r.fields.lat !== undefined && r.fields.lon !== undefined);
+  let finer: GeoLocation[] | undefined;
   let cells: GeoLocation[] = [];
   for (const size of GRID) {
     cells = thin(placed, size);
-    if (cells.length <= max) return cells;
+    if (cells.length <= max) {
+      // The coarsest grid that fits may leave room: take `max` cells of the finer one instead, evenly.
+      return finer ? spread(finer, max) : cells;
+    }
+    finer = cells;
   }
-  // Still too many at 8°: keep an even spread of them.
-  const step = cells.length / max;
-  return Array.from({ length: max }, (_, i) => cells[Math.floor(i * step)]!);
+  return spread(cells, max); // still too many at 8°
+}
+
+function spread<T>(items: T[], n: number): T[] {
+  const step = items.length / n;
+  return Array.from({ length: n }, (_, i) => items[Math.floor(i * step)]!);
 }
 
 /** One location per grid cell of `size` degrees (0: per exact place), the first record's place and network. */
