@@ -14,7 +14,7 @@ import { createDbZoneSource } from './zones/db-source.js';
 import { createZoneMerger } from './zones/merge.js';
 import { createDynamic } from './dynamic.js';
 import { createStatusHandler } from './status.js';
-import { createMapStatusHandler } from './status-map.js';
+import { createMapStatusHandler, warmLocations } from './status-map.js';
 import type { ZoneSet } from './zones/types.js';
 
 export async function runServer(cfg: Config, log: Logger, inCluster: boolean): Promise<void> {
@@ -96,6 +96,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     const health = createStatusHandler(cfg.statusKey, dynamic.healthStates);
     const map = createMapStatusHandler(cfg.statusKey, dynamic.map);
     services.push(metricsService(metrics.registry, cfg.metrics, log, (path, req) => health(path, req) ?? map(path, req)));
+    if (cfg.statusKey !== undefined && dynamic.map.geo) warmLocations(dynamic.map.geo);
   }
 
   const group = new ServiceGroup(log);

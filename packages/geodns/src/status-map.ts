@@ -25,12 +25,14 @@ import { keyChecker } from './status.js';
 export const GEO_PATH = '/status/geo';
 export const EVAL_PATH = '/status/lua-eval';
 export const MAX_LOCATIONS = 20_000;
+/** What geoctl asks for unless told otherwise (its /api/v1/lua/map default). */
+export const DEFAULT_LOCATIONS = 5000;
 const MAX_BODY = 2 << 20;
 /** Evaluations between yields to the event loop: DNS queries keep being answered during a large batch. */
 const SLICE = 250;
 
 export interface MapSources {
-  geo?: Pick<GeoIpService, 'sampleLocations' | 'lookup'>;
+  geo?: Pick<GeoIpService, 'sampleLocations' | 'lookup' | 'onSwap'>;
   evaluator?: LuaEvaluator;
 }
 
@@ -47,13 +49,25 @@ export function createMapStatusHandler(statusKey: string | undefined, src: MapSo
   };
 }
 
-function geo(req: IncomingMessage, src: MapSources): ExtraReply {
+/**
+ * Builds the default location sample in the background, soon after start and
+ * after each GeoIP swap, so the first map an operator opens does not wait for
+ * the walk of the database (about a second for GeoLite2 City, in slices).
+ * Only where the map can be asked for (statusKey set).
+ */
+export function warmLocations(geo: Pick<GeoIpService, 'sampleLocations' | 'onSwap'>, delayMs = 2000): void {
+  const warm = () => { setTimeout(() => { void geo.sampleLocations(DEFAULT_LOCATIONS).catch(() => undefined); }, delayMs).unref(); };
+  geo.onSwap(warm);
+  warm();
+}
+
+async function geo(req: IncomingMessage, src: MapSources): Promise<ExtraReply> {
   if (!src.geo) return json(503, { error: 'GeoIP is not available here (workers > 1: the primary has no database)' });
   const q = new URL(req.url ?? '/', 'http://x').searchParams;
-  const max = Number(q.get('max') ?? 5000);
+  const max = Number(q.get('max') ?? DEFAULT_LOCATIONS);
   if (!Number.isInteger(max) || max < 1 || max > MAX_LOCATIONS) return json(400, { error: `max: must be an integer from 1 to ${MAX_LOCATIONS}` });
   const ips = (q.get('locate') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '').slice(0, 1000);
-  const sample = src.geo.sampleLocations(max);
+  const sample = await src.geo.sampleLocations(max);
   const located = ips.map((ip) => {
     const g = src.geo!.lookup(ip);
     return { ip, ...(g?.lat !== undefined ? { lat: g.lat, lon: g.lon } : {}), ...(g?.country ? { country: g.country } : {}), ...(g?.city ? { city: g.city } : {}) };

@@ -49,19 +49,23 @@ async function parse(body: unknown): Promise<MapRequest> {
   if (!Array.isArray(contents) || contents.length === 0 || contents.length > 100 || !contents.every((c) => typeof c === 'string' && c.length <= 65535)) {
     throw new ApiError(422, "Key 'contents' must be a list of 1 to 100 LUA record contents");
   }
+  if (b.unsaved !== undefined && typeof b.unsaved !== 'boolean') throw new ApiError(422, "Key 'unsaved' must be true or false");
+  const unsaved = b.unsaved === true;
   const records = [];
   for (const content of contents as string[]) {
     const stored = toStored('LUA', content);
     if (!stored.ok) throw new ApiError(422, `Record content '${content}': ${stored.error}`);
     if (stored.data.kind !== 'lua') throw new ApiError(422, `Record content '${content}' is not LUA`);
-    const syntax = await checkLuaSyntax(stored.data.code);
-    if (!syntax.ok) throw new ApiError(422, `Lua syntax error: ${syntax.error}`);
+    // An edit is compiled first (one clear error rather than one per location); a saved record was, when saved.
+    if (unsaved) {
+      const syntax = await checkLuaSyntax(stored.data.code);
+      if (!syntax.ok) throw new ApiError(422, `Lua syntax error: ${syntax.error}`);
+    }
     records.push({ innerType: typeName(stored.data.innerType), code: stored.data.code });
   }
   const max = b.max === undefined ? 5000 : b.max;
   if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > MAP_MAX) throw new ApiError(422, `Key 'max' must be an integer from 1 to ${MAP_MAX}`);
-  if (b.unsaved !== undefined && typeof b.unsaved !== 'boolean') throw new ApiError(422, "Key 'unsaved' must be true or false");
-  return { qname: name('qname'), zone: name('zone'), records, unsaved: b.unsaved === true, max };
+  return { qname: name('qname'), zone: name('zone'), records, unsaved, max };
 }
 
 /** The IP addresses a LUA record's code names: its candidate PoPs (a CIDR such as netmask()'s is not one). */

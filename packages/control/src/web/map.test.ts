@@ -130,7 +130,8 @@ test('POST /api/v1/lua/map: 503 without geodnsStatus, 422 for contents that are 
   assert.match(r.json().error, /geodnsStatus is not configured/);
   const app = await makeApp({ geodnsStatus: { address: '127.0.0.1:9', key: 'status-key-123' } });
   assert.match((await post(app, { qname: 'geo.example.', zone: 'example.', contents: [] })).json().error, /'contents' must be a list/);
-  assert.match((await post(app, { qname: 'geo.example.', zone: 'example.', contents: [`A "pickclosest({'192.0.2.1',"`] })).json().error, /^Lua syntax error/);
+  assert.match((await post(app, { qname: 'geo.example.', zone: 'example.', contents: [`A "pickclosest({'192.0.2.1',"`], unsaved: true })).json().error, /^Lua syntax error/);
+  assert.match((await post(app, { qname: 'geo.example.', zone: 'example.', contents: ['A 192.0.2.1'] })).json().error, /^Record content 'A 192\.0\.2\.1': /);
   assert.match((await post(app, { qname: 'geo.example.', zone: 'example.', contents: [`A "1"`], max: 0 })).json().error, /'max' must be an integer from 1 to 20000/);
   assert.match((await post(app, { zone: 'example.', contents: [`A "1"`] })).json().error, /'qname' must be a domain name/);
   // geodns's status address does not answer: 502 naming it.

@@ -123,31 +123,35 @@ export class GeoIpService implements Service, GeoLookup {
   }
 
   private sampleOwner: ReadonlyArray<MmdbDatabase | undefined> | undefined;
-  private samples = new Map<number, { database: MmdbDatabase; locations: GeoLocation[] }>();
+  private samples = new Map<number, Promise<{ database: MmdbDatabase; locations: GeoLocation[] } | undefined>>();
 
   /**
    * Up to `max` location cells of the first database with coordinates (locations.ts),
    * kept per snapshot and size: the first call walks the database (about a second
-   * for GeoLite2 City), later ones are free. Undefined when no database has places.
+   * for GeoLite2 City, in slices between which queries are answered), later ones
+   * are free. Undefined when no database has places.
    */
-  sampleLocations(max: number): { database: GeoIpStatus; locations: GeoLocation[] } | undefined {
+  async sampleLocations(max: number): Promise<{ database: GeoIpStatus; locations: GeoLocation[] } | undefined> {
     const dbs = this.dbs;
     if (this.sampleOwner !== dbs) {
       this.sampleOwner = dbs;
       this.samples = new Map();
     }
-    let s = this.samples.get(max);
-    if (!s) {
-      for (const db of dbs) {
-        if (!db) continue;
-        const locations = toLocations(db.sampleRecords(max * RECORDS_PER_LOCATION), max);
-        if (locations.length) { s = { database: db, locations }; break; }
-      }
-      if (!s) return undefined;
+    let p = this.samples.get(max);
+    if (!p) {
+      p = (async () => {
+        for (const db of dbs) {
+          if (!db) continue;
+          const locations = toLocations(await db.sampleRecords(max * RECORDS_PER_LOCATION), max);
+          if (locations.length) return { database: db, locations };
+        }
+        return undefined;
+      })();
       if (this.samples.size >= 8) this.samples.clear();
-      this.samples.set(max, s);
+      this.samples.set(max, p);
     }
-    return { database: { ...this.status.get(s.database.path)! }, locations: s.locations };
+    const s = await p;
+    return s ? { database: { ...this.status.get(s.database.path)! }, locations: s.locations } : undefined;
   }
 
   /** Reopens one file (or all) now; the old database stays if the new one is bad. */

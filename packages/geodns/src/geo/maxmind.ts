@@ -22,7 +22,7 @@ export interface MmdbDatabase {
    * the address space, each with the first network that carries it. Walks the
    * whole tree (about a second for GeoLite2 City): off the query path only.
    */
-  sampleRecords(max: number): Array<{ net: number; prefix: number; fields: GeoFields }>;
+  sampleRecords(max: number): Promise<Array<{ net: number; prefix: number; fields: GeoFields }>>;
 }
 
 export type OpenResult = { kind: 'ok'; db: MmdbDatabase } | { kind: 'error'; message: string };
@@ -145,32 +145,40 @@ function pointerCachedLookup(reader: Reader<Response>, buf: Buffer): MmdbDatabas
   };
 }
 
-/** See MmdbDatabase.sampleRecords. Decoding is the costly part (~20 µs a City record), so only the chosen records are decoded. */
-function sampleRecords(reader: Reader<Response>, buf: Buffer, max: number): Array<{ net: number; prefix: number; fields: GeoFields }> {
+/**
+ * See MmdbDatabase.sampleRecords. Memory stays small for a City file (~3M
+ * networks, ~500k records): a bit per data-section byte marks the records seen,
+ * and only their first networks are kept. Decoding is the costly part (~20 µs
+ * a City record), so only the chosen records are decoded, a slice at a time.
+ */
+async function sampleRecords(reader: Reader<Response>, buf: Buffer, max: number): Promise<Array<{ net: number; prefix: number; fields: GeoFields }>> {
   const md = reader.metadata;
-  const first = new Map<number, number>(); // data pointer → index of its first network
+  const base = md.searchTreeSize + 16;
+  const seen = new Uint8Array(((buf.length - base) >> 3) + 1);
+  const pointers: number[] = [];
   const nets: number[] = [];
   const prefixes: number[] = [];
-  walkIpv4(buf, { ...md, ipVersion: md.ipVersion }, (net, prefix, pointer) => {
-    if (first.has(pointer)) return;
-    first.set(pointer, nets.length);
+  await walkIpv4(buf, { ...md, ipVersion: md.ipVersion }, (net, prefix, pointer) => {
+    const off = pointer - md.nodeCount - 16;
+    const bit = 1 << (off & 7);
+    if (off < 0 || (seen[off >> 3]! & bit) !== 0) return;
+    seen[off >> 3]! |= bit;
+    pointers.push(pointer);
     nets.push(net);
     prefixes.push(prefix);
   });
-  const pointers = [...first.keys()];
   const step = Math.max(1, pointers.length / Math.max(1, max));
-  const base = md.searchTreeSize + 16;
   const out: Array<{ net: number; prefix: number; fields: GeoFields }> = [];
-  for (let i = 0; i < pointers.length && out.length < max; i += step) {
-    const pointer = pointers[Math.floor(i)]!;
+  for (let i = 0, n = 0; i < pointers.length && out.length < max; i += step, n++) {
+    if (n > 0 && n % 1000 === 0) await new Promise((r) => setImmediate(r));
+    const at = Math.floor(i);
     let raw: unknown;
     try {
-      raw = readSelected(buf, base, pointer - md.nodeCount + md.searchTreeSize);
+      raw = readSelected(buf, base, pointers[at]! - md.nodeCount + md.searchTreeSize);
     } catch {
       continue; // a corrupt record: left out of the sample
     }
     const fields = toFields(raw);
-    const at = first.get(pointer)!;
     if (fields) out.push({ net: nets[at]!, prefix: prefixes[at]!, fields });
   }
   return out;

@@ -13,11 +13,11 @@ const TD = fileURLToPath(new URL('../../src/geo/testdata/', import.meta.url));
 const dotted = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 
 for (const file of ['GeoIP2-City-Test.mmdb', 'GeoLite2-City-Test.mmdb', 'GeoLite2-Country-Test.mmdb']) {
-  test(`walkIpv4 lists exactly the IPv4 networks mmdb-lib finds (${file})`, () => {
+  test(`walkIpv4 lists exactly the IPv4 networks mmdb-lib finds (${file})`, async () => {
     const buf = readFileSync(TD + file);
     const reader = new Reader<Response>(buf);
     const nets: Array<[number, number]> = [];
-    walkIpv4(buf, reader.metadata, (net, prefix) => nets.push([net, prefix]));
+    await walkIpv4(buf, reader.metadata, (net, prefix) => nets.push([net, prefix]));
     assert.ok(nets.length > 3, `${nets.length} networks`);
     let end = -1;
     for (const [net, prefix] of [...nets].sort((a, b) => a[0] - b[0])) {

@@ -6,8 +6,14 @@
 // query path to list the networks of a database (the web page's map samples).
 import { readRecord, type TreeShape } from './mmdb-verify.js';
 
-/** Calls `visit` for every IPv4 network with data: its address as a 32-bit number, its prefix length, its data pointer. */
-export function walkIpv4(buf: Buffer, md: TreeShape & { ipVersion: number }, visit: (net: number, prefix: number, pointer: number) => void): void {
+/** Tree nodes between yields to the event loop: a City tree takes about a second, DNS must not wait that long. */
+const NODES_PER_SLICE = 20_000;
+
+/**
+ * Calls `visit` for every IPv4 network with data: its address as a 32-bit number, its prefix length, its data pointer.
+ * Yields to the event loop every few thousand nodes.
+ */
+export async function walkIpv4(buf: Buffer, md: TreeShape & { ipVersion: number }, visit: (net: number, prefix: number, pointer: number) => void): Promise<void> {
   const { nodeCount, recordSize } = md;
   const nodeBytes = recordSize / 4;
   let root = 0;
@@ -20,7 +26,9 @@ export function walkIpv4(buf: Buffer, md: TreeShape & { ipVersion: number }, vis
   const nodes: number[] = [root];
   const nets: number[] = [0];
   const depths: number[] = [0];
+  let walked = 0;
   while (nodes.length) {
+    if (++walked % NODES_PER_SLICE === 0) await new Promise((r) => setImmediate(r));
     const node = nodes.pop()!;
     const net = nets.pop()!;
     const depth = depths.pop()!;

@@ -61,7 +61,9 @@ export async function showMap(api, req) {
   try {
     const [d, outline] = await Promise.all([api('POST', '/api/v1/lua/map', req), loadLand()]);
     data = d;
+    const t = performance.now();
     draw(data, outline);
+    map.dataset.drawMs = String(Math.round(performance.now() - t));
   } catch (err) {
     map.dataset.state = 'error';
     map.dataset.seq = String(++seq);
