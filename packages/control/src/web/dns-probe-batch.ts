@@ -87,7 +87,11 @@ export function probeMany(target: ProbeTarget, qname: string, qtype: string, cli
     sock.on('message', (msg) => {
       if (msg.length < 2) return;
       const id = msg.readUInt16BE(0);
-      if (inFlight.has(id)) settle(id, parseProbeReply(msg, id));
+      if (!inFlight.has(id)) return;
+      // TC on a small answer is geodns's response rate limiting slipping (RFC 5358 practice, BIND/Knot RRL):
+      // these thousands of queries come from one address.
+      if (msg.length >= 4 && (msg[2]! & 0x02) !== 0) settle(id, { ok: false, error: 'truncated reply: geodns rate-limits this address (add it to geodns\'s rrl.exempt)' });
+      else settle(id, parseProbeReply(msg, id));
     });
     fill();
   });

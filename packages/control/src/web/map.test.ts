@@ -103,6 +103,20 @@ test('probeMany: thousands of ECS queries over one socket, each reply matched to
   } finally {
     server.close();
   }
+  // A truncated reply (geodns's rrl slipping) is an error that says what to do.
+  const slipping = createSocket('udp4');
+  slipping.on('message', (q, rinfo) => {
+    const head = Buffer.from(q.subarray(0, 12));
+    head.writeUInt16BE(0x8600, 2); // QR AA TC
+    slipping.send(Buffer.concat([head, q.subarray(12)]), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((r) => slipping.bind(0, '127.0.0.1', r));
+  try {
+    const [r] = await probeMany({ host: '127.0.0.1', port: slipping.address().port }, 'geo.example.', 'A', ['192.0.2.1']);
+    assert.match(r && !r.ok ? r.error : '', /rrl\.exempt/);
+  } finally {
+    slipping.close();
+  }
   // Nobody answers: every client gets an error after its tries, within the deadline.
   const silent = createSocket('udp4');
   await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
