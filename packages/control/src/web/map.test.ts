@@ -40,7 +40,7 @@ async function makeApp(file?: Record<string, unknown>): Promise<FastifyInstance>
 
 test('the page\'s JavaScript stays under 200 KB, is served under the CSP, and never writes HTML', async () => {
   const files = readdirSync(STATIC).filter((f) => f.endsWith('.js'));
-  assert.deepEqual(files.sort(), ['app.js', 'map.js']);
+  assert.ok(files.includes('app.js') && files.includes('map.js'), 'every script of the page counts');
   const total = files.reduce((n, f) => n + statSync(new URL(f, STATIC)).size, 0);
   assert.ok(total < 200 * 1024, `page JavaScript is ${total} bytes`);
   const app = await makeApp();
