@@ -2,7 +2,7 @@
 // socket (or of one the transparent connector made), its outcome the first
 // event on the socket, without a Node socket, a promise or a timer per
 // connect: one timer serves every pending connect, due at the earliest deadline.
-import { errnoName } from '../native/libc.js';
+import { errnoName } from '@geoedge/linux';
 import type { ConnectWaiter } from './plane.js';
 import type { FdHandler, Loop } from './loop.js';
 import { AF_INET, AF_INET6, EINPROGRESS, EPOLLERR, EPOLLHUP, EPOLLOUT, IPPROTO_TCP, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, TCP_NODELAY } from './linux.js';

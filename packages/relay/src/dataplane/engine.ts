@@ -1,12 +1,11 @@
-// The TCP plane on raw descriptors (Linux, through koffi): one epoll loop
+// The TCP plane on raw descriptors (Linux, through @geoedge/linux): one epoll loop
 // (loop.ts) that accepts and reads clients' first bytes (listen.ts), connects
 // upstreams (connect.ts) and relays (pump.ts). A client's descriptor is the
 // engine's from accept4 to close. The same loop watches the UDP sockets of
 // dataplane/udp.ts and answers /healthz's probe.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { watchFd } from '@geoedge/shared/uv-poll';
-import { loadLibc, type Libc } from '../native/libc.js';
+import { K, loadLibc, watchFd, type Libc } from '@geoedge/linux';
 import { sockaddr } from '../net/sockaddr.js';
 import type { ProxyAddress } from '../wire/proxy-types.js';
 import { Loop, type WatchFd } from './loop.js';
@@ -14,7 +13,6 @@ import { Pump } from './pump.js';
 import { Connector } from './connect.js';
 import { Acceptor, ClientReader } from './listen.js';
 import type { TcpPlane } from './plane.js';
-import { O_CLOEXEC, O_NONBLOCK } from './linux.js';
 
 export interface Probe {
   poke(): void;
@@ -116,7 +114,7 @@ export function createEngine(c: Libc, o: EngineOptions, watch: WatchFd = watchFd
       loop.del(fd);
     },
     probe() {
-      if (c.pipe2(pipeFds, O_NONBLOCK | O_CLOEXEC) < 0) return undefined;
+      if (c.pipe2(pipeFds, K.O_NONBLOCK | K.O_CLOEXEC) < 0) return undefined;
       const [r, w] = [pipeFds.readInt32LE(0), pipeFds.readInt32LE(4)];
       const byte = Buffer.alloc(16);
       const p = {

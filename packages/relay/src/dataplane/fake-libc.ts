@@ -3,8 +3,7 @@
 // socket becomes readable, writable or ends; one at EPOLL_CTL_ADD if already
 // ready), so each part of the engine runs without a socket or koffi. The test
 // plays the far end of every socket (`peer(fd)`) and turns the loop by hand.
-import type { FdWatch } from '@geoedge/shared/uv-poll';
-import type { Libc } from '../native/libc.js';
+import { layoutFor, type FdWatch, type Libc } from '@geoedge/linux';
 import type { WatchFd } from './loop.js';
 import { EAGAIN, EINPROGRESS, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLL_CTL_ADD, EPOLL_CTL_DEL } from './linux.js';
 
@@ -71,9 +70,9 @@ export class FakeLibc {
   /** What the next socket() returns: an fd, or -1 with errno. */
   failSocket = 0;
   /** The errno connect() returns (EINPROGRESS: the test completes it). */
-  connectErrno = EINPROGRESS;
+  connectErrno: number = EINPROGRESS;
   /** The errno accept4() returns when the backlog is empty. */
-  acceptErrno = EAGAIN;
+  acceptErrno: number = EAGAIN;
 
   constructor(readonly arch = 'x64') {}
 
@@ -212,7 +211,7 @@ export class FakeLibc {
       epollWait: f((_ep: number, addr: number, max: number) => {
         this.count('epoll_wait');
         const out = at(addr);
-        const stride = this.arch === 'x64' ? 12 : 16, dataAt = this.arch === 'x64' ? 4 : 8;
+        const { size: stride, data: dataAt } = layoutFor(this.arch)!.epoll_event;
         let n = 0;
         for (const [fd, w] of this.watched) {
           if (n >= max) break;

@@ -2,7 +2,7 @@
 // a client's first bytes (PROXY header, ClientHello) read on its raw
 // descriptor while its connection decides where it goes. The descriptor stays
 // the engine's from accept to close.
-import { errnoName } from '../native/libc.js';
+import { errnoName } from '@geoedge/linux';
 import { parseSockaddr, sockaddr } from '../net/sockaddr.js';
 import type { ProxyAddress } from '../wire/proxy-types.js';
 import type { AcceptOptions, ReadSink } from './plane.js';

@@ -8,16 +8,10 @@
 // edge.) Small batches (MAX_EVENTS) keep the turns short, which measured a much
 // shorter latency tail under load than big ones. Watching stops while no
 // descriptor has a handler, so an idle engine keeps no process alive.
-import type { FdWatch } from '@geoedge/shared/uv-poll';
-import type { Libc } from '../native/libc.js';
+import { layoutFor, type FdWatch } from '@geoedge/linux';
+import type { Libc } from '@geoedge/linux';
 import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from './linux.js';
 
-/**
- * epoll_event is packed on x86_64 (12 bytes), naturally aligned on arm64 and
- * 32-bit ARM EABI (16, data at 8); ia32 and anything else are refused (the
- * engine does not start, TCP moves through Node streams) rather than guessed.
- */
-export const EPOLL_ARCHES = ['x64', 'arm64', 'arm'];
 const MAX_EVENTS = 16;
 
 /** Where one descriptor's events go. */
@@ -58,11 +52,15 @@ export class Loop {
 
   /** `onError` hears exceptions thrown by handlers (bugs); the loop goes on. */
   constructor(readonly c: Libc, watchFd: WatchFd, private readonly onError: (err: unknown) => void, arch: string = process.arch) {
-    if (!EPOLL_ARCHES.includes(arch)) throw new Error(`the epoll_event layout is known for ${EPOLL_ARCHES.join(', ')} only, not ${arch}`);
-    const stride = arch === 'x64' ? 12 : 16;
+    // epoll_event is packed on x86_64 (12 bytes), naturally aligned on arm64 and
+    // 32-bit ARM EABI (16, data at 8): @geoedge/linux's table, checked against
+    // the C headers. An architecture it does not know is refused (TCP then moves
+    // through Node streams), never guessed.
+    const ev = layoutFor(arch)?.epoll_event;
+    if (!ev) throw new Error(`the epoll_event layout is not known for ${arch}`);
     // Events and fds are read through a Uint32Array (no Buffer method's argument checks per event).
-    this.evWords = stride / 4;
-    this.evFd = (arch === 'x64' ? 4 : 8) / 4;
+    this.evWords = ev.size / 4;
+    this.evFd = ev.data / 4;
     this.ep = c.epollCreate1(EPOLL_CLOEXEC) as number;
     if (this.ep < 0) throw new Error(`epoll_create1 failed, errno ${c.errno()}`);
     this.events = new Uint32Array(MAX_EVENTS * this.evWords);

@@ -22,8 +22,7 @@
 //
 // A link closes when both directions are SHUT ('done'), on an error, on its
 // idle timeout (one sweep a second over all links), or when destroyed.
-import type { Libc } from '../native/libc.js';
-import { errnoName } from '../native/libc.js';
+import { errnoName, type Libc } from '@geoedge/linux';
 import type { LinkOwner, PlaneLink } from './plane.js';
 import type { FdHandler, Loop } from './loop.js';
 import {
