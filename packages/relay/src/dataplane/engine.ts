@@ -72,7 +72,7 @@ export function createEngine(c: Libc, o: EngineOptions, watch: WatchFd = watchFd
       const r = acceptor.listen(host, hp.port, opts);
       if (!r.ok) throw new Error(r.message);
       const fd = r.fd;
-      return { address: r.address, close: () => acceptor.unlisten(fd) };
+      return { address: r.address, fd, close: () => acceptor.unlisten(fd) };
     },
     read(fd, sink) {
       if (!reader.read(fd, sink)) sink?.onEnd(`client_error:epoll_ctl`);

@@ -100,3 +100,14 @@ test('a client that half-closes or resets while read: onEnd, once', () => {
   watch.turn();
   assert.deepEqual(ends, [[a, undefined], [b, 'client_error:ECONNRESET']]);
 });
+
+test('prepare runs on the listening socket before bind; its failure refuses the listen and closes the socket', () => {
+  const { lib, acceptor } = setup();
+  const seen: Array<[number, boolean, boolean]> = [];
+  const ok = acceptor.listen('::1', 8443, { reusePort: false, onAccept() {}, onError() {}, prepare: (fd, v6) => { seen.push([fd, v6, lib.bound.has(fd)]); return undefined; } });
+  assert.ok(ok.ok);
+  assert.deepEqual(seen.map(([, v6, bound]) => [v6, bound]), [[true, false]], 'IPv6, not bound yet');
+  const refused = acceptor.listen('127.0.0.1', 8444, { reusePort: false, onAccept() {}, onError() {}, prepare: () => 'setsockopt(IP_TRANSPARENT) EPERM' });
+  assert.deepEqual(refused, { ok: false, message: 'setsockopt(IP_TRANSPARENT) EPERM 127.0.0.1:8444' });
+  assert.equal(lib.peer([...lib.sockets.keys()].pop()!).closed, true);
+});

@@ -49,6 +49,8 @@ export class Acceptor implements FdHandler {
     if (v6 && c.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, this.one, 4) < 0) return fail('setsockopt(IPV6_V6ONLY)');
     // Accepted sockets inherit it: no setsockopt per connection.
     c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, this.one, 4);
+    const refused = o.prepare?.(fd, v6);
+    if (refused !== undefined) { c.close(fd); return { ok: false, message: `${refused} ${host}:${port}` }; }
     if (c.bind(fd, sa, sa.length) < 0) return fail('bind');
     if (c.listen(fd, 4096) < 0) return fail('listen');
     const address = this.localAddress(fd);

@@ -51,10 +51,18 @@ export interface AcceptOptions<C> {
   /** A new client; `local` is the address it connected to. */
   onAccept(client: C, peer: ProxyAddress, local: ProxyAddress): void;
   onError(message: string): void;
+  /**
+   * Sets options on the new listening socket before bind (tproxy, socket
+   * options; accepted sockets inherit them); a failure's text refuses the
+   * listen. The engine only: the streams plane refuses a listener that has one.
+   */
+  prepare?(fd: number, v6: boolean): string | undefined;
 }
 
 export interface BoundListener {
   readonly address: ProxyAddress;
+  /** The listening socket's fd (the engine's), to read its options back. */
+  readonly fd?: number;
   /** Stops accepting; accepted connections are left alone. */
   close(): void;
 }
@@ -84,7 +92,6 @@ export interface ProxyPlane<C, U> {
   close(sock: C | U): void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface TcpPlane<C = any, U = any> extends ClientPlane<C>, ProxyPlane<C, U> {
   readonly kind: 'engine' | 'streams';
 }

@@ -40,6 +40,7 @@ export function streamsPlane(): TcpPlane<Socket, Socket> {
   return {
     kind: 'streams',
     async listen(hp, o) {
+      if (o.prepare) throw new Error('socket options before bind (tproxy, socket) need the data plane engine, which is not running');
       // allowHalfOpen: a client's FIN only ends its direction (half-close).
       // pauseOnConnect: nothing is read until a route needs bytes.
       const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (sock: Client) => {
