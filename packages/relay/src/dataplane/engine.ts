@@ -99,7 +99,7 @@ export function createEngine(c: Libc, o: EngineOptions, watch: WatchFd = watchFd
         loop.closeFd(b);
         return undefined;
       }
-      return pump.link(a, b, head, owner);
+      return pump.link(a, b, head, owner, reader.takeEmpty(a));
     },
     close: (fd) => loop.closeFd(fd),
     localAddress: (fd) => acceptor.localAddress(fd),

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { FakeLibc } from './fake-libc.js';
 import { Loop } from './loop.js';
 import { Acceptor, ClientReader } from './listen.js';
-import { EPOLLRDHUP } from './linux.js';
+import { EPOLLIN, EPOLLRDHUP } from './linux.js';
 import type { ProxyAddress } from '../wire/proxy-types.js';
 
 function setup() {
@@ -110,4 +110,25 @@ test('prepare runs on the listening socket before bind; its failure refuses the 
   const refused = acceptor.listen('127.0.0.1', 8444, { reusePort: false, onAccept() {}, onError() {}, prepare: () => 'setsockopt(IP_TRANSPARENT) EPERM' });
   assert.deepEqual(refused, { ok: false, message: 'setsockopt(IP_TRANSPARENT) EPERM 127.0.0.1:8444' });
   assert.equal(lib.peer([...lib.sockets.keys()].pop()!).closed, true);
+});
+
+test('a short read marks the client read empty (once) and drops its readable flag; a later edge brings it back', () => {
+  const { lib, c, reader, watch, loop } = setup();
+  const fd = c.socket(2, 1, 0) as number;
+  lib.peer(fd).connecting = false;
+  const keep = c.socket(2, 1, 0) as number;
+  loop.addEdge(keep);
+  loop.on(keep, { onEvent() {} });
+  reader.read(fd, { onBytes: () => reader.read(fd, undefined), onEnd() {} });
+  lib.peer(fd).write('GET / HTTP/1.0');
+  watch.turn();
+  assert.equal(loop.takeEarly(fd) & EPOLLIN, 0, 'what the edge announced was read');
+  assert.equal(reader.takeEmpty(fd), true);
+  assert.equal(reader.takeEmpty(fd), false, 'once');
+  reader.read(fd, { onBytes: () => reader.read(fd, undefined), onEnd() {} });
+  lib.peer(fd).write('x');
+  watch.turn();
+  lib.peer(fd).write('y'); // after the reader stopped
+  watch.turn();
+  assert.equal(loop.takeEarly(fd) & EPOLLIN, EPOLLIN, 'the new edge is remembered for attach');
 });

@@ -8,7 +8,7 @@ import type { ProxyAddress } from '../wire/proxy-types.js';
 import type { AcceptOptions, ReadSink } from './plane.js';
 import type { FdHandler, Loop } from './loop.js';
 import {
-  AF_INET, AF_INET6, EAGAIN, ECONNABORTED, EINTR, EMFILE, ENFILE, IPPROTO_IPV6, IPPROTO_TCP, IPV6_V6ONLY,
+  AF_INET, AF_INET6, EAGAIN, EPOLLIN, PEER_ENDING, ECONNABORTED, EINTR, EMFILE, ENFILE, IPPROTO_IPV6, IPPROTO_TCP, IPV6_V6ONLY,
   SO_REUSEADDR, SO_REUSEPORT, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, TCP_NODELAY,
 } from './linux.js';
 
@@ -116,6 +116,8 @@ export class Acceptor implements FdHandler {
  */
 export class ClientReader implements FdHandler {
   private readonly sinks: Array<ReadSink | undefined> = [];
+  /** The last read found the socket empty (short or EAGAIN) with no end flagged: attach need not read before an edge. */
+  private readonly empty: boolean[] = [];
   private readonly buf = Buffer.allocUnsafeSlow(READ_CHUNK);
   private readonly bufAt: number;
 
@@ -133,9 +135,17 @@ export class ClientReader implements FdHandler {
     }
     // Added now, an fd with bytes already queued gets its first event at the next wait.
     if (!this.loop.has(fd) && !this.loop.addEdge(fd)) return false;
+    this.empty[fd] = false;
     this.sinks[fd] = sink;
     this.loop.on(fd, this);
     return true;
+  }
+
+  /** True once: fd's last read found it empty (see `empty`). */
+  takeEmpty(fd: number): boolean {
+    const e = this.empty[fd] === true;
+    this.empty[fd] = false;
+    return e;
   }
 
   onEvent(fd: number, flags: number): void {
@@ -144,13 +154,24 @@ export class ClientReader implements FdHandler {
     for (let sink = this.sinks[fd]; sink && this.sinks[fd] === sink;) {
       const n = Number(c.recvAt(fd, this.bufAt, READ_CHUNK, 0));
       if (n > 0) {
+        // A short read emptied the socket (what came with this event is read): only a new edge says more.
+        if (n < READ_CHUNK && !(flags & PEER_ENDING)) this.drained(fd);
+        else this.empty[fd] = false;
         sink.onBytes(Buffer.from(this.buf.subarray(0, n)));
         continue;
       }
       const e = n === 0 ? 0 : c.errno();
-      if (e === EAGAIN || e === EINTR) return;
+      if (e === EAGAIN || e === EINTR) {
+        if (!(flags & PEER_ENDING)) this.drained(fd);
+        return;
+      }
       this.read(fd, undefined);
       sink.onEnd(n === 0 ? undefined : `client_error:${errnoName(e)}`);
     }
+  }
+
+  private drained(fd: number): void {
+    this.empty[fd] = true;
+    this.loop.forget(fd, EPOLLIN);
   }
 }

@@ -128,6 +128,11 @@ export class Loop {
     this.early[fd] = (this.early[fd] ?? 0) | flags;
   }
 
+  /** Drops flags from fd's remembered ones (a reader that consumed what its edge announced). */
+  forget(fd: number, flags: number): void {
+    this.early[fd] = (this.early[fd] ?? 0) & ~flags;
+  }
+
   /** The flags remembered for fd since its addEdge(), cleared. */
   takeEarly(fd: number): number {
     const f = this.early[fd] ?? 0;

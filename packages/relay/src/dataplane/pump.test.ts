@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { FakeLibc } from './fake-libc.js';
 import { Loop } from './loop.js';
 import { CLOSING, DRAINED, Direction, FLUSHING, Pump, READING, SHUT, STATE_NAMES } from './pump.js';
-import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLRDHUP } from './linux.js';
+import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from './linux.js';
 import type { LinkStats } from './plane.js';
 
 function setup() {
@@ -148,4 +148,38 @@ test('Direction: its first state, and what an event on its source changes', () =
   const rst = new Direction(1, 2, true, undefined);
   rst.readable(EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP);
   assert.deepEqual([rst.rdhup, rst.fin], [true, false], 'an error: read on until it shows');
+});
+
+test('a source read empty before attach (preread): the head is written and the source not read until it signals', () => {
+  const { pump, loop, a, b, owner, watch, A, B } = setup();
+  loop.remember(a, EPOLLOUT); // writable says nothing about bytes to read
+  const k = pump.link(a, b, Buffer.from('GET / '), owner, true);
+  assert.equal(B.read(), 'GET / ');
+  assert.equal(A.recvCalls, 0, 'no read just to see EAGAIN');
+  assert.equal(name(k.ab), 'drained');
+  A.write('more');
+  watch.turn();
+  assert.equal(B.read(), 'more');
+});
+
+test('bytes or an end remembered on the client since its preread outweigh "read empty": the source is read at attach', () => {
+  const { pump, loop, a, b, owner, A, B } = setup();
+  A.write('late');
+  loop.remember(a, EPOLLIN);
+  pump.link(a, b, Buffer.from('h:'), owner, true);
+  assert.equal(B.read(), 'h:late');
+});
+
+test('a partial write after a short read: once flushed, the direction is drained (no read to see EAGAIN)', () => {
+  const { pump, a, b, owner, watch, A, B } = setup();
+  B.room = 2;
+  A.write('abcd');
+  const k = pump.link(a, b, undefined, owner);
+  assert.equal(name(k.ab), 'flushing');
+  const reads = A.recvCalls;
+  B.allow(100);
+  watch.turn();
+  assert.equal(B.read(), 'abcd');
+  assert.equal(name(k.ab), 'drained');
+  assert.equal(A.recvCalls, reads);
 });

@@ -16,7 +16,8 @@
 //   READING  ─EAGAIN───────────────────▶ DRAINED
 //   READING  ─0 (FIN), short read + FIN▶ CLOSING
 //   DRAINED  ─readable edge on src─────▶ READING
-//   FLUSHING ─all written──────────────▶ READING
+//   FLUSHING ─all written──────────────▶ READING, or DRAINED when the source was
+//                                         read empty before and has not signalled since
 //   CLOSING  ─all written──────────────▶ SHUT (shutdown(dst, SHUT_WR), unless the other is SHUT too)
 //   any      ─send/recv error──────────▶ the link closes (client_error / upstream_error)
 //
@@ -59,14 +60,22 @@ export class Direction {
   rdhup = false;
   /** EPOLLRDHUP alone (a FIN, no reset): every byte is queued, so a short read has reached the end. */
   fin = false;
+  /**
+   * Where FLUSHING goes once written: DRAINED when the last read was short
+   * (or the source was read empty before attach) and no edge came since, so
+   * no read just to see EAGAIN.
+   */
+  afterFlush: DirState;
 
-  constructor(readonly src: number, readonly dst: number, readonly fromClient: boolean, head: Buffer | undefined) {
+  constructor(readonly src: number, readonly dst: number, readonly fromClient: boolean, head: Buffer | undefined, srcEmpty = false) {
     this.head = head?.length ? head : undefined;
-    this.state = this.head ? FLUSHING : READING;
+    this.afterFlush = srcEmpty ? DRAINED : READING;
+    this.state = this.head ? FLUSHING : this.afterFlush;
   }
 
   /** An event on src: a readable edge wakes a drained direction. True if it did. */
   readable(flags: number): boolean {
+    this.afterFlush = READING;
     if (flags & PEER_ENDING) this.rdhup = true;
     if ((flags & PEER_ENDING) === EPOLLRDHUP) this.fin = true;
     if (this.state !== DRAINED) return false;
@@ -97,13 +106,15 @@ export class Pump {
    * Relays fds a (client) and b (upstream), both already in the epoll set
    * (addEdge); flags their sockets showed before now are applied.
    */
-  link(a: number, b: number, head: Buffer | undefined, owner: LinkOwner): Link {
+  link(a: number, b: number, head: Buffer | undefined, owner: LinkOwner, clientEmpty = false): Link {
     const loop = this.loop;
     loop.now = Date.now();
-    const k = new Link(this, a, b, head, owner);
-    k.ab.readable(loop.takeEarly(a));
+    const ea = loop.takeEarly(a);
+    // Read empty before (the preread reader's last read was short) and no edge since: no read until one comes.
+    const k = new Link(this, a, b, head, owner, clientEmpty && !(ea & (EPOLLIN | PEER_ENDING)));
+    if (ea & (EPOLLIN | PEER_ENDING)) k.ab.readable(ea);
     const early = loop.takeEarly(b);
-    k.ba.readable(early);
+    if (early & (EPOLLIN | PEER_ENDING)) k.ba.readable(early);
     this.links.add(k);
     loop.on(a, k);
     loop.on(b, k);
@@ -150,7 +161,7 @@ export class Pump {
             continue;
           }
           if (d.state === CLOSING) this.shut(k, d);
-          else d.state = READING;
+          else d.state = d.afterFlush;
           continue;
         }
         case READING: {
@@ -215,6 +226,7 @@ export class Pump {
       d.head = Buffer.from(this.scratch.subarray(w, n));
       d.headCounts = true;
       d.state = end ? CLOSING : FLUSHING;
+      d.afterFlush = full || d.rdhup ? READING : DRAINED;
     } else d.state = end ? CLOSING : full || d.rdhup ? READING : DRAINED;
     return 1;
   }
@@ -230,6 +242,7 @@ export class Pump {
     if (n > 0) {
       d.pending = n;
       d.state = FLUSHING;
+      d.afterFlush = READING;
       k.last = this.loop.now;
       return 1;
     }
@@ -309,9 +322,9 @@ export class Link implements PlaneLink, FdHandler {
   readonly ab: Direction;
   readonly ba: Direction;
 
-  constructor(private readonly p: Pump, readonly a: number, readonly b: number, head: Buffer | undefined, readonly owner: LinkOwner) {
+  constructor(private readonly p: Pump, readonly a: number, readonly b: number, head: Buffer | undefined, readonly owner: LinkOwner, clientEmpty: boolean) {
     this.last = p.loop.now;
-    this.ab = new Direction(a, b, true, head);
+    this.ab = new Direction(a, b, true, head, clientEmpty);
     this.ba = new Direction(b, a, false, undefined);
   }
 
