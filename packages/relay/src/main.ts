@@ -45,7 +45,8 @@ async function main(): Promise<number> {
     runPrimary(config.workers, log);
     return -1;
   }
-  const needsTransparent = [...config.upstreams.values()].some((u) => u.transparent);
+  // A tproxy UDP listener answers from the original destination: a transparent socket bound to it.
+  const needsTransparent = [...config.upstreams.values()].some((u) => u.transparent) || config.listeners.some((l) => l.tproxy && l.protocol === 'udp');
   const transparent = needsTransparent ? await loadTransparent(log) : undefined;
   const dataPlane = config.dataPlane === 'engine' ? await loadDataPlane(log, config.splice) : undefined;
   log.info({ data_plane: dataPlane ? 'engine' : 'streams', splice: dataPlane ? config.splice : false }, 'tcp data plane');

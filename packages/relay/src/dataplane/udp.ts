@@ -27,6 +27,13 @@ const L = msgLayout();
 const SA = 32, HDR = L?.mmsghdr.size ?? 0, IOV = L?.iovec.size ?? 0;
 const IOV_LEN = L?.iovec.iov_len ?? 0, NAMELEN = L?.msghdr.msg_namelen ?? 0, MSG_IOV = L?.msghdr.msg_iov ?? 0, MSG_IOVLEN = L?.msghdr.msg_iovlen ?? 0;
 const MSG_FLAGS = L?.msghdr.msg_flags ?? 0, MSG_LEN = L?.mmsghdr.msg_len ?? 0;
+const MSG_CONTROL = L?.msghdr.msg_control ?? 0, MSG_CONTROLLEN = L?.msghdr.msg_controllen ?? 0;
+/**
+ * Control space per datagram on tproxy sockets: one cmsghdr (LP64: 8-byte
+ * cmsg_len, level, type = 16 bytes) and a sockaddr_in6 (28), rounded up.
+ */
+const CTRL = 64, CMSG_DATA = 16;
+const SOL_IP = 0, IP_ORIGDSTADDR = 20, SOL_IPV6 = 41, IPV6_ORIGDSTADDR = 74;
 /** Datagrams queued per socket per batch; beyond, the rest is dropped as a full socket buffer would. */
 const SEND_MAX = 64;
 
@@ -38,8 +45,11 @@ export interface UdpEndpoint {
 }
 
 export interface UdpHandlers {
-  /** `data` and `from` are views valid only during the call (copy what must last). */
-  onDatagram(data: Buffer, from: Buffer, ep: UdpEndpoint): void;
+  /**
+   * `data` and `from` are views valid only during the call (copy what must last);
+   * `to` is the original destination (a sockaddr view) on a tproxy socket.
+   */
+  onDatagram(data: Buffer, from: Buffer, ep: UdpEndpoint, to?: Buffer): void;
   /** A receive or send error (ECONNREFUSED: the ICMP port unreachable of a connected socket). */
   onError(code: string): void;
   /** Datagrams dropped: truncated (too big) or the send queue was full. */
@@ -47,9 +57,18 @@ export interface UdpHandlers {
 }
 
 export interface UdpPlane {
-  bind(host: string, port: number, reusePort: boolean, h: UdpHandlers): { ok: true; ep: UdpEndpoint; address: { address: string; port: number } } | { ok: false; message: string };
+  bind(host: string, port: number, reusePort: boolean, h: UdpHandlers, o?: BindOptions): { ok: true; ep: UdpEndpoint; address: { address: string; port: number } } | { ok: false; message: string };
+  /** Watches and sends on a socket made elsewhere (a tproxy session's reply socket, bound to the original destination). */
+  adopt(fd: number, h: UdpHandlers): { ok: true; ep: UdpEndpoint } | { ok: false; message: string };
   /** A socket connected to an IP literal (or `fd`, made by the transparent connector). */
   connect(host: string, port: number, h: UdpHandlers, fd?: number): { ok: true; ep: UdpEndpoint } | { ok: false; message: string };
+}
+
+export interface BindOptions {
+  /** Sets options before bind (tproxy, socket options); a failure's text. */
+  prepare?: (fd: number, v6: boolean) => string | undefined;
+  /** Read each datagram's original destination (IP_RECVORIGDSTADDR, set by `prepare`). */
+  origDst?: boolean;
 }
 
 let plane: UdpPlane | undefined;
@@ -77,8 +96,11 @@ function createUdpPlane(engine: DataPlane): UdpPlane {
   const names = Buffer.alloc(BATCH * SA);
   const rhdr = Buffer.alloc(BATCH * HDR);
   const riov = Buffer.alloc(BATCH * IOV);
-  pinned.push(arena, names, rhdr, riov);
-  const arenaAt = addr(arena), namesAt = addr(names), riovAt = addr(riov), rhdrAt = addr(rhdr);
+  const ctrl = Buffer.alloc(BATCH * CTRL);
+  pinned.push(arena, names, rhdr, riov, ctrl);
+  const arenaAt = addr(arena), namesAt = addr(names), riovAt = addr(riov), rhdrAt = addr(rhdr), ctrlAt = addr(ctrl);
+  /** The headers hold control pointers (set for a tproxy socket's receive, cleared for the next plain one). */
+  let ctrlSet = false;
   for (let i = 0; i < BATCH; i++) {
     riov.writeUIntLE(arenaAt + i * STRIDE, i * IOV, 6);
     riov.writeUIntLE(STRIDE, i * IOV + IOV_LEN, 6);
@@ -110,7 +132,7 @@ function createUdpPlane(engine: DataPlane): UdpPlane {
   class Endpoint implements UdpEndpoint {
     queue: Array<readonly Buffer[] | Buffer | undefined> = [];
     closed = false;
-    constructor(readonly fd: number, readonly h: UdpHandlers) {}
+    constructor(readonly fd: number, readonly h: UdpHandlers, readonly origDst = false) {}
 
     send(parts: readonly Buffer[], to?: Buffer): void {
       if (this.closed) return;
@@ -155,6 +177,7 @@ function createUdpPlane(engine: DataPlane): UdpPlane {
     receive(): void {
       if (this.closed) return;
       for (let i = 0; i < BATCH; i++) rhdr.writeUInt32LE(SA, i * HDR + NAMELEN);
+      if (this.origDst || ctrlSet) setControl(this.origDst);
       const n = c.recvmmsg(this.fd, rhdrAt, BATCH, MSG_DONTWAIT, null) as number;
       if (n < 0) {
         const e = c.errno();
@@ -166,7 +189,7 @@ function createUdpPlane(engine: DataPlane): UdpPlane {
         for (let i = 0; i < n && !this.closed; i++) {
           if (rhdr.readInt32LE(i * HDR + MSG_FLAGS) & MSG_TRUNC) { this.h.onDrop?.('truncated'); continue; }
           const len = rhdr.readUInt32LE(i * HDR + MSG_LEN);
-          this.h.onDatagram(arena.subarray(i * STRIDE, i * STRIDE + len), names.subarray(i * SA, i * SA + rhdr.readUInt32LE(i * HDR + NAMELEN)), this);
+          this.h.onDatagram(arena.subarray(i * STRIDE, i * STRIDE + len), names.subarray(i * SA, i * SA + rhdr.readUInt32LE(i * HDR + NAMELEN)), this, this.origDst ? origDstOf(i) : undefined);
         }
       } finally {
         inBatch = false;
@@ -184,14 +207,37 @@ function createUdpPlane(engine: DataPlane): UdpPlane {
     }
   }
 
-  const open = (fd: number, h: UdpHandlers): Endpoint | undefined => {
-    const ep = new Endpoint(fd, h);
+  /** Points every header at its control slot (tproxy sockets) or at none; the kernel rewrites msg_controllen per receive. */
+  const setControl = (on: boolean) => {
+    for (let i = 0; i < BATCH; i++) {
+      rhdr.writeUIntLE(on ? ctrlAt + i * CTRL : 0, i * HDR + MSG_CONTROL, 6);
+      rhdr.writeUIntLE(on ? CTRL : 0, i * HDR + MSG_CONTROLLEN, 6);
+    }
+    ctrlSet = on;
+  };
+  /** The IP_ORIGDSTADDR / IPV6_ORIGDSTADDR sockaddr of datagram i (a view), if the kernel gave one. */
+  const origDstOf = (i: number): Buffer | undefined => {
+    const at = i * CTRL;
+    if (rhdr.readUIntLE(i * HDR + MSG_CONTROLLEN, 6) < CMSG_DATA + 16) return undefined;
+    const level = ctrl.readInt32LE(at + 8), type = ctrl.readInt32LE(at + 12);
+    if (level === SOL_IP && type === IP_ORIGDSTADDR) return ctrl.subarray(at + CMSG_DATA, at + CMSG_DATA + 16);
+    if (level === SOL_IPV6 && type === IPV6_ORIGDSTADDR) return ctrl.subarray(at + CMSG_DATA, at + CMSG_DATA + 28);
+    return undefined;
+  };
+
+  const open = (fd: number, h: UdpHandlers, origDst = false): Endpoint | undefined => {
+    const ep = new Endpoint(fd, h, origDst);
     return engine.watch(fd, () => ep.receive()) ? ep : undefined;
   };
   const socketFor = (sa: Buffer) => c.socket(sa.length === 28 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) as number;
 
   return {
-    bind(host, port, reusePort, h) {
+    adopt(fd, h) {
+      const ep = open(fd, h);
+      if (!ep) { c.close(fd); return { ok: false, message: 'epoll_ctl failed' }; }
+      return { ok: true, ep };
+    },
+    bind(host, port, reusePort, h, o = {}) {
       const sa = sockaddr(host, port);
       if (!sa) return { ok: false, message: `not an IP address: ${host}` };
       const fd = socketFor(sa);
@@ -201,10 +247,12 @@ function createUdpPlane(engine: DataPlane): UdpPlane {
       // Cluster workers each bind their own socket; the kernel keeps a client's datagrams on one worker (4-tuple hash).
       if (reusePort && c.setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, one, 4) < 0) return fail('setsockopt(SO_REUSEPORT)');
       if (sa.length === 28 && c.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, one, 4) < 0) return fail('setsockopt(IPV6_V6ONLY)');
+      const refused = o.prepare?.(fd, sa.length === 28);
+      if (refused !== undefined) { c.close(fd); return { ok: false, message: `${refused} ${host}:${port}` }; }
       if (c.bind(fd, sa, sa.length) < 0) return fail('bind');
       const local = engine.localAddress(fd);
       if (!local) return fail('getsockname');
-      const ep = open(fd, h);
+      const ep = open(fd, h, o.origDst);
       if (!ep) return fail('epoll_ctl');
       return { ok: true, ep, address: { address: local.address, port: local.port } };
     },

@@ -14,7 +14,8 @@ import type { UpstreamGroup } from '../upstream/group.js';
 import type { UpstreamServer } from '../upstream/server.js';
 import { addClient, removeClient, type ListenerRuntime } from './runtime.js';
 import type { BoundSocket } from './tcp.js';
-import { createTransport, type From, type UpSocket } from './udp-transport.js';
+import { createTransport, type From, type Transport, type UpSocket } from './udp-transport.js';
+import { listenerPrepare, logListening, needsNative } from './listener-socket.js';
 
 interface Session {
   info: ConnInfo;
@@ -33,7 +34,17 @@ const NOT_TLS = { kind: 'not-tls', reason: 'udp' } as const;
 
 export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
   const drop = (reason: string) => rt.metrics.errors.inc([rt.name, reason]);
-  const sock = createTransport(hp, rt.dataPlane, drop);
+  const l0 = rt.snapshot.listener;
+  let sock: Transport;
+  try {
+    const native = needsNative(l0) && rt.dataPlane
+      ? { prepare: listenerPrepare(rt.dataPlane.libc, l0)!, origDst: l0.tproxy, ...(rt.transparent ? { transparent: rt.transparent } : {}) }
+      : needsNative(l0) ? {} : undefined;
+    sock = createTransport(hp, rt.dataPlane, drop, native);
+  } catch (err) {
+    const message = (err as Error).message;
+    return { key: `udp ${hp.host} ${hp.port}`, start: () => Promise.reject(new Error(message)), close: async () => {}, address: () => undefined };
+  }
   const sessions = new Map<string, Session>();
   let sweeper: NodeJS.Timeout | undefined;
   let closing = false;
@@ -80,14 +91,14 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     const snap = rt.snapshot;
     const l = snap.listener;
     const peer = sock.peer(from);
-    const info: ConnInfo = { start: Date.now(), client: addressOf(peer.address, peer.port), destination: destination ?? localAddress(), reason: 'idle_timeout' };
+    const info: ConnInfo = { start: Date.now(), client: addressOf(peer.address, peer.port), destination: destination ?? sock.destination(from) ?? localAddress(), reason: 'idle_timeout' };
     if (proxied) info.proxied = proxied;
     const clientIp = (proxied ?? info.client).address;
     if (rt.open.size >= l.maxConnections) return void drop('limit_total');
-    const d = selectRoute(l.routes, { client: clientIp, hello: () => NOT_TLS, final: true });
+    const d = selectRoute(l.routes, { client: clientIp, dest: info.destination, hello: () => NOT_TLS, final: true });
     if (d.kind !== 'route' || d.route.handler.kind === 'close') return void drop('no_route');
     const group = snap.groups.get(d.route.handler.upstream)!;
-    const server = group.pick(clientIp, new Set());
+    const server = group.pick(clientIp, new Set(), Date.now(), info.destination);
     if (!server) return void drop('no_upstream');
     info.route = d.route.index;
     info.upstream = server.cfg.address;
@@ -146,6 +157,7 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     rt.log.info({
       protocol: 'udp', client: `${i.client.address}:${i.client.port}`,
       proxied_client: i.proxied ? `${i.proxied.address}:${i.proxied.port}` : undefined,
+      original_dst: rt.snapshot.listener.tproxy ? `${i.destination.address}:${i.destination.port}` : undefined,
       route: i.route, upstream: i.upstream, bytes_in: s.bytesIn, bytes_out: s.bytesOut,
       duration_ms: Date.now() - i.start, reason: i.reason,
     }, 'session');
@@ -165,6 +177,8 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     key: `udp ${hp.host} ${hp.port}`,
     async start() {
       await sock.bind(onMessage, (err) => rt.log.error({ err }, 'udp listener error'));
+      const a = sock.address();
+      if (a) logListening(rt, rt.dataPlane?.libc, sock.fd?.() ?? -1, a);
       // Sweep often enough that a session outlives its timeout by at most a quarter of it.
       const every = Math.max(50, Math.min(1000, rt.snapshot.listener.idleTimeoutMs / 4));
       sweeper = setInterval(sweep, every);
