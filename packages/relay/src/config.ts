@@ -178,7 +178,7 @@ function compileListener(l: ListenerInput, path: string, upstreams: Map<string, 
     if (r.upstream !== undefined && !up) problems.push(`${rp}/upstream: no upstream named ${JSON.stringify(r.upstream)}; the upstreams are ${[...upstreams.keys()].join(', ') || '(none)'}`);
     if (l.protocol === 'udp' && up?.proxyProtocol === 'v1') problems.push(`${rp}/upstream: PROXY v1 cannot carry UDP; use v2`);
     const m = r.match ?? {};
-    if (l.protocol === 'udp' && (m.sni || m.alpn || m.not_tls !== undefined)) problems.push(`${rp}/match: UDP routes can match on client only`);
+    if (l.protocol === 'udp' && (m.sni || m.alpn || m.not_tls !== undefined)) problems.push(`${rp}/match: UDP routes can match on client and dest only`);
     const spec: Parameters<typeof buildMatchers>[0] = {};
     if (m.sni) spec.sni = m.sni;
     if (m.alpn) spec.alpn = m.alpn;
