@@ -9,7 +9,8 @@
 // header), the UDP answer comes back from the origin's address, and the
 // origin's counting listeners see nothing; port 8080 goes on to the origin
 // itself (`original_destination`, transparent: the origin sees the client).
-// Needs root, iproute2 and nft (scripts/setup-test-deps.sh).
+// Run twice: rules made with nft, then with iptables/ip6tables. Needs root, iproute2, nft and
+// iptables (scripts/setup-test-deps.sh).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -35,7 +36,6 @@ const inNs = (n: string, ...args: string[]) => sh('ip', 'netns', 'exec', n, ...a
 
 before(() => {
   if (process.getuid?.() !== 0) { skip = 'needs root'; return; }
-  try { sh('nft', '--version'); } catch { skip = 'nft is not installed (scripts/setup-test-deps.sh installs nftables)'; return; }
   try {
     for (const n of Object.values(ns)) sh('ip', 'netns', 'add', n);
   } catch (err) {
@@ -123,10 +123,16 @@ const CLIENT_JS = `
     s.on('data', (d) => out += d); s.on('error', (e) => res('error ' + e.code)); s.on('close', () => res(out));
     setTimeout(() => { s.destroy(); res('timeout ' + out); }, 5000);
   });
+  // Two datagrams from one socket: the second belongs to the session the first opened.
   const udp = (fam, host) => new Promise((res) => {
     const u = dgram.createSocket(fam === 4 ? 'udp4' : 'udp6');
-    const t = setTimeout(() => { u.close(); res('timeout'); }, 5000);
-    u.on('message', (m, r) => { clearTimeout(t); u.close(); res(r.address + ':' + r.port + ' ' + m); });
+    const got = [];
+    const t = setTimeout(() => { u.close(); res('timeout ' + got.join(' | ')); }, 5000);
+    u.on('message', (m, r) => {
+      got.push(r.address + ':' + r.port + ' ' + m);
+      if (got.length === 1) return u.send('r' + fam, 53, host);
+      clearTimeout(t); u.close(); res(got.join(' | '));
+    });
     u.send('q' + fam, 53, host);
   });
   (async () => {
@@ -147,8 +153,9 @@ async function hitsAtLeast(origin: Proc, n: number): Promise<string[]> {
   return hits(origin);
 }
 
-test('tproxy listeners intercept TCP and UDP for the origin, route by dest, keep client and destination', async (t) => {
-  if (skip) return t.skip(skip);
+/** The origin, the backends and the relay, started once for both rule back ends. */
+let peers: Promise<{ origin: Proc; relay: Proc }> | undefined;
+async function startPeers(): Promise<{ origin: Proc; relay: Proc }> {
   const origin = await spawnIn(ns.org, [process.execPath, '-e', ORIGIN_JS], /READY/);
   await spawnIn(ns.rel, [process.execPath, '-e', BACKENDS_JS], /READY/);
   const cfgFile = join(tmp.dir, 'relay.json');
@@ -174,37 +181,55 @@ test('tproxy listeners intercept TCP and UDP for the origin, route by dest, keep
   const listenerLines = relay.out().split('\n').filter((l) => l.includes('"msg":"listener"')).map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(listenerLines.length, 4, relay.out());
   assert.ok(listenerLines.every((l) => l.tproxy === true));
+  return { origin, relay };
+}
 
-  // Without the rules the relay sees nothing and the origin answers everything.
-  const plain = JSON.parse(inNs(ns.cli, process.execPath, '-e', CLIENT_JS).trim());
-  for (const fam of [4, 6] as const) {
-    assert.equal(plain[fam].t443, `origin 443 ${fam === 4 ? `::ffff:${CLIENT[4]}` : CLIENT[6]}`);
-    assert.match(plain[fam].u53, /origin 53$/);
-  }
-  const before = (await hitsAtLeast(origin, 8)).length;
-  assert.equal(before, 8, hits(origin).join('\n'));
+const connectionLines = (relay: Proc) => relay.out().split('\n').filter((l) => l.includes('"msg":"connection"')).map((l) => JSON.parse(l) as Record<string, unknown>);
 
-  inNs(ns.rel, 'bash', SETUP, ...RULE_ARGS);
-  t.after(() => { try { inNs(ns.rel, 'bash', TEARDOWN, ...RULE_ARGS); } catch { /* namespace goes anyway */ } });
-  const got = JSON.parse(inNs(ns.cli, process.execPath, '-e', CLIENT_JS).trim());
-  for (const fam of [4, 6] as const) {
-    const [c, o] = [CLIENT[fam], ORIGIN[fam]];
-    // Backend A (PROXY v1) and B (PROXY v2): the client's own address and the original destination.
-    assert.equal(got[fam].t443, `A ${c} ${o} 443`, JSON.stringify(got));
-    assert.equal(got[fam].t8443, `B ${c} ${o} 8443`, JSON.stringify(got));
-    // original_destination + transparent: the origin itself answers, and sees the client.
-    assert.equal(got[fam].t8080, `origin 8080 ${fam === 4 ? `::ffff:${c}` : c}`, JSON.stringify(got));
-    // The UDP answer comes from the address and port the client asked.
-    assert.equal(got[fam].u53, `${o}:53 B udp ${c} ${o} 53 q${fam}`, JSON.stringify(got));
-  }
-  // The origin saw only the two 8080 connections the relay made on purpose.
-  const after = (await hitsAtLeast(origin, before + 2)).slice(before);
-  assert.deepEqual(after.map((l) => l.split(' ').slice(0, 3).join(' ')), ['HIT tcp 8080', 'HIT tcp 8080'], after.join('\n'));
+// The same checks with the rules made by nft and by iptables/ip6tables (deploy/tproxy/setup.sh does both).
+for (const backend of ['nft', 'iptables'] as const) {
+  test(`tproxy listeners intercept TCP and UDP for the origin, route by dest, keep client and destination (${backend} rules)`, async (t) => {
+    if (skip) return t.skip(skip);
+    try { sh(backend, '--version'); } catch { return t.skip(`${backend} is not installed (scripts/setup-test-deps.sh installs it)`); }
+    const { origin, relay } = await (peers ??= startPeers());
+    const logsBefore = connectionLines(relay).length;
 
-  // The relay logged each connection's original destination.
-  const deadline = Date.now() + 10000;
-  const logged = () => relay.out().split('\n').filter((l) => l.includes('"msg":"connection"')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  while (logged().length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  const dsts = logged().map((l) => l.original_dst).sort();
-  assert.deepEqual(dsts, [`${ORIGIN[4]}:443`, `${ORIGIN[4]}:8080`, `${ORIGIN[4]}:8443`, `${ORIGIN[6]}:443`, `${ORIGIN[6]}:8080`, `${ORIGIN[6]}:8443`].sort());
-});
+    // Without the rules the relay sees nothing and the origin answers everything.
+    const start = hits(origin).length;
+    const plain = JSON.parse(inNs(ns.cli, process.execPath, '-e', CLIENT_JS).trim());
+    for (const fam of [4, 6] as const) {
+      assert.equal(plain[fam].t443, `origin 443 ${fam === 4 ? `::ffff:${CLIENT[4]}` : CLIENT[6]}`);
+      assert.match(plain[fam].u53, /origin 53 \| .*origin 53$/);
+    }
+    const before = (await hitsAtLeast(origin, start + 10)).length;
+    assert.equal(before - start, 10, hits(origin).join('\n'));
+
+    const env = { ...process.env, TPROXY_BACKEND: backend };
+    execFileSync('ip', ['netns', 'exec', ns.rel, 'bash', SETUP, ...RULE_ARGS], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const got = JSON.parse(inNs(ns.cli, process.execPath, '-e', CLIENT_JS).trim());
+      for (const fam of [4, 6] as const) {
+        const [c, o] = [CLIENT[fam], ORIGIN[fam]];
+        // Backend A (PROXY v1) and B (PROXY v2): the client's own address and the original destination.
+        assert.equal(got[fam].t443, `A ${c} ${o} 443`, JSON.stringify(got));
+        assert.equal(got[fam].t8443, `B ${c} ${o} 8443`, JSON.stringify(got));
+        // original_destination + transparent: the origin itself answers, and sees the client.
+        assert.equal(got[fam].t8080, `origin 8080 ${fam === 4 ? `::ffff:${c}` : c}`, JSON.stringify(got));
+        // The UDP answers come from the address and port the client asked, the second through the same session.
+        const from = `${o}:53`;
+        assert.equal(got[fam].u53, `${from} B udp ${c} ${o} 53 q${fam} | ${from} B udp ${c} ${o} 53 r${fam}`, JSON.stringify(got));
+      }
+      // The origin saw only the two 8080 connections the relay made on purpose.
+      const after = (await hitsAtLeast(origin, before + 2)).slice(before);
+      assert.deepEqual(after.map((l) => l.split(' ').slice(0, 3).join(' ')), ['HIT tcp 8080', 'HIT tcp 8080'], after.join('\n'));
+
+      // The relay logged each connection's original destination.
+      const deadline = Date.now() + 10000;
+      while (connectionLines(relay).length < logsBefore + 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const dsts = connectionLines(relay).slice(logsBefore).map((l) => l.original_dst).sort();
+      assert.deepEqual(dsts, [`${ORIGIN[4]}:443`, `${ORIGIN[4]}:8080`, `${ORIGIN[4]}:8443`, `${ORIGIN[6]}:443`, `${ORIGIN[6]}:8080`, `${ORIGIN[6]}:8443`].sort());
+    } finally {
+      execFileSync('ip', ['netns', 'exec', ns.rel, 'bash', TEARDOWN, ...RULE_ARGS], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    }
+  });
+}

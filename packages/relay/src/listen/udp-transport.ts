@@ -122,16 +122,33 @@ function engineTransport(hp: HostPort, engine: DataPlane, drop: (reason: string)
   const onDrop = (reason: string) => drop(`udp_${reason}`);
   let ep: UdpEndpoint | undefined;
   let addr: AddressInfo | undefined;
-  /** The reply socket of a tproxy session; null (reported through on.error) when it cannot be made. */
-  const replySocket = (dst: ProxyAddress, on: UpEvents): UdpEndpoint | null => {
+  let received: ((data: Buffer, from: From) => void) | undefined;
+  /**
+   * The socket of a tproxy session on the client's side: bound to the original
+   * destination (transparent) and connected to the client, so answers leave
+   * from the address the client asked. Being the exact match for the client's
+   * 4-tuple, it also receives the session's later datagrams (TPROXY's
+   * established lookup, and a `socket transparent` rule, pick it over the
+   * listener); they go the listener's way, keyed as if the listener had read
+   * them. Null (reported through on.error) when it cannot be made.
+   */
+  const replySocket = (client: Buffer, dstSa: Buffer, on: UpEvents): UdpEndpoint | null => {
+    const dst = parseSockaddr(dstSa);
     const t = native?.transparent ? native.transparent(dst, dst.family === 6 ? 6 : 4, 'udp') : { ok: false as const, message: 'transparent sockets unavailable' };
-    const r = t.ok ? plane.adopt(t.fd, { onDatagram() { /* nothing arrives: TPROXY steers the client's datagrams to the listener */ }, onError: () => {}, onDrop }) : t;
+    if (t.ok && engine.libc.connect(t.fd, client, client.length) < 0) {
+      const e = engine.libc.errno();
+      engine.closeFd(t.fd);
+      queueMicrotask(() => on.error(`tproxy_reply:connect errno ${e}`));
+      return null;
+    }
+    const r = t.ok ? plane.adopt(t.fd, { onDatagram: (data, from) => received?.(data, joinFrom(from, dstSa)), onError: () => {}, onDrop }) : t;
     if (r.ok) return r.ep;
     queueMicrotask(() => on.error(`tproxy_reply:${r.message}`));
     return null;
   };
   return {
     async bind(onDatagram, onError) {
+      received = onDatagram;
       const r = plane.bind(hp.host, hp.port, cluster.isWorker, {
         onDatagram: (data, from, _ep, to) => onDatagram(data, to ? joinFrom(from, to) : from),
         onError,
@@ -152,10 +169,11 @@ function engineTransport(hp: HostPort, engine: DataPlane, drop: (reason: string)
       const client = Buffer.from(senderOf(from as Buffer)); // the view dies with the batch
       // tproxy: replies leave from the address the client asked (a transparent
       // socket bound to it), so the client sees the answer come from there.
-      const reply = (from as Buffer).length === JOINED ? replySocket(parseSockaddr((from as Buffer).subarray(32)), on) : undefined;
+      const reply = (from as Buffer).length === JOINED ? replySocket(client, Buffer.from((from as Buffer).subarray(32, (from as Buffer).readUInt16LE(32) === 2 ? 48 : 60)), on) : undefined;
       if (reply === null) return { send() { /* nothing open */ }, close() { if (fd !== undefined) engine.closeFd(fd); } };
-      const out = reply ?? ep;
-      const back = (m: Buffer) => { out?.send([m], client); on.reply(m.length); };
+      const back = reply
+        ? (m: Buffer) => { reply.send([m]); on.reply(m.length); } // connected to the client
+        : (m: Buffer) => { ep?.send([m], client); on.reply(m.length); };
       if (!isIP(host)) return dgramUp(host, port, fd, back, on);
       const r = plane.connect(host, port, { onDatagram: back, onError: (code) => on.error(code), onDrop }, fd);
       if (!r.ok) {
