@@ -78,7 +78,11 @@ const netstat = (): Record<string, number> => {
 };
 
 // Echo backend that names the relay's source address; holds each connection until the client ends it.
-const ECHO_JS = `require('net').createServer((s) => s.on('data', (d) => s.write('echo ' + d))).listen(9100, '127.0.0.1', () => console.log('READY'));`;
+const ECHO_JS = `require('net').createServer((s) => s.on('data', (d) => s.write('echo ' + d))).listen(9100, '127.0.0.1', () => console.log('READY'));
+  const u = require('dgram').createSocket('udp4'); u.on('message', (m, r) => u.send('echo ' + m, r.port, r.address)); u.bind(9101, '127.0.0.1');`;
+const UDP_CLIENT_JS = `const u = require('dgram').createSocket('udp4');
+  u.on('message', (m) => { console.log(String(m)); process.exit(0); }); u.send('ping', 9300, '127.0.0.1');
+  setTimeout(() => { console.log('timeout'); process.exit(0); }, 3000);`;
 // One connection: send, read the echo, report OPEN, hold it until a line on stdin, then close.
 const CLIENT_JS = `
   const net = require('net'), readline = require('readline');
@@ -103,12 +107,17 @@ test('socket options: bbr, keepalive and mark on relayed sockets, mark routing, 
       marked: { servers: ['10.77.0.9:9000'], socket: upstreamSocket, tries: 1 },
       unmarked: { servers: ['10.77.0.9:9000'], socket: { ...upstreamSocket, mark: undefined }, tries: 1 },
       echo: { servers: ['127.0.0.1:9100'] },
+      'udp-marked': { servers: ['10.77.0.9:9053'], socket: { mark: 7 } },
+      'udp-echo': { servers: ['127.0.0.1:9101'] },
     },
     listeners: [
       { name: 'front', listen: ['127.0.0.1:9200'], socket: listenerSocket, routes: [{ upstream: 'marked' }] },
       { name: 'front-unmarked', listen: ['127.0.0.1:9201'], routes: [{ upstream: 'unmarked' }] },
       // The Fast Open server: its listener's mark routes its SYN-ACKs back through table 200.
       { name: 'tfo-server', listen: ['0.0.0.0:9000'], socket: { fastopen: 64, mark: 7 }, routes: [{ upstream: 'echo' }] },
+      // UDP: the session socket's mark reaches 10.77.0.9; the listener there answers marked too.
+      { name: 'udp-front', protocol: 'udp', listen: ['127.0.0.1:9300'], routes: [{ upstream: 'udp-marked' }] },
+      { name: 'udp-server', protocol: 'udp', listen: ['0.0.0.0:9053'], socket: { mark: 7 }, routes: [{ upstream: 'udp-echo' }] },
     ],
   }));
   const relay = spawnIn([process.execPath, RELAY_MAIN, '--config', cfgFile]);
@@ -148,6 +157,11 @@ test('socket options: bbr, keepalive and mark on relayed sockets, mark routing, 
   const tfo = netstat();
   assert.ok(tfo.TCPFastOpenActive! > tfoBefore.TCPFastOpenActive!, `TCPFastOpenActive ${tfoBefore.TCPFastOpenActive} → ${tfo.TCPFastOpenActive}`);
   assert.ok(tfo.TCPFastOpenPassive! > tfoBefore.TCPFastOpenPassive!, `TCPFastOpenPassive ${tfoBefore.TCPFastOpenPassive} → ${tfo.TCPFastOpenPassive}`);
+
+  // UDP through the marked session socket and the marked listener.
+  assert.equal(inNs(process.execPath, '-e', UDP_CLIENT_JS).trim(), 'echo ping');
+  const udpServer = lines.find((l) => l.msg === 'listener' && l.listener === 'udp-server')!;
+  assert.deepEqual(udpServer.socket, { mark: 7 });
 
   // Without the mark the same server is unreachable: the routing decision was the mark's.
   const c3 = spawnIn([process.execPath, '-e', CLIENT_JS, '9201']);

@@ -16,6 +16,7 @@ import { addClient, removeClient, type ListenerRuntime } from './runtime.js';
 import type { BoundSocket } from './tcp.js';
 import { createTransport, type From, type Transport, type UpSocket } from './udp-transport.js';
 import { listenerPrepare, logListening, needsNative } from './listener-socket.js';
+import { upstreamUdpFd } from '../upstream/upstream-socket.js';
 
 interface Session {
   info: ConnInfo;
@@ -119,6 +120,16 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
         return void drop('transparent_failed');
       }
       fd = t.fd;
+    }
+    if (group.cfg.socket) {
+      const o = upstreamUdpFd(rt, group.cfg, server, fd);
+      if (!o.ok) {
+        server.active--;
+        removeClient(rt, clientIp);
+        rt.log.warn({ upstream: server.cfg.address, err: o.message }, 'upstream socket options failed');
+        return void drop('socket_options_failed');
+      }
+      fd = o.fd;
     }
     const s: Session = {
       info, server, group, last: Date.now(), bytesIn: 0, bytesOut: 0, idleMs: l.idleTimeoutMs,

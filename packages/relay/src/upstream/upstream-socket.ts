@@ -30,3 +30,21 @@ export function upstreamSocketFd(rt: ListenerRuntime, cfg: UpstreamConfig, clien
   if (failed) { c.close(fd); throw new Error(failed); }
   return fd;
 }
+
+const SOCK_DGRAM = 2;
+
+/**
+ * A UDP session's upstream socket with the group's options (mark, tos, buffers;
+ * the TCP ones do not apply): `fd` (transparent) or a new one.
+ */
+export function upstreamUdpFd(rt: ListenerRuntime, cfg: UpstreamConfig, server: UpstreamServer, fd: number | undefined): { ok: true; fd: number | undefined } | { ok: false; message: string } {
+  if (!cfg.socket) return { ok: true, fd };
+  const c = rt.dataPlane?.libc;
+  if (!c) return { ok: false, message: 'socket options need the data plane engine, which is unavailable' };
+  const v6 = (server.sockaddr?.length ?? 16) === 28;
+  const s = fd ?? (c.socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) as number);
+  if (s < 0) return { ok: false, message: `socket: errno ${c.errno()}` };
+  const failed = applySocketOptions(c, s, v6, cfg.socket, false);
+  if (failed) { c.close(s); return { ok: false, message: failed }; }
+  return { ok: true, fd: s };
+}
