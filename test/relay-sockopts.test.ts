@@ -96,6 +96,7 @@ const CLIENT_JS = `
 
 test('socket options: bbr, keepalive and mark on relayed sockets, mark routing, TFO cookies, read-back log line', async (t) => {
   if (skip) return t.skip(skip);
+  try { sh('modprobe', '-q', 'tcp_bbr'); } catch { /* built in, or no modprobe: the list says */ }
   const cc = sh('cat', '/proc/sys/net/ipv4/tcp_available_congestion_control').trim().split(/\s+/);
   if (!cc.includes('bbr')) return t.skip(`bbr is not available in this kernel (${cc.join(' ')}); modprobe tcp_bbr where allowed`);
   await spawnIn([process.execPath, '-e', ECHO_JS]).waitFor(/READY/);
