@@ -7,6 +7,7 @@
 //     routes/servers.ts          PowerDNS server, config and statistics resources
 //     routes/geoip.ts            GeoIP updater status and manual run
 //     routes/zones.ts            PowerDNS zones, RRsets, metadata, export (needs opts.db)
+//     routes/cryptokeys.ts       PowerDNS DNSSEC keys and rectify (needs opts.db)
 //     routes/history.ts          our extension: a zone's change history (needs opts.db)
 //     routes/key.ts              our extension: the request's key name and rights
 //     routes/health.ts           our extension: geodns's health checks (asks geodns's status endpoint)
@@ -29,6 +30,7 @@ import { installRequestParsing, lastValueQuery, requestForLog } from './plugins/
 import { serverRoutes } from './routes/servers.js';
 import { geoipRoutes } from './routes/geoip.js';
 import { zoneRoutes } from './routes/zones.js';
+import { cryptokeyRoutes } from './routes/cryptokeys.js';
 import { luaRoutes } from './routes/lua.js';
 import { webRoutes } from './web/routes.js';
 import { parseHostPort } from '@geoedge/shared';
@@ -90,6 +92,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     });
     if (opts.db) {
       await api.register(zoneRoutes, { db: opts.db, ...(opts.historyProblem ? { historyProblem: opts.historyProblem } : {}) });
+      await api.register(cryptokeyRoutes, { db: opts.db, ...(opts.historyProblem ? { historyProblem: opts.historyProblem } : {}) });
       await api.register(historyRoutes, { db: opts.db });
     }
     await api.register(keyRoutes);

@@ -5,7 +5,8 @@
 import cluster from 'node:cluster';
 import { createSocket, type Socket as DgramSocket, type RemoteInfo } from 'node:dgram';
 import { isIP, type AddressInfo } from 'node:net';
-import { batchedUdpRefusal, type HostPort } from '@geoedge/shared';
+import type { HostPort } from '@geoedge/shared';
+import { nativeRefusal } from '@geoedge/linux';
 import type { DataPlane } from '../dataplane/engine.js';
 import { udpPlane, peerOf, type UdpEndpoint, type BindOptions } from '../dataplane/udp.js';
 import { parseSockaddr } from '../net/sockaddr.js';
@@ -49,9 +50,9 @@ export interface TproxyOptions extends BindOptions {
 
 /** `drop` counts datagrams the engine drops (too big to receive whole, or a full send queue). */
 export function createTransport(hp: HostPort, engine: DataPlane | undefined, drop: (reason: string) => void, native?: TproxyOptions): Transport {
-  // Where the struct layouts are not known (32-bit ARM, …: main.ts warns once), node:dgram.
-  const batched = engine && isIP(hp.host) && batchedUdpRefusal() === undefined;
-  if (native && !batched) throw new Error(`tproxy and socket options on UDP need the data plane engine with batched UDP, unavailable here (${batchedUdpRefusal() ?? 'engine not loaded'})`);
+  // Where the native layer is refused (unknown architecture, musl: main.ts warns once), node:dgram.
+  const batched = engine && isIP(hp.host) && nativeRefusal() === undefined;
+  if (native && !batched) throw new Error(`tproxy and socket options on UDP need the data plane engine with batched UDP, unavailable here (${nativeRefusal() ?? 'engine not loaded'})`);
   return batched ? engineTransport(hp, engine, drop, native) : dgramTransport(hp);
 }
 

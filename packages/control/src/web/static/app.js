@@ -129,7 +129,7 @@ async function showZone(name) {
   for (const b of body.querySelectorAll('button.delete')) b.disabled = !allowed;
   $('history').tBodies[0].replaceChildren();
   oldest = null;
-  await Promise.all([loadHistory(v), z.rrsets.some((rr) => rr.type === 'LUA') ? loadHealth(v) : hideHealth()]);
+  await Promise.all([loadHistory(v), loadDnssec(v, z), z.rrsets.some((rr) => rr.type === 'LUA') ? loadHealth(v) : hideHealth()]);
 }
 
 function hideHealth() {
@@ -187,6 +187,44 @@ function names(code, c) {
   }
 }
 
+/** RFC 4034 appendix B key tag of a DNSKEY's presentation form ("257 3 13 <base64>"). */
+function keyTag(dnskey) {
+  const [flags, protocol, algorithm, ...b64] = dnskey.split(' ');
+  const key = Uint8Array.from(atob(b64.join('')), (c) => c.charCodeAt(0));
+  const rdata = [Number(flags) >> 8, Number(flags) & 0xff, Number(protocol), Number(algorithm), ...key];
+  let ac = 0;
+  rdata.forEach((b, i) => { ac += i & 1 ? b : b << 8; });
+  ac += (ac >> 16) & 0xffff;
+  return ac & 0xffff;
+}
+
+/** The zone's keys (GET …/cryptokeys) and the DS records to give the registrar. */
+async function loadDnssec(v, z) {
+  const keys = await api('GET', `${zonePath(zone)}/cryptokeys`);
+  if (v !== view) return;
+  $('dnssec-state').textContent = z.dnssec
+    ? `Signed: ${keys.filter((k) => k.active).length} active key(s) of ${keys.length}; denial of existence: ${z.nsec3param ? `NSEC3 ${z.nsec3param}${z.nsec3narrow ? ' (narrow)' : ''}` : 'NSEC'}.`
+    : keys.length ? `Not signed: none of the ${keys.length} key(s) is active.` : 'Not signed: the zone has no DNSSEC keys.';
+  const ds = [];
+  for (const k of keys) {
+    if (!k.published || !k.ds) continue;
+    for (const d of k.ds) if (d.split(' ')[2] === '2') ds.push(`${zone} IN DS ${d}${k.active ? '' : '   ; key not active yet'}`);
+  }
+  $('dnssec-ds').textContent = ds.join('\n');
+  $('dnssec-ds-box').hidden = ds.length === 0;
+  const body = $('cryptokeys').tBodies[0];
+  body.replaceChildren();
+  for (const k of keys) {
+    const tr = el('tr');
+    tr.dataset.id = String(k.id);
+    const state = `${k.active ? 'active' : 'inactive'}, ${k.published ? 'published' : 'not published'}${k.error ? ` — ${k.error}` : ''}`;
+    tr.append(el('td', String(k.id)), el('td', k.keytype.toUpperCase()), el('td', `${k.algorithm}${k.bits ? ` (${k.bits} bits)` : ''}`),
+      el('td', k.dnskey ? String(keyTag(k.dnskey)) : '—'), el('td', state, k.active ? 'active' : 'inactive'), el('td', k.dnskey, 'dnskey'));
+    body.append(tr);
+  }
+  $('cryptokeys').hidden = keys.length === 0;
+}
+
 const HISTORY_PAGE = 20;
 
 async function loadHistory(v) {
@@ -230,6 +268,7 @@ function sideLines(side) {
   for (const rr of side.rrsets ?? []) for (const r of rr.records) lines.push(`${rr.name} ${rr.ttl} ${rr.type} ${r.content}${r.disabled ? ' (disabled)' : ''}`);
   for (const [kind, values] of Object.entries(side.metadata ?? {})) for (const v of values) lines.push(`metadata ${kind} = ${v}`);
   for (const [k, v] of Object.entries(side.zone ?? {})) lines.push(`${k}: ${v}`);
+  for (const k of side.cryptokeys ?? []) lines.push(`key ${k.id} flags ${k.flags} ${k.active ? 'active' : 'inactive'} ${k.published ? 'published' : 'unpublished'} ${k.dnskey}`);
   return lines;
 }
 
