@@ -9,7 +9,7 @@
 // Layouts: layoutFor() from @geoedge/linux (x86_64, aarch64, 32-bit ARM,
 // checked against the C headers there); udpPlane() refuses any other
 // architecture and the listeners use node:dgram (listen/udp-transport.ts).
-import { layoutFor, nativeRefusal } from '@geoedge/linux';
+import { K, layoutFor, nativeRefusal } from '@geoedge/linux';
 import type { Libc } from '../native/libc.js';
 import { errnoName } from '../native/libc.js';
 import { sockaddr, parseSockaddr } from '../net/sockaddr.js';
@@ -32,11 +32,11 @@ const IOV_LEN = L?.iovec.iov_len ?? 0, NAMELEN = L?.msghdr.msg_namelen ?? 0, MSG
 const MSG_FLAGS = L?.msghdr.msg_flags ?? 0, MSG_LEN = L?.mmsghdr.msg_len ?? 0;
 const MSG_CONTROL = L?.msghdr.msg_control ?? 0, MSG_CONTROLLEN = L?.msghdr.msg_controllen ?? 0;
 /**
- * Control space per datagram on tproxy sockets: one cmsghdr (LP64: 8-byte
- * cmsg_len, level, type = 16 bytes) and a sockaddr_in6 (28), rounded up.
+ * Control space per datagram on tproxy sockets (cmsg(3)): one cmsghdr (a
+ * WORD-sized cmsg_len, then int level and int type: CMSG_DATA at WORD + 8,
+ * already WORD-aligned) and a sockaddr_in6 (28), rounded up.
  */
-const CTRL = 64, CMSG_DATA = 16;
-const SOL_IP = 0, IP_ORIGDSTADDR = 20, SOL_IPV6 = 41, IPV6_ORIGDSTADDR = 74;
+const CTRL = 64, CMSG_LEVEL = WORD, CMSG_TYPE = WORD + 4, CMSG_DATA = WORD + 8;
 /** Datagrams queued per socket per batch; beyond, the rest is dropped as a full socket buffer would. */
 const SEND_MAX = 64;
 
@@ -213,18 +213,19 @@ function createUdpPlane(engine: DataPlane): UdpPlane {
   /** Points every header at its control slot (tproxy sockets) or at none; the kernel rewrites msg_controllen per receive. */
   const setControl = (on: boolean) => {
     for (let i = 0; i < BATCH; i++) {
-      rhdr.writeUIntLE(on ? ctrlAt + i * CTRL : 0, i * HDR + MSG_CONTROL, 6);
-      rhdr.writeUIntLE(on ? CTRL : 0, i * HDR + MSG_CONTROLLEN, 6);
+      putWord(rhdr, on ? ctrlAt + i * CTRL : 0, i * HDR + MSG_CONTROL);
+      putWord(rhdr, on ? CTRL : 0, i * HDR + MSG_CONTROLLEN);
     }
     ctrlSet = on;
   };
   /** The IP_ORIGDSTADDR / IPV6_ORIGDSTADDR sockaddr of datagram i (a view), if the kernel gave one. */
   const origDstOf = (i: number): Buffer | undefined => {
     const at = i * CTRL;
-    if (rhdr.readUIntLE(i * HDR + MSG_CONTROLLEN, 6) < CMSG_DATA + 16) return undefined;
-    const level = ctrl.readInt32LE(at + 8), type = ctrl.readInt32LE(at + 12);
-    if (level === SOL_IP && type === IP_ORIGDSTADDR) return ctrl.subarray(at + CMSG_DATA, at + CMSG_DATA + 16);
-    if (level === SOL_IPV6 && type === IPV6_ORIGDSTADDR) return ctrl.subarray(at + CMSG_DATA, at + CMSG_DATA + 28);
+    // msg_controllen as the kernel left it (the low 32 bits of the word: it is at most CTRL).
+    if (rhdr.readUInt32LE(i * HDR + MSG_CONTROLLEN) < CMSG_DATA + 16) return undefined;
+    const level = ctrl.readInt32LE(at + CMSG_LEVEL), type = ctrl.readInt32LE(at + CMSG_TYPE);
+    if (level === K.SOL_IP && type === K.IP_ORIGDSTADDR) return ctrl.subarray(at + CMSG_DATA, at + CMSG_DATA + 16);
+    if (level === K.SOL_IPV6 && type === K.IPV6_ORIGDSTADDR) return ctrl.subarray(at + CMSG_DATA, at + CMSG_DATA + 28);
     return undefined;
   };
 

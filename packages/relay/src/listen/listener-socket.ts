@@ -4,7 +4,7 @@
 // reports what the kernel holds (getsockopt) and the upstream groups' options.
 import type { ListenerConfig } from '../config.js';
 import { describeSocketOptions } from '../config-socket.js';
-import type { Libc } from '../native/libc.js';
+import type { Libc } from '@geoedge/linux';
 import { applySocketOptions, readSocketOptions, setTproxy } from '../native/sockopts.js';
 import type { ListenerRuntime } from './runtime.js';
 

@@ -1,41 +1,26 @@
-// Socket options Node does not expose, set through libc (loadLibc) on sockets
+// Socket options Node does not expose, set through @geoedge/linux on sockets
 // the engine makes: the listener's (accepted sockets inherit every one of them
-// on Linux: congestion control, keepalive, mark, TOS, buffers, user timeout) and
-// each upstream socket before its connect. Also IP_TRANSPARENT and
-// IP_RECVORIGDSTADDR for tproxy listeners. Values from Linux's uapi headers
-// (asm-generic socket.h, in.h, in6.h, tcp.h): the same on x86_64, arm64 and arm.
+// on Linux: congestion control, keepalive, mark, TOS, buffers, user timeout,
+// Fast Open queue) and each upstream socket before its connect. Also
+// IP_TRANSPARENT and IP_RECVORIGDSTADDR for tproxy listeners. The constants
+// are @geoedge/linux's K, checked against the C headers there.
+import { K, getIntOption, setIntOption, errnoName, type Libc } from '@geoedge/linux';
 import type { SocketOptions } from '../config-socket.js';
-// Types only from libc.ts: importing it loads koffi, which must stay optional at start.
-import type { Libc } from './libc.js';
 
-const SOL_SOCKET = 1, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_KEEPALIVE = 9, SO_MARK = 36;
-const IPPROTO_TCP = 6, TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6, TCP_CONGESTION = 13, TCP_USER_TIMEOUT = 18, TCP_FASTOPEN = 23, TCP_FASTOPEN_CONNECT = 30;
-const SOL_IP = 0, IP_TOS = 1, IP_TRANSPARENT = 19, IP_RECVORIGDSTADDR = 20;
-const SOL_IPV6 = 41, IPV6_TCLASS = 67, IPV6_RECVORIGDSTADDR = 74, IPV6_TRANSPARENT = 75;
 /** TCP_CA_NAME_MAX. */
 const CA_NAME = 16;
+const HINT: Record<number, string> = { 1: ' (needs CAP_NET_ADMIN)', 2: ' (the algorithm is not in this kernel)', 92: ' (not supported by this kernel)' };
 
-/** The cmsg (level, type) that carries a datagram's original destination. */
-export const ORIGDST_CMSG = { v4: [SOL_IP, IP_RECVORIGDSTADDR], v6: [SOL_IPV6, IPV6_RECVORIGDSTADDR] } as const;
-
-const int = (v: number) => { const b = Buffer.alloc(4); b.writeInt32LE(v | 0); return b; };
-const ERRNO: Record<number, string> = {
-  1: 'EPERM (needs CAP_NET_ADMIN)', 2: 'ENOENT (the algorithm is not in this kernel)', 22: 'EINVAL', 92: 'ENOPROTOOPT (not supported by this kernel)', 95: 'EOPNOTSUPP',
-};
-const errnoName = (e: number) => ERRNO[e] ?? `errno ${e}`;
-
-/** One setsockopt; the failure's text names the option (as the config does). */
-function set(c: Libc, fd: number, level: number, opt: number, value: Buffer, key: string): string | undefined {
-  if (c.setsockopt(fd, level, opt, value, value.length) === 0) return undefined;
-  const e = c.errno();
-  return `setsockopt(${key}): ${errnoName(e)}`;
+/** One int option; the failure's text names the config key and the option (as the config does). */
+function set(c: Libc, fd: number, level: number, opt: number, value: number, key: string): string | undefined {
+  const e = setIntOption(c, fd, level, opt, value);
+  return e === 0 ? undefined : `setsockopt(${key}): ${errnoName(e)}${HINT[e] ?? ''}`;
 }
 
 /** IP_TRANSPARENT (and for UDP, IP_RECVORIGDSTADDR) on a listening socket, before bind. */
 export function setTproxy(c: Libc, fd: number, v6: boolean, udp: boolean): string | undefined {
-  const one = int(1);
-  return set(c, fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, one, 'tproxy: IP_TRANSPARENT')
-    ?? (udp ? set(c, fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_RECVORIGDSTADDR : IP_RECVORIGDSTADDR, one, 'tproxy: IP_RECVORIGDSTADDR') : undefined);
+  return set(c, fd, v6 ? K.SOL_IPV6 : K.SOL_IP, v6 ? K.IPV6_TRANSPARENT : K.IP_TRANSPARENT, 1, 'tproxy: IP_TRANSPARENT')
+    ?? (udp ? set(c, fd, v6 ? K.SOL_IPV6 : K.SOL_IP, v6 ? K.IPV6_RECVORIGDSTADDR : K.IP_RECVORIGDSTADDR, 1, 'tproxy: IP_RECVORIGDSTADDR') : undefined);
 }
 
 /**
@@ -44,23 +29,24 @@ export function setTproxy(c: Libc, fd: number, v6: boolean, udp: boolean): strin
  * skipped on UDP sockets (the config refuses them there anyway).
  */
 export function applySocketOptions(c: Libc, fd: number, v6: boolean, o: SocketOptions, tcp: boolean): string | undefined {
+  const ip = v6 ? K.SOL_IPV6 : K.SOL_IP;
   const steps: Array<() => string | undefined> = [];
-  if (o.mark !== undefined) steps.push(() => set(c, fd, SOL_SOCKET, SO_MARK, int(o.mark!), 'mark: SO_MARK'));
-  if (o.tos !== undefined) steps.push(() => set(c, fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_TCLASS : IP_TOS, int(o.tos!), v6 ? 'tos: IPV6_TCLASS' : 'tos: IP_TOS'));
-  if (o.rcvbuf !== undefined) steps.push(() => set(c, fd, SOL_SOCKET, SO_RCVBUF, int(o.rcvbuf!), 'rcvbuf: SO_RCVBUF'));
-  if (o.sndbuf !== undefined) steps.push(() => set(c, fd, SOL_SOCKET, SO_SNDBUF, int(o.sndbuf!), 'sndbuf: SO_SNDBUF'));
+  if (o.mark !== undefined) steps.push(() => set(c, fd, K.SOL_SOCKET, K.SO_MARK, o.mark! | 0, 'mark: SO_MARK'));
+  if (o.tos !== undefined) steps.push(() => set(c, fd, ip, v6 ? K.IPV6_TCLASS : K.IP_TOS, o.tos!, v6 ? 'tos: IPV6_TCLASS' : 'tos: IP_TOS'));
+  if (o.rcvbuf !== undefined) steps.push(() => set(c, fd, K.SOL_SOCKET, K.SO_RCVBUF, o.rcvbuf!, 'rcvbuf: SO_RCVBUF'));
+  if (o.sndbuf !== undefined) steps.push(() => set(c, fd, K.SOL_SOCKET, K.SO_SNDBUF, o.sndbuf!, 'sndbuf: SO_SNDBUF'));
   if (tcp) {
-    if (o.congestion) steps.push(() => set(c, fd, IPPROTO_TCP, TCP_CONGESTION, Buffer.from(o.congestion!, 'latin1'), `congestion: TCP_CONGESTION ${o.congestion}`));
+    if (o.congestion) steps.push(() => setCongestion(c, fd, o.congestion!));
     const k = o.keepalive;
     if (k) {
-      steps.push(() => set(c, fd, SOL_SOCKET, SO_KEEPALIVE, int(1), 'keepalive: SO_KEEPALIVE'));
-      steps.push(() => set(c, fd, IPPROTO_TCP, TCP_KEEPIDLE, int(k.idle), 'keepalive: TCP_KEEPIDLE'));
-      steps.push(() => set(c, fd, IPPROTO_TCP, TCP_KEEPINTVL, int(k.interval), 'keepalive: TCP_KEEPINTVL'));
-      steps.push(() => set(c, fd, IPPROTO_TCP, TCP_KEEPCNT, int(k.count), 'keepalive: TCP_KEEPCNT'));
+      steps.push(() => set(c, fd, K.SOL_SOCKET, K.SO_KEEPALIVE, 1, 'keepalive: SO_KEEPALIVE'));
+      steps.push(() => set(c, fd, K.IPPROTO_TCP, K.TCP_KEEPIDLE, k.idle, 'keepalive: TCP_KEEPIDLE'));
+      steps.push(() => set(c, fd, K.IPPROTO_TCP, K.TCP_KEEPINTVL, k.interval, 'keepalive: TCP_KEEPINTVL'));
+      steps.push(() => set(c, fd, K.IPPROTO_TCP, K.TCP_KEEPCNT, k.count, 'keepalive: TCP_KEEPCNT'));
     }
-    if (o.userTimeoutMs !== undefined) steps.push(() => set(c, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, int(o.userTimeoutMs!), 'user_timeout: TCP_USER_TIMEOUT'));
-    if (o.fastopenQueue !== undefined) steps.push(() => set(c, fd, IPPROTO_TCP, TCP_FASTOPEN, int(o.fastopenQueue!), 'fastopen: TCP_FASTOPEN'));
-    if (o.fastopenConnect) steps.push(() => set(c, fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, int(1), 'fastopen: TCP_FASTOPEN_CONNECT'));
+    if (o.userTimeoutMs !== undefined) steps.push(() => set(c, fd, K.IPPROTO_TCP, K.TCP_USER_TIMEOUT, o.userTimeoutMs!, 'user_timeout: TCP_USER_TIMEOUT'));
+    if (o.fastopenQueue !== undefined) steps.push(() => set(c, fd, K.IPPROTO_TCP, K.TCP_FASTOPEN, o.fastopenQueue!, 'fastopen: TCP_FASTOPEN'));
+    if (o.fastopenConnect) steps.push(() => set(c, fd, K.IPPROTO_TCP, K.TCP_FASTOPEN_CONNECT, 1, 'fastopen: TCP_FASTOPEN_CONNECT'));
   }
   for (const step of steps) {
     const failed = step();
@@ -69,11 +55,18 @@ export function applySocketOptions(c: Libc, fd: number, v6: boolean, o: SocketOp
   return undefined;
 }
 
-function getInt(c: Libc, fd: number, level: number, opt: number): number | undefined {
-  const v = Buffer.alloc(4), len = Buffer.alloc(4);
-  len.writeUInt32LE(4);
-  return c.getsockopt(fd, level, opt, v, len) === 0 ? v.readInt32LE(0) : undefined;
+/** TCP_CONGESTION takes the algorithm's name (not an int). */
+function setCongestion(c: Libc, fd: number, name: string): string | undefined {
+  const b = Buffer.from(name, 'latin1');
+  if ((c.setsockopt(fd, K.IPPROTO_TCP, K.TCP_CONGESTION, b, b.length) as number) === 0) return undefined;
+  const e = c.errno();
+  return `setsockopt(congestion: TCP_CONGESTION ${name}): ${errnoName(e)}${HINT[e] ?? ''}`;
 }
+
+const int = (c: Libc, fd: number, level: number, opt: number): number | undefined => {
+  const v = getIntOption(c, fd, level, opt);
+  return typeof v === 'number' ? v : undefined;
+};
 
 /**
  * What the kernel holds for the options `o` names, read back with getsockopt
@@ -82,26 +75,29 @@ function getInt(c: Libc, fd: number, level: number, opt: number): number | undef
  */
 export function readSocketOptions(c: Libc, fd: number, v6: boolean, o: SocketOptions, tcp: boolean): Record<string, unknown> {
   const r: Record<string, unknown> = {};
-  if (o.mark !== undefined) r.mark = getInt(c, fd, SOL_SOCKET, SO_MARK);
-  if (o.tos !== undefined) r.tos = getInt(c, fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_TCLASS : IP_TOS);
-  if (o.rcvbuf !== undefined) r.rcvbuf = getInt(c, fd, SOL_SOCKET, SO_RCVBUF);
-  if (o.sndbuf !== undefined) r.sndbuf = getInt(c, fd, SOL_SOCKET, SO_SNDBUF);
+  if (o.mark !== undefined) { const m = int(c, fd, K.SOL_SOCKET, K.SO_MARK); r.mark = m === undefined ? undefined : m >>> 0; }
+  if (o.tos !== undefined) r.tos = int(c, fd, v6 ? K.SOL_IPV6 : K.SOL_IP, v6 ? K.IPV6_TCLASS : K.IP_TOS);
+  if (o.rcvbuf !== undefined) r.rcvbuf = int(c, fd, K.SOL_SOCKET, K.SO_RCVBUF);
+  if (o.sndbuf !== undefined) r.sndbuf = int(c, fd, K.SOL_SOCKET, K.SO_SNDBUF);
   if (!tcp) return r;
   if (o.congestion) {
     const name = Buffer.alloc(CA_NAME), len = Buffer.alloc(4);
     len.writeUInt32LE(CA_NAME);
-    if (c.getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, len) === 0) r.congestion = name.toString('latin1', 0, name.indexOf(0) < 0 ? CA_NAME : name.indexOf(0));
+    if ((c.getsockopt(fd, K.IPPROTO_TCP, K.TCP_CONGESTION, name, len) as number) === 0) {
+      const end = name.indexOf(0);
+      r.congestion = name.toString('latin1', 0, end < 0 ? CA_NAME : end);
+    }
   }
   if (o.keepalive) {
     r.keepalive = {
-      on: getInt(c, fd, SOL_SOCKET, SO_KEEPALIVE) === 1,
-      idle: getInt(c, fd, IPPROTO_TCP, TCP_KEEPIDLE),
-      interval: getInt(c, fd, IPPROTO_TCP, TCP_KEEPINTVL),
-      count: getInt(c, fd, IPPROTO_TCP, TCP_KEEPCNT),
+      on: int(c, fd, K.SOL_SOCKET, K.SO_KEEPALIVE) === 1,
+      idle: int(c, fd, K.IPPROTO_TCP, K.TCP_KEEPIDLE),
+      interval: int(c, fd, K.IPPROTO_TCP, K.TCP_KEEPINTVL),
+      count: int(c, fd, K.IPPROTO_TCP, K.TCP_KEEPCNT),
     };
   }
-  if (o.userTimeoutMs !== undefined) r.user_timeout_ms = getInt(c, fd, IPPROTO_TCP, TCP_USER_TIMEOUT);
-  if (o.fastopenQueue !== undefined) r.fastopen = getInt(c, fd, IPPROTO_TCP, TCP_FASTOPEN);
-  if (o.fastopenConnect) r.fastopen_connect = getInt(c, fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT) === 1;
+  if (o.userTimeoutMs !== undefined) r.user_timeout_ms = int(c, fd, K.IPPROTO_TCP, K.TCP_USER_TIMEOUT);
+  if (o.fastopenQueue !== undefined) r.fastopen = int(c, fd, K.IPPROTO_TCP, K.TCP_FASTOPEN);
+  if (o.fastopenConnect) r.fastopen_connect = int(c, fd, K.IPPROTO_TCP, K.TCP_FASTOPEN_CONNECT) === 1;
   return r;
 }

@@ -5,11 +5,12 @@
 // neither is asked: the engine (or Node) makes a plain socket itself.
 import type { UpstreamConfig } from '../config.js';
 import type { ListenerRuntime } from '../listen/runtime.js';
+import { K } from '@geoedge/linux';
 import { applySocketOptions } from '../native/sockopts.js';
 import type { ProxyAddress } from '../wire/proxy-types.js';
 import type { UpstreamServer } from './server.js';
 
-const AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
+const { AF_INET, AF_INET6, SOCK_STREAM, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_CLOEXEC } = K;
 
 /** Throws with the reason when the socket cannot be made. */
 export function upstreamSocketFd(rt: ListenerRuntime, cfg: UpstreamConfig, client: ProxyAddress, server: UpstreamServer): number | undefined {
@@ -31,7 +32,6 @@ export function upstreamSocketFd(rt: ListenerRuntime, cfg: UpstreamConfig, clien
   return fd;
 }
 
-const SOCK_DGRAM = 2;
 
 /**
  * A UDP session's upstream socket with the group's options (mark, tos, buffers;
