@@ -6,5 +6,5 @@ export { K, type ConstantName } from './constants.js';
 export { ERRNO, errnoName } from './errno.js';
 export { nativeRefusal, nativeLayout, platformFacts, type PlatformFacts } from './platform.js';
 export { loadLibc, type Libc } from './libc.js';
-export { setIntOption, getIntOption } from './sockopt.js';
+export { setIntOption, getIntOption, setStringOption, getStringOption } from './sockopt.js';
 export { watchFd, type FdWatch } from './uv-poll.js';

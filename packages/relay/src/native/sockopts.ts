@@ -4,7 +4,7 @@
 // Fast Open queue) and each upstream socket before its connect. Also
 // IP_TRANSPARENT and IP_RECVORIGDSTADDR for tproxy listeners. The constants
 // are @geoedge/linux's K, checked against the C headers there.
-import { K, getIntOption, setIntOption, errnoName, type Libc } from '@geoedge/linux';
+import { K, getIntOption, getStringOption, setIntOption, setStringOption, errnoName, type Libc } from '@geoedge/linux';
 import type { SocketOptions } from '../config-socket.js';
 
 /** TCP_CA_NAME_MAX. */
@@ -57,9 +57,8 @@ export function applySocketOptions(c: Libc, fd: number, v6: boolean, o: SocketOp
 
 /** TCP_CONGESTION takes the algorithm's name (not an int). */
 function setCongestion(c: Libc, fd: number, name: string): string | undefined {
-  const b = Buffer.from(name, 'latin1');
-  if ((c.setsockopt(fd, K.IPPROTO_TCP, K.TCP_CONGESTION, b, b.length) as number) === 0) return undefined;
-  const e = c.errno();
+  const e = setStringOption(c, fd, K.IPPROTO_TCP, K.TCP_CONGESTION, name);
+  if (e === 0) return undefined;
   return `setsockopt(congestion: TCP_CONGESTION ${name}): ${errnoName(e)}${HINT[e] ?? ''}`;
 }
 
@@ -81,12 +80,8 @@ export function readSocketOptions(c: Libc, fd: number, v6: boolean, o: SocketOpt
   if (o.sndbuf !== undefined) r.sndbuf = int(c, fd, K.SOL_SOCKET, K.SO_SNDBUF);
   if (!tcp) return r;
   if (o.congestion) {
-    const name = Buffer.alloc(CA_NAME), len = Buffer.alloc(4);
-    len.writeUInt32LE(CA_NAME);
-    if ((c.getsockopt(fd, K.IPPROTO_TCP, K.TCP_CONGESTION, name, len) as number) === 0) {
-      const end = name.indexOf(0);
-      r.congestion = name.toString('latin1', 0, end < 0 ? CA_NAME : end);
-    }
+    const name = getStringOption(c, fd, K.IPPROTO_TCP, K.TCP_CONGESTION, CA_NAME);
+    if (typeof name === 'string') r.congestion = name;
   }
   if (o.keepalive) {
     r.keepalive = {
