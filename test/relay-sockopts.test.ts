@@ -170,3 +170,20 @@ test('socket options: bbr, keepalive and mark on relayed sockets, mark routing, 
   assert.doesNotMatch(c3.out(), /OPEN/);
   await relay.waitFor(/"listener":"front-unmarked".*upstream connect failed|upstream connect failed.*"listener":"front-unmarked"/);
 });
+
+test('--check refuses a congestion control the kernel does not have, naming the key and the available ones', () => {
+  const file = join(tmp.dir, 'bad-cc.json');
+  writeFileSync(file, JSON.stringify({
+    upstreams: { a: { servers: ['127.0.0.1:9'], socket: { congestion: 'nosuch' } } },
+    listeners: [{ name: 'x', listen: ['127.0.0.1:9999'], routes: [{ upstream: 'a' }] }],
+  }));
+  const available = sh('cat', '/proc/sys/net/ipv4/tcp_available_congestion_control').trim().split(/\s+/).join(', ');
+  let out = '', code = 0;
+  try { execFileSync(process.execPath, [RELAY_MAIN, '--config', file, '--check'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }); } catch (err) {
+    const e = err as { status: number; stderr: string };
+    code = e.status;
+    out = e.stderr;
+  }
+  assert.equal(code, 2);
+  assert.ok(out.includes(`/upstreams/a/socket/congestion: "nosuch" is not available in this kernel; /proc/sys/net/ipv4/tcp_available_congestion_control lists ${available}`), out);
+});
