@@ -12,6 +12,7 @@
 //     routes/key.ts              our extension: the request's key name and rights
 //     routes/health.ts           our extension: geodns's health checks (asks geodns's status endpoint)
 //     routes/lua.ts              LUA syntax check and preview (asks geodns over DNS)
+//     routes/lua-map.ts          our extension: a LUA record's answers over the world (asks geodns)
 //   /ui, /ui/*                   web page (web/routes.ts), static, no key: it holds no data
 // Errors from any of them become {"error": …} bodies in plugins/errors.ts.
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -32,6 +33,7 @@ import { geoipRoutes } from './routes/geoip.js';
 import { zoneRoutes } from './routes/zones.js';
 import { cryptokeyRoutes } from './routes/cryptokeys.js';
 import { luaRoutes } from './routes/lua.js';
+import { luaMapRoutes } from './routes/lua-map.js';
 import { webRoutes } from './web/routes.js';
 import { parseHostPort } from '@geoedge/shared';
 import type { Db } from '@geoedge/zonedb';
@@ -98,6 +100,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await api.register(keyRoutes);
     await api.register(healthRoutes, config.geodnsStatus ? { status: config.geodnsStatus } : {});
     await api.register(luaRoutes, { geodns: parseHostPort(config.geodnsAddress) });
+    await api.register(luaMapRoutes, { geodns: parseHostPort(config.geodnsAddress), ...(config.geodnsStatus ? { status: config.geodnsStatus } : {}) });
   });
   await app.register(webRoutes);
   return app;

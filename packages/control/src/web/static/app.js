@@ -2,6 +2,8 @@
 // the key from sessionStorage. Everything from the API reaches the DOM through
 // textContent or element properties, never as HTML, so record contents cannot
 // inject markup (and the Content-Security-Policy forbids inline scripts anyway).
+import { showMap } from './map.js';
+
 const API = '/api/v1/servers/localhost';
 const KEY = 'geoedge.apiKey';
 const $ = (id) => document.getElementById(id);
@@ -11,6 +13,7 @@ let oldest = null; // id of the oldest history entry shown (paging)
 // Bumped by each showZone: an answer for an older view (the operator clicked on,
 // or a save re-rendered the zone) is dropped instead of appended twice.
 let view = 0;
+let lastMap = null; // the last map request, for "Refresh map"
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -112,6 +115,7 @@ async function loadZones() {
 }
 
 async function showZone(name) {
+  if (zone !== name) $('map-box').hidden = true;
   zone = name;
   const v = ++view;
   const z = await api('GET', zonePath(name));
@@ -284,6 +288,12 @@ function rrsetRow(rr) {
   edit.type = 'button';
   edit.addEventListener('click', () => fillEditor(rr));
   actions.append(edit);
+  if (rr.type === 'LUA') {
+    const map = el('button', 'Map', 'map');
+    map.type = 'button';
+    map.addEventListener('click', () => run(() => mapRecord({ qname: rr.name, zone, contents: rr.records.filter((r) => !r.disabled).map((r) => r.content), unsaved: false })));
+    actions.append(map);
+  }
   if (rr.type !== 'SOA') {
     const del = el('button', 'Delete', 'delete');
     del.type = 'button';
@@ -337,6 +347,19 @@ async function checkLua() {
   say(`Lua syntax OK (${rr.records.length} record${rr.records.length === 1 ? '' : 's'}).`, 'ok');
 }
 
+async function mapRecord(req) {
+  lastMap = req;
+  await showMap(api, req);
+}
+
+/** The editor's LUA records, evaluated by geodns without saving them. */
+async function mapUnsaved() {
+  const rr = editorRRset();
+  if (rr.type !== 'LUA') throw new Error('The map is for LUA records; set Type to LUA.');
+  if (!rr.records.length) throw new Error('Give at least one LUA record.');
+  await mapRecord({ qname: rr.name, zone, contents: rr.records.map((r) => r.content), unsaved: true });
+}
+
 async function preview() {
   const out = $('pv-result');
   out.textContent = '';
@@ -374,10 +397,13 @@ function start() {
     $('geoip-update').disabled = true;
     $('zones').replaceChildren();
     $('zone').hidden = true;
+    $('map-box').hidden = true;
     say('Key forgotten.', 'ok');
   });
   $('editor').addEventListener('submit', (e) => { e.preventDefault(); run(saveRRset); });
   $('rr-check').addEventListener('click', () => run(checkLua));
+  $('rr-map').addEventListener('click', () => run(mapUnsaved));
+  $('map-refresh').addEventListener('click', () => run(() => (lastMap ? mapRecord(lastMap) : undefined)));
   $('rr-clear').addEventListener('click', () => $('editor').reset());
   $('preview').addEventListener('submit', (e) => { e.preventDefault(); run(preview); });
   $('history-more').addEventListener('click', () => run(() => loadHistory(view)));
