@@ -8,7 +8,7 @@
 // reads the client's own address and the original destination from the PROXY
 // header), the UDP answer comes back from the origin's address, and the
 // origin's counting listeners see nothing; port 8080 goes on to the origin
-// itself (`original_destination`, transparent: the origin sees the client).
+// itself (`original_destination`, transparent: the origin sees the client), and so does UDP to 5353.
 // Run twice: rules made with nft, then with iptables/ip6tables. Needs root, iproute2, nft and
 // iptables (scripts/setup-test-deps.sh).
 import { test, before, after } from 'node:test';
@@ -24,7 +24,7 @@ const ns = { cli: `${tag}-cli`, rel: `${tag}-rel`, org: `${tag}-org` };
 const SETUP = join(REPO_ROOT, 'deploy', 'tproxy', 'setup.sh');
 const TEARDOWN = join(REPO_ROOT, 'deploy', 'tproxy', 'teardown.sh');
 const PORT = '15001';
-const RULE_ARGS = [`${tag}r0`, PORT, '443,8443,8080', '53'];
+const RULE_ARGS = [`${tag}r0`, PORT, '443,8443,8080', '53,5353'];
 const ORIGIN = { 4: '10.91.2.2', 6: 'fd91:2::2' } as const;
 const CLIENT = { 4: '10.91.1.2', 6: 'fd91:1::2' } as const;
 const procs: ChildProcess[] = [];
@@ -92,9 +92,12 @@ const ORIGIN_JS = `
     console.log('HIT tcp ' + port + ' ' + s.remoteAddress);
     s.end('origin ' + port + ' ' + s.remoteAddress);
   }).listen({ port, host: '::', ipv6Only: false });
-  const u = dgram.createSocket({ type: 'udp6', ipv6Only: false });
-  u.on('message', (m, r) => { console.log('HIT udp 53 ' + r.address); u.send('origin 53', r.port, r.address); });
-  u.bind(53, '::', () => setTimeout(() => console.log('READY'), 100));`;
+  let bound = 0;
+  for (const port of [53, 5353]) {
+    const u = dgram.createSocket({ type: 'udp6', ipv6Only: false });
+    u.on('message', (m, r) => { console.log('HIT udp ' + port + ' ' + r.address); u.send('origin ' + port + ' ' + r.address, r.port, r.address); });
+    u.bind(port, '::', () => { if (++bound === 2) setTimeout(() => console.log('READY'), 100); });
+  }`;
 
 // Backends in the relay namespace: each answers with its name and what the PROXY header said.
 const BACKENDS_JS = `
@@ -124,22 +127,22 @@ const CLIENT_JS = `
     setTimeout(() => { s.destroy(); res('timeout ' + out); }, 5000);
   });
   // Two datagrams from one socket: the second belongs to the session the first opened.
-  const udp = (fam, host) => new Promise((res) => {
+  const udp = (fam, host, port) => new Promise((res) => {
     const u = dgram.createSocket(fam === 4 ? 'udp4' : 'udp6');
     const got = [];
     const t = setTimeout(() => { u.close(); res('timeout ' + got.join(' | ')); }, 5000);
     u.on('message', (m, r) => {
       got.push(r.address + ':' + r.port + ' ' + m);
-      if (got.length === 1) return u.send('r' + fam, 53, host);
+      if (got.length === 1) return u.send('r' + fam, port, host);
       clearTimeout(t); u.close(); res(got.join(' | '));
     });
-    u.send('q' + fam, 53, host);
+    u.send('q' + fam, port, host);
   });
   (async () => {
     const out = {};
     for (const fam of [4, 6]) {
       const h = origin[fam];
-      out[fam] = { t443: await tcp(h, 443), t8443: await tcp(h, 8443), t8080: await tcp(h, 8080), u53: await udp(fam, h) };
+      out[fam] = { t443: await tcp(h, 443), t8443: await tcp(h, 8443), t8080: await tcp(h, 8080), u53: await udp(fam, h, 53), u5353: await udp(fam, h, 5353) };
     }
     console.log(JSON.stringify(out));
   })();`;
@@ -198,7 +201,12 @@ async function startPeers(): Promise<{ origin: Proc; relay: Proc }> {
           { close: true },
         ],
       },
-      { name: 'intercept-udp', protocol: 'udp', tproxy: true, listen: [`0.0.0.0:${PORT}`, `[::]:${PORT}`], routes: [{ match: { dest: { ports: [53] } }, upstream: 'b' }] },
+      {
+        name: 'intercept-udp', protocol: 'udp', tproxy: true, listen: [`0.0.0.0:${PORT}`, `[::]:${PORT}`], routes: [
+          { match: { dest: { ports: [53] } }, upstream: 'b' },
+          { match: { dest: { ports: [5353] } }, upstream: 'direct' },
+        ],
+      },
     ],
   }));
   const relay = await spawnIn(ns.rel, [process.execPath, RELAY_MAIN, '--config', cfgFile], /relay listening/);
@@ -225,10 +233,11 @@ for (const backend of ['nft', 'iptables'] as const) {
     const plain = JSON.parse(inNs(ns.cli, process.execPath, '-e', CLIENT_JS).trim());
     for (const fam of [4, 6] as const) {
       assert.equal(plain[fam].t443, `origin 443 ${fam === 4 ? `::ffff:${CLIENT[4]}` : CLIENT[6]}`);
-      assert.match(plain[fam].u53, /origin 53 \| .*origin 53$/);
+      assert.match(plain[fam].u53, /origin 53 \S+ \| .*origin 53 \S+$/);
+      assert.match(plain[fam].u5353, /origin 5353 \S+ \| .*origin 5353 \S+$/);
     }
-    const before = (await hitsAtLeast(origin, start + 10)).length;
-    assert.equal(before - start, 10, hits(origin).join('\n'));
+    const before = (await hitsAtLeast(origin, start + 14)).length;
+    assert.equal(before - start, 14, hits(origin).join('\n'));
 
     const env = { ...process.env, TPROXY_BACKEND: backend };
     execFileSync('ip', ['netns', 'exec', ns.rel, 'bash', SETUP, ...RULE_ARGS], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -244,10 +253,13 @@ for (const backend of ['nft', 'iptables'] as const) {
         // The UDP answers come from the address and port the client asked, the second through the same session.
         const from = `${o}:53`;
         assert.equal(got[fam].u53, `${from} B udp ${c} ${o} 53 q${fam} | ${from} B udp ${c} ${o} 53 r${fam}`, JSON.stringify(got));
+        // UDP original_destination + transparent: the origin answers the client's own address, through the relay.
+        const seen = fam === 4 ? `::ffff:${c}` : c;
+        assert.equal(got[fam].u5353, `${o}:5353 origin 5353 ${seen} | ${o}:5353 origin 5353 ${seen}`, JSON.stringify(got));
       }
-      // The origin saw only the two 8080 connections the relay made on purpose.
-      const after = (await hitsAtLeast(origin, before + 2)).slice(before);
-      assert.deepEqual(after.map((l) => l.split(' ').slice(0, 3).join(' ')), ['HIT tcp 8080', 'HIT tcp 8080'], after.join('\n'));
+      // The origin saw only what the relay sent on on purpose: the 8080 connections and the 5353 datagrams.
+      const after = (await hitsAtLeast(origin, before + 6)).slice(before);
+      assert.deepEqual(after.map((l) => l.split(' ').slice(0, 3).join(' ')).sort(), ['HIT tcp 8080', 'HIT tcp 8080', 'HIT udp 5353', 'HIT udp 5353', 'HIT udp 5353', 'HIT udp 5353'], after.join('\n'));
 
       // The relay logged each connection's original destination.
       const deadline = Date.now() + 10000;
