@@ -142,6 +142,7 @@ function engineTransport(hp: HostPort, engine: DataPlane, drop: (reason: string)
       queueMicrotask(() => on.error(`tproxy_reply:connect errno ${e}`));
       return null;
     }
+    // Its errors (an ICMP port unreachable once the client has gone) end nothing: the session's idle timeout does.
     const r = t.ok ? plane.adopt(t.fd, { onDatagram: (data, from) => received?.(data, joinFrom(from, dstSa)), onError: () => {}, onDrop }) : t;
     if (r.ok) return r.ep;
     queueMicrotask(() => on.error(`tproxy_reply:${r.message}`));

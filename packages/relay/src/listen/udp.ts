@@ -14,7 +14,7 @@ import type { UpstreamGroup } from '../upstream/group.js';
 import type { UpstreamServer } from '../upstream/server.js';
 import { addClient, removeClient, type ListenerRuntime } from './runtime.js';
 import type { BoundSocket } from './tcp.js';
-import { createTransport, type From, type Transport, type UpSocket } from './udp-transport.js';
+import { createTransport, type From, type TproxyOptions, type Transport, type UpSocket } from './udp-transport.js';
 import { listenerPrepare, logListening, needsNative } from './listener-socket.js';
 import { upstreamUdpFd } from '../upstream/upstream-socket.js';
 
@@ -33,16 +33,23 @@ interface Session {
 
 const NOT_TLS = { kind: 'not-tls', reason: 'udp' } as const;
 
+/** What the transport needs for tproxy and socket options (undefined: a plain listener); createTransport refuses them without the engine. */
+function tproxyOptions(rt: ListenerRuntime): TproxyOptions | undefined {
+  const l = rt.snapshot.listener;
+  if (!needsNative(l)) return undefined;
+  if (!rt.dataPlane) return {};
+  const o: TproxyOptions = { prepare: listenerPrepare(rt.dataPlane.libc, l)!, origDst: l.tproxy };
+  if (rt.transparent) o.transparent = rt.transparent;
+  return o;
+}
+
 export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
   const drop = (reason: string) => rt.metrics.errors.inc([rt.name, reason]);
-  const l0 = rt.snapshot.listener;
   let sock: Transport;
   try {
-    const native = needsNative(l0) && rt.dataPlane
-      ? { prepare: listenerPrepare(rt.dataPlane.libc, l0)!, origDst: l0.tproxy, ...(rt.transparent ? { transparent: rt.transparent } : {}) }
-      : needsNative(l0) ? {} : undefined;
-    sock = createTransport(hp, rt.dataPlane, drop, native);
+    sock = createTransport(hp, rt.dataPlane, drop, tproxyOptions(rt));
   } catch (err) {
+    // tproxy or socket options without the engine: this address cannot be bound (start says why).
     const message = (err as Error).message;
     return { key: `udp ${hp.host} ${hp.port}`, start: () => Promise.reject(new Error(message)), close: async () => {}, address: () => undefined };
   }
