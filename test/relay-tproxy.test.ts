@@ -174,7 +174,7 @@ function tproxyUnavailable(backend: 'nft' | 'iptables'): string | undefined {
 const hits = (origin: Proc) => origin.out().split('\n').filter((l) => l.startsWith('HIT'));
 /** The origin's hit lines once there are `n` (its stdout arrives after the client is done), then a moment more for any stray one. */
 async function hitsAtLeast(origin: Proc, n: number): Promise<string[]> {
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 15000; // a loaded machine delivers the origin's stdout late
   while (hits(origin).length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 300));
   return hits(origin);
