@@ -93,8 +93,8 @@ export const RouteSchema = Type.Object(
           dest: Type.Optional(Type.Object({
             addresses: Type.Optional(CidrList),
             ports: Type.Optional(Type.Array(Type.Union([
-              Type.Integer({ minimum: 1, maximum: 65535 }),
-              Type.String({ pattern: '^\\d{1,5}-\\d{1,5}$' }),
+              Type.Integer({ minimum: 1, maximum: 65535, expected: 'a port from 1 to 65535, or a range such as "8000-8099"' }),
+              Type.String({ pattern: '^\\d{1,5}-\\d{1,5}$', expected: 'a port range such as "8000-8099", or a port from 1 to 65535' }),
             ], { expected: 'a port (443) or a range ("8000-8099")' }), { minItems: 1 })),
           }, { additionalProperties: false })),
           /** Matches when the first flight is not TLS (plain HTTP, SSH...). */
