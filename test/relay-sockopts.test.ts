@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/paths.js';
 import { RELAY_MAIN } from './relay-harness.js';
@@ -169,6 +169,14 @@ test('socket options: bbr, keepalive and mark on relayed sockets, mark routing, 
   await c3.waitFor(/CLOSED/);
   assert.doesNotMatch(c3.out(), /OPEN/);
   await relay.waitFor(/"listener":"front-unmarked".*upstream connect failed|upstream connect failed.*"listener":"front-unmarked"/);
+
+  // A reload cannot change a bound address's options: it says so rather than pretend.
+  const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
+  cfg.listeners[0].socket.keepalive.idle = '32s';
+  writeFileSync(cfgFile, JSON.stringify(cfg));
+  relay.p.kill('SIGHUP');
+  await relay.waitFor(/"listener":"front","address":"127.0.0.1:9200".*keeps its socket and the old options until a restart/);
+  await relay.waitFor(/configuration reloaded/);
 });
 
 test('--check refuses a congestion control the kernel does not have, naming the key and the available ones', () => {
