@@ -9,7 +9,8 @@
 // header), the UDP answer comes back from the origin's address, and the
 // origin's counting listeners see nothing; port 8080 goes on to the origin
 // itself (`original_destination`, transparent: the origin sees the client), and so does UDP to 5353.
-// Run twice: rules made with nft, then with iptables/ip6tables. Needs root, iproute2, nft and
+// Run twice: rules made with nft (TCP to a listener the engine serves directly), then with
+// iptables/ip6tables (TCP to one whose SNI route makes it preread first). Needs root, iproute2, nft and
 // iptables (scripts/setup-test-deps.sh).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +25,13 @@ const ns = { cli: `${tag}-cli`, rel: `${tag}-rel`, org: `${tag}-org` };
 const SETUP = join(REPO_ROOT, 'deploy', 'tproxy', 'setup.sh');
 const TEARDOWN = join(REPO_ROOT, 'deploy', 'tproxy', 'teardown.sh');
 const PORT = '15001';
-const RULE_ARGS = [`${tag}r0`, PORT, '443,8443,8080', '53,5353'];
+/**
+ * The iptables run sends TCP to a second tproxy listener whose first route
+ * matches SNI: its connections take the preread path (a Node socket until the
+ * route decides) rather than the engine's direct one.
+ */
+const PREREAD_PORT = '15002';
+const ruleArgs = (backend: 'nft' | 'iptables') => [`${tag}r0`, backend === 'nft' ? PORT : PREREAD_PORT, '443,8443,8080', '53,5353'];
 const ORIGIN = { 4: '10.91.2.2', 6: 'fd91:2::2' } as const;
 const CLIENT = { 4: '10.91.1.2', 6: 'fd91:1::2' } as const;
 const procs: ChildProcess[] = [];
@@ -202,7 +209,16 @@ async function startPeers(): Promise<{ origin: Proc; relay: Proc }> {
         ],
       },
       {
-        name: 'intercept-udp', protocol: 'udp', tproxy: true, listen: [`0.0.0.0:${PORT}`, `[::]:${PORT}`], routes: [
+        name: 'intercept-preread', tproxy: true, preread_timeout: '300ms', listen: [`0.0.0.0:${PREREAD_PORT}`, `[::]:${PREREAD_PORT}`], routes: [
+          { match: { sni: ['never.example'] }, close: true },
+          { match: { dest: { ports: [443] } }, upstream: 'a' },
+          { match: { dest: { ports: ['8443-8443'] } }, upstream: 'b' },
+          { match: { dest: { addresses: ['10.91.2.0/24', 'fd91:2::/64'], ports: [8080] } }, upstream: 'direct' },
+          { close: true },
+        ],
+      },
+      {
+        name: 'intercept-udp', protocol: 'udp', tproxy: true, listen: [`0.0.0.0:${PREREAD_PORT}`, `[::]:${PREREAD_PORT}`, `0.0.0.0:${PORT}`, `[::]:${PORT}`], routes: [
           { match: { dest: { ports: [53] } }, upstream: 'b' },
           { match: { dest: { ports: [5353] } }, upstream: 'direct' },
         ],
@@ -211,7 +227,7 @@ async function startPeers(): Promise<{ origin: Proc; relay: Proc }> {
   }));
   const relay = await spawnIn(ns.rel, [process.execPath, RELAY_MAIN, '--config', cfgFile], /relay listening/);
   const listenerLines = relay.out().split('\n').filter((l) => l.includes('"msg":"listener"')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.equal(listenerLines.length, 4, relay.out());
+  assert.equal(listenerLines.length, 8, relay.out());
   assert.ok(listenerLines.every((l) => l.tproxy === true));
   return { origin, relay };
 }
@@ -240,7 +256,7 @@ for (const backend of ['nft', 'iptables'] as const) {
     assert.equal(before - start, 14, hits(origin).join('\n'));
 
     const env = { ...process.env, TPROXY_BACKEND: backend };
-    execFileSync('ip', ['netns', 'exec', ns.rel, 'bash', SETUP, ...RULE_ARGS], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('ip', ['netns', 'exec', ns.rel, 'bash', SETUP, ...ruleArgs(backend)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const got = JSON.parse(inNs(ns.cli, process.execPath, '-e', CLIENT_JS).trim());
       for (const fam of [4, 6] as const) {
@@ -264,10 +280,12 @@ for (const backend of ['nft', 'iptables'] as const) {
       // The relay logged each connection's original destination.
       const deadline = Date.now() + 10000;
       while (connectionLines(relay).length < logsBefore + 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      const dsts = connectionLines(relay).slice(logsBefore).map((l) => l.original_dst).sort();
+      const mine = connectionLines(relay).slice(logsBefore);
+      assert.deepEqual([...new Set(mine.map((l) => l.listener))], [backend === 'nft' ? 'intercept-tcp' : 'intercept-preread']);
+      const dsts = mine.map((l) => l.original_dst).sort();
       assert.deepEqual(dsts, [`${ORIGIN[4]}:443`, `${ORIGIN[4]}:8080`, `${ORIGIN[4]}:8443`, `${ORIGIN[6]}:443`, `${ORIGIN[6]}:8080`, `${ORIGIN[6]}:8443`].sort());
     } finally {
-      execFileSync('ip', ['netns', 'exec', ns.rel, 'bash', TEARDOWN, ...RULE_ARGS], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync('ip', ['netns', 'exec', ns.rel, 'bash', TEARDOWN, ...ruleArgs(backend)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     }
   });
 }
