@@ -114,6 +114,8 @@ test('socket options: bbr, keepalive and mark on relayed sockets, mark routing, 
     listeners: [
       { name: 'front', listen: ['127.0.0.1:9200'], socket: listenerSocket, routes: [{ upstream: 'marked' }] },
       { name: 'front-unmarked', listen: ['127.0.0.1:9201'], routes: [{ upstream: 'unmarked' }] },
+      // IPv6: the traffic class (IPV6_TCLASS) and the same TCP options.
+      { name: 'front6', listen: ['[::1]:9202'], socket: { dscp: 10, congestion: 'bbr', user_timeout: '3s' }, routes: [{ upstream: 'echo' }] },
       // The Fast Open server: its listener's mark routes its SYN-ACKs back through table 200.
       { name: 'tfo-server', listen: ['0.0.0.0:9000'], socket: { fastopen: 64, mark: 7 }, routes: [{ upstream: 'echo' }] },
       // UDP: the session socket's mark reaches 10.77.0.9; the listener there answers marked too.
@@ -133,6 +135,9 @@ test('socket options: bbr, keepalive and mark on relayed sockets, mark routing, 
   assert.equal(front.socket.user_timeout_ms, 9000);
   assert.equal(front.socket.fastopen, 64);
   assert.deepEqual(front.upstream_socket.marked, { congestion: 'bbr', fastopen: true, keepalive: { idle: 41, interval: 5, count: 3 }, mark: 7 });
+
+  const front6 = lines.find((l) => l.msg === 'listener' && l.listener === 'front6')!;
+  assert.deepEqual(front6.socket, { tos: 10 << 2, congestion: 'bbr', user_timeout_ms: 3000 });
 
   const tfoBefore = netstat();
   // First connection: relayed, both relayed sockets show their options in ss.
