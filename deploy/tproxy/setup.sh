@@ -31,8 +31,10 @@ backend=${TPROXY_BACKEND:-$(command -v nft >/dev/null 2>&1 && echo nft || echo i
 
 ip rule add fwmark "$MARK" lookup "$TABLE" priority "$PRIO"
 ip route add local 0.0.0.0/0 dev lo table "$TABLE"
-ip -6 rule add fwmark "$MARK" lookup "$TABLE" priority "$PRIO"
-ip -6 route add local ::/0 dev lo table "$TABLE"
+# IPv6 where the host has it (a kernel booted with ipv6.disable=1 has no -6 tables).
+v6=1
+{ ip -6 rule add fwmark "$MARK" lookup "$TABLE" priority "$PRIO" && ip -6 route add local ::/0 dev lo table "$TABLE"; } 2>/dev/null \
+  || { v6=0; echo "tproxy: no IPv6 policy routing (IPv6 disabled?): IPv4 only"; }
 
 if [ "$backend" = nft ]; then
   nft -f - <<NFT
@@ -46,7 +48,7 @@ table inet geoedge_intercept {
 }
 NFT
 else
-  for ipt in iptables ip6tables; do
+  for ipt in iptables $([ $v6 = 1 ] && echo ip6tables); do
     $ipt -t mangle -N GEOEDGE_DIVERT
     $ipt -t mangle -A GEOEDGE_DIVERT -j MARK --set-mark "$MARK"
     $ipt -t mangle -A GEOEDGE_DIVERT -j ACCEPT
