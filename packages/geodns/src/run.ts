@@ -15,6 +15,7 @@ import { createZoneMerger } from './zones/merge.js';
 import { createDynamic } from './dynamic.js';
 import { createStatusHandler } from './status.js';
 import type { ZoneSet } from './zones/types.js';
+import { Signer } from './stages/sign.js';
 
 export async function runServer(cfg: Config, log: Logger, inCluster: boolean): Promise<void> {
   const metrics = createMetrics();
@@ -67,6 +68,8 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   const cookies = cfg.cookies.enabled ? cookieSigner(cfg, log) : undefined;
   const rrl = cfg.rrl.enabled ? new ResponseRateLimiter(rrlOptions(cfg.rrl), cfg.workers, rrlEvents(metrics, log)) : undefined;
   if (rrl) metrics.watchRrl(() => rrl.evictions);
+  const signer = new Signer(cfg.answerCache.entries);
+  metrics.watchSignatures(signer.cache.counts);
   const chain = buildChain({
     lua: dynamic.chainLua,
     alias: alias?.lookup,
@@ -79,6 +82,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     answerCacheEntries: cfg.answerCache.entries,
     cookies,
     rrl,
+    signer,
   });
   if (cfg.rrl.enabled) log.info({ responsesPerSecond: cfg.rrl.responsesPerSecond, workers: cfg.workers, logOnly: cfg.rrl.logOnly }, 'response rate limiting on (UDP)');
   const dns = createDnsServer({

@@ -1,0 +1,232 @@
+// Authenticated denial, built per answer (nothing is precomputed: the zone has
+// no chain to walk, so a zone of any size and any edit costs the same).
+//
+// NSEC, compact denial of existence ("black lies", RFC 9824): every name is
+// answered as if it existed. NODATA (and NXDOMAIN, sent as NOERROR) carries one
+// NSEC owned by the query name, next = `\000.<qname>` (its immediate successor,
+// so the record says nothing about any other name), the bitmap the types that
+// are there, or for a name that does not exist only RRSIG NSEC NXNAME (128).
+// One signature per denial, no names of the zone leaked, nothing to walk.
+// A wildcard expansion proves the next closer name absent with a minimally
+// covering NSEC ("white lie", RFC 4470): owner just before it, next just after
+// every name under it; both share the closest encloser with the query name, so
+// the validator derives the right wildcard.
+//
+// NSEC3 (the zone's NSEC3PARAM metadata), PowerDNS narrow mode (RFC 7129 §5):
+// each NSEC3 is owned by a hash H and its next is H+1 (matching) or owned by
+// H−1 with next H+1 (covering H); NXDOMAIN needs the closest encloser's match
+// and covers of the next closer name and of `*.<closest encloser>` (RFC 5155 §7.2).
+//
+//   NSEC  RDATA: next domain name | type bitmap          (RFC 4034 §4.1)
+//   NSEC3 RDATA: alg | flags | iterations(16) | salt length | salt |
+//                hash length | next hashed owner | type bitmap   (RFC 5155 §3.2)
+//   bitmap: (window block | bitmap length | bitmap)…     (RFC 4034 §4.1.2)
+import { createHash } from 'node:crypto';
+import { labelsToName, lowerName, nameToLabels } from '@geoedge/dnsdata';
+import type { ZoneData, ZoneNode } from '../zones/zone.js';
+import { isUnder, parentName } from '../zones/labels.js';
+import type { Nsec3Params } from './types.js';
+import type { SignInput } from './rrsig.js';
+import { nameWire } from './canonical.js';
+
+export const TYPE_NSEC = 47, TYPE_NSEC3 = 50, TYPE_NXNAME = 128;
+const RRSIG = 46;
+
+export type DenialKind =
+  | 'nxdomain'   // the name does not exist
+  | 'nodata'     // the name exists (or a wildcard stands for it) without the type asked
+  | 'wildcard'   // a positive answer synthesised from *.<closest encloser>
+  | 'no-ds';     // a delegation point without DS
+
+/** The NSEC or NSEC3 RRsets (one record each) proving `kind` for `name` in `zone`. */
+export function denialRecords(zone: ZoneData, name: string, kind: DenialKind, ttl: number, nsec3: Nsec3Params | undefined): SignInput[] {
+  const qname = lowerName(name);
+  return nsec3 ? nsec3Denial(zone, qname, kind, ttl, nsec3) : nsecDenial(zone, qname, kind, ttl);
+}
+
+function nsecDenial(zone: ZoneData, qname: string, kind: DenialKind, ttl: number): SignInput[] {
+  const types = (node: ZoneNode | undefined) => [...(node ? node.rrsets.map((s) => s.type) : []), RRSIG, TYPE_NSEC];
+  switch (kind) {
+    case 'nxdomain': return [nsec(qname, successor(qname), [RRSIG, TYPE_NSEC, TYPE_NXNAME], ttl)];
+    case 'no-ds': return [nsec(qname, successor(qname), types(zone.nodes.get(qname)), ttl)];
+    case 'nodata': return [nsec(qname, successor(qname), types(existing(zone, qname)), ttl)];
+    case 'wildcard': {
+      const nc = nextCloser(zone, qname);
+      return [nsec(predecessor(nc), afterSubtree(nc), [RRSIG, TYPE_NSEC], ttl)];
+    }
+  }
+}
+
+function nsec3Denial(zone: ZoneData, qname: string, kind: DenialKind, ttl: number, p: Nsec3Params): SignInput[] {
+  const origin = zone.origin;
+  const bitmapOf = (node: ZoneNode | undefined, signed: boolean) => {
+    const t = node ? node.rrsets.map((s) => s.type) : [];
+    return signed && t.length > 0 && !(node!.cut === node && !t.includes(43)) ? [...t, RRSIG] : t;
+  };
+  const match = (name: string, node: ZoneNode | undefined) => {
+    const h = nsec3Hash(name, p);
+    return nsec3(origin, h, increment(h), bitmapOf(node, true), ttl, p);
+  };
+  const cover = (name: string) => {
+    const h = nsec3Hash(name, p);
+    return nsec3(origin, decrement(h), increment(h), [], ttl, p);
+  };
+  switch (kind) {
+    case 'no-ds': return [match(qname, zone.nodes.get(qname))];
+    case 'nodata': {
+      const node = zone.nodes.get(qname) ?? (qname === origin ? zone.apex : undefined);
+      if (node) return [match(qname, node)];
+      // RFC 5155 §7.2.5: wildcard NODATA: closest encloser, next closer, the wildcard.
+      const ce = closestEncloser(zone, qname);
+      const wc = `*.${ce}`;
+      return [match(ce, nodeAt(zone, ce)), cover(nextCloser(zone, qname)), match(wc, zone.nodes.get(wc))];
+    }
+    case 'wildcard': return [cover(nextCloser(zone, qname))];
+    case 'nxdomain': {
+      const ce = closestEncloser(zone, qname);
+      return [match(ce, nodeAt(zone, ce)), cover(nextCloser(zone, qname)), cover(ce === '.' ? '*.' : `*.${ce}`)];
+    }
+  }
+}
+
+function nodeAt(zone: ZoneData, name: string): ZoneNode | undefined {
+  return name === zone.origin ? zone.apex : zone.nodes.get(name);
+}
+
+/** The node whose types a NODATA for qname reports: its own, or the wildcard's that stood for it. */
+function existing(zone: ZoneData, qname: string): ZoneNode | undefined {
+  const node = nodeAt(zone, qname);
+  if (node) return node;
+  return nodeAt(zone, closestEncloser(zone, qname))?.wildcard;
+}
+
+/** The longest existing ancestor of qname (RFC 4592 §3.3.1). */
+export function closestEncloser(zone: ZoneData, qname: string): string {
+  let name = qname;
+  while (name !== zone.origin && !zone.nodes.has(name)) {
+    const up = parentName(name);
+    if (up === undefined || !isUnder(up, zone.origin)) return zone.origin;
+    name = up;
+  }
+  return name;
+}
+
+/** The ancestor of qname (or qname) one label below its closest encloser (RFC 5155 §1.3). */
+function nextCloser(zone: ZoneData, qname: string): string {
+  const ce = closestEncloser(zone, qname);
+  let name = qname;
+  for (let up = parentName(name); up !== undefined && up !== ce; up = parentName(up)) name = up;
+  return name;
+}
+
+function nsec(owner: string, next: string, types: number[], ttl: number): SignInput {
+  return { owner, type: TYPE_NSEC, ttl, records: [{ kind: 'raw', bytes: Buffer.concat([nameWire(next), typeBitmap(types)]) }] };
+}
+
+function nsec3(origin: string, hash: Buffer, next: Buffer, types: number[], ttl: number, p: Nsec3Params): SignInput {
+  const head = Buffer.from([1, p.flags & 1, p.iterations >> 8, p.iterations & 0xff, p.salt.length]);
+  const rdata = Buffer.concat([head, p.salt, Buffer.from([next.length]), next, typeBitmap(types)]);
+  return { owner: `${base32hex(hash)}.${origin === '.' ? '' : origin}`, type: TYPE_NSEC3, ttl, records: [{ kind: 'raw', bytes: rdata }] };
+}
+
+/** RFC 4034 §4.1.2 type bitmap of a set of types. */
+export function typeBitmap(types: readonly number[]): Buffer {
+  const sorted = [...new Set(types)].filter((t) => t > 0 && t < 65536).sort((a, b) => a - b);
+  const out: number[] = [];
+  let i = 0;
+  while (i < sorted.length) {
+    const win = sorted[i]! >> 8;
+    const bits = new Uint8Array(32);
+    let len = 0;
+    for (; i < sorted.length && sorted[i]! >> 8 === win; i++) {
+      const low = sorted[i]! & 0xff;
+      bits[low >> 3]! |= 0x80 >> (low & 7);
+      len = (low >> 3) + 1;
+    }
+    out.push(win, len, ...bits.subarray(0, len));
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 5155 §5: IH(salt, x, 0) = H(x || salt); IH(k) = H(IH(k−1) || salt), over the canonical name. */
+export function nsec3Hash(name: string, p: Nsec3Params): Buffer {
+  let h = createHash('sha1').update(nameWire(name)).update(p.salt).digest();
+  for (let k = 0; k < p.iterations; k++) h = createHash('sha1').update(h).update(p.salt).digest();
+  return h;
+}
+
+const B32 = '0123456789abcdefghijklmnopqrstuv';
+
+/** RFC 4648 §7 base32hex, lower-case, no padding (20-octet hashes need none). */
+export function base32hex(b: Buffer): string {
+  let out = '';
+  let acc = 0, bits = 0;
+  for (const byte of b) {
+    acc = (acc << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32[(acc >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += B32[(acc << (5 - bits)) & 31];
+  return out;
+}
+
+function increment(h: Buffer): Buffer {
+  const o = Buffer.from(h);
+  for (let i = o.length - 1; i >= 0; i--) {
+    o[i] = (o[i]! + 1) & 0xff;
+    if (o[i] !== 0) break;
+  }
+  return o;
+}
+
+function decrement(h: Buffer): Buffer {
+  const o = Buffer.from(h);
+  for (let i = o.length - 1; i >= 0; i--) {
+    const wasZero = o[i] === 0;
+    o[i] = (o[i]! - 1) & 0xff;
+    if (!wasZero) break;
+  }
+  return o;
+}
+
+/** The immediate successor in canonical order (RFC 4034 §6.1): `\000.<name>`. */
+function successor(name: string): string {
+  return name === '.' ? '\\000.' : `\\000.${name}`;
+}
+
+/** A name after every name at or below `name`: its first label with a zero octet appended. */
+function afterSubtree(name: string): string {
+  const labels = nameToLabels(name);
+  if (labels[0]!.length < 63) labels[0] = Buffer.concat([labels[0]!, Buffer.from([0])]);
+  return labelsToName(labels);
+}
+
+/**
+ * A name just before `name` (RFC 4470 §3.1.2, simplified): the first label's
+ * last octet decremented (never to an upper-case letter, which would sort as
+ * lower case) and filled with \255 to 63 octets; a label ending in \000 is cut
+ * short instead. Only names below that first label could sort between.
+ */
+function predecessor(name: string): string {
+  const labels = nameToLabels(name);
+  const first = labels[0]!;
+  const last = first[first.length - 1]!;
+  if (last === 0 || first.length === 0) {
+    labels[0] = first.subarray(0, first.length - 1);
+    if (labels[0].length === 0) labels.shift();
+    return labelsToName(labels);
+  }
+  let dec = last - 1;
+  if (dec >= 0x41 && dec <= 0x5a) dec = 0x40;
+  const room = 255 - (nameWire(name).length - first.length);
+  const size = Math.max(first.length, Math.min(63, room));
+  const l = Buffer.alloc(size, 0xff);
+  first.copy(l, 0, 0, first.length - 1);
+  l[first.length - 1] = dec;
+  labels[0] = l;
+  return labelsToName(labels);
+}
