@@ -21,8 +21,7 @@
 // inception = start of this week − 1 week, expiration = start of this week
 // + 2 weeks. Every answer in one week carries the same window, so a signature
 // of unchanged data is the same bytes all week: cacheable here and downstream.
-import { sign } from 'node:crypto';
-import { CLASS_IN, type Rdata } from '@geoedge/dnsdata';
+import { CLASS_IN, signData, type Rdata } from '@geoedge/dnsdata';
 import type { SigningKey } from './types.js';
 import { canonicalSet, labelCount, nameWire } from './canonical.js';
 import type { SignatureCache } from './sig-cache.js';
@@ -49,15 +48,6 @@ export interface SignInput {
   records: readonly Rdata[];
   /** The wildcard's parent (closest encloser) when the RRset was synthesised from `*.<wildcardParent>`. */
   wildcardParent?: string;
-}
-
-/** A DNSSEC signature of `data` by `key` (RFC 5702 PKCS#1 v1.5, RFC 6605 r||s, RFC 8080). */
-export function signWith(key: SigningKey, data: Buffer): Buffer {
-  switch (key.algorithm) {
-    case 13: return sign('sha256', data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
-    case 15: return sign(null, data, key.privateKey);
-    default: return sign('sha256', data, key.privateKey);
-  }
 }
 
 /**
@@ -87,6 +77,6 @@ export function rrsigRdata(set: SignInput, key: SigningKey, signer: string, w: W
     parts.push(ownerWire, Buffer.from(fixed), rd);
   }
   const data = Buffer.concat(parts);
-  const sig = cache.get(key, data) ?? cache.put(key, data, signWith(key, data));
+  const sig = cache.get(key, data) ?? cache.put(key, data, signData(key.key, data));
   return Buffer.concat([head, signerWire, sig]);
 }

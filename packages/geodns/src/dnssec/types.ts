@@ -1,7 +1,7 @@
 // What a zone needs to be signed online: its usable keys, split by role, and
 // how it denies existence. Built once per zone load (keys.ts) and carried by
 // the immutable zone snapshot, so a reload swaps keys and data together.
-import type { KeyObject } from 'node:crypto';
+import type { DnssecKey } from '@geoedge/dnsdata';
 
 export interface SigningKey {
   /** DNSSEC algorithm number: 8 RSASHA256, 13 ECDSAP256SHA256, 15 ED25519. */
@@ -10,7 +10,8 @@ export interface SigningKey {
   readonly flags: number;
   /** RFC 4034 appendix B. */
   readonly tag: number;
-  readonly privateKey: KeyObject;
+  /** The parsed key (dnsdata's dnssec/private-key.ts), for signData. */
+  readonly key: Pick<DnssecKey, 'algorithm' | 'privateKey'>;
   /** DNSKEY RDATA (flags, protocol 3, algorithm, public key). */
   readonly dnskey: Buffer;
   /**

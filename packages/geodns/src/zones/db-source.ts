@@ -17,6 +17,7 @@ import { openDb, parseDbUrl, maskPassword, ZoneSync, type Db, type DbZone, type 
 import { TYPE } from '@geoedge/dnsdata';
 import { buildZone, withoutLua, type ZoneData } from './zone.js';
 import { readCache, writeCache } from './db-cache.js';
+import { secureZone, type KeyProblems } from '../dnssec/secure-zone.js';
 
 export interface DbZoneSourceOptions {
   url: string;
@@ -69,6 +70,7 @@ export function createDbZoneSource(opts: DbZoneSourceOptions): DbZoneSource {
   let reconnect: NodeJS.Timeout | undefined;
   let closed = false;
   const cache = cacheWriter(opts, () => display, () => [...served.values()]);
+  const keyProblems: KeyProblems = new Set();
 
   const publish = () => opts.onZones([...served.values()].map((s) => s.zone));
 
@@ -86,7 +88,9 @@ export function createDbZoneSource(opts: DbZoneSourceOptions): DbZoneSource {
       const why = z.luaRecords === false ? 'its ENABLE-LUA-RECORDS metadata is 0' : 'enable-lua-records is no and its ENABLE-LUA-RECORDS metadata is not 1';
       log.warn({ zone: z.origin, records: off.dropped }, `zone ${z.origin}: ${off.dropped} LUA records not served: ${why}`);
     }
-    const r = buildZone(z.origin, records, `db:${z.id}`, empty);
+    const secured = secureZone(z.origin, records, z.cryptokeys, z.metadata, log, keyProblems);
+    const r = buildZone(z.origin, secured.records, `db:${z.id}`, empty);
+    if (r.ok && secured.signing) r.zone = { ...r.zone, signing: secured.signing };
     if (!r.ok) {
       const prev = findPrevious(z);
       const keep = prev ? `; still serving the previous version (serial ${prev.zone.serial})` : '; zone not served';
