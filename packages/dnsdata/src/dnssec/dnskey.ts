@@ -16,8 +16,12 @@ export const FLAGS_ZSK = 256;
 export const FLAGS_KSK = 257;
 export const DNSKEY_PROTOCOL = 3;
 
-/** DS digest types we produce: 2 SHA-256 (RFC 4509), 4 SHA-384 (RFC 6605); SHA-1 is not offered (RFC 8624 §3.3). */
-export const DS_DIGESTS = { 2: 'sha256', 4: 'sha384' } as const;
+/**
+ * DS digest types: 2 SHA-256 (RFC 4509) and 4 SHA-384 (RFC 6605) to give a
+ * registrar; 1 SHA-1 only because PowerDNS's API lists it in `ds` (RFC 8624
+ * §3.3: MUST NOT be used for new DS records).
+ */
+export const DS_DIGESTS = { 1: 'sha1', 2: 'sha256', 4: 'sha384' } as const;
 export type DsDigestType = keyof typeof DS_DIGESTS;
 
 /** The public key field of DNSKEY in DNSSEC wire form. */

@@ -136,3 +136,19 @@ test('key roles follow PowerDNS: KSK/ZSK only for an algorithm with both an acti
   assert.deepEqual(keyTypes([k(257, true), k(256, true, 15)]), ['csk', 'csk'], 'different algorithms do not split');
   assert.deepEqual(keyTypes([k(257, true), k(256, true), k(257, false, 8), k(256, true, 15)]), ['ksk', 'zsk', 'csk', 'csk']);
 });
+
+test('NSEC3: RFC 5155 appendix A hashes, NSEC3PARAM text checked as PowerDNS checks it', async () => {
+  const { nsec3Hash, parseNsec3Param, formatNsec3Param } = await import('./nsec3.js');
+  const p = { iterations: 12, salt: Buffer.from('aabbccdd', 'hex') };
+  assert.equal(nsec3Hash('example.', p), '0p9mhaveqvm6t7vbl5lop2u3t2rp3tom');
+  assert.equal(nsec3Hash('a.example.', p), '35mthgpgcu1qg68fab165klnsnk3dpvl');
+  assert.equal(nsec3Hash('*.W.EXAMPLE', p), 'r53bq7cc2uvmubfu5ocmm6pers9tk9en');
+  const ok = parseNsec3Param('1 0 0 ABCD');
+  assert.ok(ok.ok && formatNsec3Param(ok.value) === '1 0 0 abcd');
+  const none = parseNsec3Param('1 1 0 -');
+  assert.ok(none.ok && none.value.salt.length === 0 && formatNsec3Param(none.value) === '1 1 0 -');
+  for (const [bad, re] of [['2 0 1 ab', /only valid value is '1'/], ['1 0 5000 ab', /above 100/], ['1 0 1 zz', /salt/], ['garbage', /is not/], [7, /not text/]] as const) {
+    const r = parseNsec3Param(bad);
+    assert.ok(!r.ok && re.test(r.error), String(bad));
+  }
+});
