@@ -61,6 +61,14 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     /**
+     * DNSSEC keys for zone files (database zones use the cryptokeys table):
+     * keyDir/<zone>/<id>.<ksk|zsk|csk>[.inactive|.unpublished].private (zones/key-dir.ts).
+     */
+    dnssec: Type.Object(
+      { keyDir: Type.Optional(Type.String({ minLength: 1, description: 'directory with one subdirectory of PowerDNS private-key files per zone' })) },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
      * Compiled static answers kept (PowerDNS max-packet-cache-entries, same default):
      * a working set larger than this is answered by the slower resolve-and-encode path.
      */

@@ -16,6 +16,7 @@ import { createDynamic } from './dynamic.js';
 import { createStatusHandler } from './status.js';
 import type { ZoneSet } from './zones/types.js';
 import { Signer } from './stages/sign.js';
+import { createKeyDir } from './zones/key-dir.js';
 
 export async function runServer(cfg: Config, log: Logger, inCluster: boolean): Promise<void> {
   const metrics = createMetrics();
@@ -45,6 +46,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
       log: log.child({ source: 'files' }),
       onSnapshot: (zs) => merger.setFiles([...zs.zones.values()]),
       luaRecords: cfg.lua.enableLuaRecords !== 'no',
+      keys: cfg.dnssec.keyDir ? createKeyDir(cfg.dnssec.keyDir, log.child({ source: 'files' })) : undefined,
       onReload: (ok: boolean) => (ok ? metrics.reloads : metrics.reloadFailures).inc(['files']),
     });
     services.push(files);

@@ -21,8 +21,7 @@
 //   NSEC3 RDATA: alg | flags | iterations(16) | salt length | salt |
 //                hash length | next hashed owner | type bitmap   (RFC 5155 §3.2)
 //   bitmap: (window block | bitmap length | bitmap)…     (RFC 4034 §4.1.2)
-import { createHash } from 'node:crypto';
-import { labelsToName, lowerName, nameToLabels } from '@geoedge/dnsdata';
+import { base32hex, labelsToName, lowerName, nameToLabels, nsec3HashRaw } from '@geoedge/dnsdata';
 import type { ZoneData, ZoneNode } from '../zones/zone.js';
 import { isUnder, parentName } from '../zones/labels.js';
 import type { Nsec3Params } from './types.js';
@@ -64,11 +63,11 @@ function nsec3Denial(zone: ZoneData, qname: string, kind: DenialKind, ttl: numbe
     return signed && t.length > 0 && !(node!.cut === node && !t.includes(43)) ? [...t, RRSIG] : t;
   };
   const match = (name: string, node: ZoneNode | undefined) => {
-    const h = nsec3Hash(name, p);
+    const h = nsec3HashRaw(name, p);
     return nsec3(origin, h, increment(h), bitmapOf(node, true), ttl, p);
   };
   const cover = (name: string) => {
-    const h = nsec3Hash(name, p);
+    const h = nsec3HashRaw(name, p);
     return nsec3(origin, decrement(h), increment(h), [], ttl, p);
   };
   switch (kind) {
@@ -146,32 +145,6 @@ export function typeBitmap(types: readonly number[]): Buffer {
     out.push(win, len, ...bits.subarray(0, len));
   }
   return Buffer.from(out);
-}
-
-/** RFC 5155 §5: IH(salt, x, 0) = H(x || salt); IH(k) = H(IH(k−1) || salt), over the canonical name. */
-export function nsec3Hash(name: string, p: Nsec3Params): Buffer {
-  let h = createHash('sha1').update(nameWire(name)).update(p.salt).digest();
-  for (let k = 0; k < p.iterations; k++) h = createHash('sha1').update(h).update(p.salt).digest();
-  return h;
-}
-
-const B32 = '0123456789abcdefghijklmnopqrstuv';
-
-/** RFC 4648 §7 base32hex, lower-case, no padding (20-octet hashes need none). */
-export function base32hex(b: Buffer): string {
-  let out = '';
-  let acc = 0, bits = 0;
-  for (const byte of b) {
-    acc = (acc << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += B32[(acc >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += B32[(acc << (5 - bits)) & 31];
-  return out;
 }
 
 function increment(h: Buffer): Buffer {

@@ -12,7 +12,7 @@
 // when both kinds are active, else every key of it is a CSK.
 import { createHash } from 'node:crypto';
 import {
-  CLASS_IN, TYPE, dnskeyRdata, dsRdata, keyTag, keyTypes, parsePrivateKey, type KeyResult, type RR,
+  CLASS_IN, TYPE, dnskeyRdata, dsRdata, keyTag, keyTypes, parseNsec3Param, parsePrivateKey, type KeyResult, type RR,
 } from '@geoedge/dnsdata';
 import type { Nsec3Params, SigningKey, ZoneSigning } from './types.js';
 
@@ -94,13 +94,13 @@ export function zoneKeys(origin: string, rows: readonly KeyRow[], metadata: Read
   return { signing: { zsks, ksks, nsec3 }, records, problems };
 }
 
-/** NSEC3PARAM metadata "1 0 0 -" / "1 0 10 ab12cd": hash algorithm, flags, iterations, salt (hex, - for none). */
+/** NSEC3PARAM metadata "1 0 0 -" (dnsdata parseNsec3Param); a bad one is logged and NSEC served. */
 function nsec3Params(text: string | undefined, problems: string[]): Nsec3Params | undefined {
   if (text === undefined || text === '') return undefined;
-  const m = /^1\s+(\d+)\s+(\d+)\s+(-|[0-9a-fA-F]*)$/.exec(text);
-  if (!m || Number(m[2]) > 2500 || (m[3] !== '-' && m[3]!.length % 2 === 1)) {
-    problems.push(`NSEC3PARAM "${text}" is not "1 <flags> <iterations> <salt hex or ->"; serving NSEC instead`);
+  const r = parseNsec3Param(text);
+  if (!r.ok) {
+    problems.push(`${r.error}; serving NSEC instead`);
     return undefined;
   }
-  return { flags: Number(m[1]) & 1, iterations: Number(m[2]), salt: m[3] === '-' ? Buffer.alloc(0) : Buffer.from(m[3]!, 'hex') };
+  return { flags: r.value.flags & 1, iterations: r.value.iterations, salt: r.value.salt };
 }
