@@ -2,9 +2,11 @@
 // zones from a PowerDNS gmysql database whose `cryptokeys` hold the keys, and
 // Debian's unbound, with the zones' DS records as trust anchors and geodns as
 // the stub, must set AD on every answer: static A/AAAA/MX/TXT, DNSKEY, a
-// wildcard, a CNAME into another served (and signed) zone, NXDOMAIN (compact
-// denial: NOERROR + NSEC NXNAME), NODATA, a delegation with DS (a signed child
-// validates through it) and one without (proven insecure). A pickclosest LUA
+// wildcard, a CNAME into another served (and signed) zone, NXDOMAIN, NODATA, a
+// delegation with DS (a signed child validates through it) and one without
+// (proven insecure). Denial both ways: the zone's NSEC chain (default) and
+// compact denial (dnssec.denial: compact, NOERROR + NSEC NXNAME), each geodns
+// with its own unbound. A pickclosest LUA
 // record is asked of geodns directly with ECS for two regions and its RRSIG
 // checked here with node:crypto. A zone whose key row has the wrong algorithm
 // is served unsigned, so unbound, which has its DS, answers SERVFAIL: the
@@ -16,15 +18,20 @@ import {
 } from '@geoedge/dnsdata';
 import { migrate, type Db } from '@geoedge/zonedb';
 import { scratchDatabase, insertZone, basicZone, type ScratchDb } from './helpers/zonedb.js';
-import { dig, startGeodns, startUnbound, type Geodns, type Unbound, type DigReply, type Rec } from './helpers/index.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dig, startGeodns, startUnbound, tempDir, type Geodns, type Unbound, type DigReply, type Rec } from './helpers/index.js';
 import { MMDB, openGeo, sampleClients, type Client } from './helpers/pdns-lua.js';
 
 let scratch: ScratchDb;
 let db: Db;
 let g: Geodns;
 let ub: Unbound;
+let gc: Geodns;   // dnssec.denial: compact
+let ubc: Unbound;
 let zsk: DnssecKey;
 let pops: Client[];
+let conf: { dir: string; remove: () => void };
 const anchors: string[] = [];
 
 async function key(alg: string): Promise<DnssecKey> {
@@ -87,14 +94,23 @@ before(async () => {
   await addKey(broken.domainId, 257, bk, formatPrivateKey(bk).replace(/^Algorithm: 13 \(ECDSAP256SHA256\)$/m, 'Algorithm: 8 (RSASHA256)'));
   anchors.push(`broken.test. DS ${ds('broken.test', 257, bk)}`);
 
+  const stubs = [Z, 'other.test', `secure.${Z}`, `insecure.${Z}`, 'broken.test'];
   g = await startGeodns({ args: ['--db', scratch.url, '--geoip', MMDB], readyTimeoutMs: 30_000 });
   await g.waitForLog((l) => l.msg === 'zones loaded from the database', 20_000);
-  ub = await startUnbound({ stubs: [Z, 'other.test', `secure.${Z}`, `insecure.${Z}`, 'broken.test'], target: g, anchors });
+  ub = await startUnbound({ stubs, target: g, anchors });
+  conf = tempDir('dnssec-compact');
+  writeFileSync(join(conf.dir, 'geodns.yaml'), 'dnssec: { denial: compact }\n');
+  gc = await startGeodns({ args: ['--config', join(conf.dir, 'geodns.yaml'), '--db', scratch.url, '--geoip', MMDB], readyTimeoutMs: 30_000 });
+  await gc.waitForLog((l) => l.msg === 'zones loaded from the database', 20_000);
+  ubc = await startUnbound({ stubs, target: gc, anchors });
 });
 
 after(async () => {
   await ub?.stop();
   await g?.stop();
+  await ubc?.stop();
+  await gc?.stop();
+  conf?.remove();
   await scratch?.drop();
 });
 
@@ -125,42 +141,70 @@ test('static A, AAAA, MX, TXT and DNSKEY validate through unbound (AD) with the 
   assert.equal(data(r, 'DNSKEY').length, 2, 'KSK and ZSK published');
 });
 
-test('a wildcard answer validates; its RRSIG counts the labels of the wildcard, not of the query name', async () => {
-  const r = await viaUnbound('a.b.wild.signed.test', 'A');
-  assertValid(r, 'wildcard');
-  assert.deepEqual(data(r, 'A'), ['192.0.2.77']);
-  const d = await direct('a.b.wild.signed.test', 'A');
-  const sig = d.answer.find((a) => a.type === 'RRSIG')!;
-  assert.equal(sig.data.split(' ')[2], '3', `labels of *.wild.signed.test\n${d.text}`);
-  assert.ok(d.authority.some((a) => a.type === 'NSEC'), 'the next closer name is denied');
-});
+for (const mode of ['nsec', 'compact'] as const) {
+  const res = () => (mode === 'nsec' ? ub : ubc);
+  const srv = () => (mode === 'nsec' ? g : gc);
+
+  test(`${mode}: a wildcard answer validates; its RRSIG counts the labels of the wildcard, not of the query name`, async () => {
+    const r = await dig(res(), ['+dnssec', '+time=5', 'a.b.wild.signed.test', 'A']);
+    assertValid(r, 'wildcard');
+    assert.deepEqual(data(r, 'A'), ['192.0.2.77']);
+    const d = await dig(srv(), ['+dnssec', '+norecurse', 'a.b.wild.signed.test', 'A']);
+    const sig = d.answer.find((a) => a.type === 'RRSIG')!;
+    assert.equal(sig.data.split(' ')[2], '3', `labels of *.wild.signed.test\n${d.text}`);
+    assert.ok(d.authority.some((a) => a.type === 'NSEC'), 'the next closer name is denied');
+  });
+
+  test(`${mode}: NXDOMAIN is proven and validates`, async () => {
+    const r = await dig(res(), ['+dnssec', '+time=5', 'nothere.signed.test', 'A']);
+    assert.ok(r.flags.has('ad'), r.text);
+    assert.equal(r.status, mode === 'nsec' ? 'NXDOMAIN' : 'NOERROR', r.text);
+    assert.equal(r.answer.length, 0);
+    const d = await dig(srv(), ['+dnssec', '+norecurse', 'nothere.signed.test', 'A']);
+    const nsec = d.authority.filter((a) => a.type === 'NSEC');
+    if (mode === 'compact') {
+      // RFC 9824: NOERROR, one NSEC owned by the name, next = its successor, bitmap RRSIG NSEC NXNAME.
+      assert.equal(nsec.length, 1, d.text);
+      assert.equal(nsec[0]!.name, 'nothere.signed.test.');
+      assert.match(nsec[0]!.data, /^\\000\.nothere\.signed\.test\. RRSIG NSEC (TYPE128|NXNAME)$/);
+    } else {
+      // The chain: mail < nothere < ns1 covers the name; the apex's NSEC covers *.signed.test.
+      assert.deepEqual(nsec.map((a) => `${a.name} ${a.data.split(' ')[0]}`).sort(), ['mail.signed.test. ns1.signed.test.', 'signed.test. alias.signed.test.'], d.text);
+    }
+    const plain = await dig(srv(), ['+norecurse', 'nothere.signed.test', 'A']);
+    assert.equal(plain.status, 'NXDOMAIN', 'without DO the answer is the plain NXDOMAIN');
+  });
+
+  test(`${mode}: NODATA at a name and at an empty non-terminal validates`, async () => {
+    let r = await dig(res(), ['+dnssec', '+time=5', 'www.signed.test', 'TXT']);
+    assertValid(r, 'NODATA');
+    assert.equal(r.answer.length, 0);
+    r = await dig(res(), ['+dnssec', '+time=5', 'deep.signed.test', 'A']);
+    assertValid(r, 'ENT NODATA');
+    r = await dig(res(), ['+dnssec', '+time=5', 'x.wild.signed.test', 'TXT']);
+    assertValid(r, 'wildcard NODATA');
+  });
+
+  test(`${mode}: a delegation without DS is proven insecure: its child answers without AD, not SERVFAIL`, async () => {
+    let r = await dig(res(), ['+dnssec', '+time=5', 'insecure.signed.test', 'DS']);
+    assertValid(r, 'no DS');
+    assert.equal(r.answer.length, 0);
+    r = await dig(res(), ['+dnssec', '+time=5', 'www.insecure.signed.test', 'A']);
+    assert.equal(r.status, 'NOERROR', r.text);
+    assert.ok(!r.flags.has('ad'), 'an insecure child is not authenticated');
+    const d = await dig(srv(), ['+dnssec', '+norecurse', 'host.away.signed.test', 'A']);
+    const nsec = d.authority.find((a) => a.type === 'NSEC');
+    assert.ok(nsec && nsec.name === 'away.signed.test.' && /\bNS\b/.test(nsec.data) && !/\bDS\b/.test(nsec.data), d.text);
+    assert.ok(d.authority.some((a) => a.type === 'RRSIG' && a.data.startsWith('NSEC ')), 'the NSEC is signed');
+    assert.ok(!d.authority.some((a) => a.type === 'RRSIG' && a.data.startsWith('NS ')), 'the NS RRset of a cut is not signed');
+  });
+}
 
 test('a CNAME into another served, signed zone validates (two zones, two keys)', async () => {
   const r = await viaUnbound('alias.signed.test', 'A');
   assertValid(r, 'CNAME chain');
   assert.deepEqual(data(r, 'CNAME'), ['www.other.test.']);
   assert.deepEqual(data(r, 'A'), ['192.0.2.10']);
-});
-
-test('NXDOMAIN is proven by compact denial (NOERROR, NSEC with NXNAME) and validates', async () => {
-  const r = await viaUnbound('nothere.signed.test', 'A');
-  assertValid(r, 'NXDOMAIN');
-  assert.equal(r.answer.length, 0);
-  const d = await direct('nothere.signed.test', 'A');
-  const nsec = d.authority.find((a) => a.type === 'NSEC');
-  assert.ok(nsec, d.text);
-  assert.equal(nsec.name, 'nothere.signed.test.');
-  assert.match(nsec.data, /^\\000\.nothere\.signed\.test\. RRSIG NSEC (TYPE128|NXNAME)$/);
-  const plain = await dig(g, ['+norecurse', 'nothere.signed.test', 'A']);
-  assert.equal(plain.status, 'NXDOMAIN', 'without DO the answer is the plain NXDOMAIN');
-});
-
-test('NODATA at a name and at an empty non-terminal validates', async () => {
-  let r = await viaUnbound('www.signed.test', 'TXT');
-  assertValid(r, 'NODATA');
-  assert.equal(r.answer.length, 0);
-  r = await viaUnbound('deep.signed.test', 'A');
-  assertValid(r, 'ENT NODATA');
 });
 
 test('a delegation with DS: the DS validates and so does the signed child below it', async () => {
@@ -170,20 +214,6 @@ test('a delegation with DS: the DS validates and so does the signed child below 
   r = await viaUnbound('www.secure.signed.test', 'A');
   assertValid(r, 'child zone');
   assert.deepEqual(data(r, 'A'), ['192.0.2.10']);
-});
-
-test('a delegation without DS is proven insecure: its child answers without AD, not SERVFAIL', async () => {
-  let r = await viaUnbound('insecure.signed.test', 'DS');
-  assertValid(r, 'no DS');
-  assert.equal(r.answer.length, 0);
-  r = await viaUnbound('www.insecure.signed.test', 'A');
-  assert.equal(r.status, 'NOERROR', r.text);
-  assert.ok(!r.flags.has('ad'), 'an insecure child is not authenticated');
-  const d = await direct('host.away.signed.test', 'A');
-  const nsec = d.authority.find((a) => a.type === 'NSEC');
-  assert.ok(nsec && nsec.name === 'away.signed.test.' && /\bNS\b/.test(nsec.data) && !/\bDS\b/.test(nsec.data), d.text);
-  assert.ok(d.authority.some((a) => a.type === 'RRSIG' && a.data.startsWith('NSEC ')), 'the NSEC is signed');
-  assert.ok(!d.authority.some((a) => a.type === 'RRSIG' && a.data.startsWith('NS ')), 'the NS RRset of a cut is not signed');
 });
 
 test('pickclosest answers for two regions carry RRSIGs that verify with the ZSK', async () => {

@@ -65,7 +65,10 @@ export const ConfigSchema = Type.Object(
      * keyDir/<zone>/<id>.<ksk|zsk|csk>[.inactive|.unpublished].private (zones/key-dir.ts).
      */
     dnssec: Type.Object(
-      { keyDir: Type.Optional(Type.String({ minLength: 1, description: 'directory with one subdirectory of PowerDNS private-key files per zone' })) },
+      {
+        keyDir: Type.Optional(Type.String({ minLength: 1, description: 'directory with one subdirectory of PowerDNS private-key files per zone' })),
+        denial: Type.Union([Type.Literal('nsec'), Type.Literal('compact')], { default: 'nsec', expected: 'one of "nsec" (the zone\'s NSEC chain, as PowerDNS), "compact" (RFC 9824 black lies)' }),
+      },
       { additionalProperties: false, default: {} },
     ),
     /**

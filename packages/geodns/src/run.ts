@@ -70,7 +70,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   const cookies = cfg.cookies.enabled ? cookieSigner(cfg, log) : undefined;
   const rrl = cfg.rrl.enabled ? new ResponseRateLimiter(rrlOptions(cfg.rrl), cfg.workers, rrlEvents(metrics, log)) : undefined;
   if (rrl) metrics.watchRrl(() => rrl.evictions);
-  const signer = new Signer(cfg.answerCache.entries);
+  const signer = new Signer(cfg.answerCache.entries, cfg.dnssec.denial === 'compact');
   metrics.watchSignatures(signer.cache.counts);
   const chain = buildChain({
     lua: dynamic.chainLua,

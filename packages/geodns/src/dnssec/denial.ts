@@ -1,7 +1,16 @@
 // Authenticated denial, built per answer (nothing is precomputed: the zone has
 // no chain to walk, so a zone of any size and any edit costs the same).
 //
-// NSEC, compact denial of existence ("black lies", RFC 9824): every name is
+// NSEC from the zone's chain (nsec-chain.ts, the default, as PowerDNS serves
+// NSEC): NXDOMAIN = the NSEC covering the name + the one covering the
+// wildcard at the closest encloser; NODATA = the name's own NSEC (or, at an
+// empty non-terminal, the one covering it); a wildcard expansion = the NSEC
+// covering the query name. A few hundred distinct records per zone, so a flood
+// of random names is answered from the signature cache. Zone walking lists
+// the zone's names, as with PowerDNS's default.
+//
+// NSEC, compact denial of existence ("black lies", RFC 9824; dnssec.denial:
+// compact): every name is
 // answered as if it existed. NODATA (and NXDOMAIN, sent as NOERROR) carries one
 // NSEC owned by the query name, next = `\000.<qname>` (its immediate successor,
 // so the record says nothing about any other name), the bitmap the types that
@@ -27,6 +36,7 @@ import { isUnder, parentName } from '../zones/labels.js';
 import type { Nsec3Params } from './types.js';
 import type { SignInput } from './rrsig.js';
 import { nameWire } from './canonical.js';
+import { nsecAt } from './nsec-chain.js';
 
 export const TYPE_NSEC = 47, TYPE_NSEC3 = 50, TYPE_NXNAME = 128;
 const RRSIG = 46;
@@ -38,9 +48,34 @@ export type DenialKind =
   | 'no-ds';     // a delegation point without DS
 
 /** The NSEC or NSEC3 RRsets (one record each) proving `kind` for `name` in `zone`. */
-export function denialRecords(zone: ZoneData, name: string, kind: DenialKind, ttl: number, nsec3: Nsec3Params | undefined): SignInput[] {
+export function denialRecords(zone: ZoneData, name: string, kind: DenialKind, ttl: number, nsec3: Nsec3Params | undefined, compact = false): SignInput[] {
   const qname = lowerName(name);
-  return nsec3 ? nsec3Denial(zone, qname, kind, ttl, nsec3) : nsecDenial(zone, qname, kind, ttl);
+  if (nsec3) return nsec3Denial(zone, qname, kind, ttl, nsec3);
+  return compact ? nsecDenial(zone, qname, kind, ttl) : chainDenial(zone, qname, kind, ttl);
+}
+
+function chainDenial(zone: ZoneData, qname: string, kind: DenialKind, ttl: number): SignInput[] {
+  const record = (name: string): SignInput => {
+    const { owner, next } = nsecAt(zone, name);
+    return nsec(owner, next, [...(nodeAt(zone, owner)?.rrsets.map((s) => s.type) ?? []), RRSIG, TYPE_NSEC], ttl);
+  };
+  switch (kind) {
+    case 'no-ds': return [record(qname)];
+    case 'wildcard': return [record(qname)];
+    case 'nodata': {
+      if (nodeAt(zone, qname)) return [record(qname)]; // its own NSEC, or (an ENT) the one covering it
+      const ce = closestEncloser(zone, qname);
+      return unique([record(qname), record(ce === '.' ? '*.' : `*.${ce}`)]);
+    }
+    case 'nxdomain': {
+      const ce = closestEncloser(zone, qname);
+      return unique([record(qname), record(ce === '.' ? '*.' : `*.${ce}`)]);
+    }
+  }
+}
+
+function unique(sets: SignInput[]): SignInput[] {
+  return sets.filter((s, i) => sets.findIndex((t) => t.owner === s.owner) === i);
 }
 
 function nsecDenial(zone: ZoneData, qname: string, kind: DenialKind, ttl: number): SignInput[] {

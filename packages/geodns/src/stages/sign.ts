@@ -8,7 +8,7 @@
 //                the KSKs); a wildcard expansion signed with the wildcard's
 //                label count, and the next closer name denied (denial.ts)
 //   negative     SOA + RRSIG, then the NSEC/NSEC3 proof for the last name of the
-//                chain; NSEC NXDOMAIN goes out as NOERROR (compact denial, RFC 9824)
+//                chain (denial.ts); with compact denial (RFC 9824) NXDOMAIN goes out as NOERROR
 //   referral     the DS RRset + RRSIG, or the proof that there is none; NS and
 //                glue stay unsigned (they belong to the child)
 //   additional   addresses we are authoritative for, signed; glue is not
@@ -32,7 +32,8 @@ const KEY_SETS = new Set<number>([TYPE.DNSKEY, CDS, CDNSKEY]);
 export class Signer {
   readonly cache: SignatureCache;
   /** Signatures made (cache misses), for the bench's signatures/s. */
-  constructor(cacheEntries = 200_000) {
+  /** `compact`: NSEC black lies (RFC 9824) instead of the zone's NSEC chain (dnssec.denial). */
+  constructor(cacheEntries = 200_000, private readonly compact = false) {
     this.cache = new SignatureCache(Math.max(1000, cacheEntries >> 1));
   }
 
@@ -74,7 +75,7 @@ export class Signer {
         this.push(authority, soa.name, { owner: lowerName(soa.name), type: TYPE.SOA, ttl: soa.ttl, records: [soa.data] }, zone, w);
         const nx = r.rcode === RCODE.NXDOMAIN;
         this.deny(authority, zone, lastName(qname, r.answer), nx ? 'nxdomain' : 'nodata', w);
-        if (nx && zone.signing.nsec3 === undefined) r.rcode = RCODE.NOERROR; // RFC 9824 §3
+        if (nx && this.compact && zone.signing.nsec3 === undefined) r.rcode = RCODE.NOERROR; // RFC 9824 §3
       }
     } else if (!r.aa && r.answer.length === 0 && r.authority[0]?.type === TYPE.NS) {
       authority.push(...r.authority);
@@ -119,7 +120,7 @@ export class Signer {
   private deny(out: RR[], zone: ZoneData, name: string, kind: DenialKind, w: Window): void {
     const soa = zone.soa;
     const ttl = Math.min(soa.ttl, soa.data.kind === 'soa' ? soa.data.minimum : soa.ttl);
-    for (const set of denialRecords(zone, name, kind, ttl, zone.signing!.nsec3)) {
+    for (const set of denialRecords(zone, name, kind, ttl, zone.signing!.nsec3, this.compact)) {
       for (const data of set.records) out.push({ name: set.owner, type: set.type, class: CLASS_IN, ttl: set.ttl, data });
       this.push(out, set.owner, set, zone, w);
     }
