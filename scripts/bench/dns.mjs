@@ -196,7 +196,9 @@ function checkRcodes(out, want, label) {
 /** geodns's fresh signatures so far (geodns_dnssec_signatures_total{result="miss"}), or undefined. */
 async function signaturesMade(server) {
   if (!server.metricsPort) return undefined;
-  const text = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+  // A fresh connection each time: a kept-alive one the server closed meanwhile fails the fetch.
+  const get = () => fetch(`http://127.0.0.1:${server.metricsPort}/metrics`, { headers: { connection: 'close' } }).then((r) => r.text());
+  const text = await get().catch(get);
   const m = /^geodns_dnssec_signatures_total\{result="miss"\} (\d+)/m.exec(text);
   return m ? Number(m[1]) : undefined;
 }

@@ -36,7 +36,7 @@ import { isUnder, parentName } from '../zones/labels.js';
 import type { Nsec3Params } from './types.js';
 import type { SignInput } from './rrsig.js';
 import { nameWire } from './canonical.js';
-import { nsecAt } from './nsec-chain.js';
+import { chainOf, nsecAt } from './nsec-chain.js';
 
 export const TYPE_NSEC = 47, TYPE_NSEC3 = 50, TYPE_NXNAME = 128;
 const RRSIG = 46;
@@ -55,9 +55,15 @@ export function denialRecords(zone: ZoneData, name: string, kind: DenialKind, tt
 }
 
 function chainDenial(zone: ZoneData, qname: string, kind: DenialKind, ttl: number): SignInput[] {
+  const made = chainOf(zone).made as Map<string, SignInput>;
   const record = (name: string): SignInput => {
     const { owner, next } = nsecAt(zone, name);
-    return nsec(owner, next, [...(nodeAt(zone, owner)?.rrsets.map((s) => s.type) ?? []), RRSIG, TYPE_NSEC], ttl);
+    let r = made.get(owner);
+    if (r === undefined || r.ttl !== ttl) {
+      r = nsec(owner, next, [...(nodeAt(zone, owner)?.rrsets.map((s) => s.type) ?? []), RRSIG, TYPE_NSEC], ttl);
+      made.set(owner, r);
+    }
+    return r;
   };
   switch (kind) {
     case 'no-ds': return [record(qname)];

@@ -16,6 +16,8 @@ export interface NsecChain {
   /** Lower-case names in canonical order. */
   readonly names: readonly string[];
   readonly keys: readonly Buffer[];
+  /** NSEC records made so far, by owner: the same objects each time, so their RRSIGs are found beside them. */
+  readonly made: Map<string, unknown>;
 }
 
 const chains = new WeakMap<ZoneData, NsecChain>();
@@ -50,7 +52,7 @@ export function chainOf(zone: ZoneData): NsecChain {
     entries.push({ key: canonicalKey(name), name });
   }
   entries.sort((a, b) => Buffer.compare(a.key, b.key));
-  c = { names: entries.map((e) => e.name), keys: entries.map((e) => e.key) };
+  c = { names: entries.map((e) => e.name), keys: entries.map((e) => e.key), made: new Map() };
   chains.set(zone, c);
   return c;
 }

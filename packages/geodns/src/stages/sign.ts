@@ -14,7 +14,7 @@
 //   additional   addresses we are authoritative for, signed; glue is not
 //
 // Which zone signs an RRset: the zone that holds its owner (DS: the parent's).
-import { TYPE, CLASS_IN, lowerName, type RR } from '@geoedge/dnsdata';
+import { TYPE, CLASS_IN, lowerName, type RR, type Rdata } from '@geoedge/dnsdata';
 import { RCODE } from '../wire/types.js';
 import type { Resolution } from './resolve.js';
 import type { ZoneSet } from '../zones/types.js';
@@ -110,11 +110,34 @@ export class Signer {
 
   /** The RRSIGs of `set` by the keys that sign its type. */
   private push(out: RR[], name: string, set: SignInput, zone: ZoneData, w: Window): void {
-    const s = zone.signing as ZoneSigning;
-    for (const key of KEY_SETS.has(set.type) ? s.ksks : s.zsks) {
-      out.push({ name, type: TYPE_RRSIG, class: CLASS_IN, ttl: set.ttl, data: { kind: 'raw', bytes: rrsigRdata(set, key, zone.origin, w, this.cache) } });
-    }
+    for (const data of this.rrsigs(set, zone, w)) out.push({ name, type: TYPE_RRSIG, class: CLASS_IN, ttl: set.ttl, data });
   }
+
+  /**
+   * RRSIG data for `set`. An RRset of the snapshot (its records are the zone's
+   * own objects, alive until a reload) keeps its RRSIGs beside it for the
+   * week, so a repeated answer skips the canonical form and the cache key;
+   * fresh objects (LUA answers, compact-denial NSECs) and wildcard expansions
+   * (one per query name) go through the signature cache only.
+   */
+  private rrsigs(set: SignInput, zone: ZoneData, w: Window): Rdata[] {
+    const s = zone.signing as ZoneSigning;
+    const keys = KEY_SETS.has(set.type) ? s.ksks : s.zsks;
+    const make = () => keys.map((key): Rdata => ({ kind: 'raw', bytes: rrsigRdata(set, key, zone.origin, w, this.cache) }));
+    const first = set.records[0];
+    if (first === undefined || set.wildcardParent !== undefined) return make();
+    if (w.inception !== this.memoWindow) { this.memo = new WeakMap(); this.memoWindow = w.inception; }
+    const k = `${set.owner}|${set.type}|${set.ttl}|${set.records.length}|${zone.origin}`;
+    let m = this.memo.get(first);
+    const hit = m?.get(k);
+    if (hit !== undefined) { this.cache.counts.hits += hit.length; return hit; }
+    const made = make();
+    if (m === undefined) this.memo.set(first, (m = new Map()));
+    m.set(k, made);
+    return made;
+  }
+  private memo = new WeakMap<object, Map<string, Rdata[]>>();
+  private memoWindow = 0;
 
   /** NSEC/NSEC3 records proving `kind` for `name`, each with its RRSIGs. */
   private deny(out: RR[], zone: ZoneData, name: string, kind: DenialKind, w: Window): void {
