@@ -18,7 +18,7 @@ import {
 } from '@geoedge/dnsdata';
 import { migrate, type Db } from '@geoedge/zonedb';
 import { scratchDatabase, insertZone, basicZone, type ScratchDb } from './helpers/zonedb.js';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dig, startGeodns, startUnbound, tempDir, type Geodns, type Unbound, type DigReply, type Rec } from './helpers/index.js';
 import { MMDB, openGeo, sampleClients, type Client } from './helpers/pdns-lua.js';
@@ -32,6 +32,7 @@ let ubc: Unbound;
 let zsk: DnssecKey;
 let pops: Client[];
 let conf: { dir: string; remove: () => void };
+let files: { dir: string; remove: () => void };
 const anchors: string[] = [];
 
 async function key(alg: string): Promise<DnssecKey> {
@@ -94,8 +95,17 @@ before(async () => {
   await addKey(broken.domainId, 257, bk, formatPrivateKey(bk).replace(/^Algorithm: 13 \(ECDSAP256SHA256\)$/m, 'Algorithm: 8 (RSASHA256)'));
   anchors.push(`broken.test. DS ${ds('broken.test', 257, bk)}`);
 
-  const stubs = [Z, 'other.test', `secure.${Z}`, `insecure.${Z}`, 'broken.test'];
-  g = await startGeodns({ args: ['--db', scratch.url, '--geoip', MMDB], readyTimeoutMs: 30_000 });
+  // A zone file with its key in dnssec.keyDir (zones/key-dir.ts), served beside the database zones.
+  files = tempDir('dnssec-files');
+  mkdirSync(join(files.dir, 'zones'));
+  mkdirSync(join(files.dir, 'keys', 'files.test'), { recursive: true });
+  writeFileSync(join(files.dir, 'zones', 'files.test.zone'), '$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 604800 60\n@ NS ns1\nns1 A 192.0.2.53\nwww A 192.0.2.80\n');
+  const fk = await key('ecdsa256');
+  writeFileSync(join(files.dir, 'keys', 'files.test', '1.csk.private'), formatPrivateKey(fk));
+  writeFileSync(join(files.dir, 'geodns.yaml'), `dnssec: { keyDir: ${join(files.dir, 'keys')} }\n`);
+  anchors.push(`files.test. DS ${ds('files.test', 257, fk)}`);
+  const stubs = [Z, 'other.test', `secure.${Z}`, `insecure.${Z}`, 'broken.test', 'files.test'];
+  g = await startGeodns({ zonesDir: join(files.dir, 'zones'), args: ['--config', join(files.dir, 'geodns.yaml'), '--db', scratch.url, '--geoip', MMDB], readyTimeoutMs: 30_000 });
   await g.waitForLog((l) => l.msg === 'zones loaded from the database', 20_000);
   ub = await startUnbound({ stubs, target: g, anchors });
   conf = tempDir('dnssec-compact');
@@ -111,10 +121,12 @@ after(async () => {
   await ubc?.stop();
   await gc?.stop();
   conf?.remove();
+  files?.remove();
   await scratch?.drop();
 });
 
-const viaUnbound = (name: string, type: string) => dig(ub, ['+dnssec', '+time=5', name, type]);
+// A validating resolver may send several queries per answer: a generous timeout for a loaded machine.
+const viaUnbound = (name: string, type: string) => dig(ub, ['+dnssec', '+time=10', name, type]);
 const direct = (name: string, type: string, ...more: string[]) => dig(g, ['+dnssec', '+norecurse', name, type, ...more]);
 const data = (r: DigReply, type: string) => r.answer.filter((a) => a.type === type).map((a) => a.data).sort();
 
@@ -146,7 +158,7 @@ for (const mode of ['nsec', 'compact'] as const) {
   const srv = () => (mode === 'nsec' ? g : gc);
 
   test(`${mode}: a wildcard answer validates; its RRSIG counts the labels of the wildcard, not of the query name`, async () => {
-    const r = await dig(res(), ['+dnssec', '+time=5', 'a.b.wild.signed.test', 'A']);
+    const r = await dig(res(), ['+dnssec', '+time=10', 'a.b.wild.signed.test', 'A']);
     assertValid(r, 'wildcard');
     assert.deepEqual(data(r, 'A'), ['192.0.2.77']);
     const d = await dig(srv(), ['+dnssec', '+norecurse', 'a.b.wild.signed.test', 'A']);
@@ -156,7 +168,7 @@ for (const mode of ['nsec', 'compact'] as const) {
   });
 
   test(`${mode}: NXDOMAIN is proven and validates`, async () => {
-    const r = await dig(res(), ['+dnssec', '+time=5', 'nothere.signed.test', 'A']);
+    const r = await dig(res(), ['+dnssec', '+time=10', 'nothere.signed.test', 'A']);
     assert.ok(r.flags.has('ad'), r.text);
     assert.equal(r.status, mode === 'nsec' ? 'NXDOMAIN' : 'NOERROR', r.text);
     assert.equal(r.answer.length, 0);
@@ -176,20 +188,20 @@ for (const mode of ['nsec', 'compact'] as const) {
   });
 
   test(`${mode}: NODATA at a name and at an empty non-terminal validates`, async () => {
-    let r = await dig(res(), ['+dnssec', '+time=5', 'www.signed.test', 'TXT']);
+    let r = await dig(res(), ['+dnssec', '+time=10', 'www.signed.test', 'TXT']);
     assertValid(r, 'NODATA');
     assert.equal(r.answer.length, 0);
-    r = await dig(res(), ['+dnssec', '+time=5', 'deep.signed.test', 'A']);
+    r = await dig(res(), ['+dnssec', '+time=10', 'deep.signed.test', 'A']);
     assertValid(r, 'ENT NODATA');
-    r = await dig(res(), ['+dnssec', '+time=5', 'x.wild.signed.test', 'TXT']);
+    r = await dig(res(), ['+dnssec', '+time=10', 'x.wild.signed.test', 'TXT']);
     assertValid(r, 'wildcard NODATA');
   });
 
   test(`${mode}: a delegation without DS is proven insecure: its child answers without AD, not SERVFAIL`, async () => {
-    let r = await dig(res(), ['+dnssec', '+time=5', 'insecure.signed.test', 'DS']);
+    let r = await dig(res(), ['+dnssec', '+time=10', 'insecure.signed.test', 'DS']);
     assertValid(r, 'no DS');
     assert.equal(r.answer.length, 0);
-    r = await dig(res(), ['+dnssec', '+time=5', 'www.insecure.signed.test', 'A']);
+    r = await dig(res(), ['+dnssec', '+time=10', 'www.insecure.signed.test', 'A']);
     assert.equal(r.status, 'NOERROR', r.text);
     assert.ok(!r.flags.has('ad'), 'an insecure child is not authenticated');
     const d = await dig(srv(), ['+dnssec', '+norecurse', 'host.away.signed.test', 'A']);
@@ -199,6 +211,15 @@ for (const mode of ['nsec', 'compact'] as const) {
     assert.ok(!d.authority.some((a) => a.type === 'RRSIG' && a.data.startsWith('NS ')), 'the NS RRset of a cut is not signed');
   });
 }
+
+test('a zone file signed with its key from dnssec.keyDir validates, NXDOMAIN included', async () => {
+  const r = await viaUnbound('www.files.test', 'A');
+  assertValid(r, 'zone file');
+  assert.deepEqual(data(r, 'A'), ['192.0.2.80']);
+  const nx = await viaUnbound('nothere.files.test', 'A');
+  assert.equal(nx.status, 'NXDOMAIN', nx.text);
+  assert.ok(nx.flags.has('ad'), nx.text);
+});
 
 test('a CNAME into another served, signed zone validates (two zones, two keys)', async () => {
   const r = await viaUnbound('alias.signed.test', 'A');
