@@ -14,6 +14,7 @@ import { createDbZoneSource } from './zones/db-source.js';
 import { createZoneMerger } from './zones/merge.js';
 import { createDynamic } from './dynamic.js';
 import { createStatusHandler } from './status.js';
+import { createMapStatusHandler, warmLocations } from './status-map.js';
 import type { ZoneSet } from './zones/types.js';
 import { Signer } from './stages/sign.js';
 import { createKeyDir } from './zones/key-dir.js';
@@ -97,7 +98,12 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   }, () => chain);
   metrics.watchTcp(() => dns.tcpConnections());
   services.push(dns);
-  if (cfg.metrics && !inCluster) services.push(metricsService(metrics.registry, cfg.metrics, log, createStatusHandler(cfg.statusKey, dynamic.healthStates)));
+  if (cfg.metrics && !inCluster) {
+    const health = createStatusHandler(cfg.statusKey, dynamic.healthStates);
+    const map = createMapStatusHandler(cfg.statusKey, dynamic.map);
+    services.push(metricsService(metrics.registry, cfg.metrics, log, (path, req) => health(path, req) ?? map(path, req)));
+    if (cfg.statusKey !== undefined && dynamic.map.geo) warmLocations(dynamic.map.geo);
+  }
 
   const group = new ServiceGroup(log);
   try {

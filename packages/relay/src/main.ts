@@ -9,7 +9,7 @@ import { loadConfigFile } from './config.js';
 import { createRelay } from './app.js';
 import { loadTransparent } from './transparent/index.js';
 import { createLiveness } from './liveness.js';
-import { batchedUdpRefusal } from '@geoedge/shared';
+import { nativeRefusal } from '@geoedge/linux';
 import type { DataPlane } from './dataplane/engine.js';
 import { isPrimaryOfMany, runPrimary, workerIndex } from './workers.js';
 import { formatHostPort, parseHostPort } from '@geoedge/shared';
@@ -47,10 +47,11 @@ async function main(): Promise<number> {
   }
   const needsTransparent = [...config.upstreams.values()].some((u) => u.transparent);
   const transparent = needsTransparent ? await loadTransparent(log) : undefined;
-  const dataPlane = config.dataPlane === 'engine' ? await loadDataPlane(log, config.splice) : undefined;
+  // Unknown architecture or no glibc: the portable path (Node streams, node:dgram), said once here.
+  const refused = config.dataPlane === 'engine' ? nativeRefusal() : undefined;
+  if (refused) log.warn({ arch: process.arch }, `${refused}; TCP moves through Node streams and UDP through node:dgram`);
+  const dataPlane = config.dataPlane === 'engine' && !refused ? await loadDataPlane(log, config.splice) : undefined;
   log.info({ data_plane: dataPlane ? 'engine' : 'streams', splice: dataPlane ? config.splice : false }, 'tcp data plane');
-  const udpRefused = batchedUdpRefusal();
-  if (dataPlane && udpRefused && config.listeners.some((l) => l.protocol === 'udp')) log.warn({ arch: process.arch }, udpRefused);
   const relay = createRelay(config, log, { ...(transparent ? { transparent } : {}), ...(dataPlane ? { dataPlane } : {}) });
   const services: Service[] = [relay];
   if (config.admin) {

@@ -1,22 +1,20 @@
-// geodns's libc adapter (koffi). Batched UDP (recvmmsg(2)/sendmmsg(2), Linux):
+// geodns's batched UDP (libc through @geoedge/linux). Batched UDP (recvmmsg(2)/sendmmsg(2), Linux):
 // node:dgram pays a libuv callback, an rinfo object and a send request per packet;
-// here Node's own loop watches the socket (uv_poll, '@geoedge/shared/uv-poll'), and
+// here Node's own loop watches the socket (uv_poll, @geoedge/linux), and
 // when it is readable a non-blocking recvmmsg collects up to BATCH datagrams, the
 // Handler answers them all and one non-blocking sendmmsg sends the replies. (An
 // earlier version blocked in recvmmsg on a libuv pool thread: the hand-off between
 // threads per batch cost ~7% of a saturated server's CPU in futex and task switches.)
 // Each process (cluster worker) binds its own socket with SO_REUSEPORT, so the
 // kernel spreads datagrams between them.
-// Layouts (x86_64/aarch64 LP64, <sys/socket.h>; the table in @geoedge/shared
-// native-layout, checked against the C headers; server.ts refuses other
-// architectures before loading this file, and openBatchUdp checks again):
+// Layouts (x86_64/aarch64 LP64, <sys/socket.h>; the table in @geoedge/linux,
+// checked against the C headers; server.ts refuses other architectures before
+// loading this file, and openBatchUdp checks again):
 //   struct iovec   { void *iov_base; size_t iov_len; }                      16 bytes
 //   struct msghdr  { void *name; socklen_t namelen; struct iovec *iov;        56 bytes
 //                    size_t iovlen; void *control; size_t controllen; int flags; }
 //   struct mmsghdr { struct msghdr msg_hdr; unsigned msg_len; }             64 bytes
-import koffi from 'koffi';
-import { watchFd } from '@geoedge/shared/uv-poll';
-import { batchedUdpRefusal, msgLayout } from '@geoedge/shared';
+import { layoutFor, loadLibc, nativeRefusal, watchFd, type Libc } from '@geoedge/linux';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/addr.js';
 
 const AF_INET = 2, AF_INET6 = 10, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0o2000000;
@@ -34,32 +32,6 @@ const SA_STRIDE = 32; // sizeof(struct sockaddr_in6) = 28, rounded
 const HDR = 64, IOV = 16;
 /** Batches read per wake-up before Node's loop gets its turn (timers, TCP, the DB poller). */
 const TURN = 4;
-
-type Fn = ReturnType<ReturnType<typeof koffi.load>['func']>;
-interface Libc {
-  socket: Fn; setsockopt: Fn; bind: Fn; close: Fn; recvmmsg: Fn; sendmmsg: Fn; sendto: Fn; addr: Fn;
-}
-
-let libc: Libc | undefined;
-
-function loadLibc(): Libc {
-  if (libc) return libc;
-  const lib = koffi.load('libc.so.6');
-  libc = {
-    socket: lib.func('int socket(int, int, int)'),
-    setsockopt: lib.func('int setsockopt(int, int, int, const void *, uint32_t)'),
-    bind: lib.func('int bind(int, const void *, uint32_t)'),
-    close: lib.func('int close(int)'),
-    // Arrays go by address: they hold pointers to other native memory anyway.
-    recvmmsg: lib.func('int recvmmsg(int, uintptr_t, unsigned int, int, void *)'),
-    sendmmsg: lib.func('int sendmmsg(int, uintptr_t, unsigned int, int)'),
-    sendto: lib.func('intptr_t sendto(int, const void *, size_t, int, const void *, uint32_t)'),
-    // memmove(p, p, 0) returns p: the native address of a Buffer's bytes, which
-    // the mmsghdr/iovec arrays must hold. Node Buffers' memory never moves.
-    addr: lib.func('uintptr_t memmove(void *, const void *, size_t)'),
-  };
-  return libc;
-}
 
 /** What the Handler sees per datagram; one reused object per socket, address made on demand. */
 export interface BatchPeer {
@@ -84,15 +56,15 @@ export type OpenResult = { ok: true; socket: BatchSocket } | { ok: false; messag
 
 /** Binds host:port (IPv4 or IPv6 literal) and starts serving datagrams with `handle`. */
 export function openBatchUdp(host: string, port: number, handle: BatchHandler, onError: (message: string) => void): OpenResult {
-  const L = msgLayout();
+  const L = layoutFor();
   if (!L || L.mmsghdr.size !== HDR || L.iovec.size !== IOV || L.msghdr.msg_iov !== 16 || L.msghdr.msg_iovlen !== 24 || L.msghdr.msg_flags !== 48 || L.mmsghdr.msg_len !== 56) {
-    return { ok: false, message: batchedUdpRefusal() ?? `struct layouts of ${process.arch} differ from the ones this file writes` };
+    return { ok: false, message: nativeRefusal() ?? `struct layouts of ${process.arch} differ from the LP64 ones this file writes` };
   }
   let c: Libc;
   try {
     c = loadLibc();
   } catch (err) {
-    return { ok: false, message: `cannot load libc through koffi: ${(err as Error).message}` };
+    return { ok: false, message: `cannot load libc: ${(err as Error).message}` };
   }
   const v6 = host.includes(':');
   const sa = Buffer.alloc(v6 ? 28 : 16);
@@ -100,9 +72,9 @@ export function openBatchUdp(host: string, port: number, handle: BatchHandler, o
   sa.writeUInt16BE(port, 2);
   if (!(v6 ? parseIPv6(host, sa, 8) : parseIPv4(host, sa, 4))) return { ok: false, message: `not an IP literal: ${host}` };
   const fd = c.socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) as number;
-  if (fd < 0) return { ok: false, message: `socket() failed, errno ${koffi.errno()}` };
+  if (fd < 0) return { ok: false, message: `socket() failed, errno ${c.errno()}` };
   const fail = (what: string): OpenResult => {
-    const e = koffi.errno();
+    const e = c.errno();
     c.close(fd);
     return { ok: false, message: `${what} failed, errno ${e}` };
   };
@@ -129,7 +101,7 @@ function arrays(c: Libc) {
   const names = Buffer.alloc(BATCH * SA_STRIDE);
   const rhdr = Buffer.alloc(BATCH * HDR), riov = Buffer.alloc(BATCH * IOV);
   const shdr = Buffer.alloc(BATCH * HDR), siov = Buffer.alloc(BATCH * IOV);
-  const at = (b: Buffer) => BigInt(c.addr(b, b, 0) as number | bigint);
+  const at = (b: Buffer) => c.addressOf(b);
   const [ra, sa, na, ria, sia, rha, sha] = [at(rbuf), at(sbuf), at(names), at(riov), at(siov), at(rhdr), at(shdr)];
   for (let i = 0; i < BATCH; i++) {
     const I = BigInt(i);
@@ -179,7 +151,7 @@ function serve(c: Libc, fd: number, local: string, v6: boolean, handle: BatchHan
       used = 0;
       const n = c.recvmmsg(fd, a.rha, BATCH, MSG_DONTWAIT, null) as number;
       if (n < 0) {
-        const e = koffi.errno();
+        const e = c.errno();
         if (e === EAGAIN || e === EINTR) return;
         if (!failing) onError(`recvmmsg failed, errno ${e}; retrying each second`);
         failing = true;

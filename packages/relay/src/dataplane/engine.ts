@@ -12,7 +12,7 @@
 // Backpressure: a direction reads from its source only when what it read
 // before has been written, so at most one buffer's worth (copied into the
 // direction's `head`) or one pipe waits per direction.
-import { watchFd } from '@geoedge/shared/uv-poll';
+import { watchFd } from '@geoedge/linux';
 import { errnoName, loadLibc, type Libc } from '../native/libc.js';
 import { parseSockaddr, sockaddr } from '../net/sockaddr.js';
 import type { ProxyAddress } from '../wire/proxy-types.js';

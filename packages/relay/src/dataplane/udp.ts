@@ -6,10 +6,10 @@
 // send request, no rinfo object). node:dgram pays all of those per datagram.
 // The arena is shared by every socket: a batch is handled and flushed whole
 // before the next recvmmsg on any socket, so the views never outlive it.
-// Layouts: msgLayout() from @geoedge/shared (x86_64/aarch64 LP64, checked
-// against the C headers there); udpPlane() refuses any other architecture and
-// the listeners use node:dgram (listen/udp-transport.ts).
-import { batchedUdpRefusal, msgLayout } from '@geoedge/shared';
+// Layouts: layoutFor() from @geoedge/linux (x86_64, aarch64, 32-bit ARM,
+// checked against the C headers there); udpPlane() refuses any other
+// architecture and the listeners use node:dgram (listen/udp-transport.ts).
+import { layoutFor, nativeRefusal } from '@geoedge/linux';
 import type { Libc } from '../native/libc.js';
 import { errnoName } from '../native/libc.js';
 import { sockaddr, parseSockaddr } from '../net/sockaddr.js';
@@ -22,8 +22,11 @@ const EAGAIN = 11, EINTR = 4;
 const BATCH = 32;
 /** The largest UDP payload (65,535 − 8 − 20); a bigger one cannot arrive. */
 const STRIDE = 65536;
-/** This machine's struct layouts (undefined where unknown: udpPlane() then refuses). Pointers are written as 6 bytes of an 8-byte word (LP64 user space). */
-const L = msgLayout();
+/** This machine's struct layouts (undefined where unknown: udpPlane() then refuses). Pointers and size_t are WORD bytes: 8 (LP64), 4 (32-bit ARM). */
+const L = layoutFor();
+const WORD = L?.word ?? 8;
+/** Writes a pointer or size_t (user-space values fit in 2^48 on LP64: the top two bytes stay 0). */
+const putWord = (b: Buffer, v: number, at: number) => { b.writeUIntLE(v, at, WORD === 8 ? 6 : 4); };
 const SA = 32, HDR = L?.mmsghdr.size ?? 0, IOV = L?.iovec.size ?? 0;
 const IOV_LEN = L?.iovec.iov_len ?? 0, NAMELEN = L?.msghdr.msg_namelen ?? 0, MSG_IOV = L?.msghdr.msg_iov ?? 0, MSG_IOVLEN = L?.msghdr.msg_iovlen ?? 0;
 const MSG_FLAGS = L?.msghdr.msg_flags ?? 0, MSG_LEN = L?.mmsghdr.msg_len ?? 0;
@@ -62,7 +65,7 @@ const pinned: Buffer[] = [];
 
 /** Throws where the struct layouts are not known (callers use node:dgram instead). */
 export function udpPlane(engine: DataPlane): UdpPlane {
-  const refused = batchedUdpRefusal();
+  const refused = nativeRefusal();
   if (refused) throw new Error(refused);
   return (plane ??= createUdpPlane(engine));
 }
@@ -80,11 +83,11 @@ function createUdpPlane(engine: DataPlane): UdpPlane {
   pinned.push(arena, names, rhdr, riov);
   const arenaAt = addr(arena), namesAt = addr(names), riovAt = addr(riov), rhdrAt = addr(rhdr);
   for (let i = 0; i < BATCH; i++) {
-    riov.writeUIntLE(arenaAt + i * STRIDE, i * IOV, 6);
-    riov.writeUIntLE(STRIDE, i * IOV + IOV_LEN, 6);
-    rhdr.writeUIntLE(namesAt + i * SA, i * HDR, 6);
-    rhdr.writeUIntLE(riovAt + i * IOV, i * HDR + MSG_IOV, 6);
-    rhdr.writeUIntLE(1, i * HDR + MSG_IOVLEN, 6);
+    putWord(riov, arenaAt + i * STRIDE, i * IOV);
+    putWord(riov, STRIDE, i * IOV + IOV_LEN);
+    putWord(rhdr, namesAt + i * SA, i * HDR);
+    putWord(rhdr, riovAt + i * IOV, i * HDR + MSG_IOV);
+    putWord(rhdr, 1, i * HDR + MSG_IOVLEN);
   }
   // Send side: one socket's queue at a time.
   const shdr = Buffer.alloc(SEND_MAX * HDR);
@@ -129,13 +132,13 @@ function createUdpPlane(engine: DataPlane): UdpPlane {
           const parts = q[i] as readonly Buffer[];
           const to = q[i + 1] as Buffer | undefined;
           const h = n * HDR;
-          shdr.writeUIntLE(to ? ptr(to) : 0, h, 6);
+          putWord(shdr, to ? ptr(to) : 0, h);
           shdr.writeUInt32LE(to ? to.length : 0, h + NAMELEN);
-          shdr.writeUIntLE(siovAt + v * IOV, h + MSG_IOV, 6);
-          shdr.writeUIntLE(parts.length, h + MSG_IOVLEN, 6);
+          putWord(shdr, siovAt + v * IOV, h + MSG_IOV);
+          putWord(shdr, parts.length, h + MSG_IOVLEN);
           for (const p of parts) {
-            siov.writeUIntLE(p.length ? ptr(p) : 0, v * IOV, 6);
-            siov.writeUIntLE(p.length, v * IOV + IOV_LEN, 6);
+            putWord(siov, p.length ? ptr(p) : 0, v * IOV);
+            putWord(siov, p.length, v * IOV + IOV_LEN);
             v++;
           }
         }

@@ -5,7 +5,8 @@
 import cluster from 'node:cluster';
 import { createSocket, type Socket as DgramSocket, type RemoteInfo } from 'node:dgram';
 import { isIP, type AddressInfo } from 'node:net';
-import { batchedUdpRefusal, type HostPort } from '@geoedge/shared';
+import type { HostPort } from '@geoedge/shared';
+import { nativeRefusal } from '@geoedge/linux';
 import type { DataPlane } from '../dataplane/engine.js';
 import { udpPlane, peerOf, type UdpEndpoint } from '../dataplane/udp.js';
 
@@ -37,8 +38,8 @@ export interface Transport {
 
 /** `drop` counts datagrams the engine drops (too big to receive whole, or a full send queue). */
 export function createTransport(hp: HostPort, engine: DataPlane | undefined, drop: (reason: string) => void): Transport {
-  // Where the struct layouts are not known (32-bit ARM, …: main.ts warns once), node:dgram.
-  return engine && isIP(hp.host) && batchedUdpRefusal() === undefined ? engineTransport(hp, engine, drop) : dgramTransport(hp);
+  // Where the native layer is refused (unknown architecture, musl: main.ts warns once), node:dgram.
+  return engine && isIP(hp.host) && nativeRefusal() === undefined ? engineTransport(hp, engine, drop) : dgramTransport(hp);
 }
 
 /** A node:dgram socket connected to the server; datagrams sent before the connect completes (name lookup) wait. */
