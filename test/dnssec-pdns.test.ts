@@ -102,6 +102,17 @@ test('NSEC3 narrow zone: NXDOMAIN keeps its rcode and carries three NSEC3 record
   assert.deepEqual(n3(ours), n3(theirs), `the same narrow NSEC3 records\n${ours.text}\n${theirs.text}`);
 });
 
+test('NSEC zone: the NSEC records of NXDOMAIN and NODATA answers are PowerDNS\'s (the same chain)', async () => {
+  const pd = { host: '127.0.0.1', port: pdnsPort };
+  for (const [name, type] of [['nothere.pdns-secured.test', 'A'], ['zzz.pdns-secured.test', 'A'], ['www.pdns-secured.test', 'TXT'], ['a.b.wild.pdns-secured.test', 'A']]) {
+    const q = (srv: { host: string; port: number }) => dig(srv, ['+dnssec', '+norecurse', name!, type!]);
+    const [ours, theirs] = await Promise.all([q(g), q(pd)]);
+    assert.equal(ours.status, theirs.status, `${name} ${type}`);
+    const nsec = (r: DigReply) => [...r.authority, ...r.answer].filter((a) => a.type === 'NSEC').map((a) => `${a.name.toLowerCase()} ${a.ttl} ${a.data.toLowerCase()}`).sort();
+    assert.deepEqual(nsec(ours), nsec(theirs), `${name} ${type}\n${ours.text}\n${theirs.text}`);
+  }
+});
+
 test('signature windows and DNSKEY TTL are PowerDNS\'s', async () => {
   const q = (srv: { host: string; port: number }) => dig(srv, ['+dnssec', '+norecurse', 'pdns-secured.test', 'DNSKEY']);
   const [ours, theirs] = await Promise.all([q(g), q({ host: '127.0.0.1', port: pdnsPort })]);
