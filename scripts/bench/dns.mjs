@@ -75,7 +75,7 @@ const CASES = {
   signed: { file: 'signed.txt', rcode: 'NOERROR', dnssec: true, about: `www.${SIGNED} A with DO: answer + RRSIG (ECDSA P-256)` },
   'signed-closest': { file: 'signed-closest.bin', binary: true, rcode: 'NOERROR', dnssec: true, about: `closest.${SIGNED} A with DO, pickclosest over ${POPS.length} PoPs, public ECS /24 differing per query (20,000 cycled)` },
   // geodns answers NOERROR (compact denial, RFC 9824), PowerDNS NXDOMAIN: either is expected.
-  'signed-nxdomain': { file: 'signed-nxdomain.txt', random: SIGNED, rcode: 'NOERROR|NXDOMAIN', dnssec: true, about: `random <label>.${SIGNED} A with DO, fresh names every run (each answer needs fresh denial signatures)` },
+  'signed-nxdomain': { file: 'signed-nxdomain.txt', random: SIGNED, rcode: 'NOERROR|NXDOMAIN', dnssec: true, about: `random <label>.${SIGNED} A with DO, fresh names every run (NSEC from the zone's chain; dnssec.denial: compact would sign each answer afresh)` },
 };
 const dnssecCases = () => CFG.cases.some((k) => CASES[k]?.dnssec);
 // geodns-rrl's cookie secret, and a client + server cookie (RFC 9018) it accepts from 127.0.0.1.

@@ -37,10 +37,18 @@ export class Signer {
     this.cache = new SignatureCache(Math.max(1000, cacheEntries >> 1));
   }
 
-  /** The validity window now (changes once a week). */
+  /** The validity window now (changes once a week; recomputed at most once a second). */
   window(): Window {
-    return windowAt(Math.floor(Date.now() / 1000));
+    const now = Date.now();
+    if (now >= this.windowUntil) {
+      const w = windowAt(Math.floor(now / 1000));
+      if (this.current === undefined || w.inception !== this.current.inception) this.current = w;
+      this.windowUntil = now + 1000;
+    }
+    return this.current!;
   }
+  private current: Window | undefined;
+  private windowUntil = 0;
 
   /**
    * Signs `r` (the answer to qname/qtype from `zs`) in place. Returns false,
