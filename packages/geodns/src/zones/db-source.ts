@@ -17,7 +17,7 @@ import { openDb, parseDbUrl, maskPassword, ZoneSync, type Db, type DbZone, type 
 import { TYPE } from '@geoedge/dnsdata';
 import { buildZone, withoutLua, type ZoneData } from './zone.js';
 import { readCache, writeCache, type ZoneKeyInput } from './db-cache.js';
-import { secureZone, type KeyProblems } from '../dnssec/secure-zone.js';
+import { secureZone, withSigning, type KeyProblems } from '../dnssec/secure-zone.js';
 
 export interface DbZoneSourceOptions {
   url: string;
@@ -99,7 +99,7 @@ export function createDbZoneSource(opts: DbZoneSourceOptions): DbZoneSource {
     if (z.cryptokeys.length > 0) keyInputs.set(z.id, { keys: z.cryptokeys, meta: [...z.metadata].filter(([k]) => DNSSEC_META.has(k.toUpperCase())) });
     else keyInputs.delete(z.id);
     const r = buildZone(z.origin, secured.records, `db:${z.id}`, empty);
-    if (r.ok && secured.signing) r.zone = { ...r.zone, signing: secured.signing };
+    if (r.ok) r.zone = withSigning(r.zone, secured.signing);
     if (!r.ok) {
       const prev = findPrevious(z);
       const keep = prev ? `; still serving the previous version (serial ${prev.zone.serial})` : '; zone not served';
@@ -194,7 +194,7 @@ export function createDbZoneSource(opts: DbZoneSourceOptions): DbZoneSource {
       const secured = z.dnssec ? secureZone(z.origin, z.records, z.dnssec.keys, new Map(z.dnssec.meta), log, keyProblems) : { records: z.records, signing: undefined };
       if (z.dnssec) keyInputs.set(z.id, z.dnssec);
       const r = buildZone(z.origin, secured.records, `cache:${z.id}`, z.emptyNames);
-      if (r.ok && secured.signing) r.zone = { ...r.zone, signing: secured.signing };
+      if (r.ok) r.zone = withSigning(r.zone, secured.signing);
       if (r.ok) next.set(z.id, { id: z.id, zone: r.zone });
       else log.error({ zone: z.origin, errors: briefList(r.problems) }, `cached zone failed to build; not served: ${briefList(r.problems)[0] ?? ''}`);
     }

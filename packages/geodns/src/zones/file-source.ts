@@ -17,6 +17,7 @@ import { Tokenizer, parseMasterFileSteps, parseName } from '@geoedge/dnsdata';
 import { buildZoneSteps, drain, withoutLua, type ZoneData } from './zone.js';
 import { runInSlices } from './slices.js';
 import type { ZoneKeySource } from './key-dir.js';
+import { withSigning } from '../dnssec/secure-zone.js';
 
 export type ZoneFileResult =
   | { kind: 'ok'; file: string; origin: string; zone: ZoneData; warnings: string[]; includes: string[] }
@@ -116,7 +117,7 @@ function* loadZoneTextSteps(path: string, text: string, lua = true, keys?: ZoneK
   if (secured) includes.push(...secured.files);
   const records = secured ? secured.records : off ? off.records : parsed.records;
   const built = yield* buildZoneSteps(origin, records, `file:${path}`, off?.emptyNames ?? []);
-  if (built.ok && secured?.signing) built.zone = { ...built.zone, signing: secured.signing };
+  if (built.ok) built.zone = withSigning(built.zone, secured?.signing);
   const prefixed = built.problems.map((p) => `${path}: ${p}`);
   if (off?.dropped) prefixed.push(`${path}: ${off.dropped} LUA records not served (enable-lua-records is no)`);
   if (!built.ok) return { kind: 'error', file: path, origin, errors: prefixed, includes };
