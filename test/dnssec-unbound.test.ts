@@ -75,7 +75,7 @@ before(async () => {
     { name: `insecure.${Z}`, type: 'NS', content: `ns1.insecure.${Z}`, auth: 0 },
     { name: `away.${Z}`, type: 'NS', content: 'ns.away.example', auth: 0 },
   ]);
-  await db.execute("INSERT INTO domainmetadata (domain_id, kind, content) VALUES (?, 'ENABLE-LUA-RECORDS', '1')", [z.domainId]);
+  await db.execute("INSERT INTO domainmetadata (domain_id, kind, content) VALUES (?, 'ENABLE-LUA-RECORDS', '1'), (?, 'PUBLISH-CDS', '2'), (?, 'PUBLISH-CDNSKEY', '1')", [z.domainId, z.domainId, z.domainId]);
   await addKey(z.domainId, 257, ksk);
   await addKey(z.domainId, 256, zsk);
   anchors.push(`${Z}. DS ${ds(Z, 257, ksk)}`);
@@ -151,6 +151,13 @@ test('static A, AAAA, MX, TXT and DNSKEY validate through unbound (AD) with the 
   r = await viaUnbound('signed.test', 'DNSKEY');
   assertValid(r, 'DNSKEY');
   assert.equal(data(r, 'DNSKEY').length, 2, 'KSK and ZSK published');
+  // PUBLISH-CDS / PUBLISH-CDNSKEY (RFC 7344): the KSK's, signed by the KSK.
+  r = await viaUnbound('signed.test', 'CDS');
+  assertValid(r, 'CDS');
+  assert.deepEqual(r.answer.filter((a) => a.type === 'CDS').map((a) => a.data.toLowerCase().replace(/(\S+ \S+ \S+ )(.*)/, (_m, h: string, d: string) => h + d.replace(/ /g, ''))), [anchors[0]!.split(' DS ')[1]!.toLowerCase()]);
+  r = await viaUnbound('signed.test', 'CDNSKEY');
+  assertValid(r, 'CDNSKEY');
+  assert.equal(r.answer.filter((a) => a.type === 'CDNSKEY').length, 1);
 });
 
 for (const mode of ['nsec', 'compact'] as const) {
