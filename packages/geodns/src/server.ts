@@ -113,7 +113,7 @@ async function listenUdpBatch(host: string, port: number, log: Logger, handler: 
   // Unknown architecture or no glibc (@geoedge/linux nativeRefusal): node:dgram, said once.
   const refused = nativeRefusal();
   if (refused) {
-    if (!warnedArch) log.warn({ arch: process.arch }, refused);
+    if (!warnedArch) log.warn({ arch: process.arch }, `${refused}; udpBatch: using node:dgram`);
     warnedArch = true;
     return undefined;
   }

@@ -8,3 +8,5 @@ export { nativeRefusal, nativeLayout, platformFacts, type PlatformFacts } from '
 export { loadLibc, type Libc } from './libc.js';
 export { setIntOption, getIntOption } from './sockopt.js';
 export { watchFd, type FdWatch } from './uv-poll.js';
+export { encodeSockaddr, decodeSockaddr } from './sockaddr.js';
+export { createUdpBatcher, type UdpBatcher, type UdpEndpoint, type UdpHandlers, type FdWatcher, type BatchOptions, type BindOptions, type BindResult, type ConnectResult } from './udp-batch.js';

@@ -28,7 +28,8 @@ export function layoutProgram(): string {
     for (const f of Object.keys(fields as object)) if (f !== 'size') out(`,"${f}":%zu`, `offsetof(struct ${struct}, ${f})`);
     out('}');
   }
-  out('},"K":{');
+  out('},"cmsg_data":%zu', '(size_t)(CMSG_DATA(&cm) - (unsigned char *)&cm)');
+  out(',"K":{');
   Object.keys(K).forEach((name, i) => out(`${i ? ',' : ''}"${name}":%lld`, `(long long)(${name})`));
   out('},"ERRNO":{');
   Object.keys(ERRNO).forEach((name, i) => out(`${i ? ',' : ''}"${name}":%lld`, `(long long)(${name})`));
@@ -44,6 +45,7 @@ export function layoutProgram(): string {
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 int main(void) {
+  struct cmsghdr cm;
 ${lines.join('\n')}
   return 0;
 }
@@ -72,8 +74,9 @@ for (const compiler of ['cc', 'aarch64-linux-gnu-gcc', 'arm-linux-gnueabihf-gcc'
       writeFileSync(join(dir, 'l.c'), layoutProgram());
       execFileSync(compiler, ['-static', '-o', join(dir, 'l'), join(dir, 'l.c')]);
       const [cmd, args] = emulated ? [QEMU[target!]!, [join(dir, 'l')]] : [join(dir, 'l'), []];
-      const got = JSON.parse(execFileSync(cmd, args, { encoding: 'utf8' })) as { layout: Layout; K: Record<string, number>; ERRNO: Record<string, number> };
+      const got = JSON.parse(execFileSync(cmd, args, { encoding: 'utf8' })) as { layout: Layout; cmsg_data: number; K: Record<string, number>; ERRNO: Record<string, number> };
       assert.deepEqual(got.layout, LAYOUTS[target!]);
+      assert.equal(got.cmsg_data, LAYOUTS[target!]!.cmsghdr.size, 'CMSG_DATA starts right after the header');
       assert.deepEqual(got.K, { ...K });
       assert.deepEqual(got.ERRNO, { ...ERRNO });
     } finally {

@@ -9,6 +9,7 @@
 //                    void *msg_control; size_t msg_controllen; int msg_flags; }
 //   struct mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; }
 //   struct epoll_event { uint32_t events; epoll_data_t data; }   (packed on x86_64 only)
+//   struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; /* data */ }
 
 export interface Layout {
   /** Bytes of a pointer / size_t / long: 8 on LP64, 4 on ILP32. */
@@ -17,6 +18,8 @@ export interface Layout {
   msghdr: { size: number; msg_name: number; msg_namelen: number; msg_iov: number; msg_iovlen: number; msg_control: number; msg_controllen: number; msg_flags: number };
   mmsghdr: { size: number; msg_len: number };
   epoll_event: { size: number; events: number; data: number };
+  /** Its data (CMSG_DATA) starts at `size` on every supported architecture (CMSG_ALIGN of the header is the header). */
+  cmsghdr: { size: number; cmsg_len: number; cmsg_level: number; cmsg_type: number };
   sockaddr_in: { size: number };
   sockaddr_in6: { size: number };
 }
@@ -26,6 +29,7 @@ const LP64_MSG = {
   iovec: { size: 16, iov_base: 0, iov_len: 8 },
   msghdr: { size: 56, msg_name: 0, msg_namelen: 8, msg_iov: 16, msg_iovlen: 24, msg_control: 32, msg_controllen: 40, msg_flags: 48 },
   mmsghdr: { size: 64, msg_len: 56 },
+  cmsghdr: { size: 16, cmsg_len: 0, cmsg_level: 8, cmsg_type: 12 },
   sockaddr_in: { size: 16 },
   sockaddr_in6: { size: 28 },
 };
@@ -43,6 +47,7 @@ export const LAYOUTS: Readonly<Record<string, Layout>> = {
     msghdr: { size: 28, msg_name: 0, msg_namelen: 4, msg_iov: 8, msg_iovlen: 12, msg_control: 16, msg_controllen: 20, msg_flags: 24 },
     mmsghdr: { size: 32, msg_len: 28 },
     epoll_event: { size: 16, events: 0, data: 8 },
+    cmsghdr: { size: 12, cmsg_len: 0, cmsg_level: 4, cmsg_type: 8 },
     sockaddr_in: { size: 16 },
     sockaddr_in6: { size: 28 },
   },

@@ -93,10 +93,10 @@ main().then(
   (err) => { process.stderr.write(`edge-relay: ${(err as Error).stack ?? err}\n`); process.exit(1); },
 );
 
-/** The data plane engine, or undefined (pipe() is used) where koffi or libc cannot be loaded. */
+/** The data plane engine, or undefined (pipe() is used) where the native layer cannot load. */
 async function loadDataPlane(log: Logger, splice: boolean): Promise<DataPlane | undefined> {
   try {
-    // Imported here: a missing koffi binary must not stop the relay.
+    // Imported here: a native layer that cannot load must not stop the relay.
     return (await import('./dataplane/engine.js')).dataPlane({
       splice,
       // A bug in a handler the loop called: logged, and the loop goes on with the rest of its batch.
