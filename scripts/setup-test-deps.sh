@@ -12,11 +12,14 @@ check dig bind9-dnsutils
 check kdig knot-dnsutils
 check dnsperf dnsperf
 check pdns_server pdns-server
+check unbound unbound         # validating resolver for the DNSSEC tests
 [ -f /usr/lib/x86_64-linux-gnu/pdns/libbindbackend.so ] || ls /usr/lib/*/pdns/libbindbackend.so >/dev/null 2>&1 || need+=(pdns-backend-bind)
 ls /usr/lib/*/pdns/libgeoipbackend.so >/dev/null 2>&1 || need+=(pdns-backend-geoip)
 ls /usr/lib/*/pdns/libgmysqlbackend.so >/dev/null 2>&1 || need+=(pdns-backend-mysql)
 check mariadbd mariadb-server
 check ip iproute2
+check nft nftables   # relay TPROXY interception test (deploy/tproxy/setup.sh, both back ends)
+check iptables iptables
 check taskset util-linux
 check nginx nginx
 check haproxy haproxy

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +52,9 @@ function linkKoffi(t: Target): void {
   const dir = join(REPO_ROOT, 'node_modules', '@koromix');
   const link = join(dir, t.koffi.split('/').pop()!);
   mkdirSync(dir, { recursive: true });
-  try { lstatSync(link); } catch { symlinkSync(t.koffi, link); }
+  if (existsSync(join(link, 'package.json'))) return;
+  try { lstatSync(link); unlinkSync(link); } catch { /* no link yet */ } // a dangling one is replaced
+  symlinkSync(t.koffi, link);
 }
 
 const emulated = (t: Target) => [t.qemu, '-L', t.sysroot, t.node];
@@ -81,7 +83,9 @@ for (const t of TARGETS) {
     const probe = await run([...emulated(t), '-p', 'process.arch + " " + process.version'], 30_000 * EMU / 10);
     assert.match(probe.out, new RegExp(`^${t.arch} v20\\.`), probe.out);
     const dist = join(REPO_ROOT, 'packages', 'linux', 'dist');
-    const files = readdirSync(dist).filter((f) => f.endsWith('.test.js')).map((f) => join(dist, f));
+    // Not layout.test.js: it compiles and runs the C probes for every architecture whatever Node
+    // runs it, and the native run already did (under emulation it only costs minutes of CPU).
+    const files = readdirSync(dist).filter((f) => f.endsWith('.test.js') && f !== 'layout.test.js').map((f) => join(dist, f));
     // File by file, not `node --test` (which would start each file with the bare arm binary, without qemu).
     let pass = 0, out = '';
     for (const f of files) {
@@ -92,7 +96,7 @@ for (const t of TARGETS) {
       pass += Number(/^# pass (\d+)$/m.exec(r.out)?.[1]);
     }
     const r = { out };
-    assert.ok(pass >= 7, `unit tests passed: ${pass}\n${r.out}`);
+    assert.ok(pass >= 15, `unit tests passed: ${pass}\n${r.out}`);
     // The libc tests really ran (not skipped as refused) on this architecture.
     assert.doesNotMatch(r.out, /# SKIP.*does not run on/, r.out);
   });

@@ -59,6 +59,8 @@ export function finishConnection(rt: ListenerRuntime, entry: { destroy(): void }
     {
       client: `${info.client.address}:${info.client.port}`,
       proxied_client: info.proxied ? `${info.proxied.address}:${info.proxied.port}` : undefined,
+      // tproxy: where the client was going (the accepted socket's local address).
+      original_dst: rt.snapshot.listener.tproxy ? `${info.destination.address}:${info.destination.port}` : undefined,
       sni: info.sni,
       alpn: info.alpn?.length ? info.alpn.join(',') : undefined,
       route: info.route,

@@ -154,14 +154,14 @@ class TcpConnection implements ConnInfo, ReadSink, ProxiedConnection {
       this.counted = client;
     }
     if (!l.needBytes) {
-      const d = selectRoute(l.routes, { client, hello: NO_HELLO, final: true });
+      const d = selectRoute(l.routes, { client, dest: this.destination, hello: NO_HELLO, final: true });
       return d.kind === 'route' ? this.dispatch(d.route) : this.close('no_route');
     }
     if (l.onPrereadFail === 'close') {
       const h = this.helloOf();
       if (h.kind === 'not-tls' || h.kind === 'too-large' || (h.kind === 'need-more' && final)) return this.close(`preread_${h.kind}`);
     }
-    const d = selectRoute(l.routes, { client, hello: () => this.helloOf(), final });
+    const d = selectRoute(l.routes, { client, dest: this.destination, hello: () => this.helloOf(), final });
     if (d.kind === 'need-more') return;
     const h = this.helloOf();
     if (h.kind === 'ok') {

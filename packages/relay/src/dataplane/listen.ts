@@ -55,8 +55,8 @@ export class Acceptor implements FdHandler {
     if (c.listen(fd, 4096) < 0) return fail('listen');
     const address = this.localAddress(fd);
     if (!address || !this.loop.addLevel(fd)) return fail('epoll_ctl');
-    const wildcard = host === '0.0.0.0' || host === '::';
-    this.listeners.set(fd, { reusePort: o.reusePort, onAccept: o.onAccept, onError: o.onError, local: wildcard ? undefined : address });
+    const perConnection = host === '0.0.0.0' || host === '::' || o.localPerConnection === true;
+    this.listeners.set(fd, { reusePort: o.reusePort, onAccept: o.onAccept, onError: o.onError, local: perConnection ? undefined : address });
     this.loop.on(fd, this);
     return { ok: true, fd, address };
   }

@@ -57,6 +57,8 @@ export interface AcceptOptions<C> {
    * listen. The engine only: the streams plane refuses a listener that has one.
    */
   prepare?(fd: number, v6: boolean): string | undefined;
+  /** Each connection's local address is its own (tproxy: the original destination), not the listener's. */
+  localPerConnection?: boolean;
 }
 
 export interface BoundListener {

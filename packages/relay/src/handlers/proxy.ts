@@ -17,6 +17,7 @@ import type { UpstreamServer } from '../upstream/server.js';
 import { Attempts } from '../upstream/connect.js';
 import type { ConnectWaiter, LinkOwner, LinkStats, PlaneLink, TcpPlane } from '../dataplane/plane.js';
 import { buildProxyHeader } from './proxy-header-out.js';
+import { upstreamSocketFd } from '../upstream/upstream-socket.js';
 
 /** What the handler needs of its connection (connection.ts). */
 export interface ProxiedConnection extends ConnInfo {
@@ -47,7 +48,7 @@ export class ProxyHandler implements ConnectWaiter<unknown>, LinkOwner {
 
   constructor(private readonly conn: ProxiedConnection, group: UpstreamGroup, private readonly first: Buffer) {
     this.idleMs = conn.snap.listener.idleTimeoutMs;
-    this.attempts = new Attempts(group, (conn.proxied ?? conn.client).address);
+    this.attempts = new Attempts(group, (conn.proxied ?? conn.client).address, conn.destination);
   }
 
   start(): void {
@@ -74,7 +75,8 @@ export class ProxyHandler implements ConnectWaiter<unknown>, LinkOwner {
       let fd: number | undefined;
       let failure: string | undefined;
       try {
-        if (cfg.transparent) fd = transparentSocketFd(this.conn.rt, this.conn.proxied ?? this.conn.client);
+        // Transparent (bound to the client's address) and/or the group's socket options, set before connect.
+        if (cfg.transparent || cfg.socket) fd = upstreamSocketFd(this.conn.rt, cfg, this.conn.proxied ?? this.conn.client, s);
       } catch (err) {
         failure = (err as Error).message;
       }
@@ -150,12 +152,4 @@ export class ProxyHandler implements ConnectWaiter<unknown>, LinkOwner {
 function noteConnectFailure(rt: ListenerRuntime, group: UpstreamGroup, server: UpstreamServer, message: string): void {
   rt.metrics.upstreamFailures.inc2(group.cfg.name, server.cfg.address);
   rt.log.warn({ upstream: server.cfg.address, err: message }, 'upstream connect failed');
-}
-
-/** A TCP socket bound to the client's address (transparent mode); throws with the reason when it cannot be made. */
-function transparentSocketFd(rt: ListenerRuntime, client: ConnInfo['client']): number {
-  if (!rt.transparent) throw new Error('transparent mode is not available (see log at start)');
-  const r = rt.transparent(client, client.family, 'tcp');
-  if (!r.ok) throw new Error(r.message);
-  return r.fd;
 }

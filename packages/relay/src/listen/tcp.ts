@@ -6,6 +6,7 @@ import type { HostPort } from '@geoedge/shared';
 import { acceptTcp } from '../connection.js';
 import type { ListenerRuntime } from './runtime.js';
 import type { BoundListener } from '../dataplane/plane.js';
+import { listenerPrepare, logListening, needsNative } from './listener-socket.js';
 
 export interface BoundSocket {
   readonly key: string;
@@ -29,11 +30,20 @@ export function createTcpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     retarget(next) { rt = next; },
     key: `tcp ${hp.host} ${hp.port}`,
     async start() {
+      const l = rt.snapshot.listener;
+      // tproxy and socket options are set on the listening socket before bind, through the engine's libc.
+      const libc = rt.dataPlane?.libc;
+      if (needsNative(l) && (!libc || plane.kind !== 'engine')) throw new Error('tproxy and socket options need the data plane engine, which is unavailable (see the "data plane engine unavailable" warning)');
+      const prepare = libc && listenerPrepare(libc, l);
       bound = await plane.listen(hp, {
         reusePort: cluster.isWorker,
+        ...(prepare ? { prepare } : {}),
+        // tproxy: each connection's local address is its original destination (getsockname per accept).
+        localPerConnection: l.tproxy,
         onAccept: (client, peer, local) => acceptTcp(plane, client, peer, local, rt),
         onError: (message) => rt.log.error({ err: message }, 'listener error'),
       });
+      if (libc && bound.fd !== undefined) logListening(rt, libc, bound.fd, bound.address);
     },
     async close() {
       bound?.close();

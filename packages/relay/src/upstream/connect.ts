@@ -2,6 +2,7 @@
 // connect_timeout, up to `tries` servers. Failures feed passive health.
 import type { UpstreamGroup } from './group.js';
 import type { UpstreamServer } from './server.js';
+import type { ProxyAddress } from '../wire/proxy-types.js';
 
 const NONE: ReadonlySet<UpstreamServer> = new Set();
 
@@ -17,13 +18,14 @@ export class Attempts {
   /** Built at the second try: the first needs no set. */
   private tried: Set<UpstreamServer> | undefined;
 
-  constructor(readonly group: UpstreamGroup, readonly clientIp: string) {}
+  /** `dest`: the connection's destination (original_destination groups connect there). */
+  constructor(readonly group: UpstreamGroup, readonly clientIp: string, readonly dest?: ProxyAddress) {}
 
   next(): UpstreamServer | undefined {
     if (this.current) (this.tried ??= new Set()).add(this.current);
     this.current = undefined;
     if (this.count >= this.group.cfg.tries) return undefined;
-    const s = this.group.pick(this.clientIp, this.tried ?? NONE);
+    const s = this.group.pick(this.clientIp, this.tried ?? NONE, Date.now(), this.dest);
     this.current = s;
     if (!s) return undefined;
     this.count++;
