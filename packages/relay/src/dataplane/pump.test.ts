@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeLibc } from './fake-libc.js';
 import { Loop } from './loop.js';
-import { CLOSING, DRAINED, Direction, FLUSHING, Pump, READING, SHUT, STATE_NAMES } from './pump.js';
+import { Pump } from './pump.js';
+import { CLOSING, DRAINED, Direction, FLUSHING, READING, SHUT, STATE_NAMES } from './direction.js';
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from './linux.js';
 import type { LinkStats } from './plane.js';
 
