@@ -44,8 +44,11 @@ const FINGERPRINT_SQL: Record<Table, string> = {
   domainmetadata:
     `SELECT domain_id + 0 AS d, CONCAT(COUNT(*), ':', BIT_XOR(CRC32(CONCAT_WS(0x1f, id, ${N('kind')}, ${N('content')})))) FROM domainmetadata GROUP BY d ORDER BY NULL`,
   // DNSSEC keys: a key added, (de)activated, (un)published or removed re-reads its zone.
+  // MD5, not CRC32, per row: CRC32 is affine, so flipping `active` on two rows of equal
+  // length (a rollover: the new key on, the old one off, keys of one algorithm have
+  // equal-length text) changes both CRCs by the same value and the XOR cancels out.
   cryptokeys:
-    `SELECT domain_id + 0 AS d, CONCAT(COUNT(*), ':', BIT_XOR(CRC32(CONCAT_WS(0x1f, id, flags, ${N('active')}, ${N('published')}, ${N('content')})))) FROM cryptokeys GROUP BY d ORDER BY NULL`,
+    `SELECT domain_id + 0 AS d, CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS(0x1f, id, flags, ${N('active')}, ${N('published')}, ${N('content')})), 16), 16, 10) AS UNSIGNED))) FROM cryptokeys GROUP BY d ORDER BY NULL`,
 };
 
 export interface ChangeDetectorOptions {
