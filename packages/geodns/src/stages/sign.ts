@@ -30,8 +30,8 @@ const CDS = 59, CDNSKEY = 60;
 const KEY_SETS = new Set<number>([TYPE.DNSKEY, CDS, CDNSKEY]);
 
 export class Signer {
+  /** Signatures by content; its counters are geodns_dnssec_signatures_total. */
   readonly cache: SignatureCache;
-  /** Signatures made (cache misses), for the bench's signatures/s. */
   /** `compact`: NSEC black lies (RFC 9824) instead of the zone's NSEC chain (dnssec.denial). */
   constructor(cacheEntries = 200_000, private readonly compact = false) {
     this.cache = new SignatureCache(Math.max(1000, cacheEntries >> 1));
