@@ -91,7 +91,8 @@ export class Signer {
       const zone = zs.findZone(cut) as ZoneData | undefined;
       if (zone?.signing) {
         signed = true;
-        const ds = rrsetOf(zone.nodes.get(cut) ?? zone.apex, TYPE.DS);
+        const node = zone.nodes.get(cut); // undefined for a wildcard NS (referral owned by the qname)
+        const ds = node ? rrsetOf(node, TYPE.DS) : undefined;
         if (ds) {
           for (const data of ds.records) authority.push({ name: r.authority[0].name, type: TYPE.DS, class: CLASS_IN, ttl: ds.ttl, data });
           this.push(authority, r.authority[0].name, { owner: cut, type: TYPE.DS, ttl: ds.ttl, records: ds.records }, zone, w);
