@@ -134,11 +134,22 @@ test('rectify, NSEC3 settings and dnssec on/off leave the rows PowerDNS leaves (
   await oracle.sameRows('sec.test');
   await oracle.same('PATCH', P, { rrsets: [{ name: 'new.deep.sec.test.', type: 'A', ttl: 60, changetype: 'REPLACE', records: [rec('192.0.2.9')] }] });
   await oracle.sameRows('sec.test');
+  let i = 0;
   for (const body of [{ nsec3param: '1 0 1 AB' }, { nsec3param: '1 1 0 -' }, { nsec3param: '1 0 0 -', nsec3narrow: true }, { nsec3param: '' }, { dnssec: false }]) {
     await oracle.same('PUT', P, body);
     await oracle.same('GET', P);
     await oracle.sameRows('sec.test');
     await oracle.same('PUT', `${P}/rectify`);
+    await oracle.sameRows('sec.test');
+    // A change in each mode: a new ENT chain, a delegation with glue, a name below it, a deletion.
+    i++;
+    await oracle.same('PATCH', P, { rrsets: [
+      { name: `x${i}.e${i}.ent.sec.test.`, type: 'TXT', ttl: 60, changetype: 'REPLACE', records: [rec(`"${i}"`)] },
+      { name: `d${i}.sec.test.`, type: 'NS', ttl: 60, changetype: 'REPLACE', records: [rec(`ns.d${i}.sec.test.`)] },
+      { name: `ns.d${i}.sec.test.`, type: 'A', ttl: 60, changetype: 'REPLACE', records: [rec('192.0.2.53')] },
+      { name: `deep.below.d${i}.sec.test.`, type: 'TXT', ttl: 60, changetype: 'REPLACE', records: [rec('"below"')] },
+      { name: i === 1 ? 'www.sec.test.' : `x${i - 1}.e${i - 1}.ent.sec.test.`, type: i === 1 ? 'A' : 'TXT', changetype: 'DELETE' },
+    ] });
     await oracle.sameRows('sec.test');
   }
   await oracle.same('POST', Z, { name: 'n3.test.', kind: 'Native', nameservers: ['ns1.n3.test.'], dnssec: true, nsec3param: '1 0 1 ab', nsec3narrow: false,
