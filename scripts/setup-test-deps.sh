@@ -13,7 +13,6 @@ check kdig knot-dnsutils
 check dnsperf dnsperf
 check pdns_server pdns-server
 check unbound unbound         # validating resolver for the DNSSEC tests
-check delv bind9-dnsutils
 [ -f /usr/lib/x86_64-linux-gnu/pdns/libbindbackend.so ] || ls /usr/lib/*/pdns/libbindbackend.so >/dev/null 2>&1 || need+=(pdns-backend-bind)
 ls /usr/lib/*/pdns/libgeoipbackend.so >/dev/null 2>&1 || need+=(pdns-backend-geoip)
 ls /usr/lib/*/pdns/libgmysqlbackend.so >/dev/null 2>&1 || need+=(pdns-backend-mysql)
