@@ -156,6 +156,8 @@ test('rectify, NSEC3 settings and dnssec on/off leave the rows PowerDNS leaves (
     rrsets: [{ name: 'a.b.n3.test.', type: 'A', ttl: 60, changetype: 'REPLACE', records: [rec('192.0.2.1')] }] });
   await oracle.sameRows('n3.test');
   await oracle.same('GET', `${Z}/n3.test.`);
+  await oracle.same('GET', `${Z}/n3.test./export`);
+  await oracle.same('GET', `${Z}?dnssec=false`);
 });
 
 test('an imported key lists identically; bad input is refused where PowerDNS refuses it', async () => {

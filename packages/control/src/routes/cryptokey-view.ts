@@ -27,13 +27,13 @@ export interface ApiCryptokey {
   type: 'Cryptokey';
 }
 
-/** The digest types PUBLISH-CDS names ("2", "2, 4"); PowerDNS's default when the value is empty is SHA-256. */
+/** The digest types PUBLISH-CDS names ("2", "2, 4"); undefined when it names none (no CDS, as PowerDNS with an empty value). */
 export function cdsDigests(meta: MetadataRow[]): DsDigestType[] | undefined {
   const row = meta.find((m) => m.kind === 'PUBLISH-CDS');
   if (!row) return undefined;
   const out: DsDigestType[] = [];
   for (const part of row.content.split(/[\s,]+/)) if (part in DS_DIGESTS) out.push(Number(part) as DsDigestType);
-  return out.length ? out : [2];
+  return out.length ? out : undefined;
 }
 
 // Parsing a key checks it by signing (and RSA's arithmetic): done once per stored
