@@ -172,6 +172,11 @@ test('an imported key lists identically; bad input is refused where PowerDNS ref
   await oracle.same('PUT', `${P}/cryptokeys/${zsk!.id}`, { active: false });
   await oracle.same('GET', `${P}/cryptokeys`);
   await oracle.same('GET', P);
+  for (const cds of [['2'], ['2, 4'], ['1,2'], ['']]) {
+    await oracle.same('PUT', `${P}/metadata/PUBLISH-CDS`, { metadata: cds });
+    await oracle.same('GET', `${P}/cryptokeys`);
+  }
+  await oracle.same('DELETE', `${P}/metadata/PUBLISH-CDS`);
   await oracle.same('DELETE', `${P}/cryptokeys/${zsk!.id}`);
   await oracle.same('GET', `${P}/cryptokeys`);
   for (const [method, path, body] of [
