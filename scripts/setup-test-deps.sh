@@ -18,6 +18,8 @@ ls /usr/lib/*/pdns/libgeoipbackend.so >/dev/null 2>&1 || need+=(pdns-backend-geo
 ls /usr/lib/*/pdns/libgmysqlbackend.so >/dev/null 2>&1 || need+=(pdns-backend-mysql)
 check mariadbd mariadb-server
 check ip iproute2
+check nft nftables   # relay TPROXY interception test (deploy/tproxy/setup.sh, both back ends)
+check iptables iptables
 check taskset util-linux
 check nginx nginx
 check haproxy haproxy

@@ -81,7 +81,9 @@ for (const t of TARGETS) {
     const probe = await run([...emulated(t), '-p', 'process.arch + " " + process.version'], 30_000 * EMU / 10);
     assert.match(probe.out, new RegExp(`^${t.arch} v20\\.`), probe.out);
     const dist = join(REPO_ROOT, 'packages', 'linux', 'dist');
-    const files = readdirSync(dist).filter((f) => f.endsWith('.test.js')).map((f) => join(dist, f));
+    // Not layout.test.js: it compiles and runs the C probes for every architecture whatever Node
+    // runs it, and the native run already did (under emulation it only costs minutes of CPU).
+    const files = readdirSync(dist).filter((f) => f.endsWith('.test.js') && f !== 'layout.test.js').map((f) => join(dist, f));
     // File by file, not `node --test` (which would start each file with the bare arm binary, without qemu).
     let pass = 0, out = '';
     for (const f of files) {
@@ -92,7 +94,7 @@ for (const t of TARGETS) {
       pass += Number(/^# pass (\d+)$/m.exec(r.out)?.[1]);
     }
     const r = { out };
-    assert.ok(pass >= 7, `unit tests passed: ${pass}\n${r.out}`);
+    assert.ok(pass >= 15, `unit tests passed: ${pass}\n${r.out}`);
     // The libc tests really ran (not skipped as refused) on this architecture.
     assert.doesNotMatch(r.out, /# SKIP.*does not run on/, r.out);
   });

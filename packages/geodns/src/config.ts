@@ -61,6 +61,17 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     /**
+     * DNSSEC keys for zone files (database zones use the cryptokeys table):
+     * keyDir/<zone>/<id>.<ksk|zsk|csk>[.inactive|.unpublished].private (zones/key-dir.ts).
+     */
+    dnssec: Type.Object(
+      {
+        keyDir: Type.Optional(Type.String({ minLength: 1, description: 'directory with one subdirectory of PowerDNS private-key files per zone' })),
+        denial: Type.Union([Type.Literal('nsec'), Type.Literal('compact')], { default: 'nsec', expected: 'one of "nsec" (the zone\'s NSEC chain, as PowerDNS), "compact" (RFC 9824 black lies)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
      * Compiled static answers kept (PowerDNS max-packet-cache-entries, same default):
      * a working set larger than this is answered by the slower resolve-and-encode path.
      */

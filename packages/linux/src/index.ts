@@ -6,7 +6,7 @@ export { K, type ConstantName } from './constants.js';
 export { ERRNO, errnoName } from './errno.js';
 export { nativeRefusal, nativeLayout, platformFacts, type PlatformFacts } from './platform.js';
 export { loadLibc, type Libc } from './libc.js';
-export { setIntOption, getIntOption } from './sockopt.js';
+export { setIntOption, getIntOption, setStringOption, getStringOption } from './sockopt.js';
 export { watchFd, type FdWatch } from './uv-poll.js';
 export { encodeSockaddr, decodeSockaddr } from './sockaddr.js';
 export { createUdpBatcher, type UdpBatcher, type UdpEndpoint, type UdpHandlers, type FdWatcher, type BatchOptions, type BindOptions, type BindResult, type ConnectResult } from './udp-batch.js';

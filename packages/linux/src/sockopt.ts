@@ -17,3 +17,18 @@ export function getIntOption(c: Libc, fd: number, level: number, name: number): 
   if ((c.getsockopt(fd, level, name, val, len) as number) < 0) return { errno: c.errno() };
   return val.readInt32LE(0);
 }
+
+/** setsockopt of a string-valued option (TCP_CONGESTION takes the algorithm's name); the errno (0 on success). */
+export function setStringOption(c: Libc, fd: number, level: number, name: number, value: string): number {
+  const b = Buffer.from(value, 'latin1');
+  return (c.setsockopt(fd, level, name, b, b.length) as number) < 0 ? c.errno() : 0;
+}
+
+/** getsockopt of a NUL-terminated string option of at most `max` bytes: the string, or { errno }. */
+export function getStringOption(c: Libc, fd: number, level: number, name: number, max: number): string | { errno: number } {
+  const b = Buffer.alloc(max);
+  len.writeUInt32LE(max);
+  if ((c.getsockopt(fd, level, name, b, len) as number) < 0) return { errno: c.errno() };
+  const end = b.indexOf(0);
+  return b.toString('latin1', 0, end < 0 ? Math.min(max, len.readUInt32LE(0)) : end);
+}

@@ -181,3 +181,20 @@ test('adopt: a socket made elsewhere is read and sent on like the others', { ski
   await until(() => cl.got.length === 1);
   assert.equal(String(cl.got[0]), 'adopted:x');
 });
+
+test('Node\'s loop as the watcher: sockets closed and opened again (their fd numbers reused) keep being read', { skip }, async () => {
+  const b = createUdpBatcher({ batch: 4, stride: 2048 });
+  const c = await dgram();
+  const fds = new Set<number>();
+  for (let round = 0; round < 5; round++) {
+    const r = b.bind('127.0.0.1', 0, {}, { onDatagram: (data, from, ep) => ep.send([data], from), onError: () => {} });
+    assert.ok(r.ok);
+    fds.add(r.ep.fd);
+    const before = c.got.length;
+    c.s.send(`round ${round}`, r.address.port, '127.0.0.1');
+    await until(() => c.got.length > before);
+    assert.equal(String(c.got.at(-1)), `round ${round}`);
+    r.ep.close();
+  }
+  assert.ok(fds.size < 5, `fd numbers were reused (${[...fds].join(', ')})`);
+});

@@ -100,16 +100,26 @@ const CTRL = 64;
  */
 const pinned: Buffer[] = [];
 
+/**
+ * Node's loop as the watcher. uv_poll handles are never freed (uv-poll.ts), so
+ * one is made per fd number and reused: a socket paused and watched again, or a
+ * new socket on a reused number, takes the existing handle.
+ */
 const uvWatcher = (): FdWatcher => {
-  const watches = new Map<number, ReturnType<typeof watchFd>>();
+  const handles = new Map<number, ReturnType<typeof watchFd>>();
+  const targets = new Map<number, () => void>();
   return {
     watch(fd, onReadable) {
-      const w = watchFd(fd, onReadable);
-      watches.set(fd, w);
+      targets.set(fd, onReadable);
+      let w = handles.get(fd);
+      if (!w) {
+        w = watchFd(fd, () => targets.get(fd)?.());
+        handles.set(fd, w);
+      }
       w.start();
       return true;
     },
-    unwatch(fd) { watches.get(fd)?.stop(); watches.delete(fd); },
+    unwatch(fd) { handles.get(fd)?.stop(); targets.delete(fd); },
   };
 };
 

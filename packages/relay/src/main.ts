@@ -45,7 +45,8 @@ async function main(): Promise<number> {
     runPrimary(config.workers, log);
     return -1;
   }
-  const needsTransparent = [...config.upstreams.values()].some((u) => u.transparent);
+  // A tproxy UDP listener answers from the original destination: a transparent socket bound to it.
+  const needsTransparent = [...config.upstreams.values()].some((u) => u.transparent) || config.listeners.some((l) => l.tproxy && l.protocol === 'udp');
   const transparent = needsTransparent ? await loadTransparent(log) : undefined;
   // Unknown architecture or no glibc: the portable path (Node streams, node:dgram), said once here.
   const refused = config.dataPlane === 'engine' ? nativeRefusal() : undefined;
