@@ -49,6 +49,9 @@ before(async () => {
   assert.ok((await migrate(db.db)).ok);
   tmp = tempDir('pdns-dnssec');
   pdns = await startPdnsApi(db, tmp.dir);
+  // pdnsutil on the same database (its config in the same directory).
+  const server = await sharedMariaDb();
+  await writeFile(join(tmp.dir, 'pdns.conf'), ['launch=gmysql', `gmysql-host=${server.host}`, `gmysql-port=${server.port}`, 'gmysql-user=root', 'gmysql-password=', `gmysql-dbname=${db.name}`, 'gmysql-dnssec=yes', ''].join('\n'));
   const config = loadConfig(undefined, { apiKey: KEY }, {});
   app = await buildApp({ config, log: createLogger({ name: 'dnssec-oracle', level: 'silent' }), metrics: createControlMetrics(), updaterProblem: 'none', db: db.db });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -93,6 +96,13 @@ test('keys created through geoctl are listed identically by PowerDNS on the same
   await sameOnBoth(`${Z}/${z}/cryptokeys`);
   await sameOnBoth(`${Z}/${z}`);
   await sameOnBoth(`${Z}`);
+  // pdnsutil accepts the keys geoctl made, and shows the tags geoctl lists.
+  const check = await runProgram('pdnsutil', [`--config-dir=${tmp.dir}`, 'check-zone', z]);
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, /0 errors/);
+  const show = await runProgram('pdnsutil', [`--config-dir=${tmp.dir}`, 'show-zone', z]);
+  assert.equal(show.code, 0, show.stderr);
+  for (const k of await sameOnBoth(`${Z}/${z}/cryptokeys`)) assert.match(show.stdout, new RegExp(`ID = ${k.id} \\(${k.keytype.toUpperCase()}\\), flags = ${k.flags}, tag = \\d+, algo = `));
 });
 
 test('keys created by PowerDNS (its API and pdnsutil) are listed identically by geoctl', async () => {
@@ -101,8 +111,6 @@ test('keys created by PowerDNS (its API and pdnsutil) are listed identically by 
   for (const body of [{ keytype: 'zsk', active: true, algorithm: 'ecdsa256' }, { keytype: 'ksk', active: false, algorithm: 'rsasha256', bits: 2048 }]) {
     assert.equal((await call(pdns.base, 'POST', `${Z}/${z}/cryptokeys`, body)).status, 201);
   }
-  const server = await sharedMariaDb();
-  await writeFile(join(tmp.dir, 'pdns.conf'), ['launch=gmysql', `gmysql-host=${server.host}`, `gmysql-port=${server.port}`, 'gmysql-user=root', 'gmysql-password=', `gmysql-dbname=${db.name}`, 'gmysql-dnssec=yes', ''].join('\n'));
   const r = await runProgram('pdnsutil', [`--config-dir=${tmp.dir}`, 'add-zone-key', z, 'zsk', 'inactive', 'unpublished', 'ed25519']);
   assert.equal(r.code, 0, r.stderr);
   const list = await sameOnBoth(`${Z}/${z}/cryptokeys`);
