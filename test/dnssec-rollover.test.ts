@@ -189,6 +189,21 @@ for (const SIGNER of SIGNERS) describe(`signed by ${SIGNER}`, () => {
     assert.deepEqual((await call('GET', `${CHILD}/cryptokeys`)).map((k: { keytype: string }) => k.keytype), ['zsk', 'ksk']);
   });
 
+  test('denial set through the API validates: NXDOMAIN and NODATA with NSEC, then with NSEC3 (PUT nsec3param)', async () => {
+    assert.deepEqual(await probe('nope.roll.test.', 'A'), { rcode: 3, ad: true });
+    assert.deepEqual(await probe('www.roll.test.', 'TXT'), { rcode: 0, ad: true });
+    await call('PUT', CHILD, { nsec3param: '1 0 0 -' });
+    assert.equal((await call('GET', CHILD)).nsec3param, '1 0 0 -');
+    let nsec3 = false;
+    for (let t = 0; t < 50 && !nsec3; t++) {
+      if (t) await sleep(100);
+      nsec3 = (await dig(signer, ['nope3.roll.test.', 'A', '+dnssec'])).authority.some((r) => r.type === 'NSEC3');
+    }
+    assert.ok(nsec3, 'the signer answers with NSEC3 now');
+    assert.deepEqual(await probe('nope3.roll.test.', 'A'), { rcode: 3, ad: true });
+    assert.deepEqual(await probe('www.roll.test.', 'MX'), { rcode: 0, ad: true });
+  });
+
   test('proof the probe can fail: switching ZSKs without pre-publishing the new one gives SERVFAIL', async () => {
     const [oldZsk] = (await call('GET', `${CHILD}/cryptokeys`)).filter((k: { keytype: string }) => k.keytype === 'zsk');
     const failures = await watched(async () => {
