@@ -14,14 +14,15 @@
 // iptables (scripts/setup-test-deps.sh).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from './helpers/paths.js';
+import { netnsUnavailable, type HostProc } from './helpers/netns.js';
+import { createRoutedNet, type RoutedNet } from './helpers/netns-routed.js';
 import { RELAY_MAIN } from './relay-harness.js';
 
 const tag = `gt${process.pid % 100000}`;
-const ns = { cli: `${tag}-cli`, rel: `${tag}-rel`, org: `${tag}-org` };
 const SETUP = join(REPO_ROOT, 'deploy', 'tproxy', 'setup.sh');
 const TEARDOWN = join(REPO_ROOT, 'deploy', 'tproxy', 'teardown.sh');
 const PORT = '15001';
@@ -31,65 +32,34 @@ const PORT = '15001';
  * before the route decides, rather than routed at once.
  */
 const PREREAD_PORT = '15002';
-const ruleArgs = (backend: 'nft' | 'iptables') => [`${tag}r0`, backend === 'nft' ? PORT : PREREAD_PORT, '443,8443,8080', '53,5353'];
+const ruleArgs = (backend: 'nft' | 'iptables') => [net!.routerDev.client, backend === 'nft' ? PORT : PREREAD_PORT, '443,8443,8080', '53,5353'];
 const ORIGIN = { 4: '10.91.2.2', 6: 'fd91:2::2' } as const;
 const CLIENT = { 4: '10.91.1.2', 6: 'fd91:1::2' } as const;
-const procs: ChildProcess[] = [];
 const tmp = tempDir('tproxy-intercept');
-let skip: string | undefined;
-
-const sh = (...args: string[]) => execFileSync(args[0]!, args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const inNs = (n: string, ...args: string[]) => sh('ip', 'netns', 'exec', n, ...args);
+const skip = netnsUnavailable();
+let net: RoutedNet | undefined;
 
 before(() => {
-  if (process.getuid?.() !== 0) { skip = 'needs root'; return; }
-  try {
-    for (const n of Object.values(ns)) sh('ip', 'netns', 'add', n);
-  } catch (err) {
-    skip = `cannot create network namespaces: ${(err as Error).message}`;
-    return;
-  }
-  sh('ip', 'link', 'add', `${tag}c`, 'netns', ns.cli, 'type', 'veth', 'peer', 'name', `${tag}r0`, 'netns', ns.rel);
-  sh('ip', 'link', 'add', `${tag}o`, 'netns', ns.org, 'type', 'veth', 'peer', 'name', `${tag}r1`, 'netns', ns.rel);
-  const cfg: Array<[string, string, string, string]> = [
-    [ns.cli, `${tag}c`, '10.91.1.2/24', 'fd91:1::2/64'], [ns.rel, `${tag}r0`, '10.91.1.1/24', 'fd91:1::1/64'],
-    [ns.rel, `${tag}r1`, '10.91.2.1/24', 'fd91:2::1/64'], [ns.org, `${tag}o`, '10.91.2.2/24', 'fd91:2::2/64'],
-  ];
-  for (const [n, dev, a4, a6] of cfg) {
-    inNs(n, 'ip', 'addr', 'add', a4, 'dev', dev);
-    inNs(n, 'ip', '-6', 'addr', 'add', a6, 'dev', dev, 'nodad');
-    inNs(n, 'ip', 'link', 'set', dev, 'up');
-    inNs(n, 'ip', 'link', 'set', 'lo', 'up');
-  }
-  inNs(ns.cli, 'ip', 'route', 'add', 'default', 'via', '10.91.1.1');
-  inNs(ns.cli, 'ip', '-6', 'route', 'add', 'default', 'via', 'fd91:1::1');
-  inNs(ns.org, 'ip', 'route', 'add', 'default', 'via', '10.91.2.1');
-  inNs(ns.org, 'ip', '-6', 'route', 'add', 'default', 'via', 'fd91:2::1');
-  inNs(ns.rel, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
-  inNs(ns.rel, 'sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1');
+  if (skip) return;
+  // The relay namespace routes between the client and the origin, both families.
+  net = createRoutedNet(tag, {
+    client: ['10.91.1.2/24', 'fd91:1::2/64'],
+    router: { client: ['10.91.1.1/24', 'fd91:1::1/64'], server: ['10.91.2.1/24', 'fd91:2::1/64'] },
+    server: ['10.91.2.2/24', 'fd91:2::2/64'],
+  }, { forward: true });
 });
 
 after(() => {
-  for (const p of procs) p.kill('SIGKILL');
-  for (const n of Object.values(ns)) { try { sh('ip', 'netns', 'del', n); } catch { /* not created */ } }
+  net?.destroy();
   tmp.remove();
 });
 
-interface Proc { p: ChildProcess; out(): string }
-function spawnIn(n: string, args: string[], ready: RegExp): Promise<Proc> {
-  const p = spawn('ip', ['netns', 'exec', n, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
-  procs.push(p);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${out}`)), 20000);
-    const onData = (d: Buffer) => {
-      out += d;
-      if (ready.test(out)) { clearTimeout(timer); resolve({ p, out: () => out }); }
-    };
-    p.stdout!.on('data', onData);
-    p.stderr!.on('data', onData);
-    p.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${out}`)); });
-  });
+type Proc = HostProc;
+/** Starts a process in a namespace and waits for its ready line (the runner sets LOG_LEVEL silent). */
+async function spawnIn(host: 'router' | 'server', args: string[], ready: RegExp): Promise<Proc> {
+  const p = net!.spawn(host, args, { LOG_LEVEL: 'info' });
+  await p.waitFor(ready);
+  return p;
 }
 
 // The origin host: counting listeners on every port the client uses, both families.
@@ -160,16 +130,16 @@ const CLIENT_JS = `
  * removed in the relay namespace, after trying to load the modules.
  */
 function tproxyUnavailable(backend: 'nft' | 'iptables'): string | undefined {
-  try { sh('modprobe', '-q', ...(backend === 'nft' ? ['-a', 'nft_tproxy', 'nft_socket'] : ['-a', 'xt_TPROXY', 'xt_socket'])); } catch { /* built in, or no modprobe: the probe says */ }
+  try { execFileSync('modprobe', ['-q', ...(backend === 'nft' ? ['-a', 'nft_tproxy', 'nft_socket'] : ['-a', 'xt_TPROXY', 'xt_socket'])], { stdio: 'ignore' }); } catch { /* built in, or no modprobe: the probe says */ }
   try {
     if (backend === 'nft') {
-      execFileSync('ip', ['netns', 'exec', ns.rel, 'nft', '-f', '-'], { input: 'table inet geoedge_probe {\n chain p {\n type filter hook prerouting priority mangle;\n meta l4proto tcp socket transparent 1 accept\n meta l4proto tcp tproxy to :1 accept\n }\n}\n', stdio: ['pipe', 'pipe', 'pipe'] });
-      inNs(ns.rel, 'nft', 'delete', 'table', 'inet', 'geoedge_probe');
+      net!.exec('router', ['nft', '-f', '-'], { input: 'table inet geoedge_probe {\n chain p {\n type filter hook prerouting priority mangle;\n meta l4proto tcp socket transparent 1 accept\n meta l4proto tcp tproxy to :1 accept\n }\n}\n' });
+      net!.exec('router', ['nft', 'delete', 'table', 'inet', 'geoedge_probe']);
     } else {
       for (const ipt of ['iptables', 'ip6tables']) {
         const rule = ['PREROUTING', '-p', 'tcp', '-m', 'socket', '--transparent', '-j', 'TPROXY', '--on-port', '1', '--tproxy-mark', '1'];
-        inNs(ns.rel, ipt, '-t', 'mangle', '-A', ...rule);
-        inNs(ns.rel, ipt, '-t', 'mangle', '-D', ...rule);
+        net!.exec('router', [ipt, '-t', 'mangle', '-A', ...rule]);
+        net!.exec('router', [ipt, '-t', 'mangle', '-D', ...rule]);
       }
     }
     return undefined;
@@ -178,7 +148,7 @@ function tproxyUnavailable(backend: 'nft' | 'iptables'): string | undefined {
   }
 }
 
-const hits = (origin: Proc) => origin.out().split('\n').filter((l) => l.startsWith('HIT'));
+const hits = (origin: Proc) => origin.output().split('\n').filter((l) => l.startsWith('HIT'));
 /** The origin's hit lines once there are `n` (its stdout arrives after the client is done), then a moment more for any stray one. */
 async function hitsAtLeast(origin: Proc, n: number): Promise<string[]> {
   const deadline = Date.now() + 15000; // a loaded machine delivers the origin's stdout late
@@ -190,8 +160,8 @@ async function hitsAtLeast(origin: Proc, n: number): Promise<string[]> {
 /** The origin, the backends and the relay, started once for both rule back ends. */
 let peers: Promise<{ origin: Proc; relay: Proc }> | undefined;
 async function startPeers(): Promise<{ origin: Proc; relay: Proc }> {
-  const origin = await spawnIn(ns.org, [process.execPath, '-e', ORIGIN_JS], /READY/);
-  await spawnIn(ns.rel, [process.execPath, '-e', BACKENDS_JS], /READY/);
+  const origin = await spawnIn('server', [process.execPath, '-e', ORIGIN_JS], /READY/);
+  await spawnIn('router', [process.execPath, '-e', BACKENDS_JS], /READY/);
   const cfgFile = join(tmp.dir, 'relay.json');
   writeFileSync(cfgFile, JSON.stringify({
     upstreams: {
@@ -225,20 +195,20 @@ async function startPeers(): Promise<{ origin: Proc; relay: Proc }> {
       },
     ],
   }));
-  const relay = await spawnIn(ns.rel, [process.execPath, RELAY_MAIN, '--config', cfgFile], /relay listening/);
-  const listenerLines = relay.out().split('\n').filter((l) => l.includes('"msg":"listener"')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.equal(listenerLines.length, 8, relay.out());
+  const relay = await spawnIn('router', [process.execPath, RELAY_MAIN, '--config', cfgFile], /relay listening/);
+  const listenerLines = relay.output().split('\n').filter((l) => l.includes('"msg":"listener"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(listenerLines.length, 8, relay.output());
   assert.ok(listenerLines.every((l) => l.tproxy === true));
   return { origin, relay };
 }
 
-const connectionLines = (relay: Proc) => relay.out().split('\n').filter((l) => l.includes('"msg":"connection"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+const connectionLines = (relay: Proc) => relay.output().split('\n').filter((l) => l.includes('"msg":"connection"')).map((l) => JSON.parse(l) as Record<string, unknown>);
 
 // The same checks with the rules made by nft and by iptables/ip6tables (deploy/tproxy/setup.sh does both).
 for (const backend of ['nft', 'iptables'] as const) {
   test(`tproxy listeners intercept TCP and UDP for the origin, route by dest, keep client and destination (${backend} rules)`, async (t) => {
-    if (skip) return t.skip(skip);
-    try { sh(backend, '--version'); } catch { return t.skip(`${backend} is not installed (scripts/setup-test-deps.sh installs it)`); }
+    if (skip || !net) return t.skip(skip);
+    try { execFileSync(backend, ['--version'], { stdio: 'ignore' }); } catch { return t.skip(`${backend} is not installed (scripts/setup-test-deps.sh installs it)`); }
     const missing = tproxyUnavailable(backend);
     if (missing) return t.skip(missing);
     const { origin, relay } = await (peers ??= startPeers());
@@ -246,7 +216,7 @@ for (const backend of ['nft', 'iptables'] as const) {
 
     // Without the rules the relay sees nothing and the origin answers everything.
     const start = hits(origin).length;
-    const plain = JSON.parse(inNs(ns.cli, process.execPath, '-e', CLIENT_JS).trim());
+    const plain = JSON.parse(net.exec('client', [process.execPath, '-e', CLIENT_JS], 0).trim());
     for (const fam of [4, 6] as const) {
       assert.equal(plain[fam].t443, `origin 443 ${fam === 4 ? `::ffff:${CLIENT[4]}` : CLIENT[6]}`);
       assert.match(plain[fam].u53, /origin 53 \S+ \| .*origin 53 \S+$/);
@@ -255,10 +225,10 @@ for (const backend of ['nft', 'iptables'] as const) {
     const before = (await hitsAtLeast(origin, start + 14)).length;
     assert.equal(before - start, 14, hits(origin).join('\n'));
 
-    const env = { ...process.env, TPROXY_BACKEND: backend };
-    execFileSync('ip', ['netns', 'exec', ns.rel, 'bash', SETUP, ...ruleArgs(backend)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { TPROXY_BACKEND: backend };
+    net.exec('router', ['bash', SETUP, ...ruleArgs(backend)], { env, timeoutMs: 0 });
     try {
-      const got = JSON.parse(inNs(ns.cli, process.execPath, '-e', CLIENT_JS).trim());
+      const got = JSON.parse(net.exec('client', [process.execPath, '-e', CLIENT_JS], 0).trim());
       for (const fam of [4, 6] as const) {
         const [c, o] = [CLIENT[fam], ORIGIN[fam]];
         // Backend A (PROXY v1) and B (PROXY v2): the client's own address and the original destination.
@@ -285,7 +255,7 @@ for (const backend of ['nft', 'iptables'] as const) {
       const dsts = mine.map((l) => l.original_dst).sort();
       assert.deepEqual(dsts, [`${ORIGIN[4]}:443`, `${ORIGIN[4]}:8080`, `${ORIGIN[4]}:8443`, `${ORIGIN[6]}:443`, `${ORIGIN[6]}:8080`, `${ORIGIN[6]}:8443`].sort());
     } finally {
-      execFileSync('ip', ['netns', 'exec', ns.rel, 'bash', TEARDOWN, ...ruleArgs(backend)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      net.exec('router', ['bash', TEARDOWN, ...ruleArgs(backend)], { env, timeoutMs: 0 });
     }
   });
 }

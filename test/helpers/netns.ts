@@ -2,16 +2,27 @@
 // of its own, one veth per host. Addresses exist only inside these namespaces
 // (nothing is routed out of them); everything is deleted by destroy(), which
 // is safe to call after a partial setup. Needs root and iproute2.
+// (netns-routed.ts builds a client — router — server topology on namespaceOps.)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
 export interface TestNet {
   /** Runs a command in a host's namespace and returns its stdout (throws on non-zero exit). */
-  exec(host: string, args: string[], timeoutMs?: number): string;
+  exec(host: string, args: string[], opts?: number | ExecOptions): string;
   /** Same, but resolves with the exit code and output instead of throwing. */
   run(host: string, args: string[], timeoutMs?: number): Promise<{ code: number | null; out: string }>;
   /** Starts a long-running process in a host's namespace; killed by destroy(). */
   spawn(host: string, args: string[], env?: NodeJS.ProcessEnv): HostProc;
   destroy(): void;
+}
+
+/** exec's options; a bare number is timeoutMs. */
+export interface ExecOptions {
+  /** Default 20 s; 0 waits as long as the command runs. */
+  timeoutMs?: number;
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Written to the command's stdin. */
+  input?: string;
 }
 
 export interface HostProc {
@@ -23,7 +34,12 @@ export interface HostProc {
   kill(): void;
 }
 
-const sh = (args: string[], timeout = 20_000) => execFileSync(args[0]!, args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout });
+export const sh = (args: string[], opts: number | ExecOptions = {}): string => {
+  const { timeoutMs = 20_000, env, input } = typeof opts === 'number' ? { timeoutMs: opts } : opts;
+  return execFileSync(args[0]!, args.slice(1), {
+    encoding: 'utf8', stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: timeoutMs, input, env: env && { ...process.env, ...env },
+  });
+};
 
 /** Why namespaces cannot be made here, or undefined when they can. */
 export function netnsUnavailable(): string | undefined {
@@ -42,11 +58,41 @@ export function netnsUnavailable(): string | undefined {
  */
 export function createTestNet(tag: string, hosts: Record<string, string>): TestNet {
   const names: string[] = [];
-  const procs: HostProc[] = [];
   const nsOf = (h: string) => `${tag}-${h}`;
   const lan = nsOf('lan');
-  const net: TestNet = {
-    exec: (host, args, timeout) => sh(['ip', 'netns', 'exec', nsOf(host), ...args], timeout),
+  const net = namespaceOps(nsOf, names);
+  try {
+    sh(['ip', 'netns', 'add', lan]);
+    names.push(lan);
+    sh(['ip', 'netns', 'exec', lan, 'ip', 'link', 'add', 'br0', 'type', 'bridge']);
+    sh(['ip', 'netns', 'exec', lan, 'ip', 'link', 'set', 'br0', 'up']);
+    for (const [i, [host, ip]] of Object.entries(hosts).entries()) {
+      const ns = nsOf(host);
+      sh(['ip', 'netns', 'add', ns]);
+      names.push(ns);
+      const port = `p${i}`;
+      sh(['ip', 'link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', lan]);
+      sh(['ip', 'netns', 'exec', lan, 'ip', 'link', 'set', port, 'master', 'br0', 'up']);
+      sh(['ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
+      sh(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'eth0', 'up']);
+      sh(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+    }
+  } catch (err) {
+    net.destroy();
+    throw err;
+  }
+  return net;
+}
+
+/**
+ * exec/run/spawn in the namespace `nsOf(host)`; destroy() kills what spawn
+ * started and deletes the namespaces in `names` (filled in by the caller as
+ * it makes them), newest first.
+ */
+export function namespaceOps(nsOf: (host: string) => string, names: string[]): TestNet {
+  const procs: HostProc[] = [];
+  return {
+    exec: (host, args, opts) => sh(['ip', 'netns', 'exec', nsOf(host), ...args], opts),
     run: (host, args, timeoutMs = 20_000) => new Promise((resolve) => {
       const c = spawn('ip', ['netns', 'exec', nsOf(host), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
@@ -84,25 +130,4 @@ export function createTestNet(tag: string, hosts: Record<string, string>): TestN
       for (const n of names.reverse()) { try { sh(['ip', 'netns', 'del', n]); } catch { /* already gone */ } }
     },
   };
-  try {
-    sh(['ip', 'netns', 'add', lan]);
-    names.push(lan);
-    sh(['ip', 'netns', 'exec', lan, 'ip', 'link', 'add', 'br0', 'type', 'bridge']);
-    sh(['ip', 'netns', 'exec', lan, 'ip', 'link', 'set', 'br0', 'up']);
-    for (const [i, [host, ip]] of Object.entries(hosts).entries()) {
-      const ns = nsOf(host);
-      sh(['ip', 'netns', 'add', ns]);
-      names.push(ns);
-      const port = `p${i}`;
-      sh(['ip', 'link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', lan]);
-      sh(['ip', 'netns', 'exec', lan, 'ip', 'link', 'set', port, 'master', 'br0', 'up']);
-      sh(['ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
-      sh(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'eth0', 'up']);
-      sh(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
-    }
-  } catch (err) {
-    net.destroy();
-    throw err;
-  }
-  return net;
 }
