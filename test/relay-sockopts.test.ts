@@ -9,24 +9,24 @@
 // Needs root and iproute2 (ss).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/paths.js';
+import { createHostNs, netnsUnavailable, sh, type HostProc, type TestNet } from './helpers/netns.js';
 import { RELAY_MAIN } from './relay-harness.js';
 
-const nsName = `gs${process.pid % 100000}-so`;
-const procs: ChildProcess[] = [];
+const tag = `gs${process.pid % 100000}`;
 const tmp = tempDir('sockopts');
-let skip: string | undefined;
+const skip = netnsUnavailable();
+let net: TestNet | undefined;
 
-const sh = (...args: string[]) => execFileSync(args[0]!, args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const inNs = (...args: string[]) => sh('ip', 'netns', 'exec', nsName, ...args);
+/** A command in the test's namespace (`<tag>-so`); its stdout. */
+const inNs = (...args: string[]) => net!.exec('so', args, 0);
 
 before(() => {
-  if (process.getuid?.() !== 0) { skip = 'needs root'; return; }
-  try { sh('ip', 'netns', 'add', nsName); } catch (err) { skip = `cannot create network namespaces: ${(err as Error).message}`; return; }
-  inNs('ip', 'link', 'set', 'lo', 'up');
+  if (skip) return;
+  net = createHostNs(tag, 'so');
   // 10.77.0.9 is local only for packets marked 7: without the mark there is no route to it.
   // (It is an address of lo, so the kernel accepts it as a source, minus its local-table route.)
   inNs('ip', 'addr', 'add', '10.77.0.9/32', 'dev', 'lo');
@@ -40,32 +40,12 @@ before(() => {
 });
 
 after(() => {
-  for (const p of procs) p.kill('SIGKILL');
-  try { sh('ip', 'netns', 'del', nsName); } catch { /* not created */ }
+  net?.destroy();
   tmp.remove();
 });
 
-interface Proc { p: ChildProcess; out(): string; waitFor(re: RegExp, ms?: number): Promise<void> }
-function spawnIn(args: string[]): Proc {
-  const p = spawn('ip', ['netns', 'exec', nsName, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
-  procs.push(p);
-  let out = '';
-  const waiters = new Set<() => void>();
-  const onData = (d: Buffer) => { out += d; for (const w of waiters) w(); };
-  p.stdout!.on('data', onData);
-  p.stderr!.on('data', onData);
-  return {
-    p,
-    out: () => out,
-    waitFor: (re, ms = 20000) => new Promise((resolve, reject) => {
-      const t = setTimeout(() => { waiters.delete(check); reject(new Error(`no ${re} within ${ms} ms: ${out.slice(-3000)}`)); }, ms);
-      const check = () => { if (re.test(out)) { clearTimeout(t); waiters.delete(check); resolve(); } };
-      waiters.add(check);
-      p.once('exit', (code) => { clearTimeout(t); reject(new Error(`exited ${code} before ${re}: ${out.slice(-3000)}`)); });
-      check();
-    }),
-  };
-}
+/** Starts a process in the namespace, stdin piped (the clients hold their connection until a line); the runner sets LOG_LEVEL silent. */
+const spawnIn = (args: string[]): HostProc => net!.spawn('so', args, { LOG_LEVEL: 'info' }, { stdin: true });
 
 const netstat = (): Record<string, number> => {
   const lines = inNs('cat', '/proc/net/netstat').trim().split('\n');
@@ -95,9 +75,9 @@ const CLIENT_JS = `
   rl.on('line', () => s.end());`;
 
 test('socket options: bbr, keepalive and mark on relayed sockets, mark routing, TFO cookies, read-back log line', async (t) => {
-  if (skip) return t.skip(skip);
-  try { sh('modprobe', '-q', 'tcp_bbr'); } catch { /* built in, or no modprobe: the list says */ }
-  const cc = sh('cat', '/proc/sys/net/ipv4/tcp_available_congestion_control').trim().split(/\s+/);
+  if (skip || !net) return t.skip(skip);
+  try { sh(['modprobe', '-q', 'tcp_bbr']); } catch { /* built in, or no modprobe: the list says */ }
+  const cc = sh(['cat', '/proc/sys/net/ipv4/tcp_available_congestion_control']).trim().split(/\s+/);
   if (!cc.includes('bbr')) return t.skip(`bbr is not available in this kernel (${cc.join(' ')}); modprobe tcp_bbr where allowed`);
   await spawnIn([process.execPath, '-e', ECHO_JS]).waitFor(/READY/);
   const listenerSocket = { congestion: 'bbr', keepalive: { idle: '31s', interval: '7s', count: 4 }, dscp: 46, rcvbuf: 131072, user_timeout: '9s', fastopen: 64 };
@@ -125,9 +105,9 @@ test('socket options: bbr, keepalive and mark on relayed sockets, mark routing, 
   }));
   const relay = spawnIn([process.execPath, RELAY_MAIN, '--config', cfgFile]);
   await relay.waitFor(/relay listening/);
-  const lines = relay.out().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+  const lines = relay.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
   const front = lines.find((l) => l.msg === 'listener' && l.listener === 'front')!;
-  assert.ok(front, relay.out());
+  assert.ok(front, relay.output());
   assert.equal(front.socket.congestion, 'bbr');
   assert.deepEqual(front.socket.keepalive, { on: true, idle: 31, interval: 7, count: 4 });
   assert.equal(front.socket.tos, 46 << 2);
@@ -153,12 +133,12 @@ test('socket options: bbr, keepalive and mark on relayed sockets, mark routing, 
   assert.match(up, /timer:\(keepalive,(4\d|3\d)sec,0\)/, ss);
   assert.match(acc, /\bbbr\b/, ss);
   assert.match(acc, /timer:\(keepalive,(3\d|2\d)sec,0\)/, ss);
-  c1.p.stdin!.write('\n');
+  c1.child.stdin!.write('\n');
   await c1.waitFor(/CLOSED/);
   // Second connection: the cookie from the first lets the upstream SYN carry the bytes.
   const c2 = spawnIn([process.execPath, '-e', CLIENT_JS, '9200']);
   await c2.waitFor(/OPEN echo hello/);
-  c2.p.stdin!.write('\n');
+  c2.child.stdin!.write('\n');
   await c2.waitFor(/CLOSED/);
   const tfo = netstat();
   assert.ok(tfo.TCPFastOpenActive! > tfoBefore.TCPFastOpenActive!, `TCPFastOpenActive ${tfoBefore.TCPFastOpenActive} → ${tfo.TCPFastOpenActive}`);
@@ -172,14 +152,14 @@ test('socket options: bbr, keepalive and mark on relayed sockets, mark routing, 
   // Without the mark the same server is unreachable: the routing decision was the mark's.
   const c3 = spawnIn([process.execPath, '-e', CLIENT_JS, '9201']);
   await c3.waitFor(/CLOSED/);
-  assert.doesNotMatch(c3.out(), /OPEN/);
+  assert.doesNotMatch(c3.output(), /OPEN/);
   await relay.waitFor(/"listener":"front-unmarked".*upstream connect failed|upstream connect failed.*"listener":"front-unmarked"/);
 
   // A reload cannot change a bound address's options: it says so rather than pretend.
   const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
   cfg.listeners[0].socket.keepalive.idle = '32s';
   writeFileSync(cfgFile, JSON.stringify(cfg));
-  relay.p.kill('SIGHUP');
+  relay.child.kill('SIGHUP');
   await relay.waitFor(/"listener":"front","address":"127.0.0.1:9200".*keeps its socket and the old options until a restart/);
   await relay.waitFor(/configuration reloaded/);
 });
@@ -190,7 +170,7 @@ test('--check refuses a congestion control the kernel does not have, naming the 
     upstreams: { a: { servers: ['127.0.0.1:9'], socket: { congestion: 'nosuch' } } },
     listeners: [{ name: 'x', listen: ['127.0.0.1:9999'], routes: [{ upstream: 'a' }] }],
   }));
-  const available = sh('cat', '/proc/sys/net/ipv4/tcp_available_congestion_control').trim().split(/\s+/).join(', ');
+  const available = sh(['cat', '/proc/sys/net/ipv4/tcp_available_congestion_control']).trim().split(/\s+/).join(', ');
   let out = '', code = 0;
   try { execFileSync(process.execPath, [RELAY_MAIN, '--config', file, '--check'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }); } catch (err) {
     const e = err as { status: number; stderr: string };

@@ -10,8 +10,8 @@ export interface TestNet {
   exec(host: string, args: string[], opts?: number | ExecOptions): string;
   /** Same, but resolves with the exit code and output instead of throwing. */
   run(host: string, args: string[], timeoutMs?: number): Promise<{ code: number | null; out: string }>;
-  /** Starts a long-running process in a host's namespace; killed by destroy(). */
-  spawn(host: string, args: string[], env?: NodeJS.ProcessEnv): HostProc;
+  /** Starts a long-running process in a host's namespace; killed by destroy(). Its stdin is /dev/null unless `stdin` (then child.stdin is a pipe). */
+  spawn(host: string, args: string[], env?: NodeJS.ProcessEnv, opts?: { stdin?: boolean }): HostProc;
   destroy(): void;
 }
 
@@ -84,6 +84,22 @@ export function createTestNet(tag: string, hosts: Record<string, string>): TestN
   return net;
 }
 
+/** One namespace `<tag>-<host>` with nothing but lo (up), for tests whose traffic stays inside it. */
+export function createHostNs(tag: string, host: string): TestNet {
+  const ns = `${tag}-${host}`;
+  const names: string[] = [];
+  const net = namespaceOps((h) => `${tag}-${h}`, names);
+  try {
+    sh(['ip', 'netns', 'add', ns]);
+    names.push(ns);
+    net.exec(host, ['ip', 'link', 'set', 'lo', 'up']);
+  } catch (err) {
+    net.destroy();
+    throw err;
+  }
+  return net;
+}
+
 /**
  * exec/run/spawn in the namespace `nsOf(host)`; destroy() kills what spawn
  * started and deletes the namespaces in `names` (filled in by the caller as
@@ -101,8 +117,8 @@ export function namespaceOps(nsOf: (host: string) => string, names: string[]): T
       const t = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
       c.on('close', (code) => { clearTimeout(t); resolve({ code, out }); });
     }),
-    spawn(host, args, env) {
-      const child = spawn('ip', ['netns', 'exec', nsOf(host), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    spawn(host, args, env, opts) {
+      const child = spawn('ip', ['netns', 'exec', nsOf(host), ...args], { stdio: [opts?.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
       let out = '';
       const waiters = new Set<() => void>();
       const onData = (d: Buffer) => { out += d; for (const w of waiters) w(); };
