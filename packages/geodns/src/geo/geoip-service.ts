@@ -7,9 +7,9 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { SuiteError, type Logger, type Service } from '@geoedge/shared';
-import { openMmdb, type MmdbDatabase } from './maxmind.js';
-import { formatAddress, maskAddress, parseAddress } from './ip.js';
-import type { GeoFields, GeoInfo, GeoLookup } from './types.js';
+import { openMmdb, type Located, type MmdbDatabase } from './maxmind.js';
+import { formatAddress, maskAddress, parseAddress, parseDottedQuad } from './ip.js';
+import type { GeoFields, GeoInfo, GeoLookup, GeoSpot } from './types.js';
 
 export interface GeoIpOptions {
   /** Database files in priority order. */
@@ -104,21 +104,51 @@ export class GeoIpService implements Service, GeoLookup {
   private lookupUncached(dbs: ReadonlyArray<MmdbDatabase | undefined>, ip: string): GeoInfo | undefined {
     const addr = parseAddress(ip);
     if (!addr || dbs.length === 0) return undefined;
-    const text = formatAddress(addr);
+    const spot = this.walk(dbs, addr);
     const merged: GeoFields = {};
-    let prefix = 0;
-    for (const db of dbs) {
-      if (!db || (db.ipVersion === 4 && addr.length === 16)) continue;
-      let r: ReturnType<MmdbDatabase['lookup']>;
+    for (let i = 0; i < dbs.length; i++) {
+      const db = dbs[i];
+      if (!db || this.pointers[i] === 0) continue;
+      let f: GeoFields | undefined;
       try {
-        r = db.lookup(text);
+        f = db.fields(this.pointers[i]!);
       } catch {
         continue; // a corrupt spot the probe missed: this database just has no answer here
       }
-      if (r.prefix > prefix) prefix = r.prefix;
-      if (r.fields) mergeFields(merged, r.fields);
+      if (f) mergeFields(merged, f);
     }
-    return { ...merged, prefix, network: formatAddress(maskAddress(addr, prefix)) };
+    return { ...merged, prefix: spot.prefix, network: formatAddress(maskAddress(addr, spot.prefix)), record: spot.record };
+  }
+
+  // Scratch space of locate()/walk(): one query at a time.
+  private readonly v4 = new Uint8Array(4);
+  private readonly spot: GeoSpot = { record: 0, prefix: 0 };
+  private readonly at: Located = { pointer: 0, prefix: 0 };
+  private pointers: number[] = [];
+
+  locate(ip: string): GeoSpot | undefined {
+    const dbs = this.dbs;
+    const addr = parseDottedQuad(ip, this.v4) ? this.v4 : parseAddress(ip);
+    if (!addr || dbs.length === 0) return undefined;
+    return this.walk(dbs, addr);
+  }
+
+  /** Each database's data pointer for addr (this.pointers), the longest prefix, and the record identity. */
+  private walk(dbs: ReadonlyArray<MmdbDatabase | undefined>, addr: Uint8Array): GeoSpot {
+    const spot = this.spot, at = this.at, pointers = this.pointers;
+    pointers.length = dbs.length;
+    let prefix = 0;
+    for (let i = 0; i < dbs.length; i++) {
+      const db = dbs[i];
+      pointers[i] = 0;
+      if (!db || (db.ipVersion === 4 && addr.length === 16)) continue;
+      db.locate(addr, at);
+      pointers[i] = at.pointer;
+      if (at.prefix > prefix) prefix = at.prefix;
+    }
+    spot.prefix = prefix;
+    spot.record = dbs.length === 1 ? pointers[0]! : pointers.join(',');
+    return spot;
   }
 
   /** Reopens one file (or all) now; the old database stays if the new one is bad. */
