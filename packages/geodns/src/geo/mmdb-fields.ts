@@ -15,16 +15,21 @@
 
 /** Paths of the record GeoFields read (maxmind.ts toFields); `true` = a leaf value. */
 type Select = { readonly [key: string]: Select | true };
+// One object for one shape: a value behind a pointer is remembered with the
+// selection it was read for, and country and registered_country point to the
+// same country maps.
+const ISO_CODE: Select = { iso_code: true };
+const AS: Select = { autonomous_system_number: true, autonomous_system_organization: true };
 export const SELECT: Select = {
-  country: { iso_code: true },
-  registered_country: { iso_code: true },
+  country: ISO_CODE,
+  registered_country: ISO_CODE,
   continent: { code: true },
-  subdivisions: { 0: { iso_code: true } },
+  subdivisions: { 0: ISO_CODE },
   city: { names: { en: true } },
   location: { latitude: true, longitude: true },
   autonomous_system_number: true,
   autonomous_system_organization: true,
-  traits: { autonomous_system_number: true, autonomous_system_organization: true },
+  traits: AS,
 };
 
 const MAX_DEPTH = 16;
@@ -62,7 +67,7 @@ class Walker {
   private next = 0;
   private type = 0;
   private size = 0;
-  private readonly keys = new Map<number, { key: string; end: number }>();
+  private readonly keys = new Map<number, string>();
   /** Decoded values by pointer target, with the selection they were decoded for (memo only within one reader). */
   private readonly shared: Map<number, { sel: Select | true; v: unknown }> | undefined;
 
@@ -83,14 +88,17 @@ class Walker {
     if (ctrl >> 5 === 1) {
       const target = this.pointer(p);
       const after = this.next;
-      const memo = this.shared?.get(target);
+      const t = b[target]! >> 5;
+      if (t === 1) throw new Error('pointer to a pointer');
+      // Maps and arrays are worth remembering; a scalar decodes faster than a look-up.
+      const shared = sel !== true && (t === 7 || t === 0) ? this.shared : undefined;
+      const memo = shared?.get(target);
       if (memo !== undefined && memo.sel === sel) return memo.v;
-      if (b[target]! >> 5 === 1) throw new Error('pointer to a pointer');
       const v = this.value(target, sel, depth + 1);
       this.next = after;
-      if (this.shared) {
-        if (this.shared.size >= MAX_SHARED) this.shared.clear();
-        this.shared.set(target, { sel, v });
+      if (shared) {
+        if (shared.size >= MAX_SHARED) shared.clear();
+        shared.set(target, { sel, v });
       }
       return v;
     }
@@ -105,16 +113,22 @@ class Walker {
     }
   }
 
-  /** The map key at p as a string (through a pointer), remembered by offset; this.next = just past it. */
+  /**
+   * The map key at p as a string; this.next = just past it. A key behind a
+   * pointer (almost all of them in MaxMind's files) is decoded once per target.
+   */
   private key(p: number, depth: number): string {
-    let k = this.keys.get(p);
+    if (this.b[p]! >> 5 !== 1) return String(this.value(p, true, depth));
+    const target = this.pointer(p);
+    const end = this.next;
+    let k = this.keys.get(target);
     if (k === undefined) {
-      k = { key: String(this.value(p, true, depth)), end: this.next };
+      k = String(this.value(target, true, depth));
       if (this.keys.size >= MAX_KEYS) this.keys.clear();
-      this.keys.set(p, k);
+      this.keys.set(target, k);
     }
-    this.next = k.end;
-    return k.key;
+    this.next = end;
+    return k;
   }
 
   private map(p: number, size: number, sel: Select | true, depth: number): unknown {
