@@ -82,18 +82,20 @@ export class GeoIpService implements Service, GeoLookup {
     // repeated addresses (pickclosest candidates, busy resolvers) skip the tree walk;
     // the cache belongs to the snapshot, so a swap starts a fresh one
     const cache = this.cacheFor(dbs);
-    const hit = cache.get(ip);
-    if (hit !== undefined || cache.has(ip)) return hit;
-    const out = this.lookupUncached(dbs, ip);
-    if (cache.size >= 100_000) cache.clear();
-    cache.set(ip, out);
-    return out;
+    let out = cache.get(ip);
+    if (out === undefined) {
+      out = this.lookupUncached(dbs, ip) ?? null;
+      if (cache.size >= 100_000) cache.clear();
+      cache.set(ip, out);
+    }
+    return out ?? undefined;
   }
 
   private cacheOwner: ReadonlyArray<MmdbDatabase | undefined> | undefined;
-  private cache = new Map<string, GeoInfo | undefined>();
+  /** GeoInfo by address text; null: no answer. */
+  private cache = new Map<string, GeoInfo | null>();
 
-  private cacheFor(dbs: ReadonlyArray<MmdbDatabase | undefined>): Map<string, GeoInfo | undefined> {
+  private cacheFor(dbs: ReadonlyArray<MmdbDatabase | undefined>): Map<string, GeoInfo | null> {
     if (this.cacheOwner !== dbs) {
       this.cacheOwner = dbs;
       this.cache = new Map();
@@ -104,8 +106,11 @@ export class GeoIpService implements Service, GeoLookup {
   private lookupUncached(dbs: ReadonlyArray<MmdbDatabase | undefined>, ip: string): GeoInfo | undefined {
     const addr = parseAddress(ip);
     if (!addr || dbs.length === 0) return undefined;
-    const spot = this.walk(dbs, addr);
-    const merged: GeoFields = {};
+    // The chain locates a client before evaluating its record: that walk holds.
+    const spot = ip === this.located && dbs === this.locatedIn ? this.spot : this.walk(dbs, addr);
+    this.located = undefined;
+    let fields: GeoFields | undefined;
+    let own = false; // fields is a copy of ours (not a database's cached object)
     for (let i = 0; i < dbs.length; i++) {
       const db = dbs[i];
       if (!db || this.pointers[i] === 0) continue;
@@ -115,9 +120,12 @@ export class GeoIpService implements Service, GeoLookup {
       } catch {
         continue; // a corrupt spot the probe missed: this database just has no answer here
       }
-      if (f) mergeFields(merged, f);
+      if (!f) continue;
+      if (fields === undefined) { fields = f; continue; }
+      if (!own) { fields = { ...fields }; own = true; }
+      mergeFields(fields, f);
     }
-    return { ...merged, prefix: spot.prefix, network: formatAddress(maskAddress(addr, spot.prefix)), record: spot.record };
+    return { ...fields, prefix: spot.prefix, network: formatAddress(maskAddress(addr, spot.prefix)), record: spot.record };
   }
 
   // Scratch space of locate()/walk(): one query at a time.
@@ -125,17 +133,24 @@ export class GeoIpService implements Service, GeoLookup {
   private readonly spot: GeoSpot = { record: 0, prefix: 0 };
   private readonly at: Located = { pointer: 0, prefix: 0 };
   private pointers: number[] = [];
+  /** The address the last locate() walked to (this.spot, this.pointers), until the next walk. */
+  private located: string | undefined;
+  private locatedIn: ReadonlyArray<MmdbDatabase | undefined> | undefined;
 
   locate(ip: string): GeoSpot | undefined {
     const dbs = this.dbs;
     const addr = parseDottedQuad(ip, this.v4) ? this.v4 : parseAddress(ip);
     if (!addr || dbs.length === 0) return undefined;
-    return this.walk(dbs, addr);
+    const spot = this.walk(dbs, addr);
+    this.located = ip;
+    this.locatedIn = dbs;
+    return spot;
   }
 
   /** Each database's data pointer for addr (this.pointers), the longest prefix, and the record identity. */
   private walk(dbs: ReadonlyArray<MmdbDatabase | undefined>, addr: Uint8Array): GeoSpot {
     const spot = this.spot, at = this.at, pointers = this.pointers;
+    this.located = undefined;
     pointers.length = dbs.length;
     let prefix = 0;
     for (let i = 0; i < dbs.length; i++) {

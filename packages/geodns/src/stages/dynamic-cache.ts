@@ -16,7 +16,7 @@
 //   - the GeoIP databases, if it read them (a swap).
 //
 // Memory is bounded whatever the clients do: at most MAX_PER_NAME entries per
-// map of one name, and `maxEntries` over all names, kept in two generations
+// map of one name (MAX_RECORDS_PER_NAME GeoIP records), and `maxEntries` over all names, kept in two generations
 // (a name's answers move to the young one when asked; the old one is dropped
 // whole when the young one fills). A random-subnet flood on a wildcard LUA
 // record then costs evictions, never growth.
@@ -56,6 +56,11 @@ interface Slot<T> {
 }
 
 const MAX_PER_NAME = 20_000;
+/**
+ * Records of one name: bounded by the GeoIP databases themselves (GeoLite2
+ * City has some 150,000 records; 200,000 random /24s reach ~42,000 of them).
+ */
+const MAX_RECORDS_PER_NAME = 100_000;
 
 export class DynamicCache<T> {
   private young = new Map<string, Slot<T>>();
@@ -84,7 +89,7 @@ export class DynamicCache<T> {
         // Remember the answer for this address too, with its network's scope
         // (valid for every address in that network): a resolver's next query
         // from the same subnet then skips the tree walk.
-        return this.put(s, s.byAddress, address, { value, scope: spot!.prefix });
+        return this.put(s.byAddress, address, { value, scope: spot!.prefix });
       }
     }
     return undefined;
@@ -115,8 +120,8 @@ export class DynamicCache<T> {
       this.count -= size(s);
       Object.assign(s, { health, geo, everyone: undefined, byRecord: new Map(), byAddress: new Map(), shared: new Map() });
     }
-    if (deps.address) return this.put(s, s.byAddress, address, { value: this.share(s, id, make), scope: undefined });
-    if (deps.geo) return { value: this.put(s, s.byRecord, deps.geo.record, this.share(s, id, make)), scope: deps.geo.prefix };
+    if (deps.address) return this.put(s.byAddress, address, { value: this.share(s, id, make), scope: undefined });
+    if (deps.geo) return { value: this.put(s.byRecord, deps.geo.record, this.share(s, id, make), MAX_RECORDS_PER_NAME), scope: deps.geo.prefix };
     s.everyone = { value: make(), scope: 0 };
     return s.everyone;
   }
@@ -153,11 +158,11 @@ export class DynamicCache<T> {
       && (s.geo < 0 || s.geo === this.epochs.geo());
   }
 
-  private put<K, V>(s: Slot<T>, map: Map<K, V>, k: K, a: V): V {
-    if (map.size >= MAX_PER_NAME) { this.count -= map.size; map.clear(); }
-    if (!map.has(k)) this.count++;
+  private put<K, V>(map: Map<K, V>, k: K, a: V, cap = MAX_PER_NAME): V {
+    if (map.size >= cap) { this.count -= map.size; map.clear(); }
+    const n = map.size;
     map.set(k, a);
-    this.rotate();
+    if (map.size !== n) { this.count++; this.rotate(); }
     return a;
   }
 
@@ -165,7 +170,7 @@ export class DynamicCache<T> {
   private share(s: Slot<T>, id: string, make: () => T): T {
     const have = s.shared.get(id);
     if (have !== undefined) return have;
-    return this.put(s, s.shared, id, make());
+    return this.put(s.shared, id, make());
   }
 
   /** The young generation full: it becomes the old one, the old one is dropped. */
