@@ -155,3 +155,19 @@ test('an answer already stored for the name is not made (compiled) again', () =>
   assert.equal(made, 2, 'one compile per distinct answer');
   assert.equal(cache.get('www|1', '10.0.0.5', netsOf(['10.0.0.5', 32]))?.value, 'EU');
 });
+
+test('under a flood of new subnets record answers stop being copied per address; returning subnets are copied again', () => {
+  const { c, za } = setup<string>();
+  const geo = geoOf([['10.0.0.0', 8, 1]]);
+  c.set('www|1', '10.0.0.0', geoDeps('10.0.0.0', 8, 1), 'A', za);
+  const before = c.size;
+  for (let i = 1; i <= 16_000; i++) assert.equal(c.get('www|1', `10.${i >> 8}.${i & 255}.0`, geo)?.value, 'A');
+  // 256 copies to learn from, then one in 16
+  assert.ok(c.size - before <= 256 + 16_000 / 16 + 1, `${c.size - before} copies for 16,000 subnets never seen again`);
+  // 100 subnets that keep coming back: copies pay off again, and then no tree walk is needed.
+  const back = Array.from({ length: 100 }, (_, i) => `10.200.${i}.0`);
+  for (let round = 0; round < 40; round++) for (const a of back) assert.equal(c.get('www|1', a, geo)?.value, 'A');
+  const walks = geo.calls.n;
+  for (const a of back) assert.deepEqual(c.get('www|1', a, geo), { value: 'A', scope: 8 });
+  assert.equal(geo.calls.n, walks, 'every returning subnet answered from its copy');
+});
