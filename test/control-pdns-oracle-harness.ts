@@ -12,7 +12,7 @@ import { scratchDatabase, sharedMariaDb, type ScratchDb } from '@geoedge/zonedb/
 import { buildApp, loadConfig, createControlMetrics } from '@geoedge/control';
 import { startProcess, freePort, tempDir, type Proc } from './helpers/index.js';
 
-const KEY = 'oracle-test-key';
+export const KEY = 'oracle-test-key';
 export const Z = '/api/v1/servers/localhost/zones';
 export const rec = (content: string) => ({ content, disabled: false });
 
@@ -72,7 +72,7 @@ export async function startOracle(): Promise<Oracle> {
   };
 }
 
-async function startPdnsApi(db: ScratchDb, dir: string): Promise<{ proc: Proc; base: string }> {
+export async function startPdnsApi(db: ScratchDb, dir: string): Promise<{ proc: Proc; base: string }> {
   const port = await freePort();
   const dnsPort = await freePort();
   const server = await sharedMariaDb();

@@ -248,3 +248,21 @@ test('a read-only key sees that it cannot save, and the API refuses it if it tri
   assert.equal(await api('GET', '/zones/web.test.?rrset_name=ro.web.test.'), 200);
   assert.equal((await dig(geodns, ['ro.web.test', 'A'])).status, 'NXDOMAIN');
 });
+
+test('a signed zone shows the DS records for the registrar and each key\'s state, as text', async () => {
+  assert.equal(await api('POST', '/zones', { name: 'signed.web.test.', kind: 'Native', nameservers: ['ns1.signed.web.test.'], dnssec: true }), 201);
+  assert.equal(await api('POST', '/zones/signed.web.test./cryptokeys', { keytype: 'ksk', active: false, algorithm: 'ed25519' }), 201);
+  const keys = await (await fetch(`${base}/api/v1/servers/localhost/zones/signed.web.test./cryptokeys`, { headers: { 'X-API-Key': KEY } })).json() as Array<{ id: number; active: boolean; ds: string[]; dnskey: string }>;
+  await page.reload(); // the zone list predates the zone; the key stays in sessionStorage
+  await page.click('#zones button:has-text("signed.web.test.")');
+  await textIn('#dnssec-state', /^Signed: 1 active key\(s\) of 2; denial of existence: NSEC\.$/);
+  const expected = keys.map((k) => `signed.web.test. IN DS ${k.ds.find((d) => d.split(' ')[2] === '2')}${k.active ? '' : '   ; key not active yet'}`);
+  assert.equal(await page.textContent('#dnssec-ds'), expected.join('\n'));
+  for (const k of keys) {
+    const row = page.locator(`#cryptokeys tr[data-id="${k.id}"]`);
+    assert.equal(await row.locator('td').nth(3).textContent(), k.ds[0]!.split(' ')[0], 'key tag computed by the page equals the DS key tag');
+    assert.equal(await row.locator('td').nth(4).textContent(), k.active ? 'active, published' : 'inactive, published');
+    assert.equal(await row.locator('td.dnskey').textContent(), k.dnskey);
+  }
+  await page.screenshot({ path: SHOT.replace(/\.png$/, '-dnssec.png'), fullPage: true });
+});

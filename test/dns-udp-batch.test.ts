@@ -1,4 +1,4 @@
-// udpBatch: true (recvmmsg/sendmmsg through koffi) serves UDP exactly as
+// udpBatch: true (recvmmsg/sendmmsg through @geoedge/linux) serves UDP exactly as
 // node:dgram does: answers, NXDOMAIN, TC, ECS echo, FORMERR, garbage dropped
 // with the server still answering, IPv6, and — what batching could get wrong —
 // every reply of a burst from several sockets goes back to its own sender.
@@ -129,7 +129,7 @@ function burst(s: number, n: number): Promise<number[]> {
 }
 
 test('a listen address the batched socket cannot take falls back to node:dgram with a warning', async () => {
-  // A host name, not an IP literal: the koffi socket refuses it, node:dgram resolves it.
+  // A host name, not an IP literal: the batched socket refuses it, node:dgram resolves it.
   const port = await freePort();
   const cfg = join(tmp.dir, 'geodns.yaml');
   const g = await startGeodns({ listen: [{ host: 'localhost', port }], args: ['--config', cfg] });

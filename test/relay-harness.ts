@@ -25,11 +25,16 @@ export interface RelayProc {
   rssKb(): number;
 }
 
-export async function startRelay(config: object, opts: { env?: Record<string, string> } = {}): Promise<RelayProc> {
+/**
+ * `node` runs the relay with another Node binary (argv prefix, e.g. qemu-user and
+ * an arm64 node: test/linux-arm.test.ts); `startMs` is how long it may take to listen.
+ */
+export async function startRelay(config: object, opts: { env?: Record<string, string>; node?: string[]; startMs?: number } = {}): Promise<RelayProc> {
   const t = tempDir('relay');
   const file = join(t.dir, 'relay.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const proc = spawn(process.execPath, [RELAY_MAIN, '--config', file], { env: { ...process.env, LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, ...pre] = opts.node ?? [process.execPath];
+  const proc = spawn(cmd!, [...pre, RELAY_MAIN, '--config', file], { env: { ...process.env, LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   const waiters: Array<() => void> = [];
   let stderr = '';
@@ -52,7 +57,7 @@ export async function startRelay(config: object, opts: { env?: Record<string, st
     };
     check();
   });
-  const started = await waitLog((l) => l.msg === 'relay listening', 8000).catch(async (e) => { proc.kill('SIGKILL'); throw e; });
+  const started = await waitLog((l) => l.msg === 'relay listening', opts.startMs ?? 8000).catch(async (e) => { proc.kill('SIGKILL'); throw e; });
   const listeners = started.listeners as Record<string, string[]>;
   return {
     proc, logs, dir: t.dir, waitLog,

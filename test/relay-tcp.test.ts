@@ -289,15 +289,10 @@ test('workers: 2 processes share the listening socket; SIGTERM stops them all', 
  * A listener that never completes another handshake: backlog 0, its one queue
  * slot taken and never accepted, so the kernel drops every further SYN (a
  * server behind a silent firewall, on loopback). Node's net.Server always
- * accepts, hence raw libc through koffi.
+ * accepts, hence raw libc through @geoedge/linux.
  */
 async function blackhole(): Promise<string> {
-  const { default: koffi } = await import('koffi');
-  const libc = koffi.load('libc.so.6');
-  const socket = libc.func('int socket(int, int, int)');
-  const bind = libc.func('int bind(int, const void *, uint32_t)');
-  const listen = libc.func('int listen(int, int)');
-  const close = libc.func('int close(int)');
+  const { socket, bind, listen, close } = (await import('@geoedge/linux')).loadLibc();
   const port = await freePort();
   const sa = Buffer.alloc(16);
   sa.writeUInt16LE(2, 0);

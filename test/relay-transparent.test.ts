@@ -1,5 +1,5 @@
 // Transparent mode end to end: client, relay and backend are network namespaces
-// joined by veth pairs. The relay (IP_TRANSPARENT via koffi) connects to the
+// joined by veth pairs. The relay (IP_TRANSPARENT via @geoedge/linux) connects to the
 // backend with the client's address as source; the backend's accepted TCP socket
 // and its UDP peer address report the client, not the relay. Needs root + iproute2.
 import { test, before, after } from 'node:test';

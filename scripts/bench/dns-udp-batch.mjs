@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // geodns UDP transports side by side: node:dgram (default) against udpBatch
-// (recvmmsg/sendmmsg through koffi), with PowerDNS (bind backend, packet cache)
+// (recvmmsg/sendmmsg through @geoedge/linux), with PowerDNS (bind backend, packet cache)
 // in the same run. Servers pinned to CPU 0, dnsperf to CPU 1; the three take
 // turns run after run so outside load hits them alike. Static case
 // (www.example.com A), fixed-length runs, median QPS, ratios to PowerDNS.

@@ -13,7 +13,13 @@
 // Loads: iperf3 bulk TCP (1 and 8 streams); wrk short connections (Connection:
 // close, 50 and 500 connections) and keep-alive latency (500 connections);
 // dnsperf UDP queries; RSS per idle proxied connection.
-import { spawn, execFileSync } from 'node:child_process';
+// TPROXY=1 (root) adds "relayTproxy": the same relay config with `tproxy: true` listeners, which
+// the loads reach through interception (they connect to 198.18.0.1, the RFC 2544 benchmark
+// range, on the listener's port; an nft TPROXY rule hands the packets to the listener on
+// 127.0.0.1). The whole run then happens in a network namespace the script creates and deletes,
+// so the host's rules and routes are never touched. Target: relayTproxy/relay >= 0.95 for
+// conn/s and bulk, e.g. TPROXY=1 PROXIES=relay,relayTproxy LOADS=tcp,conn node scripts/bench/relay.mjs
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -22,11 +28,31 @@ import { createServer, connect } from 'node:net';
 import { createSocket } from 'node:dgram';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TPROXY_DEST = '198.18.0.1';
+if (process.env.TPROXY === '1' && !process.env.BENCH_NETNS) process.exit(runInNamespace());
+/** Re-runs this script inside a fresh network namespace with the TPROXY rule; returns its exit code. */
+function runInNamespace() {
+  const ns = `gebench${process.pid}`;
+  const sh = (...a) => execFileSync(a[0], a.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
+  const inNs = (...a) => sh('ip', 'netns', 'exec', ns, ...a);
+  sh('ip', 'netns', 'add', ns);
+  try {
+    inNs('ip', 'link', 'set', 'lo', 'up');
+    // 198.18.0.1 is local, but nothing listens on it: only the TPROXY rule makes a connection succeed.
+    inNs('ip', 'route', 'add', 'local', '198.18.0.0/15', 'dev', 'lo');
+    execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: `table ip gebench {\n chain prerouting {\n type filter hook prerouting priority mangle; policy accept;\n ip daddr ${TPROXY_DEST} meta l4proto { tcp, udp } tproxy to 127.0.0.1 accept\n }\n}\n` });
+    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, BENCH_NETNS: ns } });
+    return r.status ?? 1;
+  } finally {
+    sh('ip', 'netns', 'del', ns);
+  }
+}
 const RELAY = join(ROOT, 'packages', 'relay', 'dist', 'main.js');
 const DURATION = Number(process.env.DURATION ?? 3);
 const REPS = Number(process.env.REPS ?? 3);
 const IDLE = Number(process.env.IDLE_CONNS ?? 2000);
-const PROXIES = (process.env.PROXIES ?? `relay,${process.env.RELAY_B ? 'relayB,' : ''}nginx,haproxy`).split(',');
+const PROXIES = (process.env.PROXIES ?? `relay,${process.env.RELAY_B ? 'relayB,' : ''}${process.env.TPROXY === '1' ? 'relayTproxy,' : ''}nginx,haproxy`).split(',');
+if (PROXIES.includes('relayTproxy') && !process.env.BENCH_NETNS) throw new Error('relayTproxy needs TPROXY=1 (and root): it runs in a network namespace with a TPROXY rule');
 const PROXY_CPU = '0';
 const LOAD_CPU = cpus().length > 1 ? '1' : '0';
 const dir = mkdtempSync(join(tmpdir(), 'bench-relay-'));
@@ -84,8 +110,10 @@ writeFileSync(join(dir, 'q.txt'), 'www.bench.test A\n');
 
 // ---------- proxies (CPU 0), each: tcp ports for iperf/http/hold, udp for dns ----------
 async function proxyPorts() { return { iperf: await port(), http: await port(), hold: await port(), dns: await port() }; }
-function relayProxy(name, main, flags) {
+function relayProxy(name, main, flags, tproxy = false) {
   return async (P) => {
+    // Intercepted: the loads connect to TPROXY_DEST on the listener's port.
+    if (tproxy) P.host = TPROXY_DEST;
     const cfg = {
       log_level: 'warn', // no access log, like the nginx/haproxy configs here
       upstreams: { iperf: { servers: [`127.0.0.1:${B.iperf}`] }, http: { servers: [`127.0.0.1:${B.http}`] }, hold: { servers: [`127.0.0.1:${B.hold}`] }, dns: { servers: [`127.0.0.1:${B.dns}`] } },
@@ -96,6 +124,7 @@ function relayProxy(name, main, flags) {
         { name: 'dns', protocol: 'udp', listen: [`127.0.0.1:${P.dns}`], idle_timeout: '30s', max_connections: 20000, routes: [{ upstream: 'dns' }] },
       ],
     };
+    if (tproxy) for (const l of cfg.listeners) l.tproxy = true;
     writeFileSync(join(dir, `${name}.json`), JSON.stringify(cfg));
     return start(process.execPath, [...(flags ?? '').split(' ').filter(Boolean), main, '--config', join(dir, `${name}.json`)], PROXY_CPU, name);
   };
@@ -103,6 +132,7 @@ function relayProxy(name, main, flags) {
 const proxies = {
   relay: relayProxy('relay', RELAY, process.env.RELAY_NODE_FLAGS),
   relayB: relayProxy('relayB', process.env.RELAY_B, process.env.RELAY_B_NODE_FLAGS),
+  relayTproxy: relayProxy('relayTproxy', RELAY, process.env.RELAY_NODE_FLAGS, true),
   async nginx(P) {
     writeFileSync(join(dir, 'nginx.conf'), `load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 daemon off; master_process off; worker_processes 1; worker_rlimit_nofile 20000; pid ${dir}/n.pid; error_log ${dir}/n.err;
@@ -139,12 +169,12 @@ listen hold
 };
 
 // ---------- loads ----------
-function iperf(p, streams) {
-  const j = JSON.parse(run('iperf3', ['-c', '127.0.0.1', '-p', String(p), '-t', String(DURATION), '-P', String(streams), '-J']));
+function iperf(p, streams, host = '127.0.0.1') {
+  const j = JSON.parse(run('iperf3', ['-c', host, '-p', String(p), '-t', String(DURATION), '-P', String(streams), '-J']));
   return j.end.sum_received.bits_per_second / 1e9;
 }
-function wrk(p, conns, close) {
-  const args = ['-t', '1', '-c', String(conns), '-d', `${DURATION}s`, '--latency', `http://127.0.0.1:${p}/`];
+function wrk(p, conns, close, host = '127.0.0.1') {
+  const args = ['-t', '1', '-c', String(conns), '-d', `${DURATION}s`, '--latency', `http://${host}:${p}/`];
   if (close) args.unshift('-H', 'Connection: close');
   const out = run('wrk', args);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
@@ -152,25 +182,25 @@ function wrk(p, conns, close) {
   const p99ms = m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : NaN;
   return { rps, p99ms };
 }
-function dnsperf(p) {
-  const out = run('dnsperf', ['-s', '127.0.0.1', '-p', String(p), '-d', join(dir, 'q.txt'), '-l', String(DURATION), '-c', '8', '-q', '200']);
+function dnsperf(p, host = '127.0.0.1') {
+  const out = run('dnsperf', ['-s', host, '-p', String(p), '-d', join(dir, 'q.txt'), '-l', String(DURATION), '-c', '8', '-q', '200']);
   return Number(/Queries per second:\s+([\d.]+)/.exec(out)[1]);
 }
-async function openIdle(p) {
+async function openIdle(p, host = '127.0.0.1') {
   const socks = [];
   for (let i = 0; i < IDLE; i += 250) {
-    await Promise.all(Array.from({ length: Math.min(250, IDLE - i) }, () => new Promise((r) => { const s = connect(p, '127.0.0.1', r); s.on('error', r); socks.push(s); })));
+    await Promise.all(Array.from({ length: Math.min(250, IDLE - i) }, () => new Promise((r) => { const s = connect(p, host, r); s.on('error', r); socks.push(s); })));
   }
   await sleep(1000);
   return socks;
 }
-async function idleMemory(pid, p) {
+async function idleMemory(pid, p, host) {
   // Warm-up round first: a garbage-collected runtime otherwise shrinks while the
   // connections open and the difference means nothing.
-  (await openIdle(p)).forEach((s) => s.destroy());
+  (await openIdle(p, host)).forEach((s) => s.destroy());
   await sleep(1500);
   const before = rssKb(pid);
-  const socks = await openIdle(p);
+  const socks = await openIdle(p, host);
   const per = ((rssKb(pid) - before) * 1024) / IDLE;
   socks.forEach((s) => s.destroy());
   await sleep(500);
@@ -181,12 +211,12 @@ async function idleMemory(pid, p) {
 // shared machine's speed hits every proxy alike rather than whichever ran then.
 // LOADS=conn,keepalive (names below) runs a subset while working on one figure.
 const LOADS = {
-  'tcp 1 stream Gbit/s': (P) => iperf(P.iperf, 1),
-  'tcp 8 streams Gbit/s': (P) => iperf(P.iperf, 8),
-  'conn/s close c50': (P) => wrk(P.http, 50, true).rps,
-  'conn/s close c500': (P) => wrk(P.http, 500, true).rps,
-  'keepalive c500': (P) => wrk(P.http, 500, false),
-  'udp qps': (P, name) => (name === 'haproxy' ? NaN : dnsperf(P.dns)), // HAProxy community has no UDP proxying
+  'tcp 1 stream Gbit/s': (P) => iperf(P.iperf, 1, P.host),
+  'tcp 8 streams Gbit/s': (P) => iperf(P.iperf, 8, P.host),
+  'conn/s close c50': (P) => wrk(P.http, 50, true, P.host).rps,
+  'conn/s close c500': (P) => wrk(P.http, 500, true, P.host).rps,
+  'keepalive c500': (P) => wrk(P.http, 500, false, P.host),
+  'udp qps': (P, name) => (name === 'haproxy' ? NaN : dnsperf(P.dns, P.host)), // HAProxy community has no UDP proxying
 };
 const only = process.env.LOADS?.split(',');
 const picked = Object.keys(LOADS).filter((k) => !only || only.some((o) => k.includes(o)));
@@ -215,18 +245,20 @@ for (let i = 0; i < REPS; i++) {
 }
 for (const name of PROXIES) {
   for (const k of Object.keys(results[name])) results[name][k] = median(results[name][k]);
-  if (!only || only.includes('idle')) results[name]['bytes/idle conn'] = await idleMemory(running[name].proc.pid, running[name].P.hold);
+  if (!only || only.includes('idle')) results[name]['bytes/idle conn'] = await idleMemory(running[name].proc.pid, running[name].P.hold, running[name].P.host);
 }
 
 // ---------- report ----------
 const metrics = Object.keys(results[PROXIES[0]]);
 const fmt = (x) => (Number.isFinite(x) ? (x >= 100 ? Math.round(x).toString() : x.toFixed(2)) : 'n/a');
 console.log(`\nrelay bench: ${DURATION}s per load, median of ${REPS}, proxies pinned to CPU ${PROXY_CPU}, load on CPU ${LOAD_CPU}, ${IDLE} idle conns`);
-const header = ['metric', ...PROXIES, ...(results.nginx ? PROXIES.filter((p) => p !== 'nginx').map((p) => `${p}/nginx`) : [])];
+const tpRatio = results.relayTproxy && results.relay;
+const header = ['metric', ...PROXIES, ...(results.nginx ? PROXIES.filter((p) => p !== 'nginx').map((p) => `${p}/nginx`) : []), ...(tpRatio ? ['tproxy/relay'] : [])];
 console.log(header.map((h, i) => (i === 0 ? h.padEnd(24) : h.padStart(14))).join(''));
 for (const m of metrics) {
   const row = [m.padEnd(24), ...PROXIES.map((p) => fmt(results[p][m]).padStart(14))];
   if (results.nginx) for (const p of PROXIES.filter((x) => x !== 'nginx')) row.push(fmt(results[p][m] / results.nginx[m]).padStart(14));
+  if (tpRatio) row.push(fmt(results.relayTproxy[m] / results.relay[m]).padStart(14)); // target >= 0.95 for conn/s and bulk
   console.log(row.join(''));
 }
 for (const c of children) stop(c);

@@ -20,6 +20,8 @@ export interface GeodnsOptions {
   readyTimeoutMs?: number;
   /** Node flags before the script, e.g. geodns's NODE_FLAGS as production starts it (default none). */
   nodeFlags?: readonly string[];
+  /** Another Node to run it with, as an argv prefix (qemu-user and an arm64 node: test/linux-arm.test.ts). */
+  node?: readonly string[];
 }
 
 export interface LogLine {
@@ -65,7 +67,8 @@ export async function startGeodns(opts: GeodnsOptions = {}): Promise<Geodns> {
   }
   args.push(...(opts.args ?? []));
   // The test runner sets LOG_LEVEL=silent for itself; the server must still log.
-  const proc = startProcess(process.execPath, [...(opts.nodeFlags ?? []), GEODNS_MAIN, ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...opts.env } });
+  const [cmd, ...pre] = opts.node ?? [process.execPath];
+  const proc = startProcess(cmd!, [...pre, ...(opts.nodeFlags ?? []), GEODNS_MAIN, ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...opts.env } });
   const first = listen[0]!;
   const logs = (): LogLine[] => proc.stdout.map(parseLogLine);
   const g: Geodns = {

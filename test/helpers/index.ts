@@ -12,3 +12,4 @@ export * from './pdns.js';
 export * from './metrics.js';
 export * from './target.js';
 export * from './fuzz.js';
+export * from './unbound.js';

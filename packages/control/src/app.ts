@@ -7,10 +7,12 @@
 //     routes/servers.ts          PowerDNS server, config and statistics resources
 //     routes/geoip.ts            GeoIP updater status and manual run
 //     routes/zones.ts            PowerDNS zones, RRsets, metadata, export (needs opts.db)
+//     routes/cryptokeys.ts       PowerDNS DNSSEC keys and rectify (needs opts.db)
 //     routes/history.ts          our extension: a zone's change history (needs opts.db)
 //     routes/key.ts              our extension: the request's key name and rights
 //     routes/health.ts           our extension: geodns's health checks (asks geodns's status endpoint)
 //     routes/lua.ts              LUA syntax check and preview (asks geodns over DNS)
+//     routes/lua-map.ts          our extension: a LUA record's answers over the world (asks geodns)
 //   /ui, /ui/*                   web page (web/routes.ts), static, no key: it holds no data
 // Errors from any of them become {"error": …} bodies in plugins/errors.ts.
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -29,7 +31,9 @@ import { installRequestParsing, lastValueQuery, requestForLog } from './plugins/
 import { serverRoutes } from './routes/servers.js';
 import { geoipRoutes } from './routes/geoip.js';
 import { zoneRoutes } from './routes/zones.js';
+import { cryptokeyRoutes } from './routes/cryptokeys.js';
 import { luaRoutes } from './routes/lua.js';
+import { luaMapRoutes } from './routes/lua-map.js';
 import { webRoutes } from './web/routes.js';
 import { parseHostPort } from '@geoedge/shared';
 import type { Db } from '@geoedge/zonedb';
@@ -90,11 +94,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     });
     if (opts.db) {
       await api.register(zoneRoutes, { db: opts.db, ...(opts.historyProblem ? { historyProblem: opts.historyProblem } : {}) });
+      await api.register(cryptokeyRoutes, { db: opts.db, ...(opts.historyProblem ? { historyProblem: opts.historyProblem } : {}) });
       await api.register(historyRoutes, { db: opts.db });
     }
     await api.register(keyRoutes);
     await api.register(healthRoutes, config.geodnsStatus ? { status: config.geodnsStatus } : {});
     await api.register(luaRoutes, { geodns: parseHostPort(config.geodnsAddress) });
+    await api.register(luaMapRoutes, { geodns: parseHostPort(config.geodnsAddress), ...(config.geodnsStatus ? { status: config.geodnsStatus } : {}) });
   });
   await app.register(webRoutes);
   return app;

@@ -7,3 +7,4 @@ export * from './rdata-text.js';
 export { META_TYPES } from './rr-type.js';
 export { rdataFromWire } from './rdata-wire.js';
 export * from './master-file.js';
+export * from './dnssec/index.js';

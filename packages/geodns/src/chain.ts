@@ -11,6 +11,8 @@
 //   zone      stages/resolve.ts: lookup, CNAME chase, referral, negative answers
 //   lua       stages/lua.ts: LUA records evaluated for this client (inside zone),
 //             cached by stages/dynamic-cache.ts per what the script read
+//   sign      stages/sign.ts: with DO and a zone that has keys, RRSIGs and
+//             NSEC/NSEC3 denial added online (cached apart from unsigned answers)
 //   respond   wire/message.ts (encode) or wire/template.ts (compile + render)
 //   rrl       stages/rrl.ts: UDP responses rate limited per source prefix, kind
 //             and name (send, drop, or slip TC=1 / BADCOOKIE); a client with a
@@ -40,6 +42,7 @@ import type { GeodnsMetrics } from './metrics.js';
 import type { Handler, Peer } from './server.js';
 import { COOKIE, type CookieSigner } from './wire/cookie.js';
 import type { ResponseRateLimiter } from './stages/rrl.js';
+import { Signer } from './stages/sign.js';
 
 export interface ChainDeps {
   snapshot: () => ZoneSet;
@@ -58,6 +61,8 @@ export interface ChainDeps {
   cookies?: CookieSigner;
   /** Response rate limiting of UDP answers; without it every answer is sent. */
   rrl?: ResponseRateLimiter;
+  /** Online DNSSEC signing (stages/sign.ts); without it DO is echoed and nothing is signed. */
+  signer?: Signer;
 }
 
 const COOKIE_RESULT = [[''], ['client_only'], ['bad'], ['good'], ['malformed']];
@@ -88,7 +93,9 @@ export function buildChain(deps: ChainDeps): Handler {
   const counts = deps.metrics.answerCache;
   const staticOpts: ResolveOptions = { chainLimit: deps.chainLimit, minimalAny: true, dynamic: lua ? (s, z) => lua.stage.expand(s, z) : undefined, alias: deps.alias };
   const tcpOpts: ResolveOptions = { ...staticOpts, minimalAny: false };
-  const { cookies, rrl } = deps;
+  const { cookies, rrl, signer } = deps;
+  // The signature window the cached signed answers were made in: a new one makes them all stale.
+  let signWindow = signer?.window();
   // This query's COOKIE verdict and the option data to answer with (cookies.reply, or none).
   let cookieState: number = COOKIE.NONE;
   let cookieOut: Uint8Array | undefined;
@@ -187,9 +194,15 @@ export function buildChain(deps: ChainDeps): Handler {
     if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) return [error(q, RCODE.REFUSED, opt), RCODE.REFUSED];
 
     const anyTcp = q.qtype === TYPE.ANY && peer.transport === 'tcp';
-    const flag = anyTcp ? 1 : 0;
+    // DO answers may carry signatures: cached apart (flag bit 2, key suffix).
+    const dnssec = signer !== undefined && q.edns !== undefined && q.edns.dnssecOk;
+    if (dnssec) {
+      const w = signer.window();
+      if (w.inception !== signWindow!.inception) { signWindow = w; zones.bumpAll(); }
+    }
+    const flag = (anyTcp ? 1 : 0) | (dnssec ? 2 : 0);
     if (cache.find(q.question, flag)) { counts.staticHit++; return [cache.render(q, opt, maxSize), cache.rcode]; }
-    const key = anyTcp ? `${q.qname}\u0000${q.qtype}\u0000t` : `${q.qname}\u0000${q.qtype}`;
+    const key = (anyTcp ? `${q.qname}\u0000${q.qtype}\u0000t` : `${q.qname}\u0000${q.qtype}`) + (dnssec ? '\u0000d' : '');
     const dynamicName = dynamicNames.get(key) !== undefined;
 
     let who = '';
@@ -207,6 +220,7 @@ export function buildChain(deps: ChainDeps): Handler {
       lua.stage.begin(client);
     }
     const r = resolve(zs, q.qname, q.qtype, anyTcp ? tcpOpts : staticOpts);
+    if (dnssec) signer.sign(q.qname, r, zs, signWindow!);
     const resp: ResponseMessage = {
       id: q.id,
       flags: QR | flagsIn | (r.aa ? AA : 0) | r.rcode,

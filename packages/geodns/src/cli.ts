@@ -10,7 +10,8 @@ Usage: geodns [flags]
 Flags (each overrides the same key of the config file):
   --config FILE        YAML or JSON config file (keys: listen, zones, geoip, db, dbCache, metrics, statusKey,
                        logQueries, logLevel, workers, tcp.idleTimeoutMs, tcp.queryTimeoutMs,
-                       tcp.maxConnections, tcp.maxConnectionsPerClient, tcp.maxPendingBytes, edns.payload, cnameChainLimit, udpBatch, answerCache.entries, lua.*)
+                       tcp.maxConnections, tcp.maxConnectionsPerClient, tcp.maxPendingBytes, edns.payload, cnameChainLimit, udpBatch, answerCache.entries, lua.*,
+                       dnssec.keyDir, dnssec.denial)
   --listen HOST:PORT   address to serve DNS on, UDP and TCP; repeatable; IPv6 as [::1]:53
                        (default 127.0.0.1:5300)
   --zones DIR          directory of zone files, one per zone, named after the zone

@@ -27,7 +27,7 @@ export const ConfigSchema = Type.Object(
     logQueries: Type.Boolean({ default: false }),
     logLevel: LogLevelSchema,
     workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
-    /** UDP through recvmmsg/sendmmsg (koffi, Linux) instead of node:dgram; falls back with a warning. */
+    /** UDP through recvmmsg/sendmmsg (@geoedge/linux) instead of node:dgram; falls back with a warning. */
     udpBatch: Type.Boolean({ default: true }),
     /** TCP limits (listen/tcp.ts); per process, so per worker with `workers` > 1. */
     tcp: Type.Object(
@@ -57,6 +57,17 @@ export const ConfigSchema = Type.Object(
         memoryLimit: Type.Integer({ minimum: 65536, maximum: 1 << 30, default: 8 << 20, description: 'bytes one evaluation may allocate' }),
         timeLimitMs: Type.Integer({ minimum: 1, maximum: 10_000, default: 10, description: 'ms per evaluation; past it a VM that keeps running is killed and rebuilt' }),
         codeCacheBytes: Type.Integer({ minimum: 65536, maximum: 1 << 30, default: 8 << 20, description: 'bytes of compiled record code a VM keeps' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
+     * DNSSEC keys for zone files (database zones use the cryptokeys table):
+     * keyDir/<zone>/<id>.<ksk|zsk|csk>[.inactive|.unpublished].private (zones/key-dir.ts).
+     */
+    dnssec: Type.Object(
+      {
+        keyDir: Type.Optional(Type.String({ minLength: 1, description: 'directory with one subdirectory of PowerDNS private-key files per zone' })),
+        denial: Type.Union([Type.Literal('nsec'), Type.Literal('compact')], { default: 'nsec', expected: 'one of "nsec" (the zone\'s NSEC chain, as PowerDNS), "compact" (RFC 9824 black lies)' }),
       },
       { additionalProperties: false, default: {} },
     ),

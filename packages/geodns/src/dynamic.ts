@@ -11,6 +11,7 @@ import { createFastPath, withFastPath } from './lua/fast-path.js';
 import { createLuaStage } from './stages/lua.js';
 import type { ChainDeps } from './chain.js';
 import type { ZoneSet } from './zones/types.js';
+import type { MapSources } from './status-map.js';
 
 export interface Dynamic {
   services: Service[];
@@ -18,6 +19,8 @@ export interface Dynamic {
   reloadGeo(): Promise<void>;
   /** The health checker's state, read only (status.ts). */
   healthStates(): CheckState[];
+  /** What the web page's map asks (status-map.ts): the GeoIP databases and the LUA evaluator the chain uses. */
+  map: MapSources;
 }
 
 export async function createDynamic(cfg: Config, log: Logger, registry: Registry, snapshot: () => ZoneSet): Promise<Dynamic> {
@@ -50,11 +53,13 @@ export async function createDynamic(cfg: Config, log: Logger, registry: Registry
   const vms: Service = { name: 'lua-vms', start: async () => {}, close: async () => rt.close() };
   // Records of a known shape never reach the VM (lua/fast-path.ts).
   const fast = createFastPath({ geo, health });
-  stage = createLuaStage(withFastPath(fast, rt), log, limits);
+  const evaluator = withFastPath(fast, rt);
+  stage = createLuaStage(evaluator, log, limits);
   return {
     services: [geo, health, vms],
     chainLua: { stage, geo, epochs: { health: () => healthEpoch, geo: () => geoEpoch } },
     healthStates: () => health.states(),
+    map: { geo, evaluator },
     async reloadGeo() {
       for (const r of await geo.reload()) if (r.kind === 'rejected') log.error({ file: r.path, err: r.message }, 'GeoIP database rejected; the previous one stays');
     },

@@ -5,6 +5,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { createStatusHandler } from './status.js';
+import { createMapStatusHandler } from './status-map.js';
 import { ConfigError, createLogger, handleSignals, metricsService, clusterRegistry, type Logger } from '@geoedge/shared';
 import { parseCli, HELP } from './cli.js';
 import { loadConfig, readCookieSecretFile, type Config } from './config.js';
@@ -57,7 +58,7 @@ async function supervise(cfg: Config, log: Logger): Promise<void> {
     w.on('message', (m: unknown) => { if (m === 'geodns:ready') ready.add(w.id); });
   };
   for (let i = 0; i < cfg.workers; i++) fork();
-  const metrics = cfg.metrics ? metricsService(clusterRegistry(), cfg.metrics, log, createStatusHandler(cfg.statusKey, undefined)) : undefined;
+  const metrics = cfg.metrics ? metricsService(clusterRegistry(), cfg.metrics, log, clusterStatus(cfg.statusKey)) : undefined;
   const shutdown = async () => {
     stopping = true;
     await metrics?.close();
@@ -88,3 +89,10 @@ main().catch((err) => {
   process.stderr.write(`geodns: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);
 });
+
+/** A cluster primary has no checker, GeoIP or Lua: its /status paths answer 503 (with the key). */
+function clusterStatus(statusKey: string | undefined) {
+  const health = createStatusHandler(statusKey, undefined);
+  const map = createMapStatusHandler(statusKey, {});
+  return (path: string, req: import('node:http').IncomingMessage) => health(path, req) ?? map(path, req);
+}

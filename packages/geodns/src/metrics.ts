@@ -23,6 +23,8 @@ export interface GeodnsMetrics {
   answerCache: { staticHit: number; staticMiss: number; luaHit: number; luaMiss: number };
   /** Exports geodns_db_up and geodns_db_staleness_seconds from the database zone source. */
   watchDb(status: () => { up: boolean; stalenessSeconds: number }): void;
+  /** Exports geodns_dnssec_signatures_total from the signature cache's counters. */
+  watchSignatures(counts: { hits: number; misses: number }): void;
 }
 
 export function createMetrics(): GeodnsMetrics {
@@ -53,6 +55,11 @@ export function createMetrics(): GeodnsMetrics {
     setZonesLoaded(n) { zones = n; },
     watchRrl(evictions) {
       gaugeFn(registry, 'geodns_rrl_evicted_accounts', 'RRL accounts pushed out of the full table by new ones since start (a flood of more distinct sources than rrl.tableSize)', evictions);
+    },
+    watchSignatures(counts) {
+      counterFn(registry, 'geodns_dnssec_signatures_total', 'RRSIGs put in answers: result hit (from the signature cache) or miss (signed now)', ['result'], () => [
+        [['hit'], counts.hits], [['miss'], counts.misses],
+      ]);
     },
     watchDb(status) {
       gaugeFn(registry, 'geodns_db_up', 'Whether the last attempt to read the zone database succeeded (1) or not (0)', () => (status().up ? 1 : 0));

@@ -14,7 +14,10 @@ import { createDbZoneSource } from './zones/db-source.js';
 import { createZoneMerger } from './zones/merge.js';
 import { createDynamic } from './dynamic.js';
 import { createStatusHandler } from './status.js';
+import { createMapStatusHandler, warmLocations } from './status-map.js';
 import type { ZoneSet } from './zones/types.js';
+import { Signer } from './stages/sign.js';
+import { createKeyDir } from './zones/key-dir.js';
 
 export async function runServer(cfg: Config, log: Logger, inCluster: boolean): Promise<void> {
   const metrics = createMetrics();
@@ -44,6 +47,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
       log: log.child({ source: 'files' }),
       onSnapshot: (zs) => merger.setFiles([...zs.zones.values()]),
       luaRecords: cfg.lua.enableLuaRecords !== 'no',
+      keys: cfg.dnssec.keyDir ? createKeyDir(cfg.dnssec.keyDir, log.child({ source: 'files' })) : undefined,
       onReload: (ok: boolean) => (ok ? metrics.reloads : metrics.reloadFailures).inc(['files']),
     });
     services.push(files);
@@ -67,6 +71,8 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   const cookies = cfg.cookies.enabled ? cookieSigner(cfg, log) : undefined;
   const rrl = cfg.rrl.enabled ? new ResponseRateLimiter(rrlOptions(cfg.rrl), cfg.workers, rrlEvents(metrics, log)) : undefined;
   if (rrl) metrics.watchRrl(() => rrl.evictions);
+  const signer = new Signer(cfg.answerCache.entries, cfg.dnssec.denial === 'compact');
+  metrics.watchSignatures(signer.cache.counts);
   const chain = buildChain({
     lua: dynamic.chainLua,
     alias: alias?.lookup,
@@ -79,6 +85,7 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
     answerCacheEntries: cfg.answerCache.entries,
     cookies,
     rrl,
+    signer,
   });
   if (cfg.rrl.enabled) log.info({ responsesPerSecond: cfg.rrl.responsesPerSecond, workers: cfg.workers, logOnly: cfg.rrl.logOnly }, 'response rate limiting on (UDP)');
   const dns = createDnsServer({
@@ -91,7 +98,12 @@ export async function runServer(cfg: Config, log: Logger, inCluster: boolean): P
   }, () => chain);
   metrics.watchTcp(() => dns.tcpConnections());
   services.push(dns);
-  if (cfg.metrics && !inCluster) services.push(metricsService(metrics.registry, cfg.metrics, log, createStatusHandler(cfg.statusKey, dynamic.healthStates)));
+  if (cfg.metrics && !inCluster) {
+    const health = createStatusHandler(cfg.statusKey, dynamic.healthStates);
+    const map = createMapStatusHandler(cfg.statusKey, dynamic.map);
+    services.push(metricsService(metrics.registry, cfg.metrics, log, (path, req) => health(path, req) ?? map(path, req)));
+    if (cfg.statusKey !== undefined && dynamic.map.geo) warmLocations(dynamic.map.geo);
+  }
 
   const group = new ServiceGroup(log);
   try {

@@ -5,7 +5,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { isIPv6 } from 'node:net';
-import { batchedUdpRefusal } from '@geoedge/shared';
+import { nativeRefusal } from '@geoedge/linux';
 import { parseHostPort, type Logger, type Service } from '@geoedge/shared';
 import { createTcpTable, type TcpEvents, type TcpLimits, type TcpTable } from './listen/tcp.js';
 import { addressOctets } from './wire/addr.js';
@@ -34,7 +34,7 @@ export interface ServerOptions {
   /** What the TCP limits did (metrics). */
   tcpEvents: TcpEvents;
   log: Logger;
-  /** recvmmsg/sendmmsg through koffi (listen/udp-mmsg.ts); falls back to node:dgram. */
+  /** recvmmsg/sendmmsg through @geoedge/linux (listen/udp-mmsg.ts); falls back to node:dgram. */
   udpBatch?: boolean;
 }
 
@@ -110,10 +110,10 @@ let warnedArch = false;
 
 /** The batched listener, or undefined (after a warning) when it can't run here: caller uses dgram. */
 async function listenUdpBatch(host: string, port: number, log: Logger, handler: () => Handler): Promise<{ close(): void; address: string; port: number } | undefined> {
-  // Struct layouts known for x64 and arm64 only (@geoedge/shared native-layout): elsewhere (32-bit ARM…) node:dgram, said once.
-  const refused = batchedUdpRefusal();
+  // Unknown architecture or no glibc (@geoedge/linux nativeRefusal): node:dgram, said once.
+  const refused = nativeRefusal();
   if (refused) {
-    if (!warnedArch) log.warn({ arch: process.arch }, refused);
+    if (!warnedArch) log.warn({ arch: process.arch }, `${refused}; udpBatch: using node:dgram`);
     warnedArch = true;
     return undefined;
   }
@@ -121,7 +121,7 @@ async function listenUdpBatch(host: string, port: number, log: Logger, handler: 
   try {
     mod = await import('./listen/udp-mmsg.js');
   } catch (err) {
-    log.warn({ err }, 'udpBatch: koffi unavailable, using node:dgram');
+    log.warn({ err }, 'udpBatch: the native layer did not load, using node:dgram');
     return undefined;
   }
   const handle = (msg: Buffer, peer: Peer): Buffer | null => {

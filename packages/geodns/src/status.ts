@@ -21,14 +21,22 @@ export const STATUS_PATH = '/status/health';
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
-export function createStatusHandler(statusKey: string | undefined, states: (() => CheckState[]) | undefined): StatusHandler {
-  if (statusKey === undefined) return () => undefined;
+/** Whether a request carries the status key (X-API-Key), compared as SHA-256 digests in constant time. */
+export function keyChecker(statusKey: string): (req: IncomingMessage) => boolean {
   const want = statusKey.startsWith('sha256:') ? Buffer.from(statusKey.slice(7), 'hex') : sha256(statusKey);
-  return (path, req) => {
-    if (path !== STATUS_PATH) return undefined;
+  return (req) => {
     const raw = req.headers['x-api-key'];
     const given = Array.isArray(raw) ? raw[0] : raw;
-    if (given === undefined || !timingSafeEqual(sha256(given), want)) return json(401, { error: 'Unauthorized' });
+    return given !== undefined && timingSafeEqual(sha256(given), want);
+  };
+}
+
+export function createStatusHandler(statusKey: string | undefined, states: (() => CheckState[]) | undefined): StatusHandler {
+  if (statusKey === undefined) return () => undefined;
+  const allowed = keyChecker(statusKey);
+  return (path, req) => {
+    if (path !== STATUS_PATH) return undefined;
+    if (!allowed(req)) return json(401, { error: 'Unauthorized' });
     if (!states) return json(503, { error: 'health checks are not available here (lua disabled, or workers > 1: see geodns_lua_health_up)' });
     return json(200, { checks: states().map(view).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) });
   };

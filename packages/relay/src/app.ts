@@ -83,6 +83,10 @@ export function createRelay(initial: RelayConfig, log: Logger, opts: { transpare
         const have = existing(l, i);
         if (have && (have[1].listener === l.name || (l.protocol === 'tcp' && have[1].sock.retarget))) {
           kept.set(key, { sock: have[1].sock, listener: l.name, from: have[0] });
+          const was = runtimes.get(have[1].listener)?.snapshot.listener;
+          if (was && JSON.stringify([was.tproxy, was.socket]) !== JSON.stringify([l.tproxy, l.socket])) {
+            log.warn({ listener: l.name, address: `${hp.host}:${hp.port}` }, 'tproxy and socket options apply when an address is bound: this one keeps its socket and the old options until a restart');
+          }
           return;
         }
         if (have) closeFirst.push(have[0]);

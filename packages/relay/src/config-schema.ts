@@ -19,6 +19,35 @@ export const ServerSchema = Type.Object(
   { additionalProperties: false },
 );
 
+// Socket options (native/sockopts.ts sets them; the listener's first log line
+// reports what the kernel holds). TCP-only keys on a UDP listener are config errors.
+const SocketCommon = {
+  /** TCP congestion control (TCP_CONGESTION), checked against the kernel's available list. */
+  congestion: Type.Optional(Type.String({ pattern: '^[a-z0-9_]{1,15}$', expected: 'a congestion control name such as bbr or cubic' })),
+  /** SO_KEEPALIVE with TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT. */
+  keepalive: Type.Optional(Type.Object({ idle: Duration('2h'), interval: Duration('75s'), count: Type.Integer({ minimum: 1, maximum: 127, default: 9 }) }, { additionalProperties: false })),
+  /** SO_MARK (policy routing: ip rule fwmark); needs CAP_NET_ADMIN. */
+  mark: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, expected: 'an integer from 0 to 4294967295' })),
+  /** IP_TOS / IPV6_TCLASS byte, or `dscp` (the upper six bits); at most one of the two. */
+  tos: Type.Optional(Type.Integer({ minimum: 0, maximum: 255, expected: 'an integer from 0 to 255' })),
+  dscp: Type.Optional(Type.Integer({ minimum: 0, maximum: 63, expected: 'an integer from 0 to 63 (46 = EF)' })),
+  /** SO_RCVBUF / SO_SNDBUF in bytes (the kernel doubles it and caps it at net.core.[rw]mem_max). */
+  rcvbuf: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1 << 30, expected: 'bytes, from 1024 to 1073741824' })),
+  sndbuf: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1 << 30, expected: 'bytes, from 1024 to 1073741824' })),
+  /** TCP_USER_TIMEOUT: how long sent data may stay unacknowledged before the connection is dropped. */
+  user_timeout: Type.Optional(Type.String({ pattern: DURATION_PATTERN, expected: DURATION_FORM })),
+};
+/** On a listener `fastopen` is the TFO queue length (TCP_FASTOPEN on the listening socket). */
+export const ListenerSocketSchema = Type.Object(
+  { ...SocketCommon, fastopen: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, expected: 'the TCP Fast Open queue length, 1 to 65535' })) },
+  { additionalProperties: false },
+);
+/** On an upstream group `fastopen: true` sets TCP_FASTOPEN_CONNECT on its connects (SYN carries the first bytes). */
+export const UpstreamSocketSchema = Type.Object(
+  { ...SocketCommon, fastopen: Type.Optional(Type.Boolean({ expected: 'true or false (TCP_FASTOPEN_CONNECT)' })) },
+  { additionalProperties: false },
+);
+
 export const HealthCheckSchema = Type.Object(
   {
     interval: Duration('5s'),
@@ -32,7 +61,9 @@ export const HealthCheckSchema = Type.Object(
 
 export const UpstreamSchema = Type.Object(
   {
-    servers: Type.Array(Type.Union([HostPort, ServerSchema]), { minItems: 1 }),
+    servers: Type.Optional(Type.Array(Type.Union([HostPort, ServerSchema]), { minItems: 1 })),
+    /** Instead of servers: connect to each connection's original destination (tproxy listeners, or a PROXY header's). */
+    original_destination: Type.Boolean({ default: false }),
     balance: Type.Union([Type.Literal('round_robin'), Type.Literal('least_conn'), Type.Literal('hash')], { default: 'round_robin' }),
     proxy_protocol: Type.Union([Type.Literal('none'), Type.Literal('v1'), Type.Literal('v2')], { default: 'none' }),
     /** v2 only: add AUTHORITY (SNI) and ALPN TLVs when known. */
@@ -45,6 +76,7 @@ export const UpstreamSchema = Type.Object(
     health_check: Type.Optional(HealthCheckSchema),
     /** Connect with the client's address as source (IP_TRANSPARENT); last hop only. */
     transparent: Type.Boolean({ default: false }),
+    socket: Type.Optional(UpstreamSocketSchema),
   },
   { additionalProperties: false },
 );
@@ -57,6 +89,14 @@ export const RouteSchema = Type.Object(
           sni: Type.Optional(Type.Array(Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?$', expected: 'a host name, or *.domain for any name under it' }), { minItems: 1 })),
           alpn: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { minItems: 1 })),
           client: Type.Optional(CidrList),
+          /** The connection's destination: the original one on a tproxy listener. */
+          dest: Type.Optional(Type.Object({
+            addresses: Type.Optional(CidrList),
+            ports: Type.Optional(Type.Array(Type.Union([
+              Type.Integer({ minimum: 1, maximum: 65535, expected: 'a port from 1 to 65535, or a range such as "8000-8099"' }),
+              Type.String({ pattern: '^\\d{1,5}-\\d{1,5}$', expected: 'a port range such as "8000-8099", or a port from 1 to 65535' }),
+            ], { expected: 'a port (443) or a range ("8000-8099")' }), { minItems: 1 })),
+          }, { additionalProperties: false })),
           /** Matches when the first flight is not TLS (plain HTTP, SSH...). */
           not_tls: Type.Optional(Type.Boolean()),
         },
@@ -86,6 +126,13 @@ export const ListenerSchema = Type.Object(
     max_connections: Type.Integer({ minimum: 1, default: 10000, description: 'TCP connections or UDP sessions' }),
     max_per_client: Type.Integer({ minimum: 0, default: 0, description: '0 = no per-client limit' }),
     routes: Type.Array(RouteSchema, { minItems: 1 }),
+    /**
+     * TPROXY interception: IP_TRANSPARENT on the listening socket, so it takes
+     * connections and datagrams for any destination the host's TPROXY rules send
+     * it (deploy/tproxy/); the original destination feeds `dest` and `original_destination`.
+     */
+    tproxy: Type.Boolean({ default: false }),
+    socket: Type.Optional(ListenerSocketSchema),
   },
   { additionalProperties: false },
 );
@@ -116,3 +163,5 @@ export type RelayConfigInput = Static<typeof RelayConfigSchema>;  // upstreams: 
 export type UpstreamInput = Static<typeof UpstreamSchema>;
 export type ListenerInput = Static<typeof ListenerSchema>;
 export type RouteInput = Static<typeof RouteSchema>;
+export type ListenerSocketInput = Static<typeof ListenerSocketSchema>;
+export type UpstreamSocketInput = Static<typeof UpstreamSocketSchema>;

@@ -55,7 +55,7 @@ test('every problem is reported by its path', () => {
     /\/listeners\/0\/routes\/3: a route needs exactly one/,
     /\/listeners\/0\/proxy_protocol\/trusted\/0: bad prefix length/,
     /\/listeners\/0\/proxy_protocol\/trusted\/1: not an IP/,
-    /\/listeners\/1\/routes\/0\/match: UDP routes can match on client only/,
+    /\/listeners\/1\/routes\/0\/match: UDP routes can match on client and dest only/,
     /\/listeners\/1\/routes\/0\/upstream: PROXY v1 cannot carry UDP/,
     /\/listeners\/2\/listen\/0: 0.0.0.0:443 \(tcp\) is already used/,
     /\/listeners\/2\/name: duplicate listener name https/,

@@ -112,7 +112,7 @@ export function handleAccepted(fd: number, peer: ProxyAddress, rt: ListenerRunti
     const info: ConnInfo = { start: Date.now(), client: peer, destination: local ?? peer, reason: 'done' };
     conn = new AcceptedProxy(fd, rt, snap, info);
     // The engine's sockets are IPv4 or IPv6-only: `peer` needs no ::ffff: normalizing.
-    const d = selectRoute(l.routes, { client: peer.address, hello: NO_HELLO, final: true });
+    const d = selectRoute(l.routes, { client: peer.address, dest: info.destination, hello: NO_HELLO, final: true });
     const group = d.kind === 'route' && d.route.handler.kind === 'proxy' ? snap.groups.get(d.route.handler.upstream) : undefined;
     if (group && !group.engineReachable) { conn = undefined; return wrapAccepted(fd, rt); }
     if (rt.open.size >= l.maxConnections) return conn.refuse('limit_total');
@@ -174,7 +174,7 @@ function startReading(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: C
   // Routes that need no bytes decide at once: no timer, no listeners (the common
   // plain-TCP case, where per-connection cost is what limits connections/s).
   if (!expectProxy && !needBytes) {
-    const d = selectRoute(l.routes, { client: info.client.address, hello: () => hello, final: true });
+    const d = selectRoute(l.routes, { client: info.client.address, dest: info.destination, hello: () => hello, final: true });
     if (!addClient(rt, info.client.address, l.maxPerClient)) return reject(rt, sock, info, 'limit_per_client');
     info.counted = info.client.address;
     if (d.kind !== 'route') return reject(rt, sock, info, 'no_route');
@@ -239,7 +239,7 @@ function startReading(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: C
       const h = helloOf();
       if (h.kind === 'not-tls' || h.kind === 'too-large' || (h.kind === 'need-more' && final)) return close(`preread_${h.kind}`);
     }
-    const d = selectRoute(l.routes, { client, hello: helloOf, final });
+    const d = selectRoute(l.routes, { client, dest: info.destination, hello: helloOf, final });
     if (d.kind === 'need-more') return;
     const h = helloOf();
     if (h.kind === 'ok') {
@@ -279,6 +279,8 @@ function logConnection(rt: ListenerRuntime, info: ConnInfo, bytesIn: number, byt
 
       client: `${info.client.address}:${info.client.port}`,
       proxied_client: info.proxied ? `${info.proxied.address}:${info.proxied.port}` : undefined,
+      // tproxy: where the client was going (the accepted socket's local address).
+      original_dst: rt.snapshot.listener.tproxy ? `${info.destination.address}:${info.destination.port}` : undefined,
       sni: info.sni,
       alpn: info.alpn?.length ? info.alpn.join(',') : undefined,
       route: info.route,

@@ -9,7 +9,7 @@ import { loadConfigFile } from './config.js';
 import { createRelay } from './app.js';
 import { loadTransparent } from './transparent/index.js';
 import { createLiveness } from './liveness.js';
-import { batchedUdpRefusal } from '@geoedge/shared';
+import { nativeRefusal } from '@geoedge/linux';
 import type { DataPlane } from './dataplane/engine.js';
 import { isPrimaryOfMany, runPrimary, workerIndex } from './workers.js';
 import { formatHostPort, parseHostPort } from '@geoedge/shared';
@@ -45,12 +45,14 @@ async function main(): Promise<number> {
     runPrimary(config.workers, log);
     return -1;
   }
-  const needsTransparent = [...config.upstreams.values()].some((u) => u.transparent);
+  // A tproxy UDP listener answers from the original destination: a transparent socket bound to it.
+  const needsTransparent = [...config.upstreams.values()].some((u) => u.transparent) || config.listeners.some((l) => l.tproxy && l.protocol === 'udp');
   const transparent = needsTransparent ? await loadTransparent(log) : undefined;
-  const dataPlane = config.dataPlane === 'engine' ? await loadDataPlane(log, config.splice) : undefined;
+  // Unknown architecture or no glibc: the portable path (Node streams, node:dgram), said once here.
+  const refused = config.dataPlane === 'engine' ? nativeRefusal() : undefined;
+  if (refused) log.warn({ arch: process.arch }, `${refused}; TCP moves through Node streams and UDP through node:dgram`);
+  const dataPlane = config.dataPlane === 'engine' && !refused ? await loadDataPlane(log, config.splice) : undefined;
   log.info({ data_plane: dataPlane ? 'engine' : 'streams', splice: dataPlane ? config.splice : false }, 'tcp data plane');
-  const udpRefused = batchedUdpRefusal();
-  if (dataPlane && udpRefused && config.listeners.some((l) => l.protocol === 'udp')) log.warn({ arch: process.arch }, udpRefused);
   const relay = createRelay(config, log, { ...(transparent ? { transparent } : {}), ...(dataPlane ? { dataPlane } : {}) });
   const services: Service[] = [relay];
   if (config.admin) {
@@ -92,10 +94,10 @@ main().then(
   (err) => { process.stderr.write(`edge-relay: ${(err as Error).stack ?? err}\n`); process.exit(1); },
 );
 
-/** The data plane engine, or undefined (pipe() is used) where koffi or libc cannot be loaded. */
+/** The data plane engine, or undefined (pipe() is used) where the native layer cannot load. */
 async function loadDataPlane(log: Logger, splice: boolean): Promise<DataPlane | undefined> {
   try {
-    // Imported here: a missing koffi binary must not stop the relay.
+    // Imported here: a native layer that cannot load must not stop the relay.
     return (await import('./dataplane/engine.js')).dataPlane({
       splice,
       // A bug in a handler the loop called: logged, and the loop goes on with the rest of its batch.

@@ -6,6 +6,5 @@ export { readConfigFile, checkConfig } from './config.js';
 export { parseHostPort, formatHostPort, type HostPort } from './hostport.js';
 export { listenConflicts, type ListenEntry } from './listen-conflicts.js';
 export { ServiceGroup, handleSignals, type Service, type SignalHandlers } from './lifecycle.js';
-export { createRegistry, LabeledCounter, FastHistogram, gaugeFn, labeledGaugeFn, counterFn, metricsService, shareWithClusterPrimary, clusterRegistry, type Registry } from './metrics.js';
+export { createRegistry, LabeledCounter, FastHistogram, gaugeFn, labeledGaugeFn, counterFn, metricsService, shareWithClusterPrimary, clusterRegistry, type Registry, type ExtraReply } from './metrics.js';
 export { formatAddress } from './address.js';
-export { msgLayout, batchedUdpRefusal, type MsgLayout } from './native-layout.js';

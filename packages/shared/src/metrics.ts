@@ -155,6 +155,8 @@ export function clusterRegistry(): Pick<Registry, 'metrics' | 'contentType'> {
   return { metrics: () => agg.clusterMetrics(), contentType: agg.contentType } as Pick<Registry, 'metrics' | 'contentType'>;
 }
 
+export interface ExtraReply { status: number; body: string; type?: string }
+
 /**
  * Serves GET /metrics (and /healthz) on `listen`; an extra handler may add routes such as /status.
  * `unhealthy` says why the program cannot serve (then /healthz answers 503 with that text), or
@@ -164,8 +166,8 @@ export function metricsService(
   reg: Pick<Registry, 'metrics' | 'contentType'>,
   listen: string,
   log: Logger,
-  /** Other paths on the same address (geodns's /status/health); gets the request for its headers. */
-  extra?: (path: string, req: IncomingMessage) => { status: number; body: string; type?: string } | undefined,
+  /** Other paths on the same address (geodns's /status/*); gets the request for its headers and body; may answer later. */
+  extra?: (path: string, req: IncomingMessage) => ExtraReply | Promise<ExtraReply> | undefined,
   unhealthy?: () => string | undefined,
 ): Service {
   let server: Server | undefined;
@@ -188,7 +190,12 @@ export function metricsService(
           res.writeHead(503); res.end(`unhealthy: ${why}\n`); return;
         }
         const r = extra?.(path, req);
-        if (r) { res.writeHead(r.status, { 'content-type': r.type ?? 'application/json' }); res.end(r.body); return; }
+        const send = (x: ExtraReply) => { res.writeHead(x.status, { 'content-type': x.type ?? 'application/json' }); res.end(x.body); };
+        if (r instanceof Promise) {
+          r.then(send, (err) => { log.error({ err, path }, 'status request failed'); res.writeHead(500); res.end(); });
+          return;
+        }
+        if (r) { send(r); return; }
         res.writeHead(404); res.end();
       });
       await new Promise<void>((resolve, reject) => {

@@ -4,7 +4,7 @@
 //
 // Two tiers (costs measured in the package README):
 //   1. every poll: one information_schema.TABLES query for the UPDATE_TIME of
-//      domains, records and domainmetadata. InnoDB sets it at commit, on a
+//      domains, records, domainmetadata and cryptokeys. InnoDB sets it at commit, on a
 //      replica when the SQL thread applies the event. Constant cost, any size.
 //   2. only for a table whose UPDATE_TIME moved, is within 1 s of the server's
 //      clock (a second commit in the same second would leave it unchanged),
@@ -26,8 +26,8 @@ export type PollResult =
   | { ok: true; changes: ZoneChanges; scanned: Table[]; durationMs: number }
   | { ok: false; code: DbError['code']; message: string };
 
-export type Table = 'domains' | 'records' | 'domainmetadata';
-const TABLES: readonly Table[] = ['domains', 'records', 'domainmetadata'];
+export type Table = 'domains' | 'records' | 'domainmetadata' | 'cryptokeys';
+const TABLES: readonly Table[] = ['domains', 'records', 'domainmetadata', 'cryptokeys'];
 
 // NULL and '' must hash differently, and CONCAT_WS skips NULLs: mark them.
 const N = (c: string) => `IFNULL(${c}, 0x1e)`;
@@ -43,6 +43,9 @@ const FINGERPRINT_SQL: Record<Table, string> = {
     ')))) FROM records GROUP BY d ORDER BY NULL',
   domainmetadata:
     `SELECT domain_id + 0 AS d, CONCAT(COUNT(*), ':', BIT_XOR(CRC32(CONCAT_WS(0x1f, id, ${N('kind')}, ${N('content')})))) FROM domainmetadata GROUP BY d ORDER BY NULL`,
+  // DNSSEC keys: a key added, (de)activated, (un)published or removed re-reads its zone.
+  cryptokeys:
+    `SELECT domain_id + 0 AS d, CONCAT(COUNT(*), ':', BIT_XOR(CRC32(CONCAT_WS(0x1f, id, flags, ${N('active')}, ${N('published')}, ${N('content')})))) FROM cryptokeys GROUP BY d ORDER BY NULL`,
 };
 
 export interface ChangeDetectorOptions {
@@ -52,7 +55,7 @@ export interface ChangeDetectorOptions {
 
 export class ChangeDetector {
   private marks = new Map<Table, string>();
-  private prints: Record<Table, Map<number, string>> = { domains: new Map(), records: new Map(), domainmetadata: new Map() };
+  private prints: Record<Table, Map<number, string>> = { domains: new Map(), records: new Map(), domainmetadata: new Map(), cryptokeys: new Map() };
   private lastFull = -Infinity;
   private primed = false;
 
@@ -96,7 +99,7 @@ export class ChangeDetector {
   private async dirtyTables(full: boolean): Promise<{ tables: Table[]; marks: Map<Table, string> }> {
     const rows = await this.db.query<{ t: string; u: string | null; age: number | null }>(
       `SELECT TABLE_NAME AS t, UPDATE_TIME AS u, TIMESTAMPDIFF(SECOND, UPDATE_TIME, NOW()) AS age
-         FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('domains', 'records', 'domainmetadata')`,
+         FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('domains', 'records', 'domainmetadata', 'cryptokeys')`,
     );
     const marks = new Map<Table, string>();
     const tables: Table[] = [];

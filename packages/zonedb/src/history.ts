@@ -31,7 +31,7 @@ export const HISTORY_CREATE = `CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
 /** Who made a change: the API key's name (control's config). */
 export interface Audit { key: string }
 
-export type HistoryAction = 'create' | 'patch' | 'delete' | 'zone' | 'metadata';
+export type HistoryAction = 'create' | 'patch' | 'delete' | 'zone' | 'metadata' | 'cryptokeys';
 
 export interface HistoryRecord { name: string; type: string; content: string; ttl: number | null; prio: number | null; disabled: number }
 
@@ -42,7 +42,12 @@ export interface HistorySide {
   omitted?: number;
   metadata?: Record<string, string[]>;
   zone?: Record<string, unknown>;
+  /** The zone's keys, public parts only (never the private key text). */
+  cryptokeys?: HistoryKey[];
 }
+
+/** A key as the history shows it: what a rollover step changes, and which key it is. */
+export interface HistoryKey { id: number; flags: number; active: boolean; published: boolean; dnskey: string }
 
 export interface HistoryEntry {
   id: number;

@@ -1,8 +1,8 @@
 // Reads zones from the PowerDNS tables: all of them in one pass at start-up,
 // or a chosen few after change detection. One code path for both.
 //
-// Three queries run inside one consistent-snapshot transaction (domains,
-// domainmetadata, records), so a zone is never read half before and half after
+// Four queries run inside one consistent-snapshot transaction (domains,
+// domainmetadata, cryptokeys, records), so a zone is never read half before and half after
 // a commit. Records are streamed row by row in primary-key order (no ORDER BY:
 // sorting a million rows costs the server more than grouping them here) and
 // converted as they arrive, so memory holds the RR objects, never the result set.
@@ -25,6 +25,8 @@ export interface DbZone {
   nonAuthCount: number;
   /** domainmetadata kind → contents. */
   metadata: Map<string, string[]>;
+  /** cryptokeys rows (DNSSEC keys in PowerDNS's private-key text), in id order. */
+  cryptokeys: CryptoKeyRow[];
   /**
    * The zone's ENABLE-LUA-RECORDS metadata: true for "1", false for "0",
    * undefined when absent (or another value): the server's enable-lua-records decides.
@@ -35,6 +37,14 @@ export interface DbZone {
   /** Rows skipped, each naming its record id (at most MAX_PROBLEMS kept; problemCount counts all). */
   problems: RowProblem[];
   problemCount: number;
+}
+
+export interface CryptoKeyRow {
+  id: number;
+  flags: number;
+  active: boolean;
+  published: boolean;
+  content: string;
 }
 
 export interface LoadStats {
@@ -83,6 +93,11 @@ async function load(db: Db, ids: number[] | undefined, opts: LoadOptions): Promi
         const z = zones.get(row[0] as number);
         if (z && typeof row[1] === 'string') addMeta(z, row[1], (row[2] as string | null) ?? '');
       });
+      await s.each(`SELECT id, domain_id, flags, active, published, content FROM cryptokeys${where('domain_id')} ORDER BY id`, params, (row) => {
+        const z = zones.get(row[1] as number);
+        // published NULL: a schema from before 4.3 had no such column default; PowerDNS reads it as published.
+        if (z) z.cryptokeys.push({ id: row[0] as number, flags: Number(row[2]), active: Number(row[3]) === 1, published: row[4] === null || Number(row[4]) === 1, content: String(row[5] ?? '') });
+      });
       stats.rows = await s.each(`SELECT ${RECORD_COLUMNS} FROM records${where('domain_id')}`, params, (row) => addRow(ctx, row as RecordRow));
       stats.durationMs = Math.round(performance.now() - started);
       return { ok: true as const, zones, problems, stats };
@@ -113,7 +128,7 @@ function addZone(ctx: Ctx, d: { id: number; name: string; type: string }): void 
   }
   ctx.zones.set(d.id, {
     id: d.id, origin, kind: d.type, records: [], emptyNonTerminals: [], nonAuthCount: 0,
-    metadata: new Map(), luaRecords: undefined, serial: undefined, problems: [], problemCount: 0,
+    metadata: new Map(), cryptokeys: [], luaRecords: undefined, serial: undefined, problems: [], problemCount: 0,
   });
 }
 

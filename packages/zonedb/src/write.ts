@@ -13,8 +13,9 @@
 import { DbError, type Db, type DbSession } from './db.js';
 import { findDomain } from './zone-rows.js';
 import { increaseSerial, soaSerialOf, withSerial } from './serial.js';
-import { planRectify } from './rectify.js';
-import { recordChange, recordsOf, type Audit } from './history.js';
+import { rectifyRows } from './rectify-write.js';
+import { recordChange, recordsOf, type Audit, type HistorySide } from './history.js';
+import { insertCryptokey, isSecured, keysForHistory, type NewCryptokey } from './dnssec-state.js';
 
 export interface RecordWrite { content: string; prio: number; disabled: boolean }
 export interface CommentWrite { content: string; account: string; modifiedAt: number }
@@ -42,17 +43,33 @@ export interface ZoneSpec {
   apiRectify?: boolean;
   catalog?: string;
   rrsets: RRsetWrite[];
+  /** `"dnssec": true`: the keys to store (made by the caller), and NSEC3 if asked for. */
+  dnssec?: ZoneDnssec;
 }
 
-export type ZoneFields = Partial<Pick<ZoneSpec, 'kind' | 'masters' | 'account' | 'soaEditApi' | 'soaEdit' | 'apiRectify' | 'catalog'>>;
+export interface ZoneDnssec {
+  keys: NewCryptokey[];
+  /** NSEC3PARAM text as it is to be stored; absent: NSEC. */
+  nsec3param?: string;
+  nsec3narrow?: boolean;
+}
+
+export type ZoneFields = Partial<Pick<ZoneSpec, 'kind' | 'masters' | 'account' | 'soaEditApi' | 'soaEdit' | 'apiRectify' | 'catalog'>> & {
+  /** true: store `newKeys` unless the zone already has an active key; false: delete every key and NSEC3 setting. */
+  dnssec?: boolean;
+  newKeys?: NewCryptokey[];
+  /** '' removes NSEC3PARAM (and NSEC3NARROW); needs a secured zone otherwise. */
+  nsec3param?: string;
+  nsec3narrow?: boolean;
+};
 
 export type WriteOutcome<T = null> = { ok: true; value: T } | { ok: false; status: 404 | 409 | 422; error: string };
 
-class Refusal extends Error {
+export class Refusal extends Error {
   constructor(readonly status: 404 | 409 | 422, message: string) { super(message); }
 }
 
-async function inTransaction<T>(db: Db, fn: (s: DbSession) => Promise<T>): Promise<WriteOutcome<T>> {
+export async function inTransaction<T>(db: Db, fn: (s: DbSession) => Promise<T>): Promise<WriteOutcome<T>> {
   // db.transaction rolls back on any throw but reports it as a DbError, so the
   // refusal is kept aside to be returned as the outcome.
   let refused: Refusal | undefined;
@@ -74,7 +91,7 @@ async function inTransaction<T>(db: Db, fn: (s: DbSession) => Promise<T>): Promi
   }
 }
 
-async function lockZone(s: DbSession, name: string, display: string): Promise<number> {
+export async function lockZone(s: DbSession, name: string, display: string): Promise<number> {
   const rows = await s.query<{ id: number }>('SELECT id FROM domains WHERE name = ? FOR UPDATE', [name]);
   if (!rows[0]) throw new Refusal(404, `Could not find domain '${display}'`);
   return Number(rows[0].id);
@@ -109,7 +126,10 @@ async function insertZone(s: DbSession, spec: ZoneSpec, now: Date): Promise<{ id
     await insertRecord(s, id, spec.name, 'SOA', 3600, { content: soa, prio: 0, disabled: false });
   }
   for (const change of spec.rrsets) await applyChange(s, id, change, now);
+  if (spec.dnssec) await storeDnssec(s, id, spec.dnssec);
   await finish(s, id, spec.name, spec.rrsets, now);
+  // PowerDNS rewrites the SOA after rectifying a new signed zone: its row has no order name.
+  if (spec.dnssec) await s.execute("UPDATE records SET ordername = NULL WHERE domain_id = ? AND type = 'SOA'", [id]);
   return { id };
 }
 
@@ -143,7 +163,8 @@ export async function patchZone(db: Db, name: string, display: string, changes: 
 export async function updateZone(db: Db, name: string, display: string, f: ZoneFields, audit?: Audit, now = new Date()): Promise<WriteOutcome> {
   return inTransaction(db, async (s) => {
     const id = await lockZone(s, name, display);
-    const before = audit ? await zoneFields(s, id) : undefined;
+    const dnssecChange = f.dnssec !== undefined || f.nsec3param !== undefined;
+    const before = audit ? await zoneFields(s, id, dnssecChange) : undefined;
     if (f.kind !== undefined) await s.execute('UPDATE domains SET type = ? WHERE id = ?', [f.kind, id]);
     if (f.masters !== undefined) await s.execute('UPDATE domains SET master = ? WHERE id = ?', [f.masters.join(', '), id]);
     if (f.account !== undefined) await s.execute('UPDATE domains SET account = ? WHERE id = ?', [f.account, id]);
@@ -151,16 +172,47 @@ export async function updateZone(db: Db, name: string, display: string, f: ZoneF
     if (f.soaEditApi !== undefined) await setMeta(s, id, 'SOA-EDIT-API', f.soaEditApi === '' ? [] : [f.soaEditApi]);
     if (f.soaEdit !== undefined) await setMeta(s, id, 'SOA-EDIT', f.soaEdit === '' ? [] : [f.soaEdit]);
     if (f.apiRectify !== undefined) await setMeta(s, id, 'API-RECTIFY', [f.apiRectify ? '1' : '0']);
-    if (audit && before) await recordChange(s, name, audit, 'zone', { zone: before }, { zone: await zoneFields(s, id) }, now);
+    if (f.dnssec !== undefined || f.nsec3param !== undefined) await updateDnssec(s, id, name, display, f, now);
+    if (audit && before) await recordChange(s, name, audit, 'zone', before, await zoneFields(s, id, dnssecChange), now);
     return null;
   });
 }
 
 /** What PUT …/zones/{id} can change, for the history. */
-async function zoneFields(s: DbSession, id: number): Promise<Record<string, unknown>> {
+async function zoneFields(s: DbSession, id: number, withKeys: boolean): Promise<HistorySide> {
   const d = await s.query<{ type: string; master: string | null; account: string | null; catalog: string | null }>('SELECT type, master, account, catalog FROM domains WHERE id = ?', [id]);
-  const meta = await s.query<{ kind: string; content: string }>("SELECT kind, content FROM domainmetadata WHERE domain_id = ? AND kind IN ('SOA-EDIT-API', 'SOA-EDIT', 'API-RECTIFY') ORDER BY kind, id", [id]);
-  return { ...d[0], ...Object.fromEntries(meta.map((m) => [m.kind, m.content])) };
+  const meta = await s.query<{ kind: string; content: string }>("SELECT kind, content FROM domainmetadata WHERE domain_id = ? AND kind IN ('SOA-EDIT-API', 'SOA-EDIT', 'API-RECTIFY', 'NSEC3PARAM', 'NSEC3NARROW') ORDER BY kind, id", [id]);
+  const zone = { ...d[0], ...Object.fromEntries(meta.map((m) => [m.kind, m.content])) };
+  return withKeys ? { zone, cryptokeys: await keysForHistory(s, id) } : { zone };
+}
+
+/** ws-auth.cc updateDomainSettingsFromDocument's DNSSEC part: keys, then NSEC3, then rectify and a serial bump. */
+async function updateDnssec(s: DbSession, id: number, name: string, display: string, f: ZoneFields, now: Date): Promise<void> {
+  if (f.dnssec === true && !(await isSecured(s, id))) for (const k of f.newKeys ?? []) await insertCryptokey(s, id, k);
+  if (f.dnssec === false) {
+    await s.execute('DELETE FROM cryptokeys WHERE domain_id = ?', [id]);
+    await setMeta(s, id, 'NSEC3PARAM', []);
+    await setMeta(s, id, 'NSEC3NARROW', []);
+  }
+  if (f.nsec3param !== undefined && f.nsec3param !== '') {
+    if (!(await isSecured(s, id))) throw new Refusal(422, `NSEC3PARAM value provided for zone '${display}', but zone is not DNSSEC secured.`);
+    await setMeta(s, id, 'NSEC3PARAM', [f.nsec3param]);
+    await setMeta(s, id, 'NSEC3NARROW', f.nsec3narrow ? ['1'] : []);
+  } else if (f.nsec3param === '') {
+    await setMeta(s, id, 'NSEC3PARAM', []);
+    await setMeta(s, id, 'NSEC3NARROW', []);
+  }
+  await rectifyRows(s, id, name);
+  // PowerDNS then rewrites the SOA with the next serial: the new row has no order name.
+  if (await bumpSerial(s, id, now)) await s.execute("UPDATE records SET ordername = NULL WHERE domain_id = ? AND type = 'SOA'", [id]);
+}
+
+async function storeDnssec(s: DbSession, id: number, d: ZoneDnssec): Promise<void> {
+  for (const k of d.keys) await insertCryptokey(s, id, k);
+  if (d.nsec3param !== undefined) {
+    await setMeta(s, id, 'NSEC3PARAM', [d.nsec3param]);
+    if (d.nsec3narrow) await setMeta(s, id, 'NSEC3NARROW', ['1']);
+  }
 }
 
 async function metaValues(s: DbSession, id: number, kind: string): Promise<Record<string, string[]>> {
@@ -271,7 +323,7 @@ function sortedLikePdns(type: string, records: RecordWrite[]): RecordWrite[] {
 
 async function finish(s: DbSession, id: number, apex: string, changes: RRsetWrite[], now: Date): Promise<void> {
   await checkCnames(s, id, changes);
-  await rectify(s, id, apex);
+  await rectifyRows(s, id, apex);
   await bumpSerial(s, id, now);
 }
 
@@ -292,35 +344,18 @@ async function checkCnames(s: DbSession, id: number, changes: RRsetWrite[]): Pro
   }
 }
 
-async function rectify(s: DbSession, id: number, apex: string): Promise<void> {
-  await s.execute('DELETE FROM records WHERE domain_id = ? AND type IS NULL', [id]);
-  // Like PowerDNS's rectify, disabled rows neither make names nor cuts.
-  const rows = await s.query<{ name: string; type: string }>('SELECT DISTINCT name, type FROM records WHERE domain_id = ? AND disabled = 0', [id]);
-  const plan = planRectify({ apex, rows });
-  await s.execute('UPDATE records SET auth = 1, ordername = NULL WHERE domain_id = ?', [id]);
-  const nonAuth = [...plan.nonAuth];
-  for (let i = 0; i < nonAuth.length; i += 500) {
-    const chunk = nonAuth.slice(i, i + 500);
-    await s.execute(`UPDATE records SET auth = 0 WHERE domain_id = ? AND type <> 'DS' AND name IN (${chunk.map(() => '?').join(',')})`, [id, ...chunk]);
-  }
-  const ents = [...plan.ents];
-  for (let i = 0; i < ents.length; i += 500) {
-    const chunk = ents.slice(i, i + 500);
-    await s.execute(`INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, auth) VALUES ${chunk.map(() => '(?, ?, NULL, NULL, NULL, NULL, 0, NULL, ?)').join(', ')}`,
-      chunk.flatMap(([name, auth]) => [id, name, auth ? 1 : 0]));
-  }
-}
-
-async function bumpSerial(s: DbSession, id: number, now: Date): Promise<void> {
+/** Resolves true if the serial changed. */
+async function bumpSerial(s: DbSession, id: number, now: Date): Promise<boolean> {
   const meta = await s.query<{ kind: string; content: string }>(
     "SELECT kind, content FROM domainmetadata WHERE domain_id = ? AND kind IN ('SOA-EDIT-API', 'SOA-EDIT')", [id]);
   const api = meta.find((m) => m.kind === 'SOA-EDIT-API')?.content ?? '';
-  if (api === '') return;
+  if (api === '') return false;
   const soaEdit = meta.find((m) => m.kind === 'SOA-EDIT')?.content ?? '';
   const soa = await s.query<{ id: number; content: string }>("SELECT id, content FROM records WHERE domain_id = ? AND type = 'SOA' ORDER BY id LIMIT 1", [id]);
-  if (!soa[0]) return;
+  if (!soa[0]) return false;
   const serial = soaSerialOf(soa[0].content);
-  if (serial === undefined) return;
+  if (serial === undefined) return false;
   const next = increaseSerial(serial, api, soaEdit, now);
   if (next !== serial) await s.execute('UPDATE records SET content = ? WHERE id = ?', [withSerial(soa[0].content, next), soa[0].id]);
+  return next !== serial;
 }

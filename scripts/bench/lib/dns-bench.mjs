@@ -28,12 +28,12 @@ export function encodeName(name) {
   return Buffer.concat([...parts, Buffer.from([0])]);
 }
 
-/** A wire-format A query with an OPT carrying ECS a.b.c.0/24 (RFC 7871 §6), length-prefixed for dnsperf -B. */
-export function ecsQuery(name, a, b, c) {
+/** A wire-format A query with an OPT carrying ECS a.b.c.0/24 (RFC 7871 §6), length-prefixed for dnsperf -B; `dnssecOk` sets DO. */
+export function ecsQuery(name, a, b, c, dnssecOk = false) {
   const header = Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
   const question = Buffer.concat([encodeName(name), Buffer.from([0, 1, 0, 1])]);
   const ecs = Buffer.from([0, 8, 0, 7, 0, 1, 24, 0, a, b, c]);
-  const opt = Buffer.concat([Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, ecs.length]), ecs]);
+  const opt = Buffer.concat([Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, dnssecOk ? 0x80 : 0, 0, 0, ecs.length]), ecs]);
   const msg = Buffer.concat([header, question, opt]);
   const len = Buffer.alloc(2);
   len.writeUInt16BE(msg.length);

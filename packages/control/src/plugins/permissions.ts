@@ -12,7 +12,7 @@ import { zoneFromId } from '../routes/zone-id.js';
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 /** POST routes that only read. */
-const READ_POSTS = new Set(['/api/v1/lua/check', '/api/v1/lua/preview']);
+const READ_POSTS = new Set(['/api/v1/lua/check', '/api/v1/lua/preview', '/api/v1/lua/map']);
 const ZONE_ROUTE = '/api/v1/servers/:server/zones/:zone';
 
 export async function permissionHook(req: FastifyRequest): Promise<void> {

@@ -4,6 +4,8 @@
 import { storedName, refOf, type ZoneRef } from './zone-id.js';
 import { canonicalName, checkRRsets, hostnameLike, isObject, str, type Checked } from './zone-input.js';
 import type { RRsetWrite, ZoneFields, ZoneSpec } from '@geoedge/zonedb';
+import { formatNsec3Param, parseNsec3Param } from '@geoedge/dnsdata';
+import { defaultZoneKeys } from './cryptokey-input.js';
 
 const KINDS: Record<string, string> = {
   NATIVE: 'NATIVE', MASTER: 'MASTER', SLAVE: 'SLAVE', PRIMARY: 'MASTER', SECONDARY: 'SLAVE',
@@ -55,8 +57,8 @@ function checkMasters(v: unknown): Checked<string[] | undefined> {
   return { ok: true, value: v as string[] };
 }
 
-/** PUT …/zones/{id}: the fields PowerDNS lets a client change. */
-export function checkZoneFields(body: unknown): Checked<ZoneFields> {
+/** PUT …/zones/{id}: the fields PowerDNS lets a client change (`ref`: the zone, for DNSSEC messages). */
+export async function checkZoneFields(body: unknown, ref: ZoneRef): Promise<Checked<ZoneFields>> {
   if (!isObject(body)) return { ok: false, error: 'Request body is not a JSON object' };
   const out: ZoneFields = {};
   // PowerDNS reads a kind it does not know as Native.
@@ -78,8 +80,27 @@ export function checkZoneFields(body: unknown): Checked<ZoneFields> {
     if (typeof body.api_rectify !== 'boolean') return { ok: false, error: "Key 'api_rectify' is not a Boolean" };
     out.apiRectify = body.api_rectify;
   }
-  if (body.dnssec === true) return { ok: false, error: 'DNSSEC is not supported by this server' };
+  // PowerDNS reads dnssec and nsec3narrow only when they are booleans, nsec3param only when a string.
+  if (typeof body.dnssec === 'boolean') {
+    out.dnssec = body.dnssec;
+    if (body.dnssec) out.newKeys = await defaultZoneKeys();
+  }
+  const nsec3 = checkNsec3(body, ref);
+  if (!nsec3.ok) return nsec3;
+  if (nsec3.value !== undefined) {
+    out.nsec3param = nsec3.value;
+    out.nsec3narrow = body.nsec3narrow === true;
+  }
   return { ok: true, value: out };
+}
+
+/** The NSEC3PARAM text to store ('' removes it), or undefined when the body has none. */
+function checkNsec3(body: Record<string, unknown>, ref: ZoneRef): Checked<string | undefined> {
+  if (typeof body.nsec3param !== 'string') return { ok: true, value: undefined };
+  if (body.nsec3param === '') return { ok: true, value: '' };
+  const p = parseNsec3Param(body.nsec3param);
+  if (!p.ok) return { ok: false, error: `NSEC3PARAMs provided for zone '${ref.fqdn}' are invalid. ${p.error}.` };
+  return { ok: true, value: formatNsec3Param(p.value) };
 }
 
 /** POST …/zones: the new zone with its SOA/NS and rrsets. */
@@ -94,8 +115,10 @@ export async function checkZoneCreate(body: unknown): Promise<Checked<{ ref: Zon
   if (ref.stored.length > 255) return { ok: false, error: 'Zone name is too long' };
   const kind = str(body, 'kind');
   if (!kind.ok) return kind;
-  const fields = checkZoneFields(body);
+  const fields = await checkZoneFields(body, ref);
   if (!fields.ok) return fields;
+  const f = fields.value;
+  if (f.nsec3param && f.dnssec !== true) return { ok: false, error: `NSEC3PARAM value provided for zone '${ref.fqdn}', but zone is not DNSSEC secured.` };
   const rrsets: RRsetWrite[] = [];
   if (body.rrsets !== undefined) {
     const checked = await checkRRsets(body.rrsets, ref, 'REPLACE');
@@ -108,7 +131,6 @@ export async function checkZoneCreate(body: unknown): Promise<Checked<{ ref: Zon
     if (rrsets.some((r) => r.type === 'NS' && r.name === ref.stored)) return { ok: false, error: 'Nameservers list MUST NOT be mixed with zone-level NS in rrsets' };
     rrsets.push(ns.value);
   }
-  const f = fields.value;
   return {
     ok: true,
     value: {
@@ -117,6 +139,7 @@ export async function checkZoneCreate(body: unknown): Promise<Checked<{ ref: Zon
         name: ref.stored, kind: f.kind ?? 'NATIVE', masters: f.masters ?? [], account: f.account ?? '',
         soaEditApi: f.soaEditApi ?? 'DEFAULT', soaEdit: f.soaEdit ?? '', ...(f.apiRectify !== undefined ? { apiRectify: f.apiRectify } : {}),
         ...(f.catalog ? { catalog: f.catalog } : {}), rrsets,
+        ...(f.dnssec && f.newKeys ? { dnssec: { keys: f.newKeys, ...(f.nsec3param ? { nsec3param: f.nsec3param, nsec3narrow: f.nsec3narrow === true } : {}) } } : {}),
       },
     },
   };

@@ -28,8 +28,8 @@ function metaValue(meta: MetadataRow[], kind: string): string {
   return meta.find((m) => m.kind === kind)?.content ?? '';
 }
 
-/** The fields of a zone in the zone list (GET …/zones). */
-export function zoneSummary(d: DomainRow, soaContent: string | undefined, meta: MetadataRow[]) {
+/** The fields of a zone in the zone list (GET …/zones); `secured`: it has an active DNSSEC key. */
+export function zoneSummary(d: DomainRow, soaContent: string | undefined, meta: MetadataRow[], secured: boolean) {
   const fqdn = fqdnOf(d.name);
   const id = zoneIdOf(fqdn);
   const serial = soaContent === undefined ? 0 : soaSerialOf(soaContent) ?? 0;
@@ -37,7 +37,7 @@ export function zoneSummary(d: DomainRow, soaContent: string | undefined, meta: 
   return {
     account: d.account ?? '',
     catalog: d.catalog ? fqdnOf(d.catalog) : '',
-    dnssec: false,
+    dnssec: secured,
     edited_serial: soaEdit === '' ? serial : editSerial(serial, soaEdit, new Date()),
     id,
     kind: KINDS[d.type.toUpperCase()] ?? d.type,
@@ -51,13 +51,13 @@ export function zoneSummary(d: DomainRow, soaContent: string | undefined, meta: 
 }
 
 /** The full Zone object (GET …/zones/{id}); `rrsets` undefined leaves the key out (?rrsets=false). */
-export function zoneDetail(d: DomainRow, soaContent: string | undefined, meta: MetadataRow[], rrsets?: ApiRRset[]) {
+export function zoneDetail(d: DomainRow, soaContent: string | undefined, meta: MetadataRow[], secured: boolean, rrsets?: ApiRRset[]) {
   return {
-    ...zoneSummary(d, soaContent, meta),
+    ...zoneSummary(d, soaContent, meta, secured),
     api_rectify: metaValue(meta, 'API-RECTIFY') === '1',
     master_tsig_key_ids: [],
-    nsec3narrow: false,
-    nsec3param: '',
+    nsec3narrow: metaValue(meta, 'NSEC3NARROW') === '1',
+    nsec3param: metaValue(meta, 'NSEC3PARAM'),
     ...(rrsets ? { rrsets } : {}),
     slave_tsig_key_ids: [],
     soa_edit: metaValue(meta, 'SOA-EDIT'),

@@ -13,7 +13,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   createZone, deleteZone, patchZone, updateZone, putMetadata, addMetadata, markNotified,
-  findDomain, listDomains, domainRecords, domainComments, domainMetadata, domainSoa, allSoasAndMetadata,
+  findDomain, listDomains, domainRecords, domainComments, domainMetadata, domainSoa, allSoasAndMetadata, isSecured, securedDomainIds,
   type Audit, type Db, type DomainRow, type WriteOutcome,
 } from '@geoedge/zonedb';
 import { ApiError } from '../plugins/errors.js';
@@ -53,11 +53,11 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
   }
 
   async function detail(domain: DomainRow, withRRsets: boolean, filter: { name?: string; type?: string } = {}) {
-    const [soa, meta] = await Promise.all([domainSoa(db, domain.id), domainMetadata(db, domain.id)]);
-    if (!withRRsets) return zoneDetail(domain, soa?.content, meta);
+    const [soa, meta, secured] = await Promise.all([domainSoa(db, domain.id), domainMetadata(db, domain.id), isSecured(db, domain.id)]);
+    if (!withRRsets) return zoneDetail(domain, soa?.content, meta, secured);
     const [records, comments] = await Promise.all([domainRecords(db, domain.id, filter), domainComments(db, domain.id)]);
     const wanted = comments.filter((c) => (filter.name === undefined || c.name === filter.name) && (filter.type === undefined || c.type === filter.type));
-    return zoneDetail(domain, soa?.content, meta, buildRRsets(records, wanted));
+    return zoneDetail(domain, soa?.content, meta, secured, buildRRsets(records, wanted));
   }
 
   app.get<{ Params: { server: string }; Querystring: { zone?: string; dnssec?: string } }>(BASE, async (req) => {
@@ -67,10 +67,10 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
       const ref = zoneFromId(req.query.zone);
       domains = domains.filter((d) => ref !== undefined && d.name.toLowerCase() === ref.stored);
     }
-    // Two queries for all zones, not two per zone: PowerDNS-Admin lists often.
-    const { soa, meta } = await allSoasAndMetadata(db);
+    // Three queries for all zones, not three per zone: PowerDNS-Admin lists often.
+    const [{ soa, meta }, secured] = await Promise.all([allSoasAndMetadata(db), securedDomainIds(db)]);
     return domains.map((d) => {
-      const z: Partial<ReturnType<typeof zoneSummary>> = zoneSummary(d, soa.get(Number(d.id)), meta.get(Number(d.id)) ?? []);
+      const z: Partial<ReturnType<typeof zoneSummary>> = zoneSummary(d, soa.get(Number(d.id)), meta.get(Number(d.id)) ?? [], secured.has(Number(d.id)));
       // ?dnssec=false: PowerDNS skips the DNSSEC look-ups and leaves these two out.
       if (req.query.dnssec === 'false') { delete z.dnssec; delete z.edited_serial; }
       return z;
@@ -105,7 +105,7 @@ export async function zoneRoutes(app: FastifyInstance, opts: ZoneRoutesOptions):
 
   app.put<{ Params: { server: string; zone: string } }>(`${BASE}/:zone`, async (req, reply) => {
     const { ref } = await zoneOf(req as ZoneReq);
-    const fields = checkZoneFields(req.body);
+    const fields = await checkZoneFields(req.body, ref);
     if (!fields.ok) throw new ApiError(422, fields.error);
     await ensure(await updateZone(db, ref.stored, ref.fqdn, fields.value, audit(req)));
     return reply.code(204).send();

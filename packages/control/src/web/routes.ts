@@ -25,6 +25,8 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/ui': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/ui/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/ui/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  '/ui/map.js': { file: 'map.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/world-land.json': { file: 'world-land.json', type: 'application/json' },
 };
 
 function secure(reply: FastifyReply, type: string): FastifyReply {

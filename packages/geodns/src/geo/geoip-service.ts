@@ -10,6 +10,7 @@ import { SuiteError, type Logger, type Service } from '@geoedge/shared';
 import { openMmdb, type Located, type MmdbDatabase } from './maxmind.js';
 import { formatAddress, maskAddress, parseAddress, parseDottedQuad } from './ip.js';
 import type { GeoFields, GeoInfo, GeoLookup, GeoSpot } from './types.js';
+import { RECORDS_PER_LOCATION, toLocations, type GeoLocation } from './locations.js';
 
 export interface GeoIpOptions {
   /** Database files in priority order. */
@@ -164,6 +165,38 @@ export class GeoIpService implements Service, GeoLookup {
     spot.prefix = prefix;
     spot.record = dbs.length === 1 ? pointers[0]! : pointers.join(',');
     return spot;
+  }
+
+  private sampleOwner: ReadonlyArray<MmdbDatabase | undefined> | undefined;
+  private samples = new Map<number, Promise<{ database: MmdbDatabase; locations: GeoLocation[] } | undefined>>();
+
+  /**
+   * Up to `max` location cells of the first database with coordinates (locations.ts),
+   * kept per snapshot and size: the first call walks the database (about a second
+   * for GeoLite2 City, in slices between which queries are answered), later ones
+   * are free. Undefined when no database has places.
+   */
+  async sampleLocations(max: number): Promise<{ database: GeoIpStatus; locations: GeoLocation[] } | undefined> {
+    const dbs = this.dbs;
+    if (this.sampleOwner !== dbs) {
+      this.sampleOwner = dbs;
+      this.samples = new Map();
+    }
+    let p = this.samples.get(max);
+    if (!p) {
+      p = (async () => {
+        for (const db of dbs) {
+          if (!db) continue;
+          const locations = toLocations(await db.sampleRecords(max * RECORDS_PER_LOCATION), max);
+          if (locations.length) return { database: db, locations };
+        }
+        return undefined;
+      })();
+      if (this.samples.size >= 8) this.samples.clear();
+      this.samples.set(max, p);
+    }
+    const s = await p;
+    return s ? { database: { ...this.status.get(s.database.path)! }, locations: s.locations } : undefined;
   }
 
   /** Reopens one file (or all) now; the old database stays if the new one is bad. */

@@ -6,8 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { Reader, type Response } from 'maxmind';
 import type { GeoFields } from './types.js';
 import { verifyMmdb } from './mmdb-verify.js';
-import { selectedReader } from './mmdb-fields.js';
+import { readSelected, selectedReader } from './mmdb-fields.js';
 import { parseAddress } from './ip.js';
+import { walkIpv4 } from './mmdb-walk.js';
 
 export interface MmdbDatabase {
   readonly path: string;
@@ -26,6 +27,12 @@ export interface MmdbDatabase {
   locate(addr: Uint8Array, out: Located): void;
   /** The data record at a pointer `locate` gave (cached per pointer); undefined for 0 or no fields. */
   fields(pointer: number): GeoFields | undefined;
+  /**
+   * Up to `max` distinct data records of the IPv4 networks, spread evenly over
+   * the address space, each with the first network that carries it. Walks the
+   * whole tree (about a second for GeoLite2 City): off the query path only.
+   */
+  sampleRecords(max: number): Promise<Array<{ net: number; prefix: number; fields: GeoFields }>>;
 }
 
 export interface Located { pointer: number; prefix: number }
@@ -51,7 +58,11 @@ export async function openMmdb(path: string): Promise<OpenResult> {
   }
   const md = reader.metadata;
   const ipVersion = md.ipVersion === 4 ? 4 : 6;
-  const db: MmdbDatabase = { path, type: String(md.databaseType), buildEpoch: md.buildEpoch, ipVersion, ...pointerCachedLookup(reader, buf) };
+  const db: MmdbDatabase = {
+    path, type: String(md.databaseType), buildEpoch: md.buildEpoch, ipVersion,
+    ...pointerCachedLookup(reader, buf),
+    sampleRecords: (max) => sampleRecords(reader, buf, max),
+  };
   let problem: string | undefined;
   try {
     problem = verifyMmdb(buf, reader.metadata);
@@ -206,4 +217,43 @@ function walkTree(buf: Buffer, md: { nodeCount: number; recordSize: number; ipVe
     out.pointer = node > nodeCount ? node : 0;
     out.prefix = depth;
   };
+}
+
+/**
+ * See MmdbDatabase.sampleRecords. Memory stays small for a City file (~3M
+ * networks, ~500k records): a bit per data-section byte marks the records seen,
+ * and only their first networks are kept. Decoding is the costly part (~20 µs
+ * a City record), so only the chosen records are decoded, a slice at a time.
+ */
+async function sampleRecords(reader: Reader<Response>, buf: Buffer, max: number): Promise<Array<{ net: number; prefix: number; fields: GeoFields }>> {
+  const md = reader.metadata;
+  const base = md.searchTreeSize + 16;
+  const seen = new Uint8Array(((buf.length - base) >> 3) + 1);
+  const pointers: number[] = [];
+  const nets: number[] = [];
+  const prefixes: number[] = [];
+  await walkIpv4(buf, { ...md, ipVersion: md.ipVersion }, (net, prefix, pointer) => {
+    const off = pointer - md.nodeCount - 16;
+    const bit = 1 << (off & 7);
+    if (off < 0 || (seen[off >> 3]! & bit) !== 0) return;
+    seen[off >> 3]! |= bit;
+    pointers.push(pointer);
+    nets.push(net);
+    prefixes.push(prefix);
+  });
+  const step = Math.max(1, pointers.length / Math.max(1, max));
+  const out: Array<{ net: number; prefix: number; fields: GeoFields }> = [];
+  for (let i = 0, n = 0; i < pointers.length && out.length < max; i += step, n++) {
+    if (n > 0 && n % 1000 === 0) await new Promise((r) => setImmediate(r));
+    const at = Math.floor(i);
+    let raw: unknown;
+    try {
+      raw = readSelected(buf, base, pointers[at]! - md.nodeCount + md.searchTreeSize);
+    } catch {
+      continue; // a corrupt record: left out of the sample
+    }
+    const fields = toFields(raw);
+    if (fields) out.push({ net: nets[at]!, prefix: prefixes[at]!, fields });
+  }
+  return out;
 }

@@ -49,7 +49,7 @@ function metadataStart(buf: Buffer): number | undefined {
   return at < 0 ? undefined : at;
 }
 
-function readRecord(b: Buffer, o: number, size: number, side: number): number {
+export function readRecord(b: Buffer, o: number, size: number, side: number): number {
   if (size === 24) {
     const p = o + side * 3;
     return (b[p]! << 16) | (b[p + 1]! << 8) | b[p + 2]!;

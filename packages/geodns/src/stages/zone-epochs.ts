@@ -68,6 +68,11 @@ export class ZoneEpochs {
     return changed;
   }
 
+  /** Every cached answer goes stale (a new DNSSEC signature window began). */
+  bumpAll(): void {
+    for (let i = 0; i < this.gen.length; i++) this.gen[i] = (this.gen[i]! + 1) | 0;
+  }
+
   /** Full flushes so far (slot table rebuilt). */
   get resets(): number {
     return this.flushes;

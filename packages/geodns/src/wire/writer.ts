@@ -23,6 +23,8 @@ export class Encoder {
   private readonly targets = new Int32Array(MAX_TARGETS);
   private count = 0;
   private readonly starts: number[] = [];
+  /** Never compress (RFC 4034 §6.2 canonical form, for DNSSEC signing input). */
+  noCompress = false;
 
   constructor(size = SCRATCH) {
     this.buf = Buffer.allocUnsafe(size);
@@ -65,7 +67,7 @@ export class Encoder {
   name(name: string, compress: boolean): void {
     const start = this.pos;
     const end = writeNameLabels(name, this.buf, start, this.starts);
-    if (!compress) {
+    if (!compress || this.noCompress) {
       this.pos = end;
       return;
     }

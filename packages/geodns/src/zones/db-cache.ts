@@ -7,6 +7,8 @@
 //   {"format":"geodns-db-cache","version":1,"source":"mysql://u:***@h:3306/pdns","writtenAt":"…","zones":N}
 //   {"origin":"example.com.","id":17,"rr":[["www.example.com.",300,"A","192.0.2.1"],…],"ent":["b.example.com."]}   one line per zone
 //   ("ent", optional: names that exist without records, so they stay NODATA after a start from the cache)
+//   ("keys", "meta", optional: the zone's cryptokeys rows and DNSSEC metadata, so a signed zone is
+//    still signed after a start from the cache; the file is mode 0600, as the database's own rows)
 //   {"end":true,"zones":N,"records":M}
 // Record data is PowerDNS content text (formatRdata / parseRdata), so the file
 // is readable and diffable and holds no Buffers. The end line catches a
@@ -19,6 +21,7 @@ import { dirname } from 'node:path';
 import { TYPE, formatRdata, parseName, parseRdata, typeCode, typeName, type RR } from '@geoedge/dnsdata';
 import type { ZoneData } from './zone.js';
 import { parentName } from './labels.js';
+import type { KeyRow } from '../dnssec/zone-keys.js';
 
 export const CACHE_FORMAT = 'geodns-db-cache';
 export const CACHE_VERSION = 1;
@@ -30,6 +33,14 @@ export interface CachedZone {
   records: RR[];
   /** Names without records (empty non-terminals), FQDN. */
   emptyNames: string[];
+  /** DNSSEC keys and metadata (dnssec/zone-keys.ts), when the zone had keys. */
+  dnssec?: ZoneKeyInput;
+}
+
+/** What a zone's signing is made from: its cryptokeys rows and the metadata kinds that matter. */
+export interface ZoneKeyInput {
+  keys: KeyRow[];
+  meta: [string, string[]][];
 }
 
 export type ReadCacheResult =
@@ -42,7 +53,7 @@ export type WriteCacheResult = { ok: true; zones: number; records: number; bytes
 type Line = [string, number, string, string];
 
 /** The records a built zone serves, as cache lines (LUA records keep their LUA form). */
-export function zoneToLine(zone: ZoneData, id: number): string {
+export function zoneToLine(zone: ZoneData, id: number, dnssec?: ZoneKeyInput): string {
   const rr: Line[] = [];
   const ent = leafEmptyNames(zone);
   for (const node of zone.nodes.values()) {
@@ -53,7 +64,7 @@ export function zoneToLine(zone: ZoneData, id: number): string {
       }
     }
   }
-  return JSON.stringify(ent.length ? { origin: zone.origin, id, rr, ent } : { origin: zone.origin, id, rr });
+  return JSON.stringify({ origin: zone.origin, id, rr, ...(ent.length ? { ent } : {}), ...(dnssec ? { keys: dnssec.keys, meta: dnssec.meta } : {}) });
 }
 
 /**
@@ -72,7 +83,7 @@ function leafEmptyNames(zone: ZoneData): string[] {
 }
 
 /** Writes the cache atomically (temp file + rename). Yields between zones so queries keep being answered. */
-export async function writeCache(file: string, source: string, zones: ReadonlyArray<{ id: number; zone: ZoneData }>): Promise<WriteCacheResult> {
+export async function writeCache(file: string, source: string, zones: ReadonlyArray<{ id: number; zone: ZoneData; dnssec?: ZoneKeyInput }>): Promise<WriteCacheResult> {
   const tmp = `${file}.tmp-${process.pid}`;
   let records = 0;
   let bytes = 0;
@@ -82,8 +93,8 @@ export async function writeCache(file: string, source: string, zones: ReadonlyAr
     try {
       const header = JSON.stringify({ format: CACHE_FORMAT, version: CACHE_VERSION, source, writtenAt: new Date().toISOString(), zones: zones.length });
       let chunk = `${header}\n`;
-      for (const { id, zone } of zones) {
-        chunk += `${zoneToLine(zone, id)}\n`;
+      for (const { id, zone, dnssec } of zones) {
+        chunk += `${zoneToLine(zone, id, dnssec)}\n`;
         records += zone.recordCount;
         if (chunk.length > 1 << 20) {
           bytes += chunk.length;
@@ -174,7 +185,19 @@ function parseZoneLine(v: unknown): CachedZone | string {
       return `zone ${origin}, empty name ${JSON.stringify(n)}: ${(err as Error).message}`;
     }
   }
-  return { origin, id: v.id as number, records, emptyNames };
+  const dnssec = parseKeys(v.keys, v.meta);
+  if (typeof dnssec === 'string') return `zone ${origin}: ${dnssec}`;
+  return { origin, id: v.id as number, records, emptyNames, ...(dnssec ? { dnssec } : {}) };
+}
+
+function parseKeys(keys: unknown, meta: unknown): ZoneKeyInput | undefined | string {
+  if (keys === undefined && meta === undefined) return undefined;
+  const row = (k: unknown): k is KeyRow => isObject(k) && (typeof k.id === 'number' || typeof k.id === 'string') && typeof k.flags === 'number'
+    && typeof k.active === 'boolean' && typeof k.published === 'boolean' && typeof k.content === 'string';
+  if (!Array.isArray(keys) || !keys.every(row)) return '"keys" is not a list of {id, flags, active, published, content}';
+  const pair = (m: unknown) => Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && Array.isArray(m[1]) && m[1].every((x) => typeof x === 'string');
+  if (!Array.isArray(meta) || !meta.every(pair)) return '"meta" is not a list of [kind, [values]]';
+  return { keys, meta: meta as [string, string[]][] };
 }
 
 function parseRecord(r: unknown): RR | string {

@@ -16,7 +16,8 @@ import { briefList, type Logger, type Service } from '@geoedge/shared';
 import { openDb, parseDbUrl, maskPassword, ZoneSync, type Db, type DbZone, type RowProblem, type SyncHealth } from '@geoedge/zonedb';
 import { TYPE } from '@geoedge/dnsdata';
 import { buildZone, withoutLua, type ZoneData } from './zone.js';
-import { readCache, writeCache } from './db-cache.js';
+import { readCache, writeCache, type ZoneKeyInput } from './db-cache.js';
+import { secureZone, withSigning, type KeyProblems } from '../dnssec/secure-zone.js';
 
 export interface DbZoneSourceOptions {
   url: string;
@@ -40,6 +41,9 @@ export interface DbZoneSourceOptions {
   cacheEveryMs?: number;
 }
 
+/** Metadata kinds that shape signing (dnssec/zone-keys.ts), kept in the disk cache. */
+const DNSSEC_META = new Set(['NSEC3PARAM', 'NSEC3NARROW', 'PRESIGNED', 'PUBLISH-CDS', 'PUBLISH-CDNSKEY']);
+
 export interface DbSourceStatus {
   /** The last attempt to reach the database succeeded. */
   up: boolean;
@@ -54,6 +58,8 @@ export interface DbZoneSource extends Service {
 interface Served {
   id: number;
   zone: ZoneData;
+  /** Its keys and DNSSEC metadata, for the disk cache. */
+  dnssec?: ZoneKeyInput;
 }
 
 export function createDbZoneSource(opts: DbZoneSourceOptions): DbZoneSource {
@@ -68,7 +74,10 @@ export function createDbZoneSource(opts: DbZoneSourceOptions): DbZoneSource {
   let cacheTime: number | undefined;
   let reconnect: NodeJS.Timeout | undefined;
   let closed = false;
-  const cache = cacheWriter(opts, () => display, () => [...served.values()]);
+  const cache = cacheWriter(opts, () => display, () => [...served.values()].map((s) => ({ ...s, dnssec: keyInputs.get(s.id) })));
+  const keyProblems: KeyProblems = new Set();
+  // The key rows each zone was last built with (database or cache), written to the cache beside it.
+  const keyInputs = new Map<number, ZoneKeyInput>();
 
   const publish = () => opts.onZones([...served.values()].map((s) => s.zone));
 
@@ -86,7 +95,11 @@ export function createDbZoneSource(opts: DbZoneSourceOptions): DbZoneSource {
       const why = z.luaRecords === false ? 'its ENABLE-LUA-RECORDS metadata is 0' : 'enable-lua-records is no and its ENABLE-LUA-RECORDS metadata is not 1';
       log.warn({ zone: z.origin, records: off.dropped }, `zone ${z.origin}: ${off.dropped} LUA records not served: ${why}`);
     }
-    const r = buildZone(z.origin, records, `db:${z.id}`, empty);
+    const secured = secureZone(z.origin, records, z.cryptokeys, z.metadata, log, keyProblems);
+    if (z.cryptokeys.length > 0) keyInputs.set(z.id, { keys: z.cryptokeys, meta: [...z.metadata].filter(([k]) => DNSSEC_META.has(k.toUpperCase())) });
+    else keyInputs.delete(z.id);
+    const r = buildZone(z.origin, secured.records, `db:${z.id}`, empty);
+    if (r.ok) r.zone = withSigning(r.zone, secured.signing);
     if (!r.ok) {
       const prev = findPrevious(z);
       const keep = prev ? `; still serving the previous version (serial ${prev.zone.serial})` : '; zone not served';
@@ -178,7 +191,10 @@ export function createDbZoneSource(opts: DbZoneSourceOptions): DbZoneSource {
     }
     const next = new Map<number, Served>();
     for (const z of c.zones) {
-      const r = buildZone(z.origin, z.records, `cache:${z.id}`, z.emptyNames);
+      const secured = z.dnssec ? secureZone(z.origin, z.records, z.dnssec.keys, new Map(z.dnssec.meta), log, keyProblems) : { records: z.records, signing: undefined };
+      if (z.dnssec) keyInputs.set(z.id, z.dnssec);
+      const r = buildZone(z.origin, secured.records, `cache:${z.id}`, z.emptyNames);
+      if (r.ok) r.zone = withSigning(r.zone, secured.signing);
       if (r.ok) next.set(z.id, { id: z.id, zone: r.zone });
       else log.error({ zone: z.origin, errors: briefList(r.problems) }, `cached zone failed to build; not served: ${briefList(r.problems)[0] ?? ''}`);
     }

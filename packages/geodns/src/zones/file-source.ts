@@ -16,6 +16,8 @@ import { basename, join, resolve } from 'node:path';
 import { Tokenizer, parseMasterFileSteps, parseName } from '@geoedge/dnsdata';
 import { buildZoneSteps, drain, withoutLua, type ZoneData } from './zone.js';
 import { runInSlices } from './slices.js';
+import type { ZoneKeySource } from './key-dir.js';
+import { withSigning } from '../dnssec/secure-zone.js';
 
 export type ZoneFileResult =
   | { kind: 'ok'; file: string; origin: string; zone: ZoneData; warnings: string[]; includes: string[] }
@@ -68,14 +70,14 @@ export async function listZoneFiles(dir: string): Promise<{ kind: 'ok'; paths: s
  * throws: every problem is in the result; undefined only if `stop()` turned true.
  * `lua` false (enable-lua-records: no) drops LUA records, keeping their names (NODATA).
  */
-export async function loadZoneFileSliced(path: string, stop: () => boolean, lua = true): Promise<ZoneFileResult | undefined> {
+export async function loadZoneFileSliced(path: string, stop: () => boolean, lua = true, keys?: ZoneKeySource): Promise<ZoneFileResult | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     return { kind: 'error', file: path, errors: [`${path}: cannot read: ${(err as Error).message}`], includes: [] };
   }
-  return runInSlices(loadZoneTextSteps(path, text, lua), stop);
+  return runInSlices(loadZoneTextSteps(path, text, lua, keys), stop);
 }
 
 /** loadZoneFileSliced run to its end. */
@@ -88,7 +90,7 @@ export function loadZoneText(path: string, text: string, lua = true): ZoneFileRe
   return drain(loadZoneTextSteps(path, text, lua));
 }
 
-function* loadZoneTextSteps(path: string, text: string, lua = true): Generator<void, ZoneFileResult> {
+function* loadZoneTextSteps(path: string, text: string, lua = true, keys?: ZoneKeySource): Generator<void, ZoneFileResult> {
   const includes: string[] = [];
   const dir = resolve(path, '..');
   let origin: string;
@@ -110,7 +112,12 @@ function* loadZoneTextSteps(path: string, text: string, lua = true): Generator<v
     return { kind: 'error', file: path, origin, errors: parsed.errors.map((e) => `${e.file}:${e.line}: ${e.message}`), includes };
   }
   const off = lua ? undefined : withoutLua(parsed.records);
-  const built = yield* (off ? buildZoneSteps(origin, off.records, `file:${path}`, off.emptyNames) : buildZoneSteps(origin, parsed.records, `file:${path}`));
+  // DNSSEC keys (dnssec.keyDir): key records join the apex; their files are watched like includes.
+  const secured = keys?.(origin, off ? off.records : parsed.records);
+  if (secured) includes.push(...secured.files);
+  const records = secured ? secured.records : off ? off.records : parsed.records;
+  const built = yield* buildZoneSteps(origin, records, `file:${path}`, off?.emptyNames ?? []);
+  if (built.ok) built.zone = withSigning(built.zone, secured?.signing);
   const prefixed = built.problems.map((p) => `${path}: ${p}`);
   if (off?.dropped) prefixed.push(`${path}: ${off.dropped} LUA records not served (enable-lua-records is no)`);
   if (!built.ok) return { kind: 'error', file: path, origin, errors: prefixed, includes };

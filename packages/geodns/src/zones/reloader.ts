@@ -16,6 +16,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { briefList, type Logger, type Service } from '@geoedge/shared';
 import type { ZoneData } from './zone.js';
 import { buildZoneSet, type ZoneSetData } from './zone-set.js';
+import type { ZoneKeySource } from './key-dir.js';
 import { claimOrigin, fileSignature, listZoneFiles, loadZoneFileSliced } from './file-source.js';
 
 export interface FileZoneSourceOptions {
@@ -32,6 +33,8 @@ export interface FileZoneSourceOptions {
   watch?: boolean;
   /** Serve LUA records (enable-lua-records yes/shared; default true). Zone files have no per-zone switch. */
   luaRecords?: boolean;
+  /** DNSSEC keys for the zone files (dnssec.keyDir), if any. */
+  keys?: ZoneKeySource;
 }
 
 export interface FileZoneSource extends Service {
@@ -118,7 +121,7 @@ export function createFileZoneSource(opts: FileZoneSourceOptions): FileZoneSourc
     // Taken before reading: a write during the read shows up as a change next pass.
     const own = String(await fileSignature(path));
     if (prev && own + (await includeSigs(prev.includes)) === prev.sig) return { changed: false, ok: true };
-    const r = await loadZoneFileSliced(path, () => closed, opts.luaRecords ?? true);
+    const r = await loadZoneFileSliced(path, () => closed, opts.luaRecords ?? true, opts.keys);
     if (!r) return { changed: false, ok: true }; // closing: abandoned mid-file
     const entry: Served = { sig: own + (await includeSigs(r.includes)), includes: r.includes, zone: prev?.zone, failed: r.kind === 'error' };
     served.set(path, entry);

@@ -1,6 +1,7 @@
 // Seams of the zone store. A ZoneSet is an immutable snapshot: built whole,
 // swapped whole, read by queries without locks.
 import type { RR, RRset } from '@geoedge/dnsdata';
+import type { ZoneSigning } from '../dnssec/types.js';
 
 export interface Zone {
   /** Apex, FQDN lower-case with trailing dot. */
@@ -10,6 +11,8 @@ export interface Zone {
   readonly source: string;
   /** Serial at load, for change detection and status. */
   readonly serial: number;
+  /** Its usable DNSSEC keys (dnssec/zone-keys.ts); undefined: served unsigned. */
+  readonly signing?: ZoneSigning;
 }
 
 /** The outcome of looking a name up in the snapshot (CoreDNS-style result kinds). */

@@ -12,7 +12,7 @@
 // Backpressure: a direction reads from its source only when what it read
 // before has been written, so at most one buffer's worth (copied into the
 // direction's `head`) or one pipe waits per direction.
-import { watchFd } from '@geoedge/shared/uv-poll';
+import { watchFd } from '@geoedge/linux';
 import { errnoName, loadLibc, type Libc } from '../native/libc.js';
 import { parseSockaddr, sockaddr } from '../net/sockaddr.js';
 import type { ProxyAddress } from '../wire/proxy-types.js';
@@ -72,6 +72,9 @@ export interface PlaneConn {
 }
 
 
+/** Sets options on a new socket before bind (tproxy, socket options: native/sockopts.ts); a failure's text, or undefined. */
+export type Prepare = (fd: number, v6: boolean) => string | undefined;
+
 export interface Listener {
   onAccept(fd: number, peer: ProxyAddress): void;
   onError(message: string): void;
@@ -98,7 +101,7 @@ export interface DataPlane {
    * each bind their own socket); accepted sockets (non-blocking, TCP_NODELAY)
    * go to onAccept until unlisten().
    */
-  listen(host: string, port: number, o: Listener & { reusePort: boolean }):
+  listen(host: string, port: number, o: Listener & { reusePort: boolean; prepare?: Prepare }):
     { ok: true; fd: number; address: ProxyAddress } | { ok: false; message: string };
   unlisten(fd: number): void;
   /** The local address of a socket (getsockname). */
@@ -575,6 +578,8 @@ function createEngine(c: Libc, splice: boolean, onError: (err: unknown) => void)
       if (v6 && c.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, one, 4) < 0) return fail('setsockopt(IPV6_V6ONLY)');
       // Accepted sockets inherit it: no setsockopt per connection.
       c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4);
+      const refused = o.prepare?.(fd, v6);
+      if (refused !== undefined) { c.close(fd); return { ok: false, message: `${refused} ${host}:${port}` }; }
       if (c.bind(fd, sa, sa.length) < 0) return fail('bind');
       if (c.listen(fd, 4096) < 0) return fail('listen');
       const address = localAddress(fd);

@@ -11,6 +11,7 @@ import type { UpstreamServer } from '../upstream/server.js';
 import { Attempts, connectUpstream, type ConnectResult } from '../upstream/connect.js';
 import type { ConnectWaiter, PlaneConn, PlaneOptions, PlaneStats } from '../dataplane/engine.js';
 import { buildProxyHeader } from './proxy-header-out.js';
+import { upstreamSocketFd } from '../upstream/upstream-socket.js';
 
 export async function proxyConnection(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, ctl: ConnControl, group: UpstreamGroup, first: Buffer): Promise<void> {
   const r = await connectFor(rt, info, group, !sock.destroyed);
@@ -110,7 +111,7 @@ export class AcceptedProxy implements ConnectWaiter, PlaneOptions {
   }
 
   start(group: UpstreamGroup): void {
-    this.attempts = new Attempts(group, this.info.client.address);
+    this.attempts = new Attempts(group, this.info.client.address, this.info.destination);
     this.tryNext();
   }
 
@@ -121,7 +122,7 @@ export class AcceptedProxy implements ConnectWaiter, PlaneOptions {
       let fd: number | undefined;
       let failure: string | undefined;
       try {
-        if (group.cfg.transparent) fd = transparentSocketFd(this.rt, this.info.client);
+        if (group.cfg.transparent || group.cfg.socket) fd = upstreamSocketFd(this.rt, group.cfg, this.info.client, s);
       } catch (err) {
         failure = (err as Error).message;
       }
@@ -188,11 +189,12 @@ async function connectFor(rt: ListenerRuntime, info: ConnInfo, group: UpstreamGr
   const client = info.proxied ?? info.client;
   const r = await connectUpstream(group, {
     clientIp: client.address,
+    dest: info.destination,
     onFailure: (server, err) => noteConnectFailure(rt, group, server, err.message),
-    socketFactory: group.cfg.transparent ? transparentFactory(rt, client) : undefined,
+    socketFactory: group.cfg.transparent || group.cfg.socket ? transparentFactory(rt, group, client) : undefined,
     // The engine connects by itself (no Node socket to build and tear down).
     engine: engine ? rt.dataPlane : undefined,
-    fdFactory: group.cfg.transparent ? () => transparentSocketFd(rt, client) : undefined,
+    fdFactory: group.cfg.transparent || group.cfg.socket ? (server) => upstreamSocketFd(rt, group.cfg, client, server)! : undefined,
   });
   if (!r.ok) {
     info.reason = failureReason(r.code);
@@ -238,14 +240,7 @@ function handOver(sock: Socket, upFd: number, rt: ListenerRuntime, snap: Snapsho
 /** The close reason of a connection no server took. */
 const failureReason = (code: 'ERR_NO_UPSTREAM' | 'ERR_UPSTREAM_CONNECT'): string => (code === 'ERR_NO_UPSTREAM' ? 'no_upstream' : 'upstream_connect_failed');
 
-/** A TCP socket bound to the client's address (transparent mode); throws with the reason when it cannot be made. */
-function transparentSocketFd(rt: ListenerRuntime, client: ConnInfo['client']): number {
-  if (!rt.transparent) throw new Error('transparent mode is not available (see log at start)');
-  const r = rt.transparent(client, client.family, 'tcp');
-  if (!r.ok) throw new Error(r.message);
-  return r.fd;
-}
-
-function transparentFactory(rt: ListenerRuntime, client: ConnInfo['client']) {
-  return (): Socket => new Socket({ fd: transparentSocketFd(rt, client), allowHalfOpen: true, readable: true, writable: true });
+/** A Node socket over the fd upstreamSocketFd made (transparent and/or socket options). */
+function transparentFactory(rt: ListenerRuntime, group: UpstreamGroup, client: ConnInfo['client']) {
+  return (server: UpstreamServer): Socket => new Socket({ fd: upstreamSocketFd(rt, group.cfg, client, server)!, allowHalfOpen: true, readable: true, writable: true });
 }

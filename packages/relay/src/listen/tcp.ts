@@ -5,6 +5,7 @@ import type { HostPort } from '@geoedge/shared';
 import { handleAccepted, handleTcpConnection } from '../connection.js';
 import type { ListenerRuntime } from './runtime.js';
 import type { ProxyAddress } from '../wire/proxy-types.js';
+import { listenerPrepare, logListening, needsNative } from './listener-socket.js';
 
 export interface BoundSocket {
   readonly key: string;
@@ -23,6 +24,7 @@ export function createTcpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     retarget(next) { rt = next; },
     key: `tcp ${hp.host} ${hp.port}`,
     async start() {
+      if (needsNative(rt.snapshot.listener)) throw new Error('tproxy and socket options need the data plane engine, which is unavailable (see the "data plane engine unavailable" warning)');
       // allowHalfOpen: a client's FIN only ends its direction (half-close).
       // pauseOnConnect: nothing is read until a route needs bytes; a connection
       // routed at once goes to the data plane engine without Node ever reading it.
@@ -61,15 +63,19 @@ function createEngineBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     retarget(next) { rt = next; },
     key: `tcp ${hp.host} ${hp.port}`,
     async start() {
+      const l = rt.snapshot.listener;
       const r = plane.listen(hp.host, hp.port, {
         reusePort: cluster.isWorker,
+        prepare: listenerPrepare(plane.libc, l),
         onAccept: (cfd, peer) => handleAccepted(cfd, peer, rt, local),
         onError: (message) => rt.log.error({ err: message }, 'listener error'),
       });
       if (!r.ok) throw new Error(r.message);
       fd = r.fd;
       // A specific address is every connection's local address: no getsockname per accept.
-      local = hp.host === '0.0.0.0' || hp.host === '::' ? undefined : r.address;
+      // Not on a tproxy listener: there it is the original destination, different per connection.
+      local = hp.host === '0.0.0.0' || hp.host === '::' || l.tproxy ? undefined : r.address;
+      logListening(rt, plane.libc, fd, r.address);
       addr = { address: r.address.address, port: r.address.port, family: r.address.family === 6 ? 'IPv6' : 'IPv4' };
     },
     async close() {

@@ -14,7 +14,9 @@ import type { UpstreamGroup } from '../upstream/group.js';
 import type { UpstreamServer } from '../upstream/server.js';
 import { addClient, removeClient, type ListenerRuntime } from './runtime.js';
 import type { BoundSocket } from './tcp.js';
-import { createTransport, type From, type UpSocket } from './udp-transport.js';
+import { createTransport, type From, type TproxyOptions, type Transport, type UpSocket } from './udp-transport.js';
+import { listenerPrepare, logListening, needsNative } from './listener-socket.js';
+import { upstreamUdpFd } from '../upstream/upstream-socket.js';
 
 interface Session {
   info: ConnInfo;
@@ -31,9 +33,26 @@ interface Session {
 
 const NOT_TLS = { kind: 'not-tls', reason: 'udp' } as const;
 
+/** What the transport needs for tproxy and socket options (undefined: a plain listener); createTransport refuses them without the engine. */
+function tproxyOptions(rt: ListenerRuntime): TproxyOptions | undefined {
+  const l = rt.snapshot.listener;
+  if (!needsNative(l)) return undefined;
+  if (!rt.dataPlane) return {};
+  const o: TproxyOptions = { prepare: listenerPrepare(rt.dataPlane.libc, l)!, origDst: l.tproxy };
+  if (rt.transparent) o.transparent = rt.transparent;
+  return o;
+}
+
 export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
   const drop = (reason: string) => rt.metrics.errors.inc([rt.name, reason]);
-  const sock = createTransport(hp, rt.dataPlane, drop);
+  let sock: Transport;
+  try {
+    sock = createTransport(hp, rt.dataPlane, drop, tproxyOptions(rt));
+  } catch (err) {
+    // tproxy or socket options without the engine: this address cannot be bound (start says why).
+    const message = (err as Error).message;
+    return { key: `udp ${hp.host} ${hp.port}`, start: () => Promise.reject(new Error(message)), close: async () => {}, address: () => undefined };
+  }
   const sessions = new Map<string, Session>();
   let sweeper: NodeJS.Timeout | undefined;
   let closing = false;
@@ -80,14 +99,14 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     const snap = rt.snapshot;
     const l = snap.listener;
     const peer = sock.peer(from);
-    const info: ConnInfo = { start: Date.now(), client: addressOf(peer.address, peer.port), destination: destination ?? localAddress(), reason: 'idle_timeout' };
+    const info: ConnInfo = { start: Date.now(), client: addressOf(peer.address, peer.port), destination: destination ?? sock.destination(from) ?? localAddress(), reason: 'idle_timeout' };
     if (proxied) info.proxied = proxied;
     const clientIp = (proxied ?? info.client).address;
     if (rt.open.size >= l.maxConnections) return void drop('limit_total');
-    const d = selectRoute(l.routes, { client: clientIp, hello: () => NOT_TLS, final: true });
+    const d = selectRoute(l.routes, { client: clientIp, dest: info.destination, hello: () => NOT_TLS, final: true });
     if (d.kind !== 'route' || d.route.handler.kind === 'close') return void drop('no_route');
     const group = snap.groups.get(d.route.handler.upstream)!;
-    const server = group.pick(clientIp, new Set());
+    const server = group.pick(clientIp, new Set(), Date.now(), info.destination);
     if (!server) return void drop('no_upstream');
     info.route = d.route.index;
     info.upstream = server.cfg.address;
@@ -108,6 +127,16 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
         return void drop('transparent_failed');
       }
       fd = t.fd;
+    }
+    if (group.cfg.socket) {
+      const o = upstreamUdpFd(rt, group.cfg, server, fd);
+      if (!o.ok) {
+        server.active--;
+        removeClient(rt, clientIp);
+        rt.log.warn({ upstream: server.cfg.address, err: o.message }, 'upstream socket options failed');
+        return void drop('socket_options_failed');
+      }
+      fd = o.fd;
     }
     const s: Session = {
       info, server, group, last: Date.now(), bytesIn: 0, bytesOut: 0, idleMs: l.idleTimeoutMs,
@@ -146,6 +175,7 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     rt.log.info({
       protocol: 'udp', client: `${i.client.address}:${i.client.port}`,
       proxied_client: i.proxied ? `${i.proxied.address}:${i.proxied.port}` : undefined,
+      original_dst: rt.snapshot.listener.tproxy ? `${i.destination.address}:${i.destination.port}` : undefined,
       route: i.route, upstream: i.upstream, bytes_in: s.bytesIn, bytes_out: s.bytesOut,
       duration_ms: Date.now() - i.start, reason: i.reason,
     }, 'session');
@@ -165,6 +195,8 @@ export function createUdpBound(hp: HostPort, rt: ListenerRuntime): BoundSocket {
     key: `udp ${hp.host} ${hp.port}`,
     async start() {
       await sock.bind(onMessage, (err) => rt.log.error({ err }, 'udp listener error'));
+      const a = sock.address();
+      if (a) logListening(rt, rt.dataPlane?.libc, sock.fd?.() ?? -1, a);
       // Sweep often enough that a session outlives its timeout by at most a quarter of it.
       const every = Math.max(50, Math.min(1000, rt.snapshot.listener.idleTimeoutMs / 4));
       sweeper = setInterval(sweep, every);

@@ -1,12 +1,15 @@
 // The matcher seam (caddy-l4 shape): a matcher answers from what has been read so
 // far, and says need-more when only more bytes could decide.
 import type { HelloResult } from '../wire/client-hello.js';
+import type { ProxyAddress } from '../wire/proxy-types.js';
 
 export type MatchResult = 'match' | 'no-match' | 'need-more';
 
 export interface MatchInput {
   /** Client IP: the proxied address when a PROXY header was accepted. */
   client: string;
+  /** The destination (original destination on a tproxy listener); undefined where unknown. */
+  dest?: ProxyAddress;
   /** ClientHello parse of the bytes read so far (cached by the caller). */
   hello(): HelloResult;
   /** No more bytes will come (preread timeout, limit, or UDP): need-more is not an answer. */

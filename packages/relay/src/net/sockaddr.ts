@@ -1,10 +1,8 @@
 // struct sockaddr_in / sockaddr_in6 for libc calls (family in host order as
 // Linux lays it out on little-endian machines, port in network order).
-import { isIP } from 'node:net';
+// The encoding itself is @geoedge/linux's (encodeSockaddr); this file caches it.
 import { formatAddress } from '@geoedge/shared';
-import { ipv6Bytes } from '../wire/proxy-v2.js';
-
-const AF_INET = 2, AF_INET6 = 10;
+import { encodeSockaddr, K } from '@geoedge/linux';
 
 // Upstream addresses repeat on every connection; isIP's regex and the parse
 // showed in profiles of short connections. Bounded: cleared when full
@@ -18,33 +16,16 @@ export function sockaddr(host: string, port: number): Buffer | undefined {
   let sa = cache.get(key);
   if (sa === undefined && !cache.has(key)) {
     if (cache.size >= CACHE_MAX) cache.clear();
-    sa = build(host, port);
+    sa = encodeSockaddr(host, port);
     cache.set(key, sa);
   }
-  return sa;
-}
-
-function build(host: string, port: number): Buffer | undefined {
-  const v = isIP(host);
-  if (v === 4) {
-    const sa = Buffer.alloc(16);
-    sa.writeUInt16LE(AF_INET, 0);
-    sa.writeUInt16BE(port, 2);
-    host.split('.').forEach((p, i) => (sa[4 + i] = Number(p)));
-    return sa;
-  }
-  if (v !== 6) return undefined;
-  const sa = Buffer.alloc(28);
-  sa.writeUInt16LE(AF_INET6, 0);
-  sa.writeUInt16BE(port, 2);
-  ipv6Bytes(host).copy(sa, 8);
   return sa;
 }
 
 /** Address and port out of a sockaddr_in/sockaddr_in6 (as accept4/getsockname fill it); IPv4-mapped as ::ffff:a.b.c.d. */
 export function parseSockaddr(sa: Buffer): { address: string; port: number; family: 4 | 6 } {
   const port = sa.readUInt16BE(2);
-  if (sa.readUInt16LE(0) === AF_INET) return { address: `${sa[4]}.${sa[5]}.${sa[6]}.${sa[7]}`, port, family: 4 };
+  if (sa.readUInt16LE(0) === K.AF_INET) return { address: `${sa[4]}.${sa[5]}.${sa[6]}.${sa[7]}`, port, family: 4 };
   const bytes = sa.subarray(8, 24);
   if (bytes.subarray(0, 10).every((x) => x === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
     return { address: `::ffff:${sa[20]}.${sa[21]}.${sa[22]}.${sa[23]}`, port, family: 6 };

@@ -5,12 +5,12 @@ import type { TransparentConnector } from '../listen/runtime.js';
 
 export async function loadTransparent(log: Logger): Promise<TransparentConnector | undefined> {
   try {
-    const mod = await import('./koffi-socket.js');
+    const mod = await import('./libc-socket.js');
     const r = mod.createTransparentConnector();
     if (r.ok) return r.connector;
     log.error({ reason: r.message }, 'transparent mode unavailable; transparent upstreams will fail to connect');
   } catch (err) {
-    log.error({ err }, 'transparent mode unavailable (FFI library did not load)');
+    log.error({ err }, 'transparent mode unavailable (the native layer did not load)');
   }
   return undefined;
 }

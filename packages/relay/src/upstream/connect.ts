@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import type { UpstreamGroup } from './group.js';
 import type { UpstreamServer } from './server.js';
 import type { DataPlane } from '../dataplane/engine.js';
+import type { ProxyAddress } from '../wire/proxy-types.js';
 
 export type ConnectResult =
   | { ok: true; socket: Socket; server: UpstreamServer }
@@ -13,6 +14,8 @@ export type ConnectResult =
 
 export interface ConnectOptions {
   clientIp: string;
+  /** The connection's destination (original_destination groups connect there). */
+  dest?: ProxyAddress;
   /** Creates the socket for transparent mode (bound to the client's address); plain connect otherwise. */
   socketFactory?: (server: UpstreamServer) => Socket | undefined;
   onFailure?: (server: UpstreamServer, err: Error) => void;
@@ -37,13 +40,13 @@ export class Attempts {
   /** Built at the second try: the first needs no set. */
   private tried: Set<UpstreamServer> | undefined;
 
-  constructor(readonly group: UpstreamGroup, readonly clientIp: string) {}
+  constructor(readonly group: UpstreamGroup, readonly clientIp: string, readonly dest?: ProxyAddress) {}
 
   next(): UpstreamServer | undefined {
     if (this.current) (this.tried ??= new Set()).add(this.current);
     this.current = undefined;
     if (this.count >= this.group.cfg.tries) return undefined;
-    const s = this.group.pick(this.clientIp, this.tried ?? NONE);
+    const s = this.group.pick(this.clientIp, this.tried ?? NONE, Date.now(), this.dest);
     this.current = s;
     if (!s) return undefined;
     this.count++;
@@ -63,7 +66,7 @@ export class Attempts {
 }
 
 export async function connectUpstream(group: UpstreamGroup, o: ConnectOptions): Promise<ConnectResult> {
-  const at = new Attempts(group, o.clientIp);
+  const at = new Attempts(group, o.clientIp, o.dest);
   for (let server = at.next(); server; server = at.next()) {
     const r = (o.engine && engineAttempt(o.engine, server, group.cfg.connectTimeoutMs, o.fdFactory)) || attempt(server, group.cfg.connectTimeoutMs, o.socketFactory);
     const got = await r;

@@ -2,6 +2,8 @@
 // the key from sessionStorage. Everything from the API reaches the DOM through
 // textContent or element properties, never as HTML, so record contents cannot
 // inject markup (and the Content-Security-Policy forbids inline scripts anyway).
+import { showMap } from './map.js';
+
 const API = '/api/v1/servers/localhost';
 const KEY = 'geoedge.apiKey';
 const $ = (id) => document.getElementById(id);
@@ -11,6 +13,7 @@ let oldest = null; // id of the oldest history entry shown (paging)
 // Bumped by each showZone: an answer for an older view (the operator clicked on,
 // or a save re-rendered the zone) is dropped instead of appended twice.
 let view = 0;
+let lastMap = null; // the last map request, for "Refresh map"
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -112,6 +115,7 @@ async function loadZones() {
 }
 
 async function showZone(name) {
+  if (zone !== name) $('map-box').hidden = true;
   zone = name;
   const v = ++view;
   const z = await api('GET', zonePath(name));
@@ -129,7 +133,7 @@ async function showZone(name) {
   for (const b of body.querySelectorAll('button.delete')) b.disabled = !allowed;
   $('history').tBodies[0].replaceChildren();
   oldest = null;
-  await Promise.all([loadHistory(v), z.rrsets.some((rr) => rr.type === 'LUA') ? loadHealth(v) : hideHealth()]);
+  await Promise.all([loadHistory(v), loadDnssec(v, z), z.rrsets.some((rr) => rr.type === 'LUA') ? loadHealth(v) : hideHealth()]);
 }
 
 function hideHealth() {
@@ -187,6 +191,44 @@ function names(code, c) {
   }
 }
 
+/** RFC 4034 appendix B key tag of a DNSKEY's presentation form ("257 3 13 <base64>"). */
+function keyTag(dnskey) {
+  const [flags, protocol, algorithm, ...b64] = dnskey.split(' ');
+  const key = Uint8Array.from(atob(b64.join('')), (c) => c.charCodeAt(0));
+  const rdata = [Number(flags) >> 8, Number(flags) & 0xff, Number(protocol), Number(algorithm), ...key];
+  let ac = 0;
+  rdata.forEach((b, i) => { ac += i & 1 ? b : b << 8; });
+  ac += (ac >> 16) & 0xffff;
+  return ac & 0xffff;
+}
+
+/** The zone's keys (GET …/cryptokeys) and the DS records to give the registrar. */
+async function loadDnssec(v, z) {
+  const keys = await api('GET', `${zonePath(zone)}/cryptokeys`);
+  if (v !== view) return;
+  $('dnssec-state').textContent = z.dnssec
+    ? `Signed: ${keys.filter((k) => k.active).length} active key(s) of ${keys.length}; denial of existence: ${z.nsec3param ? `NSEC3 ${z.nsec3param}${z.nsec3narrow ? ' (narrow)' : ''}` : 'NSEC'}.`
+    : keys.length ? `Not signed: none of the ${keys.length} key(s) is active.` : 'Not signed: the zone has no DNSSEC keys.';
+  const ds = [];
+  for (const k of keys) {
+    if (!k.published || !k.ds) continue;
+    for (const d of k.ds) if (d.split(' ')[2] === '2') ds.push(`${zone} IN DS ${d}${k.active ? '' : '   ; key not active yet'}`);
+  }
+  $('dnssec-ds').textContent = ds.join('\n');
+  $('dnssec-ds-box').hidden = ds.length === 0;
+  const body = $('cryptokeys').tBodies[0];
+  body.replaceChildren();
+  for (const k of keys) {
+    const tr = el('tr');
+    tr.dataset.id = String(k.id);
+    const state = `${k.active ? 'active' : 'inactive'}, ${k.published ? 'published' : 'not published'}${k.error ? ` — ${k.error}` : ''}`;
+    tr.append(el('td', String(k.id)), el('td', k.keytype.toUpperCase()), el('td', `${k.algorithm}${k.bits ? ` (${k.bits} bits)` : ''}`),
+      el('td', k.dnskey ? String(keyTag(k.dnskey)) : '—'), el('td', state, k.active ? 'active' : 'inactive'), el('td', k.dnskey, 'dnskey'));
+    body.append(tr);
+  }
+  $('cryptokeys').hidden = keys.length === 0;
+}
+
 const HISTORY_PAGE = 20;
 
 async function loadHistory(v) {
@@ -230,6 +272,7 @@ function sideLines(side) {
   for (const rr of side.rrsets ?? []) for (const r of rr.records) lines.push(`${rr.name} ${rr.ttl} ${rr.type} ${r.content}${r.disabled ? ' (disabled)' : ''}`);
   for (const [kind, values] of Object.entries(side.metadata ?? {})) for (const v of values) lines.push(`metadata ${kind} = ${v}`);
   for (const [k, v] of Object.entries(side.zone ?? {})) lines.push(`${k}: ${v}`);
+  for (const k of side.cryptokeys ?? []) lines.push(`key ${k.id} flags ${k.flags} ${k.active ? 'active' : 'inactive'} ${k.published ? 'published' : 'unpublished'} ${k.dnskey}`);
   return lines;
 }
 
@@ -245,6 +288,12 @@ function rrsetRow(rr) {
   edit.type = 'button';
   edit.addEventListener('click', () => fillEditor(rr));
   actions.append(edit);
+  if (rr.type === 'LUA') {
+    const map = el('button', 'Map', 'map');
+    map.type = 'button';
+    map.addEventListener('click', () => run(() => mapRecord({ qname: rr.name, zone, contents: rr.records.filter((r) => !r.disabled).map((r) => r.content), unsaved: false })));
+    actions.append(map);
+  }
   if (rr.type !== 'SOA') {
     const del = el('button', 'Delete', 'delete');
     del.type = 'button';
@@ -298,6 +347,19 @@ async function checkLua() {
   say(`Lua syntax OK (${rr.records.length} record${rr.records.length === 1 ? '' : 's'}).`, 'ok');
 }
 
+async function mapRecord(req) {
+  lastMap = req;
+  await showMap(api, req);
+}
+
+/** The editor's LUA records, evaluated by geodns without saving them. */
+async function mapUnsaved() {
+  const rr = editorRRset();
+  if (rr.type !== 'LUA') throw new Error('The map is for LUA records; set Type to LUA.');
+  if (!rr.records.length) throw new Error('Give at least one LUA record.');
+  await mapRecord({ qname: rr.name, zone, contents: rr.records.map((r) => r.content), unsaved: true });
+}
+
 async function preview() {
   const out = $('pv-result');
   out.textContent = '';
@@ -335,10 +397,13 @@ function start() {
     $('geoip-update').disabled = true;
     $('zones').replaceChildren();
     $('zone').hidden = true;
+    $('map-box').hidden = true;
     say('Key forgotten.', 'ok');
   });
   $('editor').addEventListener('submit', (e) => { e.preventDefault(); run(saveRRset); });
   $('rr-check').addEventListener('click', () => run(checkLua));
+  $('rr-map').addEventListener('click', () => run(mapUnsaved));
+  $('map-refresh').addEventListener('click', () => run(() => (lastMap ? mapRecord(lastMap) : undefined)));
   $('rr-clear').addEventListener('click', () => $('editor').reset());
   $('preview').addEventListener('submit', (e) => { e.preventDefault(); run(preview); });
   $('history-more').addEventListener('click', () => run(() => loadHistory(view)));

@@ -1,11 +1,9 @@
 // Adapter for libuv's uv_poll, reached through koffi: Node exports libuv's
 // symbols from its own binary (for addons), so koffi.load(null) finds them.
-// Lets a raw fd (an epoll set, a UDP socket opened through koffi) be watched by
+// Lets a raw fd (an epoll set, a UDP socket opened through libc) be watched by
 // Node's own event loop on the main thread: no pool thread blocking in a
-// syscall, no cross-thread wake-up per batch. Imported only by the programs
-// that move bytes through raw fds (relay engine, geodns batched UDP), through
-// the '@geoedge/shared/uv-poll' subpath, so no other program loads koffi.
-import koffi from 'koffi';
+// syscall, no cross-thread wake-up per batch.
+import { loadKoffi } from './libc.js';
 
 /** An fd watched by Node's own event loop (uv_poll, level-triggered, main thread). */
 export interface FdWatch {
@@ -24,6 +22,7 @@ let bound: ((fd: number, onReadable: () => void) => FdWatch) | undefined;
  */
 export function watchFd(fd: number, onReadable: () => void): FdWatch {
   if (!bound) {
+    const koffi = loadKoffi();
     const node = koffi.load(null);
     const loop = node.func('void *uv_default_loop(void)')();
     const handleSize = node.func('size_t uv_handle_size(int)');
