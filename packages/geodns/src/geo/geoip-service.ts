@@ -80,6 +80,11 @@ export class GeoIpService implements Service, GeoLookup {
 
   lookup(ip: string): GeoInfo | undefined {
     const dbs = this.dbs; // one read: the whole lookup sees one snapshot
+    // The client the chain has just located had no cached answer; the answer this
+    // lookup leads to is what gets cached (stages/dynamic-cache.ts), so its
+    // GeoInfo is not kept here: under a random-subnet flood each would be new
+    // (a 100,000-entry map churned by every query for nothing).
+    if (ip === this.located && dbs === this.locatedIn) return this.lookupUncached(dbs, ip);
     // repeated addresses (pickclosest candidates, busy resolvers) skip the tree walk;
     // the cache belongs to the snapshot, so a swap starts a fresh one
     const cache = this.cacheFor(dbs);

@@ -91,7 +91,7 @@ test('locate walks the tree as mmdb-lib does: same data pointer and prefix (reco
   assert.ok(compared > 50_000, `${compared} addresses compared`);
 });
 
-test('GeoIpService.locate gives lookup\'s record and prefix; equal records have equal fields (one database, and City + ASN)', async () => {
+test('GeoIpService.locate gives lookup\'s record and prefix, and a lookup after it the same answer; equal records have equal fields (one database, and City + ASN)', async () => {
   const log = createLogger({ name: 'test', level: 'silent' });
   for (const files of [[defaultCityDatabase()], [join(TD, 'GeoIP2-City-Test.mmdb'), join(TD, 'GeoLite2-ASN-Test.mmdb')]]) {
     const svc = createGeoIpService({ files, log, watch: false });
@@ -102,6 +102,8 @@ test('GeoIpService.locate gives lookup\'s record and prefix; equal records have 
       const g = svc.lookup(ip);
       const spot = svc.locate(ip);
       assert.deepEqual(spot && { ...spot }, g && { record: g.record, prefix: g.prefix }, ip);
+      // A lookup right after locate (the chain's order: locate, miss, evaluate) reuses that walk.
+      if (spot) assert.deepEqual(svc.lookup(ip), g, `${ip}: lookup after locate`);
       if (!g) continue;
       const { prefix: _p, network: _n, record, ...fields } = g;
       const text = JSON.stringify(fields);
