@@ -49,6 +49,9 @@ before(async () => {
   assert.ok((await migrate(db.db)).ok);
   tmp = tempDir('pdns-dnssec');
   pdns = await startPdnsApi(db, tmp.dir);
+  // pdnsutil on the same database (its config in the same directory).
+  const server = await sharedMariaDb();
+  await writeFile(join(tmp.dir, 'pdns.conf'), ['launch=gmysql', `gmysql-host=${server.host}`, `gmysql-port=${server.port}`, 'gmysql-user=root', 'gmysql-password=', `gmysql-dbname=${db.name}`, 'gmysql-dnssec=yes', ''].join('\n'));
   const config = loadConfig(undefined, { apiKey: KEY }, {});
   app = await buildApp({ config, log: createLogger({ name: 'dnssec-oracle', level: 'silent' }), metrics: createControlMetrics(), updaterProblem: 'none', db: db.db });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -93,6 +96,13 @@ test('keys created through geoctl are listed identically by PowerDNS on the same
   await sameOnBoth(`${Z}/${z}/cryptokeys`);
   await sameOnBoth(`${Z}/${z}`);
   await sameOnBoth(`${Z}`);
+  // pdnsutil accepts the keys geoctl made, and shows the tags geoctl lists.
+  const check = await runProgram('pdnsutil', [`--config-dir=${tmp.dir}`, 'check-zone', z]);
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, /0 errors/);
+  const show = await runProgram('pdnsutil', [`--config-dir=${tmp.dir}`, 'show-zone', z]);
+  assert.equal(show.code, 0, show.stderr);
+  for (const k of await sameOnBoth(`${Z}/${z}/cryptokeys`)) assert.match(show.stdout, new RegExp(`ID = ${k.id} \\(${k.keytype.toUpperCase()}\\), flags = ${k.flags}, tag = \\d+, algo = `));
 });
 
 test('keys created by PowerDNS (its API and pdnsutil) are listed identically by geoctl', async () => {
@@ -101,8 +111,6 @@ test('keys created by PowerDNS (its API and pdnsutil) are listed identically by 
   for (const body of [{ keytype: 'zsk', active: true, algorithm: 'ecdsa256' }, { keytype: 'ksk', active: false, algorithm: 'rsasha256', bits: 2048 }]) {
     assert.equal((await call(pdns.base, 'POST', `${Z}/${z}/cryptokeys`, body)).status, 201);
   }
-  const server = await sharedMariaDb();
-  await writeFile(join(tmp.dir, 'pdns.conf'), ['launch=gmysql', `gmysql-host=${server.host}`, `gmysql-port=${server.port}`, 'gmysql-user=root', 'gmysql-password=', `gmysql-dbname=${db.name}`, 'gmysql-dnssec=yes', ''].join('\n'));
   const r = await runProgram('pdnsutil', [`--config-dir=${tmp.dir}`, 'add-zone-key', z, 'zsk', 'inactive', 'unpublished', 'ed25519']);
   assert.equal(r.code, 0, r.stderr);
   const list = await sameOnBoth(`${Z}/${z}/cryptokeys`);
@@ -134,17 +142,30 @@ test('rectify, NSEC3 settings and dnssec on/off leave the rows PowerDNS leaves (
   await oracle.sameRows('sec.test');
   await oracle.same('PATCH', P, { rrsets: [{ name: 'new.deep.sec.test.', type: 'A', ttl: 60, changetype: 'REPLACE', records: [rec('192.0.2.9')] }] });
   await oracle.sameRows('sec.test');
+  let i = 0;
   for (const body of [{ nsec3param: '1 0 1 AB' }, { nsec3param: '1 1 0 -' }, { nsec3param: '1 0 0 -', nsec3narrow: true }, { nsec3param: '' }, { dnssec: false }]) {
     await oracle.same('PUT', P, body);
     await oracle.same('GET', P);
     await oracle.sameRows('sec.test');
     await oracle.same('PUT', `${P}/rectify`);
     await oracle.sameRows('sec.test');
+    // A change in each mode: a new ENT chain, a delegation with glue, a name below it, a deletion.
+    i++;
+    await oracle.same('PATCH', P, { rrsets: [
+      { name: `x${i}.e${i}.ent.sec.test.`, type: 'TXT', ttl: 60, changetype: 'REPLACE', records: [rec(`"${i}"`)] },
+      { name: `d${i}.sec.test.`, type: 'NS', ttl: 60, changetype: 'REPLACE', records: [rec(`ns.d${i}.sec.test.`)] },
+      { name: `ns.d${i}.sec.test.`, type: 'A', ttl: 60, changetype: 'REPLACE', records: [rec('192.0.2.53')] },
+      { name: `deep.below.d${i}.sec.test.`, type: 'TXT', ttl: 60, changetype: 'REPLACE', records: [rec('"below"')] },
+      { name: i === 1 ? 'www.sec.test.' : `x${i - 1}.e${i - 1}.ent.sec.test.`, type: i === 1 ? 'A' : 'TXT', changetype: 'DELETE' },
+    ] });
+    await oracle.sameRows('sec.test');
   }
   await oracle.same('POST', Z, { name: 'n3.test.', kind: 'Native', nameservers: ['ns1.n3.test.'], dnssec: true, nsec3param: '1 0 1 ab', nsec3narrow: false,
     rrsets: [{ name: 'a.b.n3.test.', type: 'A', ttl: 60, changetype: 'REPLACE', records: [rec('192.0.2.1')] }] });
   await oracle.sameRows('n3.test');
   await oracle.same('GET', `${Z}/n3.test.`);
+  await oracle.same('GET', `${Z}/n3.test./export`);
+  await oracle.same('GET', `${Z}?dnssec=false`);
 });
 
 test('an imported key lists identically; bad input is refused where PowerDNS refuses it', async () => {
@@ -159,6 +180,11 @@ test('an imported key lists identically; bad input is refused where PowerDNS ref
   await oracle.same('PUT', `${P}/cryptokeys/${zsk!.id}`, { active: false });
   await oracle.same('GET', `${P}/cryptokeys`);
   await oracle.same('GET', P);
+  for (const cds of [['2'], ['2, 4'], ['1,2'], ['']]) {
+    await oracle.same('PUT', `${P}/metadata/PUBLISH-CDS`, { metadata: cds });
+    await oracle.same('GET', `${P}/cryptokeys`);
+  }
+  await oracle.same('DELETE', `${P}/metadata/PUBLISH-CDS`);
   await oracle.same('DELETE', `${P}/cryptokeys/${zsk!.id}`);
   await oracle.same('GET', `${P}/cryptokeys`);
   for (const [method, path, body] of [

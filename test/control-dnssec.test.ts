@@ -80,7 +80,9 @@ test('every key change is in the history with the key name and public parts only
   assert.equal(h.status, 200);
   const text = JSON.stringify(h.json);
   assert.ok(!text.includes('Private-key-format') && !text.includes('PrivateKey'), 'no private key text in the history');
-  const [off, del, put, post] = h.json;
+  const [off, del, put, post, create] = h.json;
+  assert.equal(create.action, 'create');
+  assert.equal(create.after.cryptokeys.length, 1, 'the key "dnssec": true made is in the creation entry');
   assert.deepEqual([off.action, del.action, put.action, post.action], ['zone', 'cryptokeys', 'cryptokeys', 'cryptokeys']);
   assert.ok([off, del, put, post].every((e: { key: string }) => e.key === 'admin'));
   assert.equal(post.before.cryptokeys.length, 1);

@@ -33,6 +33,7 @@ let zsk: DnssecKey;
 let pops: Client[];
 let conf: { dir: string; remove: () => void };
 let files: { dir: string; remove: () => void };
+let roll: { domainId: number };
 const anchors: string[] = [];
 
 async function key(alg: string): Promise<DnssecKey> {
@@ -104,7 +105,13 @@ before(async () => {
   writeFileSync(join(files.dir, 'keys', 'files.test', '1.csk.private'), formatPrivateKey(fk));
   writeFileSync(join(files.dir, 'geodns.yaml'), `dnssec: { keyDir: ${join(files.dir, 'keys')} }\n`);
   anchors.push(`files.test. DS ${ds('files.test', 257, fk)}`);
-  const stubs = [Z, 'other.test', `secure.${Z}`, `insecure.${Z}`, 'broken.test', 'files.test'];
+  // ZSK pre-publication rollover, done by editing cryptokeys as the API would.
+  roll = await insertZone(db, 'roll.test', basicZone('roll.test'));
+  const rollKsk = await key('ecdsa256');
+  await addKey(roll.domainId, 257, rollKsk);
+  await addKey(roll.domainId, 256, await key('ecdsa256'));
+  anchors.push(`roll.test. DS ${ds('roll.test', 257, rollKsk)}`);
+  const stubs = [Z, 'other.test', `secure.${Z}`, `insecure.${Z}`, 'broken.test', 'files.test', 'roll.test'];
   g = await startGeodns({ zonesDir: join(files.dir, 'zones'), args: ['--config', join(files.dir, 'geodns.yaml'), '--db', scratch.url, '--geoip', MMDB], readyTimeoutMs: 30_000 });
   await g.waitForLog((l) => l.msg === 'zones loaded from the database', 20_000);
   ub = await startUnbound({ stubs, target: g, anchors });
@@ -278,6 +285,40 @@ test('a key row with the wrong algorithm is skipped (logged once): unbound, hold
   assert.equal(r.status, 'SERVFAIL', r.text);
   const lines = g.logs().filter((l) => String(l.msg).includes('broken.test.: DNSSEC: key'));
   assert.equal(lines.length, 1, JSON.stringify(lines));
+});
+
+test('a ZSK rollover by pre-publication (RFC 6781 §4.1.1.1) through cryptokeys edits keeps every answer validating', async () => {
+  const tags = async (type: string) => {
+    const d = await dig(g, ['+dnssec', '+norecurse', 'www.roll.test', 'A']);
+    const k = await dig(g, ['+norecurse', 'roll.test', 'DNSKEY']);
+    return { signers: d.answer.filter((a) => a.type === 'RRSIG').map((a) => a.data.split(' ')[6]).sort(), keys: data(k, 'DNSKEY').length, type };
+  };
+  const until = async (what: string, pred: (t: Awaited<ReturnType<typeof tags>>) => boolean) => {
+    const started = Date.now();
+    for (;;) {
+      assertValid(await viaUnbound('www.roll.test', 'A'), `during the rollover (${what})`);
+      const t = await tags(what);
+      if (pred(t)) return t;
+      if (Date.now() - started > 20_000) {
+        const rows = await db.query('SELECT id, flags, active, published FROM cryptokeys WHERE domain_id = ?', [roll.domainId]);
+        const ids = (await dig(g, ['+norecurse', '+multi', 'roll.test', 'DNSKEY'])).text.match(/key id = \d+/g);
+        assert.fail(`${what}: not served within 20 s: ${JSON.stringify(t)}; rows ${JSON.stringify(rows)}; DNSKEY ${ids}\n${g.proc.tail(10)}`);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  };
+  const before = await until('start', (t) => t.keys === 2);
+  const [oldZsk] = (await db.query("SELECT id FROM cryptokeys WHERE domain_id = ? AND flags = 256", [roll.domainId])) as Array<{ id: number }>;
+  const fresh = await key('ecdsa256');
+  await db.execute('INSERT INTO cryptokeys (domain_id, flags, active, published, content) VALUES (?, 256, 0, 1, ?)', [roll.domainId, formatPrivateKey(fresh)]);
+  await until('new ZSK published, not signing', (t) => t.keys === 3 && t.signers.join() === before.signers.join());
+  await db.execute('UPDATE cryptokeys SET active = (id <> ?) WHERE domain_id = ? AND flags = 256', [oldZsk!.id, roll.domainId]);
+  const newTag = String(keyTag(dnskeyRdata(256, fresh)));
+  await until('new ZSK signing, old one still published', (t) => t.keys === 3 && t.signers.join() === newTag);
+  // Wait out unbound's cache (cache-max-ttl 5) before the old key goes: no answer signed by it is left.
+  for (let i = 0; i < 6; i++) { assertValid(await viaUnbound('www.roll.test', 'A'), 'waiting'); await new Promise((r) => setTimeout(r, 1000)); }
+  await db.execute('DELETE FROM cryptokeys WHERE id = ?', [oldZsk!.id]);
+  await until('old ZSK removed', (t) => t.keys === 2);
 });
 
 /** RFC 4034 §3.1.8.1 over an A RRset as dig prints it. */

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +52,9 @@ function linkKoffi(t: Target): void {
   const dir = join(REPO_ROOT, 'node_modules', '@koromix');
   const link = join(dir, t.koffi.split('/').pop()!);
   mkdirSync(dir, { recursive: true });
-  try { lstatSync(link); } catch { symlinkSync(t.koffi, link); }
+  if (existsSync(join(link, 'package.json'))) return;
+  try { lstatSync(link); unlinkSync(link); } catch { /* no link yet */ } // a dangling one is replaced
+  symlinkSync(t.koffi, link);
 }
 
 const emulated = (t: Target) => [t.qemu, '-L', t.sysroot, t.node];

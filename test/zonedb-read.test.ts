@@ -134,6 +134,31 @@ test('change detection: edits without a serial bump, adds, deletes, metadata; un
   assert.equal(reread.zones.get(ids.b)!.records.filter((x) => x.type === TYPE.MX).length, 0);
 });
 
+test('change detection: a failover swap (one row disabled, a same-length one enabled, one commit) is seen', async () => {
+  // CRC32 is affine: the same column flipped on two rows of equal length changes
+  // both rows' CRC by the same value, and a plain XOR of CRCs cancels out. This is
+  // exactly what a failover script does, so the fingerprint must not be linear.
+  await insertRecord(s.db, ids.b, { name: 'pool.example.net', type: 'A', content: '192.0.2.61' });
+  await insertRecord(s.db, ids.b, { name: 'pool.example.net', type: 'A', content: '192.0.2.62', disabled: 1 });
+  await s.db.execute("INSERT INTO domainmetadata (domain_id, kind, content) VALUES (?, 'X-FAILOVER', 'a'), (?, 'X-FAILOVER', 'b')", [ids.b, ids.b]);
+  const d = new ChangeDetector(s.db, { fullCheckEveryMs: 0 });
+  assert.ok((await d.prime()).ok);
+  const poll = async () => {
+    const r = await d.poll();
+    assert.ok(r.ok, JSON.stringify(r));
+    return r.changes;
+  };
+  assert.deepEqual(await poll(), { added: [], changed: [], deleted: [] });
+  await s.db.transaction(async (t) => {
+    await t.execute("UPDATE records SET disabled = 1 - disabled WHERE domain_id = ? AND name = 'pool.example.net'", [ids.b]);
+  });
+  assert.deepEqual((await poll()).changed, [ids.b], 'records swap');
+  await s.db.transaction(async (t) => {
+    await t.execute("UPDATE domainmetadata SET content = IF(content = 'a', 'b', 'a') WHERE domain_id = ? AND kind = 'X-FAILOVER'", [ids.b]);
+  });
+  assert.deepEqual((await poll()).changed, [ids.b], 'metadata swap');
+});
+
 test('ZoneSync: one full load, then only changed zones, whole; deletions by id', async () => {
   const full: Array<Map<number, DbZone>> = [];
   const deltas: Array<{ upserted: DbZone[]; deleted: number[] }> = [];

@@ -6,10 +6,13 @@
 //   patch  PATCH REPLACE of one A RRset (a transaction, rectify, serial bump)
 //   get    GET of the whole zone
 //   list   GET of the zone list
+//   keys   GET of the zone's cryptokeys (with --dnssec)
+// --dnssec creates the zone with "dnssec": true on both (one ECDSA CSK), so every
+// PATCH also writes NSEC order names (rectify of a signed zone).
 // Prints requests/s and median/p95 latency per program and the ratio
 // (geoctl / pdns; > 1 means geoctl is faster for req/s). Bounded: fixed
 // duration per phase, loopback only; everything started is stopped and dropped.
-//   node scripts/bench/zone-api.mjs [--records 1000] [--seconds 5]
+//   node scripts/bench/zone-api.mjs [--records 1000] [--seconds 5] [--dnssec]
 // (build first: npx tsc -b packages/control)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +28,7 @@ const arg = (name, def) => {
 };
 const RECORDS = arg('records', 1000);
 const SECONDS = arg('seconds', 5);
+const DNSSEC = process.argv.includes('--dnssec');
 const KEY = 'bench-key';
 const freePort = () => new Promise((res) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
@@ -73,6 +77,7 @@ const phases = {
   patch: (i) => ['PATCH', `${Z}/bench.test.`, { rrsets: [{ name: `h${i % RECORDS}.bench.test.`, type: 'A', ttl: 60, changetype: 'REPLACE', records: [{ content: `192.0.2.${i % 250}`, disabled: false }] }] }],
   get: () => ['GET', `${Z}/bench.test.`],
   list: () => ['GET', Z],
+  ...(DNSSEC ? { keys: () => ['GET', `${Z}/bench.test./cryptokeys`] } : {}),
 };
 
 const dbs = await Promise.all([scratchDatabase('bench_pdns'), scratchDatabase('bench_ours')]);
@@ -83,7 +88,7 @@ try {
   const [pPort, dnsPort, oPort] = [await freePort(), await freePort(), await freePort()];
   procs.push(await start('/usr/sbin/pdns_server', [
     '--no-config', '--daemon=no', '--guardian=no', `--socket-dir=${dir}`, `--config-dir=${dir}`, '--local-address=127.0.0.1', `--local-port=${dnsPort}`,
-    '--launch=gmysql', '--gmysql-host=127.0.0.1', `--gmysql-port=${(await sharedMariaDb()).port}`, '--gmysql-user=root', '--gmysql-password=', `--gmysql-dbname=${dbs[0].name}`,
+    '--launch=gmysql', '--gmysql-host=127.0.0.1', `--gmysql-port=${(await sharedMariaDb()).port}`, '--gmysql-user=root', '--gmysql-password=', `--gmysql-dbname=${dbs[0].name}`, '--gmysql-dnssec=yes',
     '--webserver=yes', '--api=yes', `--api-key=${KEY}`, '--webserver-address=127.0.0.1', `--webserver-port=${pPort}`, '--webserver-allow-from=127.0.0.1',
     '--security-poll-suffix=', '--disable-syslog', '--loglevel=4',
   ], /ready to distribute questions/));
@@ -91,11 +96,11 @@ try {
   procs.push(await startPolled(process.execPath, ['packages/control/dist/main.js', 'serve', '--listen', `127.0.0.1:${oPort}`, '--db', dbs[1].url, '--api-key', KEY], `http://127.0.0.1:${oPort}/metrics`));
   const targets = { pdns: `http://127.0.0.1:${pPort}`, geoctl: `http://127.0.0.1:${oPort}` };
   for (const base of Object.values(targets)) {
-    await call(base, 'POST', Z, { name: 'bench.test.', kind: 'Native', nameservers: ['ns1.bench.test.'] });
+    await call(base, 'POST', Z, { name: 'bench.test.', kind: 'Native', nameservers: ['ns1.bench.test.'], ...(DNSSEC ? { dnssec: true } : {}) });
     const rrsets = Array.from({ length: RECORDS }, (_, i) => ({ name: `h${i}.bench.test.`, type: 'A', ttl: 60, changetype: 'REPLACE', records: [{ content: '192.0.2.1', disabled: false }] }));
     await call(base, 'PATCH', `${Z}/bench.test.`, { rrsets });
   }
-  console.log(`zone with ${RECORDS} A RRsets; ${SECONDS} s per phase, one client`);
+  console.log(`zone with ${RECORDS} A RRsets${DNSSEC ? ', signed (NSEC)' : ''}; ${SECONDS} s per phase, one client`);
   for (const [name, make] of Object.entries(phases)) {
     const r = {};
     for (const [who, base] of Object.entries(targets)) r[who] = await phase(base, make);

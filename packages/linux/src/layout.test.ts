@@ -9,12 +9,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { K } from './constants.js';
 import { ERRNO } from './errno.js';
 import { LAYOUTS, type Layout } from './layout.js';
+import { UV } from './uv-poll.js';
 
 /** The C program printing, as JSON, the layout, constants and errnos of its target. */
 export function layoutProgram(): string {
@@ -84,3 +85,19 @@ for (const compiler of ['cc', 'aarch64-linux-gnu-gcc', 'arm-linux-gnueabihf-gcc'
     }
   });
 }
+
+/** Node's headers beside its binary (the official builds and Debian's ship uv.h there). */
+const NODE_INCLUDE = join(dirname(process.execPath), '..', 'include', 'node');
+const uvSkip = !hostArch ? 'no C compiler (cc)' : !existsSync(join(NODE_INCLUDE, 'uv.h')) ? `no uv.h in ${NODE_INCLUDE}` : false;
+
+test('the libuv constants uv-poll.ts passes (UV_POLL, UV_READABLE) are Node\'s own uv.h values', { skip: uvSkip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geoedge-uv-'));
+  try {
+    const fields = Object.keys(UV).map((name, i) => `  printf("${i ? ',' : '{'}\\"${name}\\":%d", (int)(${name}));`).join('\n');
+    writeFileSync(join(dir, 'uv.c'), `#include <stdio.h>\n#include <uv.h>\nint main(void) {\n${fields}\n  printf("}\\n");\n  return 0;\n}\n`);
+    execFileSync('cc', ['-I', NODE_INCLUDE, '-o', join(dir, 'uv'), join(dir, 'uv.c')]);
+    assert.deepEqual(JSON.parse(execFileSync(join(dir, 'uv'), { encoding: 'utf8' })), { ...UV });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { K, errnoName, getIntOption, loadLibc, nativeRefusal, setIntOption, watchFd } from './index.js';
+import { K, errnoName, getIntOption, getStringOption, loadLibc, nativeRefusal, setIntOption, setStringOption, watchFd } from './index.js';
 
 const skip = nativeRefusal() ?? false;
 
@@ -87,4 +87,20 @@ test('watchFd: Node\'s loop calls back when a raw socket becomes readable, and s
     c.close(fd);
     tx.close();
   }
+});
+
+test('string options: TCP_CONGESTION set to reno reads back as reno; an unknown algorithm is ENOENT', { skip }, () => {
+  const c = loadLibc();
+  const fd = c.socket(K.AF_INET, K.SOCK_STREAM | K.SOCK_CLOEXEC, 0) as number;
+  try {
+    const now = getStringOption(c, fd, K.IPPROTO_TCP, K.TCP_CONGESTION, 16);
+    assert.equal(typeof now, 'string');
+    assert.equal(setStringOption(c, fd, K.IPPROTO_TCP, K.TCP_CONGESTION, 'reno'), 0);
+    assert.equal(getStringOption(c, fd, K.IPPROTO_TCP, K.TCP_CONGESTION, 16), 'reno');
+    assert.equal(errnoName(setStringOption(c, fd, K.IPPROTO_TCP, K.TCP_CONGESTION, 'no-such-algorithm')), 'ENOENT');
+  } finally {
+    c.close(fd);
+  }
+  const closed = getStringOption(c, fd, K.IPPROTO_TCP, K.TCP_CONGESTION, 16);
+  assert.equal(typeof closed === 'object' && errnoName(closed.errno), 'EBADF');
 });

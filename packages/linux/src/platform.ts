@@ -18,9 +18,17 @@ let facts: PlatformFacts | undefined;
 export function platformFacts(): PlatformFacts {
   if (!facts) {
     let glibc: string | undefined;
-    if (process.platform === 'linux') {
-      const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
-      glibc = header?.glibcVersionRuntime;
+    if (process.platform === 'linux' && process.report) {
+      // Without the network section where Node can leave it out (20.13+): it
+      // names the open sockets' peers, which may mean slow reverse lookups.
+      const r = process.report as typeof process.report & { excludeNetwork?: boolean };
+      const before = r.excludeNetwork;
+      if (before !== undefined) r.excludeNetwork = true;
+      try {
+        glibc = (r.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+      } finally {
+        if (before !== undefined) r.excludeNetwork = before;
+      }
     }
     facts = { platform: process.platform, arch: process.arch, glibc };
   }

@@ -11,6 +11,9 @@ export interface FdWatch {
   stop(): void;
 }
 
+/** The libuv constants used here (uv.h enums; layout.test.ts checks them against Node's own uv.h). */
+export const UV = { UV_POLL: 8, UV_READABLE: 1 } as const;
+
 let bound: ((fd: number, onReadable: () => void) => FdWatch) | undefined;
 
 /**
@@ -30,7 +33,7 @@ export function watchFd(fd: number, onReadable: () => void): FdWatch {
     const PollCb = koffi.proto('void geoedge_uv_poll_cb(void *, int, int)');
     const start = node.func('int uv_poll_start(void *, int, geoedge_uv_poll_cb *)');
     const stop = node.func('int uv_poll_stop(void *)');
-    const UV_POLL = 8, UV_READABLE = 1;
+    const { UV_POLL, UV_READABLE } = UV;
     bound = (f, cb) => {
       // Never freed (uv_close would need its own callback): a watch lives as
       // long as its socket, and sockets are few and long-lived.

@@ -10,9 +10,15 @@
 //      clock (a second commit in the same second would leave it unchanged),
 //      or on the periodic safety pass (default every 60 s): a per-domain
 //      fingerprint of that table, computed in the server:
-//        SELECT domain_id, COUNT(*), BIT_XOR(CRC32(<every served column>)) ... GROUP BY domain_id
+//        SELECT domain_id, COUNT(*), BIT_XOR(CRC32(<every served column>) * (2*id+1)) ... GROUP BY domain_id
 //      The row id is part of each row's hash, so an edit, insert, delete or a
-//      row moved between zones changes its zone's fingerprint.
+//      row moved between zones changes its zone's fingerprint. The product with
+//      an odd per-row factor is there because CRC32 alone is affine: the same
+//      column flipped on two rows of equal length (a failover script disabling
+//      one address and enabling another) changes both CRCs by the same value,
+//      and a plain XOR of the CRCs cancels out. Multiplying by a factor that
+//      differs per row makes the two changes differ, at the cost of one integer
+//      multiply per row (CRC32 < 2^32 and 2*id+1 < 2^32: no BIGINT overflow).
 // Zones whose fingerprint differs are reported; the caller re-reads only those.
 import { DbError, type Db, type DbSession } from './db.js';
 
@@ -40,12 +46,15 @@ const FINGERPRINT_SQL: Record<Table, string> = {
   records:
     "SELECT domain_id + 0 AS d, CONCAT(COUNT(*), ':', BIT_XOR(CRC32(CONCAT_WS(0x1f, id, " +
     ['name', 'type', 'content', 'ttl', 'prio', 'disabled', 'auth'].map(N).join(', ') +
-    ')))) FROM records GROUP BY d ORDER BY NULL',
+    ')) * (2 * id + 1))) FROM records GROUP BY d ORDER BY NULL',
   domainmetadata:
-    `SELECT domain_id + 0 AS d, CONCAT(COUNT(*), ':', BIT_XOR(CRC32(CONCAT_WS(0x1f, id, ${N('kind')}, ${N('content')})))) FROM domainmetadata GROUP BY d ORDER BY NULL`,
+    `SELECT domain_id + 0 AS d, CONCAT(COUNT(*), ':', BIT_XOR(CRC32(CONCAT_WS(0x1f, id, ${N('kind')}, ${N('content')})) * (2 * id + 1))) FROM domainmetadata GROUP BY d ORDER BY NULL`,
   // DNSSEC keys: a key added, (de)activated, (un)published or removed re-reads its zone.
+  // MD5, not CRC32, per row: CRC32 is affine, so flipping `active` on two rows of equal
+  // length (a rollover: the new key on, the old one off, keys of one algorithm have
+  // equal-length text) changes both CRCs by the same value and the XOR cancels out.
   cryptokeys:
-    `SELECT domain_id + 0 AS d, CONCAT(COUNT(*), ':', BIT_XOR(CRC32(CONCAT_WS(0x1f, id, flags, ${N('active')}, ${N('published')}, ${N('content')})))) FROM cryptokeys GROUP BY d ORDER BY NULL`,
+    `SELECT domain_id + 0 AS d, CONCAT(COUNT(*), ':', BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS(0x1f, id, flags, ${N('active')}, ${N('published')}, ${N('content')})), 16), 16, 10) AS UNSIGNED))) FROM cryptokeys GROUP BY d ORDER BY NULL`,
 };
 
 export interface ChangeDetectorOptions {

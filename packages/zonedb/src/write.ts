@@ -101,7 +101,10 @@ export async function lockZone(s: DbSession, name: string, display: string): Pro
 export async function createZone(db: Db, spec: ZoneSpec, display: string, now = new Date(), audit?: Audit): Promise<WriteOutcome<{ id: number }>> {
   return inTransaction(db, async (s) => {
     const created = await insertZone(s, spec, now);
-    if (audit) await recordChange(s, spec.name, audit, 'create', { records: [] }, { records: await recordsOf(s, created.id) }, now);
+    if (audit) {
+      const after = { records: await recordsOf(s, created.id), ...(spec.dnssec ? { cryptokeys: await keysForHistory(s, created.id) } : {}) };
+      await recordChange(s, spec.name, audit, 'create', { records: [] }, after, now);
+    }
     return created;
   }).catch((err: unknown) => {
     // Two creations racing: the unique name index refuses the second one.

@@ -27,18 +27,33 @@ export interface ApiCryptokey {
   type: 'Cryptokey';
 }
 
-/** The digest types PUBLISH-CDS names ("2", "2, 4"); PowerDNS's default when the value is empty is SHA-256. */
+/** The digest types PUBLISH-CDS names ("2", "2, 4"); undefined when it names none (no CDS, as PowerDNS with an empty value). */
 export function cdsDigests(meta: MetadataRow[]): DsDigestType[] | undefined {
   const row = meta.find((m) => m.kind === 'PUBLISH-CDS');
   if (!row) return undefined;
   const out: DsDigestType[] = [];
   for (const part of row.content.split(/[\s,]+/)) if (part in DS_DIGESTS) out.push(Number(part) as DsDigestType);
-  return out.length ? out : [2];
+  return out.length ? out : undefined;
+}
+
+// Parsing a key checks it by signing (and RSA's arithmetic): done once per stored
+// text, not per listing. Bounded; the oldest entries go first.
+const parsedKeys = new Map<string, ReturnType<typeof parsePrivateKey>>();
+const PARSED_MAX = 2000;
+
+function parseCached(content: string): ReturnType<typeof parsePrivateKey> {
+  let r = parsedKeys.get(content);
+  if (!r) {
+    r = parsePrivateKey(content);
+    if (parsedKeys.size >= PARSED_MAX) parsedKeys.delete(parsedKeys.keys().next().value as string);
+    parsedKeys.set(content, r);
+  }
+  return r;
 }
 
 /** Every key of a zone as PowerDNS lists it (`withPrivate`: the text too, for a single-key GET). */
 export function cryptokeyObjects(zoneFqdn: string, rows: CryptokeyRow[], meta: MetadataRow[], withPrivate = false): ApiCryptokey[] {
-  const parsed = rows.map((r) => parsePrivateKey(r.content));
+  const parsed = rows.map((r) => parseCached(r.content));
   const types = keyTypes(rows.map((r, i) => {
     const p = parsed[i]!;
     return { flags: r.flags, active: r.active, algorithm: p.ok ? p.key.algorithm.number : -1 };

@@ -10,6 +10,8 @@ import { formatPrivateKey, generateKey, parseMasterFile, verifyData, publicKeyFr
 import { createLogger } from '@geoedge/shared';
 import { buildZone, type ZoneData } from '../zones/zone.js';
 import { readCache, writeCache } from '../zones/db-cache.js';
+import { createDbZoneSource } from '../zones/db-source.js';
+import { parseDbUrl } from '@geoedge/zonedb';
 import { canonicalSet, compareNames, labelCount } from './canonical.js';
 import { typeBitmap } from './denial.js';
 import { canonicalKey, nsecAt } from './nsec-chain.js';
@@ -129,6 +131,27 @@ test('a zone\'s keys and DNSSEC metadata survive the disk cache, so a start from
     const r = await readCache(join(dir, 'c.jsonl'), 'mysql://x');
     assert.equal(r.kind, 'ok');
     assert.deepEqual(r.kind === 'ok' && r.zones[0]!.dnssec, dnssec);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('started from the disk cache with the database away, a zone with keys is served signed', async () => {
+  const k = await key('ecdsa256');
+  const dir = mkdtempSync(join(tmpdir(), 'geodns-dnssec-cache-'));
+  const url = 'mysql://nobody@127.0.0.1:1/pdns';
+  const parsed = parseDbUrl(url);
+  assert.ok(parsed.ok);
+  const file = join(dir, 'c.jsonl');
+  try {
+    assert.ok((await writeCache(file, parsed.settings.display, [{ id: 1, zone: zone(ZONE), dnssec: { keys: [row(1, 257, formatPrivateKey(k))], meta: [] } }])).ok);
+    let served: ZoneData[] = [];
+    const src = createDbZoneSource({ url, cacheFile: file, log: createLogger({ name: 'test', level: 'silent' }), onZones: (z) => (served = z), maxBackoffMs: 60_000 });
+    await src.start();
+    await src.close();
+    assert.equal(served.length, 1);
+    assert.ok(served[0]!.signing, 'signing keys rebuilt from the cached rows');
+    assert.equal(served[0]!.signing.zsks[0]!.algorithm, 13);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

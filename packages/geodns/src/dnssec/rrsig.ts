@@ -56,6 +56,30 @@ export interface SignInput {
  * the same window before.
  */
 export function rrsigRdata(set: SignInput, key: SigningKey, signer: string, w: Window, cache: SignatureCache): Buffer {
+  // Address RRsets (most LUA answers) are found by their text, before any wire form is built.
+  const quick = quickKey(set, signer, w);
+  if (quick !== undefined) {
+    const hit = cache.getText(key, quick);
+    if (hit !== undefined) return hit;
+    return cache.putText(key, quick, fullRdata(set, key, signer, w, cache));
+  }
+  return fullRdata(set, key, signer, w, cache);
+}
+
+/** A cache key for an RRset of addresses only (they need no canonical form to compare); else undefined. */
+function quickKey(set: SignInput, signer: string, w: Window): string | undefined {
+  let k = `${signer}\u0000${set.owner}\u0000${set.wildcardParent ?? ''}\u0000${set.type}\u0000${set.ttl}\u0000${w.inception}`;
+  const addrs: string[] = [];
+  for (const d of set.records) {
+    if (d.kind !== 'a' && d.kind !== 'aaaa') return undefined;
+    addrs.push(d.address);
+  }
+  if (addrs.length > 1) addrs.sort();
+  for (const a of addrs) k += `\u0000${a}`;
+  return k;
+}
+
+function fullRdata(set: SignInput, key: SigningKey, signer: string, w: Window, cache: SignatureCache): Buffer {
   const signerWire = nameWire(signer);
   const owner = set.wildcardParent !== undefined ? (set.wildcardParent === '.' ? '*.' : `*.${set.wildcardParent}`) : set.owner;
   const head = Buffer.allocUnsafe(18);

@@ -40,6 +40,27 @@ export class SignatureCache {
     return sig;
   }
 
+  /** A whole RRSIG RDATA stored under a text key (rrsig.ts quickKey); counted as a hit. */
+  getText(key: SigningKey, text: string): Buffer | undefined {
+    const k = `${key.uid}\u0001${text}`;
+    let v = this.young.get(k);
+    if (v === undefined) {
+      v = this.old.get(k);
+      if (v !== undefined) this.young.set(k, v);
+    }
+    if (v !== undefined) this.counts.hits++;
+    return v;
+  }
+
+  putText(key: SigningKey, text: string, rdata: Buffer): Buffer {
+    if (this.young.size >= this.perGeneration) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(`${key.uid}\u0001${text}`, rdata);
+    return rdata;
+  }
+
   get size(): number {
     return this.young.size + this.old.size;
   }

@@ -30,8 +30,8 @@ const CDS = 59, CDNSKEY = 60;
 const KEY_SETS = new Set<number>([TYPE.DNSKEY, CDS, CDNSKEY]);
 
 export class Signer {
+  /** Signatures by content; its counters are geodns_dnssec_signatures_total. */
   readonly cache: SignatureCache;
-  /** Signatures made (cache misses), for the bench's signatures/s. */
   /** `compact`: NSEC black lies (RFC 9824) instead of the zone's NSEC chain (dnssec.denial). */
   constructor(cacheEntries = 200_000, private readonly compact = false) {
     this.cache = new SignatureCache(Math.max(1000, cacheEntries >> 1));
@@ -57,62 +57,72 @@ export class Signer {
   sign(qname: string, r: Resolution, zs: ZoneSet, w: Window): boolean {
     if (r.zone?.signing === undefined && !r.crossZone) return false;
     if (r.rcode !== RCODE.NOERROR && r.rcode !== RCODE.NXDOMAIN) return false;
-    let signed = false;
-    const answer: RR[] = [];
+    if (!r.aa && r.answer.length === 0 && r.authority[0]?.type === TYPE.NS) return this.referral(r, zs, w);
     const extra: RR[] = [];
-    forEachSet(r.answer, (rrs, prev) => {
-      answer.push(...rrs);
-      const rr = rrs[0]!;
-      const zone = signerOf(zs, rr);
-      if (!zone) return;
+    let signed = false;
+    const answer = this.sets(r.answer, zs, w, (rrs, zone, set, prev) => {
       signed = true;
-      const owner = lowerName(rr.name);
-      const wildcard = rr.type !== TYPE.DS && !zone.nodes.has(owner) && owner !== zone.origin && prev?.type !== TYPE.DNAME;
-      const set: SignInput = { owner, type: rr.type, ttl: rr.ttl, records: rrs.map((x) => x.data) };
-      if (wildcard) set.wildcardParent = closestEncloser(zone, owner);
-      this.push(answer, rr.name, set, zone, w);
-      if (wildcard) this.deny(extra, zone, owner, 'wildcard', w);
-    });
-    const authority: RR[] = [];
-    const soa = r.authority.find((x) => x.type === TYPE.SOA);
-    if (soa) {
-      const zone = zs.zones.get(lowerName(soa.name)) as ZoneData | undefined;
-      authority.push(...r.authority);
-      if (zone?.signing) {
-        signed = true;
-        this.push(authority, soa.name, { owner: lowerName(soa.name), type: TYPE.SOA, ttl: soa.ttl, records: [soa.data] }, zone, w);
-        const nx = r.rcode === RCODE.NXDOMAIN;
-        this.deny(authority, zone, lastName(qname, r.answer), nx ? 'nxdomain' : 'nodata', w);
-        if (nx && this.compact && zone.signing.nsec3 === undefined) r.rcode = RCODE.NOERROR; // RFC 9824 §3
+      // A name that is not in the zone yet answered (not a DNAME's CNAME): synthesised from a wildcard.
+      if (set.type !== TYPE.DS && !zone.nodes.has(set.owner) && set.owner !== zone.origin && prev?.type !== TYPE.DNAME) {
+        set.wildcardParent = closestEncloser(zone, set.owner);
+        this.deny(extra, zone, set.owner, 'wildcard', w);
       }
-    } else if (!r.aa && r.answer.length === 0 && r.authority[0]?.type === TYPE.NS) {
-      authority.push(...r.authority);
-      const cut = lowerName(r.authority[0].name);
-      const zone = zs.findZone(cut) as ZoneData | undefined;
-      if (zone?.signing) {
-        signed = true;
-        const ds = rrsetOf(zone.nodes.get(cut) ?? zone.apex, TYPE.DS);
-        if (ds) {
-          for (const data of ds.records) authority.push({ name: r.authority[0].name, type: TYPE.DS, class: CLASS_IN, ttl: ds.ttl, data });
-          this.push(authority, r.authority[0].name, { owner: cut, type: TYPE.DS, ttl: ds.ttl, records: ds.records }, zone, w);
-        } else this.deny(authority, zone, cut, 'no-ds', w);
-      }
-      if (!signed) return false;
-      r.authority = authority;
-      return true; // glue stays unsigned
-    } else authority.push(...r.authority);
-    const additional: RR[] = [];
-    forEachSet(r.additional, (rrs) => {
-      additional.push(...rrs);
-      const zone = signerOf(zs, rrs[0]!);
-      const node = zone?.nodes.get(lowerName(rrs[0]!.name));
-      if (!zone || !node || node.cut !== undefined) return;
-      this.push(additional, rrs[0]!.name, { owner: lowerName(rrs[0]!.name), type: rrs[0]!.type, ttl: rrs[0]!.ttl, records: rrs.map((x) => x.data) }, zone, w);
+      return true;
     });
+    const authority = [...r.authority];
+    if (this.negative(qname, r, zs, w, authority)) signed = true;
+    // Additional addresses: signed where we are authoritative (glue below a cut is not).
+    const additional = this.sets(r.additional, zs, w, (_rrs, zone, set) => zone.nodes.get(set.owner)?.cut === undefined && zone.nodes.has(set.owner));
     if (!signed) return false;
     r.answer = answer;
     r.authority = [...authority, ...extra];
     r.additional = additional;
+    return true;
+  }
+
+  /**
+   * Each run of one owner and type in `rrs`, followed by its RRSIGs when a
+   * signed zone holds it and `accept` agrees (it may mark the set a wildcard's).
+   */
+  private sets(rrs: RR[], zs: ZoneSet, w: Window, accept: (rrs: RR[], zone: ZoneData, set: SignInput, prev: RR | undefined) => boolean): RR[] {
+    const out: RR[] = [];
+    forEachSet(rrs, (run, prev) => {
+      out.push(...run);
+      const rr = run[0]!;
+      const zone = signerOf(zs, rr);
+      if (!zone) return;
+      const set: SignInput = { owner: lowerName(rr.name), type: rr.type, ttl: rr.ttl, records: run.map((x) => x.data) };
+      if (accept(run, zone, set, prev)) this.push(out, rr.name, set, zone, w);
+    });
+    return out;
+  }
+
+  /** NXDOMAIN / NODATA: the SOA's RRSIGs and the denial for the chain's last name. False if that zone is unsigned. */
+  private negative(qname: string, r: Resolution, zs: ZoneSet, w: Window, authority: RR[]): boolean {
+    const soa = r.authority.find((x) => x.type === TYPE.SOA);
+    const zone = soa && (zs.zones.get(lowerName(soa.name)) as ZoneData | undefined);
+    if (!soa || !zone?.signing) return false;
+    this.push(authority, soa.name, { owner: lowerName(soa.name), type: TYPE.SOA, ttl: soa.ttl, records: [soa.data] }, zone, w);
+    const nx = r.rcode === RCODE.NXDOMAIN;
+    this.deny(authority, zone, lastName(qname, r.answer), nx ? 'nxdomain' : 'nodata', w);
+    if (nx && this.compact && zone.signing.nsec3 === undefined) r.rcode = RCODE.NOERROR; // RFC 9824 §3
+    return true;
+  }
+
+  /** A referral: the DS RRset and its RRSIGs, or the proof there is none; NS and glue unsigned (RFC 4035 §2.2). */
+  private referral(r: Resolution, zs: ZoneSet, w: Window): boolean {
+    const ns = r.authority[0]!;
+    const cut = lowerName(ns.name);
+    const zone = zs.findZone(cut) as ZoneData | undefined;
+    if (!zone?.signing) return false;
+    const authority = [...r.authority];
+    const node = zone.nodes.get(cut); // undefined for a wildcard NS (referral owned by the qname)
+    const ds = node ? rrsetOf(node, TYPE.DS) : undefined;
+    if (ds) {
+      for (const data of ds.records) authority.push({ name: ns.name, type: TYPE.DS, class: CLASS_IN, ttl: ds.ttl, data });
+      this.push(authority, ns.name, { owner: cut, type: TYPE.DS, ttl: ds.ttl, records: ds.records }, zone, w);
+    } else this.deny(authority, zone, cut, 'no-ds', w);
+    r.authority = authority;
     return true;
   }
 
