@@ -109,6 +109,35 @@ test('slow clients that never finish the first flight are cut at the preread tim
   await r.waitLog((l) => l.reason === 'preread_need-more');
 });
 
+for (const plane of ['engine', 'streams'] as const) {
+  test(`${plane}: a client dribbling its PROXY header or ClientHello one byte at a time is cut at the phase's timeout (the timer does not restart per byte)`, async () => {
+    const up = await echoBackend();
+    const r = await relay({
+      data_plane: plane,
+      upstreams: { u: { servers: [up] } },
+      listeners: [
+        { name: 'pp', listen: ['127.0.0.1:0'], proxy_protocol: { trusted: ['127.0.0.1/32'], timeout: '400ms' }, routes: [{ upstream: 'u' }] },
+        { name: 'tls', listen: ['127.0.0.1:0'], preread_timeout: '400ms', on_preread_fail: 'close', routes: [{ match: { sni: ['good.example'] }, upstream: 'u' }] },
+      ],
+    });
+    const header = encodeProxyV2({ command: 'proxy', transport: 'tcp', source: { family: 4, address: '198.51.100.7', port: 1234 }, destination: { family: 4, address: '127.0.0.1', port: 1 }, tlvs: [] });
+    const hello = encodeClientHello({ sni: 'good.example' });
+    const bytes = (b: Buffer) => [...b].map((x) => Buffer.from([x]));
+    // Whole, each would take seconds at 60 ms a byte; a timer restarted per byte would let both through.
+    const t0 = Date.now();
+    const [pp, tls] = await Promise.all([
+      exchange(r.port('pp'), [...bytes(header), Buffer.from('x')], { gapMs: 60, timeoutMs: 8000 }),
+      exchange(r.port('tls'), bytes(hello), { gapMs: 60, timeoutMs: 8000 }),
+    ]);
+    assert.deepEqual([pp.text, tls.text], ['', '']);
+    assert.ok(pp.closed !== 'timeout' && tls.closed !== 'timeout');
+    assert.ok(Date.now() - t0 < Math.min(header.length, hello.length) * 60, `closed after ${Date.now() - t0} ms`);
+    await r.waitLog((l) => l.msg === 'connection' && l.reason === 'proxy_header_timeout');
+    await r.waitLog((l) => l.msg === 'connection' && l.reason === 'preread_need-more');
+    await stillServes(r, 'tls');
+  });
+}
+
 test('10,000 idle connections: bounded memory, max_connections enforced, others still served', { timeout: 120_000 }, async (t) => {
   const up = await echoBackend();
   const r = await relay({

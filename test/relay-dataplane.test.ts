@@ -169,7 +169,7 @@ test('engine: a few bytes and the FIN at once, both ways, 300 connections: every
 // edge-triggered epoll nothing came again, so the client hung until
 // idle_timeout and the connection kept counting against the caps.
 for (const [plane, pp] of [['engine', false], ['streams', false], ['engine', true]] as const) {
-  test(`${plane}${pp ? ' (PROXY header read first, then handed to the engine)' : ''}: a backend that writes and closes at once: 40 sequential clients each get the data and the close, and the caps and gauges return to 0`, async () => {
+  test(`${plane}${pp ? ' (PROXY header read first, on the same socket)' : ''}: a backend that writes and closes at once: 40 sequential clients each get the data and the close, and the caps and gauges return to 0`, async () => {
     const port = await listen((s) => s.end('bye\n'));
     const admin = await freePort();
     const r = await relay({
@@ -207,5 +207,33 @@ for (const [plane, pp] of [['engine', false], ['streams', false], ['engine', tru
     const lines = () => r.logs.filter((l) => l.msg === 'connection');
     for (let i = 0; i < 40 && lines().length < 40; i++) await new Promise((res) => setTimeout(res, 50));
     assert.deepEqual(lines().map((l) => l.reason), Array(40).fill('done'));
+  });
+}
+
+// A group given by host name: the engine resolves it per connect (no Node
+// socket for it either); streams leave it to net.connect.
+for (const plane of ['engine', 'streams'] as const) {
+  test(`${plane}: an upstream given by name (localhost) is resolved and relayed; a name that does not resolve fails the connect`, async () => {
+    const srv: Server = createServer({ allowHalfOpen: true }, (s) => { s.on('error', () => {}); s.on('data', (d) => s.write(d)); s.on('end', () => s.end()); });
+    // Both families: localhost may resolve to ::1 or 127.0.0.1 first.
+    await new Promise<void>((res) => srv.listen({ port: 0, host: '::', ipv6Only: false }, res));
+    cleanups.push(() => new Promise((res) => srv.close(res)));
+    const port = (srv.address() as { port: number }).port;
+    const r = await relay({
+      data_plane: plane,
+      upstreams: { u: { servers: [`localhost:${port}`] }, bad: { servers: ['no-such-host.invalid:1'], connect_timeout: '2s' } },
+      listeners: [{ name: 't', listen: ['127.0.0.1:0'], routes: [{ upstream: 'u' }] }, { name: 'b', listen: ['127.0.0.1:0'], routes: [{ upstream: 'bad' }] }],
+    });
+    const got = await roundTrip(r.port('t'), Buffer.from('by name'));
+    assert.equal(got.toString(), 'by name');
+    const failed = await new Promise<string>((resolve) => {
+      const c = connect(r.port('b'), '127.0.0.1');
+      let text = '';
+      c.on('data', (d) => (text += d));
+      c.on('error', () => {});
+      c.on('close', () => resolve(text));
+    });
+    assert.equal(failed, '');
+    await r.waitLog((l) => l.msg === 'connection' && l.reason === 'upstream_connect_failed');
   });
 }

@@ -27,8 +27,8 @@ const TEARDOWN = join(REPO_ROOT, 'deploy', 'tproxy', 'teardown.sh');
 const PORT = '15001';
 /**
  * The iptables run sends TCP to a second tproxy listener whose first route
- * matches SNI: its connections take the preread path (a Node socket until the
- * route decides) rather than the engine's direct one.
+ * matches SNI: its connections are read by the engine (the ClientHello preread)
+ * before the route decides, rather than routed at once.
  */
 const PREREAD_PORT = '15002';
 const ruleArgs = (backend: 'nft' | 'iptables') => [`${tag}r0`, backend === 'nft' ? PORT : PREREAD_PORT, '443,8443,8080', '53,5353'];

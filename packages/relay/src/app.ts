@@ -11,6 +11,7 @@ import { createTcpBound, type BoundSocket } from './listen/tcp.js';
 import { createUdpBound } from './listen/udp.js';
 import type { ListenerRuntime, TransparentConnector } from './listen/runtime.js';
 import type { DataPlane } from './dataplane/engine.js';
+import { streamsPlane } from './dataplane/streams.js';
 
 export interface Relay extends Service {
   readonly metrics: RelayMetrics;
@@ -23,6 +24,8 @@ export function createRelay(initial: RelayConfig, log: Logger, opts: { transpare
   let config = initial;
   let groups = new Map<string, UpstreamGroup>();
   let checkers: HealthChecker[] = [];
+  // One TCP plane for the whole process: the engine when it loaded, else Node streams.
+  const tcp = opts.dataPlane ?? streamsPlane();
   const runtimes = new Map<string, ListenerRuntime>();
   const bound = new Map<string, { sock: BoundSocket; listener: string }>();
   const metrics = createRelayMetrics({
@@ -38,7 +41,7 @@ export function createRelay(initial: RelayConfig, log: Logger, opts: { transpare
   const runtimeFor = (l: ListenerConfig, g: Map<string, UpstreamGroup>): ListenerRuntime => {
     const rt: ListenerRuntime = {
       name: l.name, snapshot: { listener: l, groups: g }, log: log.child({ listener: l.name }), metrics,
-      open: new Set(), perClient: new Map(),
+      open: new Set(), perClient: new Map(), tcp,
     };
     if (opts.transparent) rt.transparent = opts.transparent;
     if (opts.dataPlane) rt.dataPlane = opts.dataPlane;

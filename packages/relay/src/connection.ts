@@ -1,295 +1,218 @@
-// One TCP connection, start to end: caps → PROXY header (trusted sources only)
-// → preread until a route decides → handler → one access log line.
-import { Socket, isIP } from 'node:net';
+// One TCP connection, start to end, on whichever plane accepted it: caps →
+// PROXY header (trusted sources only) → preread until a route decides →
+// handler → one access log line. The plane reads the client's first bytes on
+// the socket it accepted and relays on the same socket: the client never
+// changes hands.
 import { parseClientHello, type HelloResult } from './wire/client-hello.js';
 import { decodeProxyHeader, headerAddresses } from './wire/proxy-header.js';
 import type { ProxyAddress } from './wire/proxy-types.js';
-import { normalizeIp } from './net/cidr.js';
 import { selectRoute, type Route } from './route.js';
-import { addClient, removeClient, type ListenerRuntime, type Snapshot } from './listen/runtime.js';
-import { proxyConnection, AcceptedProxy } from './handlers/proxy.js';
+import { addClient, type ListenerRuntime, type Snapshot } from './listen/runtime.js';
+import { finishConnection, noteInternalError, type ConnInfo } from './conn-info.js';
+import { ProxyHandler, type ProxiedConnection } from './handlers/proxy.js';
+import type { ReadSink, TcpPlane } from './dataplane/plane.js';
 
-/** What the access log line says about a connection; filled as it goes. */
-export interface ConnInfo {
-  start: number;
-  client: ProxyAddress;
-  /** Set when a PROXY header named another client. */
-  proxied?: ProxyAddress;
-  /** The address the client connected to (from the PROXY header when present). */
-  destination: ProxyAddress;
-  sni?: string;
-  alpn?: string[];
-  route?: number;
-  upstream?: string;
-  reason: string;
-  counted?: string;
-  /** Byte counts from the data plane engine, which owns the sockets after the hand-over. */
-  bytesIn?: number;
-  bytesOut?: number;
-}
-
-/** What a handler may change about its connection's life. */
-export interface ConnControl {
-  /** Logs the connection and frees its slots (once). */
-  finish(): void;
-  /** Set when the sockets left Node: their close events end nothing. */
-  detached: boolean;
-  /** What drain calls at its deadline. */
-  entry: { destroy(): void };
-}
-
-export function addressOf(ip: string | undefined, port: number | undefined): ProxyAddress {
-  const a = normalizeIp(ip ?? '0.0.0.0');
-  return { family: isIP(a) === 6 ? 6 : 4, address: a, port: port ?? 0 };
-}
-
-export function handleTcpConnection(sock: Socket, rt: ListenerRuntime): void {
-  const snap: Snapshot = rt.snapshot;
-  const l = snap.listener;
-  const info: ConnInfo = {
-    start: Date.now(),
-    client: addressOf(sock.remoteAddress, sock.remotePort),
-    destination: addressOf(sock.localAddress, sock.localPort),
-    reason: 'done',
-  };
-  const ctl = connControl(rt, info, () => { sock.destroy(); }, false, () => [sock.bytesRead, sock.bytesWritten]);
-  const entry = ctl.entry;
-  sock.on('error', (err: NodeJS.ErrnoException) => {
-    if (info.reason === 'done' && !ctl.detached) info.reason = `client_error:${err.code ?? 'unknown'}`;
-  });
-  sock.on('close', () => { if (!ctl.detached) ctl.finish(); });
-  if (rt.open.size >= l.maxConnections) return reject(rt, sock, info, 'limit_total');
-  rt.open.add(entry);
-  const trusted = l.proxyAccept;
-  if (trusted && !trusted.trusted.has(info.client.address)) return reject(rt, sock, info, 'untrusted_proxy_source');
-  try {
-    startReading(sock, rt, snap, info, ctl, !!trusted);
-  } catch (err) {
-    internalError(rt, info, err, sock);
-  }
-}
-
-/**
- * A bug met on one connection's path (an exception where none was expected):
- * that connection ends with reason `internal_error`, counted in
- * relay_errors_total{code="internal_error"} and logged with its stack (at most
- * one line a second per listener, with the number left out), and the process
- * keeps serving everyone else. Nothing a client or a trusted peer sends may
- * take the relay down.
- */
-export function noteInternalError(rt: ListenerRuntime, err: unknown, count = true): void {
-  if (count) rt.metrics.errors.inc2(rt.name, 'internal_error');
-  const t = Date.now();
-  const q = (rt.internalErrors ??= { last: 0, skipped: 0 });
-  if (t - q.last < 1000) { q.skipped++; return; }
-  rt.log.error({ err, skipped_since_last: q.skipped }, count ? 'internal error on a connection: closed it' : 'internal error on a datagram: dropped it');
-  q.last = t;
-  q.skipped = 0;
-}
-
-function internalError(rt: ListenerRuntime, info: ConnInfo, err: unknown, sock: Socket): void {
-  info.reason = 'internal_error';
-  noteInternalError(rt, err);
-  sock.destroy();
-}
-
-/** The engine's routes decide without bytes: the ClientHello is never there. */
+/** Routes that need no bytes decide without them: the ClientHello is never there. */
 const NO_HELLO = (): HelloResult => ({ kind: 'need-more' });
+const EMPTY = Buffer.alloc(0);
+const PROXY = 1, PREREAD = 2, HANDLED = 3, ENDED = 4;
+
+/** A client a listener's plane accepted. */
+export function acceptTcp(plane: TcpPlane, ref: unknown, peer: ProxyAddress, local: ProxyAddress, rt: ListenerRuntime): void {
+  const snap = rt.snapshot;
+  const l = snap.listener;
+  const k = new TcpConnection(plane, ref, rt, snap, peer, local);
+  try {
+    if (rt.open.size >= l.maxConnections) return k.refuse('limit_total');
+    rt.open.add(k);
+    const pp = l.proxyAccept;
+    if (pp) {
+      if (!pp.trusted.has(peer.address)) {
+        rt.log.warn({ client: peer.address }, 'PROXY header from an untrusted source: closed');
+        return k.refuse('untrusted_proxy_source');
+      }
+      return k.startReading(PROXY, pp.timeoutMs);
+    }
+    if (!l.needBytes) return k.decide(true); // the common plain-TCP case: no timer, no reading
+    k.startReading(PREREAD, l.prereadTimeoutMs);
+    // Routes that need no bytes (client CIDR, default) decide at once: server-speaks-first works.
+    k.decide(false);
+  } catch (err) {
+    k.abort(err);
+  }
+}
+
+function onTimer(k: TcpConnection): void {
+  k.timedOut();
+}
 
 /**
- * A connection the data plane engine accepted (a bare fd). When the route is
- * known at once and its group can be reached by the engine, it never becomes
- * a Node socket; otherwise (PROXY header or preread to read, an upstream given
- * by name) the fd is wrapped in one and takes the path above.
+ * The connection: its drain entry (in rt.open), the sink of its first bytes,
+ * the access log's fields, and what the proxy handler needs of it. One object,
+ * so a plain connection allocates little besides its handler and link.
  */
-export function handleAccepted(fd: number, peer: ProxyAddress, rt: ListenerRuntime, bound?: ProxyAddress): void {
-  const snap: Snapshot = rt.snapshot;
-  const l = snap.listener;
-  let conn: AcceptedProxy | undefined;
-  try {
-    if (l.proxyAccept || l.needBytes) return wrapAccepted(fd, rt);
-    const local = bound ?? rt.dataPlane!.localAddress(fd);
-    const info: ConnInfo = { start: Date.now(), client: peer, destination: local ?? peer, reason: 'done' };
-    conn = new AcceptedProxy(fd, rt, snap, info);
-    // The engine's sockets are IPv4 or IPv6-only: `peer` needs no ::ffff: normalizing.
-    const d = selectRoute(l.routes, { client: peer.address, dest: info.destination, hello: NO_HELLO, final: true });
-    const group = d.kind === 'route' && d.route.handler.kind === 'proxy' ? snap.groups.get(d.route.handler.upstream) : undefined;
-    if (group && !group.engineReachable) { conn = undefined; return wrapAccepted(fd, rt); }
-    if (rt.open.size >= l.maxConnections) return conn.refuse('limit_total');
-    rt.open.add(conn);
-    if (!addClient(rt, peer.address, l.maxPerClient)) return conn.refuse('limit_per_client');
-    info.counted = peer.address;
-    if (d.kind !== 'route') return conn.refuse('no_route');
-    info.route = d.route.index;
-    if (!group) return conn.refuse('route_close', false);
-    conn.start(group);
-  } catch (err) {
-    if (conn) return conn.abort(err);
-    noteInternalError(rt, err);
-    rt.dataPlane!.closeFd(fd);
+class TcpConnection implements ConnInfo, ReadSink, ProxiedConnection {
+  readonly start = Date.now();
+  proxied: ProxyAddress | undefined = undefined;
+  destination: ProxyAddress;
+  sni: string | undefined = undefined;
+  alpn: string[] | undefined = undefined;
+  route: number | undefined = undefined;
+  upstream: string | undefined = undefined;
+  reason = 'done';
+  counted: string | undefined = undefined;
+  readBytes = 0;
+  private phase = 0;
+  private buf: Buffer = EMPTY;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private helloLen = -1;
+  private hello: HelloResult = { kind: 'need-more' };
+  private handler: ProxyHandler | undefined = undefined;
+
+  constructor(readonly plane: TcpPlane, readonly ref: unknown, readonly rt: ListenerRuntime, readonly snap: Snapshot, readonly client: ProxyAddress, local: ProxyAddress) {
+    this.destination = local;
   }
-}
 
-function wrapAccepted(fd: number, rt: ListenerRuntime): void {
-  handleTcpConnection(new Socket({ fd, allowHalfOpen: true, readable: true, writable: true }), rt);
-}
-
-/** The end of a connection (once): its slot in rt.open and per client, its metrics and log line. */
-export function finishConnection(rt: ListenerRuntime, entry: { destroy(): void }, info: ConnInfo, bytesIn: number, bytesOut: number): void {
-  rt.open.delete(entry);
-  if (info.counted !== undefined) removeClient(rt, info.counted);
-  logConnection(rt, info, bytesIn, bytesOut);
-}
-
-/** The connection's slot in rt.open and its one log line; `bytes` when the engine did not count them. */
-function connControl(rt: ListenerRuntime, info: ConnInfo, destroy: () => void, detached: boolean, bytes: () => [number, number]): ConnControl {
-  let finished = false;
-  const ctl: ConnControl = {
-    entry: { destroy },
-    detached,
-    finish() {
-      if (finished) return;
-      finished = true;
-      const [inb, outb] = bytes();
-      finishConnection(rt, ctl.entry, info, info.bytesIn ?? inb, info.bytesOut ?? outb);
-    },
-  };
-  return ctl;
-}
-
-function reject(rt: ListenerRuntime, sock: Socket, info: ConnInfo, reason: string): void {
-  info.reason = reason;
-  rt.metrics.errors.inc2(rt.name, reason);
-  if (reason === 'untrusted_proxy_source') rt.log.warn({ client: info.client.address }, 'PROXY header from an untrusted source: closed');
-  sock.destroy();
-}
-
-function startReading(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, ctl: ConnControl, expectProxy: boolean): void {
-  const l = snap.listener;
-  let buf: Buffer = Buffer.alloc(0);
-  let phase: 'proxy' | 'preread' = expectProxy ? 'proxy' : 'preread';
-  let helloLen = -1;
-  let hello: HelloResult = { kind: 'need-more' };
-  const needBytes = l.needBytes;
-  // Routes that need no bytes decide at once: no timer, no listeners (the common
-  // plain-TCP case, where per-connection cost is what limits connections/s).
-  if (!expectProxy && !needBytes) {
-    const d = selectRoute(l.routes, { client: info.client.address, dest: info.destination, hello: () => hello, final: true });
-    if (!addClient(rt, info.client.address, l.maxPerClient)) return reject(rt, sock, info, 'limit_per_client');
-    info.counted = info.client.address;
-    if (d.kind !== 'route') return reject(rt, sock, info, 'no_route');
-    sock.pause();
-    return dispatch(sock, rt, snap, info, ctl, d.route, buf);
+  /** Reads the client's first bytes; `ms` bounds the phase (set once per phase, not per byte). */
+  startReading(phase: number, ms: number): void {
+    this.phase = phase;
+    this.timer = setTimeout(onTimer, ms, this);
+    this.plane.read(this.ref, this);
   }
-  let timer = setTimeout(() => onTimeout(), expectProxy ? l.proxyAccept!.timeoutMs : l.prereadTimeoutMs);
-  const helloOf = () => {
-    if (helloLen !== buf.length) { hello = parseClientHello(buf, l.prereadMax); helloLen = buf.length; }
-    return hello;
-  };
-  const stop = () => {
-    clearTimeout(timer);
-    sock.removeListener('data', onData);
-    sock.removeListener('end', onEnd);
-    sock.pause();
-  };
-  const close = (reason: string) => {
-    stop();
-    info.reason = reason;
-    rt.metrics.errors.inc2(rt.name, reason);
-    sock.destroy();
-  };
-  // Each entry from the socket's events is guarded: an exception ends this connection only.
-  const failed = (err: unknown) => {
-    stop();
-    internalError(rt, info, err, sock);
-  };
-  const onTimeout = () => {
-    try { if (phase === 'proxy') close('proxy_header_timeout'); else decide(true); } catch (err) { failed(err); }
-  };
-  const onEnd = () => {
-    try { if (phase === 'proxy') close('proxy_header_incomplete'); else decide(true); } catch (err) { failed(err); }
-  };
-  function onData(chunk: Buffer) {
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    try { if (phase === 'proxy') readProxy(); else decide(buf.length >= l.prereadMax); } catch (err) { failed(err); }
+
+  private stopReading(): void {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.phase === PROXY || this.phase === PREREAD) this.plane.read(this.ref, undefined);
   }
-  function readProxy() {
-    const r = decodeProxyHeader(buf);
+
+  onBytes(chunk: Buffer): void {
+    if (this.phase !== PROXY && this.phase !== PREREAD) return;
+    this.readBytes += chunk.length;
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    try {
+      if (this.phase === PROXY) this.readProxy();
+      else this.decide(this.buf.length >= this.snap.listener.prereadMax);
+    } catch (err) {
+      this.abort(err);
+    }
+  }
+
+  onEnd(error: string | undefined): void {
+    try {
+      if (error !== undefined) this.close(error, false);
+      else if (this.phase === PROXY) this.close('proxy_header_incomplete');
+      else if (this.phase === PREREAD) this.decide(true);
+    } catch (err) {
+      this.abort(err);
+    }
+  }
+
+  timedOut(): void {
+    this.timer = undefined;
+    try {
+      if (this.phase === PROXY) this.close('proxy_header_timeout');
+      else if (this.phase === PREREAD) this.decide(true);
+    } catch (err) {
+      this.abort(err);
+    }
+  }
+
+  private readProxy(): void {
+    const r = decodeProxyHeader(this.buf);
     if (r.kind === 'need-more') return;
-    if (r.kind === 'error') return close(r.code);
+    if (r.kind === 'error') return this.close(r.code);
     const named = headerAddresses(r.header);
     if (named) {
-      info.proxied = named.source;
-      info.destination = named.destination;
+      this.proxied = named.source;
+      this.destination = named.destination;
     }
-    buf = buf.subarray(r.length);
-    phase = 'preread';
-    clearTimeout(timer);
-    timer = setTimeout(onTimeout, l.prereadTimeoutMs);
-    decide(buf.length >= l.prereadMax);
+    this.buf = this.buf.subarray(r.length);
+    const l = this.snap.listener;
+    clearTimeout(this.timer);
+    this.phase = PREREAD;
+    // Routes that need no bytes decide now: no preread timer to set and clear.
+    this.timer = l.needBytes ? setTimeout(onTimer, l.prereadTimeoutMs, this) : undefined;
+    this.decide(this.buf.length >= l.prereadMax);
   }
-  function decide(final: boolean) {
-    if (!info.counted) {
-      const ip = (info.proxied ?? info.client).address;
-      if (!addClient(rt, ip, l.maxPerClient)) return close('limit_per_client');
-      info.counted = ip;
+
+  private helloOf(): HelloResult {
+    if (this.helloLen !== this.buf.length) {
+      this.hello = parseClientHello(this.buf, this.snap.listener.prereadMax);
+      this.helloLen = this.buf.length;
     }
-    const client = (info.proxied ?? info.client).address;
-    if (needBytes && l.onPrereadFail === 'close') {
-      const h = helloOf();
-      if (h.kind === 'not-tls' || h.kind === 'too-large' || (h.kind === 'need-more' && final)) return close(`preread_${h.kind}`);
+    return this.hello;
+  }
+
+  /** Routes on what is known; `final`: no more bytes will come (timeout, FIN, preread_max). */
+  decide(final: boolean): void {
+    if (this.phase === ENDED || this.phase === HANDLED) return;
+    const l = this.snap.listener;
+    const rt = this.rt;
+    const client = (this.proxied ?? this.client).address;
+    if (this.counted === undefined) {
+      if (!addClient(rt, client, l.maxPerClient)) return this.close('limit_per_client');
+      this.counted = client;
     }
-    const d = selectRoute(l.routes, { client, dest: info.destination, hello: helloOf, final });
+    if (!l.needBytes) {
+      const d = selectRoute(l.routes, { client, dest: this.destination, hello: NO_HELLO, final: true });
+      return d.kind === 'route' ? this.dispatch(d.route) : this.close('no_route');
+    }
+    if (l.onPrereadFail === 'close') {
+      const h = this.helloOf();
+      if (h.kind === 'not-tls' || h.kind === 'too-large' || (h.kind === 'need-more' && final)) return this.close(`preread_${h.kind}`);
+    }
+    const d = selectRoute(l.routes, { client, dest: this.destination, hello: () => this.helloOf(), final });
     if (d.kind === 'need-more') return;
-    const h = helloOf();
+    const h = this.helloOf();
     if (h.kind === 'ok') {
-      if (h.sni !== undefined) info.sni = h.sni;
-      info.alpn = h.alpn;
+      if (h.sni !== undefined) this.sni = h.sni;
+      this.alpn = h.alpn;
     }
-    if (d.kind === 'none') return close('no_route');
-    stop();
-    dispatch(sock, rt, snap, info, ctl, d.route, buf);
+    if (d.kind === 'none') return this.close('no_route');
+    this.dispatch(d.route);
   }
-  sock.on('data', onData);
-  sock.on('end', onEnd);
-  sock.resume(); // accepted paused (pauseOnConnect)
-  // Routes that need no bytes (client CIDR, default) decide at once: server-speaks-first works.
-  if (!expectProxy) decide(false);
-}
 
-function dispatch(sock: Socket, rt: ListenerRuntime, snap: Snapshot, info: ConnInfo, ctl: ConnControl, route: Route, first: Buffer): void {
-  info.route = route.index;
-  if (route.handler.kind === 'close') {
-    info.reason = 'route_close';
-    sock.destroy();
-    return;
+  private dispatch(route: Route): void {
+    this.stopReading();
+    this.phase = HANDLED;
+    this.route = route.index;
+    if (route.handler.kind === 'close') return this.close('route_close', false);
+    const group = this.snap.groups.get(route.handler.upstream)!;
+    const first = this.buf;
+    this.buf = EMPTY;
+    this.handler = new ProxyHandler(this, group, first);
+    this.handler.start();
   }
-  const group = snap.groups.get(route.handler.upstream)!;
-  proxyConnection(sock, rt, snap, info, ctl, group, first).catch((err: unknown) => internalError(rt, info, err, sock));
-}
 
-function logConnection(rt: ListenerRuntime, info: ConnInfo, bytesIn: number, bytesOut: number): void {
-  const r = info.reason, colon = r.indexOf(':');
-  rt.metrics.connections.inc2(rt.name, colon < 0 ? r : r.slice(0, colon));
-  rt.metrics.bytes.inc2(rt.name, 'in', bytesIn);
-  rt.metrics.bytes.inc2(rt.name, 'out', bytesOut);
-  if (!rt.log.isLevelEnabled('info')) return; // skip building the line when access logs are off
-  rt.log.info(
-    {
+  /** Closes the client (nothing relayed) and ends the connection with `reason`, counted as an error unless told. */
+  close(reason: string, counted = true): void {
+    if (this.phase === ENDED) return;
+    this.stopReading();
+    this.reason = reason;
+    if (counted) this.rt.metrics.errors.inc2(this.rt.name, reason);
+    this.plane.close(this.ref);
+    this.end(this.readBytes, 0);
+  }
 
-      client: `${info.client.address}:${info.client.port}`,
-      proxied_client: info.proxied ? `${info.proxied.address}:${info.proxied.port}` : undefined,
-      // tproxy: where the client was going (the accepted socket's local address).
-      original_dst: rt.snapshot.listener.tproxy ? `${info.destination.address}:${info.destination.port}` : undefined,
-      sni: info.sni,
-      alpn: info.alpn?.length ? info.alpn.join(',') : undefined,
-      route: info.route,
-      upstream: info.upstream,
-      bytes_in: bytesIn,
-      bytes_out: bytesOut,
-      duration_ms: Date.now() - info.start,
-      reason: info.reason,
-    },
-    'connection',
-  );
+  refuse(reason: string): void {
+    this.close(reason);
+  }
+
+  end(bytesIn: number, bytesOut: number): void {
+    if (this.phase === ENDED) return;
+    this.phase = ENDED;
+    finishConnection(this.rt, this, this, bytesIn, bytesOut);
+  }
+
+  /** The drain deadline (rt.open entries). */
+  destroy(): void {
+    if (!this.handler?.destroy('drain_timeout')) this.close('drain_timeout', false);
+  }
+
+  abort(err: unknown): void {
+    if (this.phase === ENDED) return;
+    noteInternalError(this.rt, err);
+    if (this.handler?.destroy('internal_error')) return;
+    this.close('internal_error', false);
+  }
 }

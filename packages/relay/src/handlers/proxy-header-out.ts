@@ -1,7 +1,7 @@
 // The PROXY header a group sends upstream: the effective client (proxied address
 // when one was accepted) and the address it connected to, plus SNI/ALPN TLVs.
 import type { UpstreamConfig } from '../config.js';
-import type { ConnInfo } from '../connection.js';
+import type { ConnInfo } from '../conn-info.js';
 import { encodeProxyV1 } from '../wire/proxy-v1.js';
 import { encodeProxyV2 } from '../wire/proxy-v2.js';
 import { PP2_TYPE_ALPN, PP2_TYPE_AUTHORITY, type Tlv } from '../wire/proxy-types.js';

@@ -6,6 +6,7 @@ import type { RelayMetrics } from '../metrics.js';
 import type { UpstreamGroup } from '../upstream/group.js';
 import type { ProxyAddress } from '../wire/proxy-types.js';
 import type { DataPlane } from '../dataplane/engine.js';
+import type { TcpPlane } from '../dataplane/plane.js';
 
 export interface Snapshot {
   listener: ListenerConfig;
@@ -26,7 +27,9 @@ export interface ListenerRuntime {
   transparent?: TransparentConnector;
   /** Rate limit of internal-error log lines (connection.ts noteInternalError). */
   internalErrors?: { last: number; skipped: number };
-  /** The epoll data plane for TCP bytes; absent = Node streams (pipe()). */
+  /** The TCP plane: the engine, or Node streams where it cannot run. */
+  tcp: TcpPlane;
+  /** The engine, for batched UDP; absent = node:dgram. */
   dataPlane?: DataPlane;
 }
 

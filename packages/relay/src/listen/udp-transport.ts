@@ -138,7 +138,7 @@ function engineTransport(hp: HostPort, engine: DataPlane, drop: (reason: string)
     const t = native?.transparent ? native.transparent(dst, dst.family === 6 ? 6 : 4, 'udp') : { ok: false as const, message: 'transparent sockets unavailable' };
     if (t.ok && engine.libc.connect(t.fd, client, client.length) < 0) {
       const e = engine.libc.errno();
-      engine.closeFd(t.fd);
+      engine.close(t.fd);
       queueMicrotask(() => on.error(`tproxy_reply:connect errno ${e}`));
       return null;
     }
@@ -172,7 +172,7 @@ function engineTransport(hp: HostPort, engine: DataPlane, drop: (reason: string)
       // tproxy: replies leave from the address the client asked (a transparent
       // socket bound to it), so the client sees the answer come from there.
       const reply = (from as Buffer).length === JOINED ? replySocket(client, Buffer.from((from as Buffer).subarray(32, (from as Buffer).readUInt16LE(32) === 2 ? 48 : 60)), on) : undefined;
-      if (reply === null) return { send() { /* nothing open */ }, close() { if (fd !== undefined) engine.closeFd(fd); } };
+      if (reply === null) return { send() { /* nothing open */ }, close() { if (fd !== undefined) engine.close(fd); } };
       const back = reply
         ? (m: Buffer) => { reply.send([m]); on.reply(m.length); } // connected to the client
         : (m: Buffer) => { ep?.send([m], client); on.reply(m.length); };

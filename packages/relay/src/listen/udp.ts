@@ -6,7 +6,7 @@
 // The sockets themselves are listen/udp-transport.ts (the engine's batched
 // ones, or node:dgram).
 import type { HostPort } from '@geoedge/shared';
-import { addressOf, noteInternalError, type ConnInfo } from '../connection.js';
+import { addressOf, noteInternalError, type ConnInfo } from '../conn-info.js';
 import { buildProxyHeader } from '../handlers/proxy-header-out.js';
 import { selectRoute } from '../route.js';
 import { decodeProxyHeader, headerAddresses } from '../wire/proxy-header.js';

@@ -10,8 +10,6 @@ const DEST_CACHE_MAX = 4096;
 
 export class UpstreamGroup {
   readonly servers: UpstreamServer[];
-  /** Every server is an IP literal: the data plane engine can connect without Node's resolver. */
-  readonly engineReachable: boolean;
   private readonly primaries: UpstreamServer[];
   private readonly backups: UpstreamServer[];
   private readonly primaryBalancer: Balancer;
@@ -21,7 +19,6 @@ export class UpstreamGroup {
 
   constructor(readonly cfg: UpstreamConfig, previous?: UpstreamGroup) {
     this.servers = cfg.servers.map((s) => new UpstreamServer(s));
-    this.engineReachable = this.servers.every((s) => s.sockaddr !== undefined);
     if (cfg.originalDestination) this.byDest = new Map();
     if (previous) {
       for (const s of this.servers) {

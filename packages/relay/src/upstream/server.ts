@@ -36,7 +36,7 @@ export class UpstreamServer {
   get checkStreak(): number { return this.live.checkStreak; }
   set checkStreak(n: number) { this.live.checkStreak = n; }
 
-  /** Its sockaddr when the host is an IP literal (the engine connects to it without Node's resolver). */
+  /** Its sockaddr when the host is an IP literal (the engine connects to it without a lookup; a name is resolved per connect). */
   readonly sockaddr: Buffer | undefined;
 
   constructor(readonly cfg: ServerConfig) {
