@@ -38,7 +38,7 @@ export function strList(v: LuaValue, what: string): string[] {
   });
 }
 
-function weighted(v: LuaValue, what: string): P.Weighted {
+export function weighted(v: LuaValue, what: string): P.Weighted {
   if (!(v instanceof LuaTable)) throw new Error(`${what}: expected a table of {weight, value} pairs`);
   return v.list.map((e) => {
     if (!(e instanceof LuaTable) || e.list.length < 2) throw new Error(`${what}: entries must be {weight, value}`);
