@@ -230,6 +230,41 @@ test('clients in one GeoIP network share an answer whose ECS scope is that netwo
 
 const rrs = (r: DigReply): string[] => r.answer.map((x) => `${x.type} ${x.data}`).sort();
 
+test('answers cached per GeoIP data record: another network with the same record gets it under its own scope; a client placed elsewhere never does', async () => {
+  // Two /24s in different GeoIP networks that reach the same data record (the same
+  // place), and clients whose records differ, asked one after the other.
+  const sample = sampleClients(geo, 400, 23);
+  let pair: [Client, string] | undefined;
+  for (const c of sample) {
+    const spot = { ...geo.locate(c.subnet)! };
+    const base = c.subnet.split('.').map(Number);
+    for (let d = 1; d < 64 && !pair; d++) {
+      const other = `${base[0]}.${(base[1]! + d) & 255}.${base[2]}.0`;
+      const o = geo.locate(other);
+      if (o && o.record === spot.record && geo.lookup(other)!.network !== c.geo.network) pair = [c, other];
+    }
+    if (pair) break;
+  }
+  assert.ok(pair, 'the sample has two networks of one record');
+  const [c, other] = pair;
+  const og = geo.lookup(other)!;
+  const a = await q(name('cc'), 'TXT', `+subnet=${c.subnet}/24`);
+  const b = await q(name('cc'), 'TXT', `+subnet=${other}/24`);
+  assert.deepEqual(rrs(b), rrs(a), `${c.subnet} and ${other}: one record, one answer`);
+  assert.equal(scopeOf(a), c.geo.prefix, `scope of ${c.subnet}: its network ${c.geo.network}/${c.geo.prefix}`);
+  assert.equal(scopeOf(b), og.prefix, `scope of ${other}: its own network ${og.network}/${og.prefix}, not the first client's`);
+  // Every sampled client (other records, other places), after the answers above were cached:
+  // its own country, and its own nearest PoP.
+  for (const x of sample.slice(0, 40)) {
+    const t = await q(name('cc'), 'TXT', `+subnet=${x.subnet}/24`);
+    assert.deepEqual(datas(t.answer, 'TXT'), [`"${x.geo.country.toLowerCase()}"`], `${x.subnet} in ${x.geo.country}\n${t.text}`);
+    assert.equal(scopeOf(t), x.geo.prefix);
+    const r = await q(name('closest'), 'A', `+subnet=${x.subnet}/24`);
+    const km = (p: Client): number => greatCircleKm(x.geo.lat, x.geo.lon, p.geo.lat, p.geo.lon);
+    assert.deepEqual(datas(r.answer, 'A'), [popAddr([...pops].sort((m, n) => km(m) - km(n))[0]!)], `${x.subnet} in ${x.geo.country}\n${r.text}`);
+  }
+});
+
 test('pickrandom answers vary and carry the source prefix as scope', async () => {
   const seen = new Set<string>();
   for (let i = 0; i < 30; i++) {

@@ -214,7 +214,7 @@ export function buildChain(deps: ChainDeps): Handler {
       };
       who = bestWho(client);
       if (dynamicName) {
-        const d = dynCache.get(key, who, () => { const g = lua.geo.lookup(who); return g && `${g.network}/${g.prefix}`; });
+        const d = dynCache.get(key, who, lua.geo);
         if (d) { counts.luaHit++; return [renderTemplate(d.value.t, q, scoped(opt, d.scope), maxSize), d.value.rcode]; }
       }
       lua.stage.begin(client);

@@ -7,9 +7,9 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { SuiteError, type Logger, type Service } from '@geoedge/shared';
-import { openMmdb, type MmdbDatabase } from './maxmind.js';
-import { formatAddress, maskAddress, parseAddress } from './ip.js';
-import type { GeoFields, GeoInfo, GeoLookup } from './types.js';
+import { openMmdb, type Located, type MmdbDatabase } from './maxmind.js';
+import { formatAddress, maskAddress, parseAddress, parseDottedQuad } from './ip.js';
+import type { GeoFields, GeoInfo, GeoLookup, GeoSpot } from './types.js';
 import { RECORDS_PER_LOCATION, toLocations, type GeoLocation } from './locations.js';
 
 export interface GeoIpOptions {
@@ -80,21 +80,28 @@ export class GeoIpService implements Service, GeoLookup {
 
   lookup(ip: string): GeoInfo | undefined {
     const dbs = this.dbs; // one read: the whole lookup sees one snapshot
+    // The client the chain has just located had no cached answer; the answer this
+    // lookup leads to is what gets cached (stages/dynamic-cache.ts), so its
+    // GeoInfo is not kept here: under a random-subnet flood each would be new
+    // (a 100,000-entry map churned by every query for nothing).
+    if (ip === this.located && dbs === this.locatedIn) return this.lookupUncached(dbs, ip);
     // repeated addresses (pickclosest candidates, busy resolvers) skip the tree walk;
     // the cache belongs to the snapshot, so a swap starts a fresh one
     const cache = this.cacheFor(dbs);
-    const hit = cache.get(ip);
-    if (hit !== undefined || cache.has(ip)) return hit;
-    const out = this.lookupUncached(dbs, ip);
-    if (cache.size >= 100_000) cache.clear();
-    cache.set(ip, out);
-    return out;
+    let out = cache.get(ip);
+    if (out === undefined) {
+      out = this.lookupUncached(dbs, ip) ?? null;
+      if (cache.size >= 100_000) cache.clear();
+      cache.set(ip, out);
+    }
+    return out ?? undefined;
   }
 
   private cacheOwner: ReadonlyArray<MmdbDatabase | undefined> | undefined;
-  private cache = new Map<string, GeoInfo | undefined>();
+  /** GeoInfo by address text; null: no answer. */
+  private cache = new Map<string, GeoInfo | null>();
 
-  private cacheFor(dbs: ReadonlyArray<MmdbDatabase | undefined>): Map<string, GeoInfo | undefined> {
+  private cacheFor(dbs: ReadonlyArray<MmdbDatabase | undefined>): Map<string, GeoInfo | null> {
     if (this.cacheOwner !== dbs) {
       this.cacheOwner = dbs;
       this.cache = new Map();
@@ -105,21 +112,64 @@ export class GeoIpService implements Service, GeoLookup {
   private lookupUncached(dbs: ReadonlyArray<MmdbDatabase | undefined>, ip: string): GeoInfo | undefined {
     const addr = parseAddress(ip);
     if (!addr || dbs.length === 0) return undefined;
-    const text = formatAddress(addr);
-    const merged: GeoFields = {};
-    let prefix = 0;
-    for (const db of dbs) {
-      if (!db || (db.ipVersion === 4 && addr.length === 16)) continue;
-      let r: ReturnType<MmdbDatabase['lookup']>;
+    // The chain locates a client before evaluating its record: that walk holds.
+    const spot = ip === this.located && dbs === this.locatedIn ? this.spot : this.walk(dbs, addr);
+    this.located = undefined;
+    let fields: GeoFields | undefined;
+    let own = false; // fields is a copy of ours (not a database's cached object)
+    for (let i = 0; i < dbs.length; i++) {
+      const db = dbs[i];
+      if (!db || this.pointers[i] === 0) continue;
+      let f: GeoFields | undefined;
       try {
-        r = db.lookup(text);
+        f = db.fields(this.pointers[i]!);
       } catch {
         continue; // a corrupt spot the probe missed: this database just has no answer here
       }
-      if (r.prefix > prefix) prefix = r.prefix;
-      if (r.fields) mergeFields(merged, r.fields);
+      if (!f) continue;
+      if (fields === undefined) { fields = f; continue; }
+      if (!own) { fields = { ...fields }; own = true; }
+      mergeFields(fields, f);
     }
-    return { ...merged, prefix, network: formatAddress(maskAddress(addr, prefix)) };
+    return { ...fields, prefix: spot.prefix, network: formatAddress(maskAddress(addr, spot.prefix)), record: spot.record };
+  }
+
+  // Scratch space of locate()/walk(): one query at a time.
+  private readonly v4 = new Uint8Array(4);
+  private readonly spot: GeoSpot = { record: 0, prefix: 0 };
+  private readonly at: Located = { pointer: 0, prefix: 0 };
+  private pointers: number[] = [];
+  /** The address the last locate() walked to (this.spot, this.pointers), until the next walk. */
+  private located: string | undefined;
+  private locatedIn: ReadonlyArray<MmdbDatabase | undefined> | undefined;
+
+  locate(ip: string): GeoSpot | undefined {
+    const dbs = this.dbs;
+    const addr = parseDottedQuad(ip, this.v4) ? this.v4 : parseAddress(ip);
+    if (!addr || dbs.length === 0) return undefined;
+    const spot = this.walk(dbs, addr);
+    this.located = ip;
+    this.locatedIn = dbs;
+    return spot;
+  }
+
+  /** Each database's data pointer for addr (this.pointers), the longest prefix, and the record identity. */
+  private walk(dbs: ReadonlyArray<MmdbDatabase | undefined>, addr: Uint8Array): GeoSpot {
+    const spot = this.spot, at = this.at, pointers = this.pointers;
+    this.located = undefined;
+    pointers.length = dbs.length;
+    let prefix = 0;
+    for (let i = 0; i < dbs.length; i++) {
+      const db = dbs[i];
+      pointers[i] = 0;
+      if (!db || (db.ipVersion === 4 && addr.length === 16)) continue;
+      db.locate(addr, at);
+      pointers[i] = at.pointer;
+      if (at.prefix > prefix) prefix = at.prefix;
+    }
+    spot.prefix = prefix;
+    spot.record = dbs.length === 1 ? pointers[0]! : pointers.join(',');
+    return spot;
   }
 
   private sampleOwner: ReadonlyArray<MmdbDatabase | undefined> | undefined;

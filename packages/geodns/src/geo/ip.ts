@@ -1,7 +1,7 @@
 // Address arithmetic shared by the GeoIP service and the Lua functions:
 // text ⇄ bytes, masking to a prefix, netmask matching. IPv6 text output
 // follows RFC 5952 §4 (lower case, longest run of zero groups as "::").
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { formatAddress } from '@geoedge/shared';
 
 export { formatAddress };
@@ -10,15 +10,40 @@ export type AddressBytes = Uint8Array; // 4 or 16 bytes
 
 /** Parses an IPv4 or IPv6 address (no brackets, no zone id); undefined if it is not one. */
 export function parseAddress(text: string): AddressBytes | undefined {
-  if (isIPv4(text)) return parseV4(text);
+  const v4 = new Uint8Array(4);
+  if (parseDottedQuad(text, v4)) return v4;
   if (isIPv6(text)) return parseV6(text);
   return undefined;
 }
 
+/**
+ * Writes a dotted quad's 4 octets into `out`; false if `text` is not one. The
+ * same texts as node's isIPv4 (decimal, 0-255, no leading zeros), without its
+ * regular expression and split: every GeoIP lookup starts here.
+ */
+export function parseDottedQuad(text: string, out: Uint8Array): boolean {
+  let part = 0, digits = 0, n = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || n > 3) return false;
+      out[n++] = part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && part === 0) return false; // a leading zero
+      part = part * 10 + (c - 0x30);
+      if (++digits > 3 || part > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return n === 4;
+}
+
 function parseV4(text: string): AddressBytes {
   const out = new Uint8Array(4);
-  const parts = text.split('.');
-  for (let i = 0; i < 4; i++) out[i] = Number(parts[i]);
+  if (!parseDottedQuad(text, out)) throw new Error(`not a dotted quad: ${text}`);
   return out;
 }
 

@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { Reader, type Response } from 'maxmind';
 import type { GeoFields } from './types.js';
 import { verifyMmdb } from './mmdb-verify.js';
-import { readSelected } from './mmdb-fields.js';
+import { readSelected, selectedReader } from './mmdb-fields.js';
+import { parseAddress } from './ip.js';
 import { walkIpv4 } from './mmdb-walk.js';
 
 export interface MmdbDatabase {
@@ -18,12 +19,23 @@ export interface MmdbDatabase {
   /** Throws only if the file is corrupt in a spot the probe missed; callers catch. */
   lookup(ip: string): { fields: GeoFields | undefined; prefix: number };
   /**
+   * The tree walk alone, for address octets (4 or 16): sets `out.pointer` to
+   * the data record's pointer (0: no data) and `out.prefix` to the network's
+   * prefix length; equal pointers mean equal `fields`. No allocation, no
+   * decoding: what a cache keyed by data record needs (stages/dynamic-cache.ts).
+   */
+  locate(addr: Uint8Array, out: Located): void;
+  /** The data record at a pointer `locate` gave (cached per pointer); undefined for 0 or no fields. */
+  fields(pointer: number): GeoFields | undefined;
+  /**
    * Up to `max` distinct data records of the IPv4 networks, spread evenly over
    * the address space, each with the first network that carries it. Walks the
    * whole tree (about a second for GeoLite2 City): off the query path only.
    */
   sampleRecords(max: number): Promise<Array<{ net: number; prefix: number; fields: GeoFields }>>;
 }
+
+export interface Located { pointer: number; prefix: number }
 
 export type OpenResult = { kind: 'ok'; db: MmdbDatabase } | { kind: 'error'; message: string };
 
@@ -48,7 +60,7 @@ export async function openMmdb(path: string): Promise<OpenResult> {
   const ipVersion = md.ipVersion === 4 ? 4 : 6;
   const db: MmdbDatabase = {
     path, type: String(md.databaseType), buildEpoch: md.buildEpoch, ipVersion,
-    lookup: pointerCachedLookup(reader, buf),
+    ...pointerCachedLookup(reader, buf),
     sampleRecords: (max) => sampleRecords(reader, buf, max),
   };
   let problem: string | undefined;
@@ -100,48 +112,110 @@ export function toFields(raw: unknown): GeoFields | undefined {
 }
 
 interface ReaderInternals {
-  findAddressInTree?(ip: string): [number | null, number];
   resolveDataPointer?(pointer: number): unknown;
 }
 
 /**
  * Decoding a full City record (names in eight languages) costs tens of µs; our
- * GeoFields are a few bytes. So: walk the tree (mmdb-lib's findAddressInTree),
- * then read each distinct data record once, only the parts GeoFields come from
+ * GeoFields are a few bytes. So: walk the tree (walkTree), then read each
+ * distinct data record once, only the parts GeoFields come from
  * (mmdb-fields.ts; mmdb-lib's full decode if that fails), and keep it by its
  * pointer. A database has a bounded number of records (~150k for GeoLite2 City).
- * Falls back to the public API if mmdb-lib's internals ever change.
  */
-function pointerCachedLookup(reader: Reader<Response>, buf: Buffer): MmdbDatabase['lookup'] {
+function pointerCachedLookup(reader: Reader<Response>, buf: Buffer): Pick<MmdbDatabase, 'lookup' | 'locate' | 'fields'> {
   const r = reader as unknown as ReaderInternals;
-  if (typeof r.findAddressInTree !== 'function' || typeof r.resolveDataPointer !== 'function') {
-    return (ip) => {
-      const [rec, prefix] = reader.getWithPrefixLength(ip);
-      return { fields: rec ? toFields(rec) : undefined, prefix };
-    };
-  }
-  const find = r.findAddressInTree.bind(reader);
-  const resolve = r.resolveDataPointer.bind(reader);
+  const resolve = typeof r.resolveDataPointer === 'function' ? r.resolveDataPointer.bind(reader) : undefined;
   const cache = new Map<number, GeoFields | null>();
   const { nodeCount, searchTreeSize } = reader.metadata;
   const base = searchTreeSize + 16;
+  const walk = walkTree(buf, reader.metadata);
+  const selected = selectedReader(buf, base);
   const read = (pointer: number): unknown => {
     try {
-      return readSelected(buf, base, pointer - nodeCount + searchTreeSize);
-    } catch {
-      return resolve(pointer);
+      return selected(pointer - nodeCount + searchTreeSize);
+    } catch (err) {
+      // mmdb-lib's full decode reports (throws) what is wrong, if anything
+      if (resolve) return resolve(pointer);
+      throw err;
     }
   };
-  return (ip) => {
-    const [pointer, prefix] = find(ip);
-    if (!pointer) return { fields: undefined, prefix };
+  const fields = (pointer: number): GeoFields | undefined => {
+    if (pointer === 0) return undefined;
     let f = cache.get(pointer);
     if (f === undefined) {
       f = toFields(read(pointer)) ?? null;
       if (cache.size >= 500_000) cache.clear();
       cache.set(pointer, f);
     }
-    return { fields: f ?? undefined, prefix };
+    return f ?? undefined;
+  };
+  const at: Located = { pointer: 0, prefix: 0 };
+  return {
+    locate: walk,
+    fields,
+    lookup(ip) {
+      const addr = parseAddress(ip);
+      if (!addr) throw new Error(`not an IP address: ${ip}`);
+      walk(addr, at);
+      return { fields: fields(at.pointer), prefix: at.prefix };
+    },
+  };
+}
+
+/**
+ * The search tree walk of "MaxMind DB File Format Specification" v2.0,
+ * "Search Tree Section": each node is two records (left: bit 0, right: bit 1)
+ * of record_size bits; a record < node_count is the next node, = node_count
+ * means no data, > node_count points into the data section. IPv4 addresses in
+ * an IPv6 tree live under ::/96 (the node reached by 96 left turns). Done here
+ * on octets, as mmdb-lib's findAddressInTree does on text (which it parses on
+ * every call, a third of a cold lookup).
+ */
+function walkTree(buf: Buffer, md: { nodeCount: number; recordSize: number; ipVersion: number }): (addr: Uint8Array, out: Located) => void {
+  const { nodeCount, recordSize } = md;
+  const nodeBytes = recordSize / 4;
+  const record: (node: number, bit: number) => number =
+    recordSize === 24 ? (n, bit) => { const o = n * 6 + bit * 3; return (buf[o]! << 16) | (buf[o + 1]! << 8) | buf[o + 2]!; }
+    : recordSize === 28 ? (n, bit) => {
+      const o = n * 7;
+      return bit === 0
+        ? ((buf[o + 3]! & 0xf0) << 20 | buf[o]! << 16 | buf[o + 1]! << 8 | buf[o + 2]!) >>> 0
+        : ((buf[o + 3]! & 0x0f) << 24 | buf[o + 4]! << 16 | buf[o + 5]! << 8 | buf[o + 6]!) >>> 0;
+    }
+    : (n, bit) => buf.readUInt32BE(n * nodeBytes + bit * 4);
+  if (recordSize !== 24 && recordSize !== 28 && recordSize !== 32) throw new Error(`record size ${recordSize} is not 24, 28 or 32`);
+  let v4Start = 0;
+  if (md.ipVersion === 6) for (let i = 0; i < 96 && v4Start < nodeCount; i++) v4Start = record(v4Start, 0);
+  // Where the walk of every IPv4 /16 stands after its first 16 bits (or where it
+  // ended, if sooner): an IPv4 walk starts there. Half the random /24s end
+  // above 16 bits (GeoLite2 City), and below, each step is a cache miss.
+  const v4Node = new Uint32Array(1 << 16);
+  const v4Depth = new Uint8Array(1 << 16);
+  const fill = (node: number, depth: number, bits: number): void => {
+    if (depth === 16 || node >= nodeCount) {
+      const from = bits << (16 - depth);
+      v4Node.fill(node, from, from + (1 << (16 - depth)));
+      v4Depth.fill(depth, from, from + (1 << (16 - depth)));
+      return;
+    }
+    fill(record(node, 0), depth + 1, bits << 1);
+    fill(record(node, 1), depth + 1, (bits << 1) | 1);
+  };
+  fill(v4Start, 0, 0);
+  return (addr, out) => {
+    let node: number, depth: number;
+    if (addr.length === 4) {
+      const i = (addr[0]! << 8) | addr[1]!;
+      node = v4Node[i]!;
+      depth = v4Depth[i]!;
+    } else {
+      node = 0;
+      depth = 0;
+    }
+    const bits = addr.length * 8;
+    for (; depth < bits && node < nodeCount; depth++) node = record(node, (addr[depth >> 3]! >> (7 - (depth & 7))) & 1);
+    out.pointer = node > nodeCount ? node : 0;
+    out.prefix = depth;
   };
 }
 

@@ -23,13 +23,35 @@ export interface GeoInfo {
   prefix: number;
   /** Network address of that network ("81.2.69.0" for 81.2.69.142 with prefix 24). */
   network: string;
+  /** The data records the fields above came from (GeoSpot.record). */
+  record: number | string;
+}
+
+/**
+ * Where an address falls in the databases, without reading their data. Two
+ * addresses with equal `record` get equal fields from `lookup` (they may lie in
+ * different networks, with different prefixes): answers computed from the
+ * fields alone can be shared by record (stages/dynamic-cache.ts), each client
+ * told its own network's prefix as ECS scope. Valid for one database snapshot.
+ */
+export interface GeoSpot {
+  /** One database: its data pointer (0: no data); several: their pointers joined. */
+  record: number | string;
+  /** As GeoInfo.prefix. */
+  prefix: number;
 }
 
 /** The data fields one database can contribute. */
-export type GeoFields = Omit<GeoInfo, 'prefix' | 'network'>;
+export type GeoFields = Omit<GeoInfo, 'prefix' | 'network' | 'record'>;
 
 /** Lookups on the current snapshot; pure and synchronous (no I/O on the query path). */
 export interface GeoLookup {
   /** undefined when `ip` is not an address or no database is loaded. */
   lookup(ip: string): GeoInfo | undefined;
+  /**
+   * The record and prefix `lookup(ip)` would report, from the tree walk alone
+   * (no data read, no allocation: the object is reused by the next call);
+   * undefined when `lookup(ip)` would be.
+   */
+  locate(ip: string): GeoSpot | undefined;
 }

@@ -11,9 +11,9 @@
 // cache misses and each query paid a VM evaluation, about 1× PowerDNS; a pure
 // function of the GeoIP lookup is an order of magnitude cheaper.
 import type { GeoLookup } from '../geo/types.js';
-import { hostFunctions, pickClosest, strList, type EvalContext, type HostEnv } from './host-functions.js';
+import { hostFunctions, pickClosest, strList, weighted, type EvalContext, type HostEnv } from './host-functions.js';
 import { normalizeAddress } from '../geo/ip.js';
-import { mathRandom, type Rand } from './pick.js';
+import { mathRandom, weightedHashedPicker, type Rand } from './pick.js';
 import { LuaTable, type HostFunction, type LuaValue } from './wasmoon.js';
 import { parseRecord, type Block, type Expr } from './fast-parse.js';
 import type { Deps, EvalResult, HealthOracle, IncludeResolver, LuaClient, LuaEvaluator, LuaRecordRef } from './types.js';
@@ -36,10 +36,12 @@ export class FastPath {
   private readonly fns: Record<string, HostFunction>;
   private readonly programs = new Map<string, Block | null>();
   /**
-   * pickclosest calls with their candidates already normalised (what the host
-   * function does to its argument on every call; a third of its cost).
+   * Each call of a program, ready to run: the host function looked up once;
+   * pickclosest with its candidates already normalised, pickwhashed with its
+   * list already in PowerDNS's order and summed (what the host functions do to
+   * their constant arguments on every call).
    */
-  private readonly closest = new WeakMap<Expr, string[]>();
+  private readonly calls = new WeakMap<Expr, () => LuaValue | LuaValue[] | undefined>();
   /** Evaluations done here / handed to the VM (for tests and the bench). */
   readonly counts = { fast: 0, vm: 0 };
 
@@ -97,18 +99,29 @@ export class FastPath {
     const walk = (e: Expr): void => {
       if (e.k === 'not') walk(e.a);
       else if (e.k === 'and' || e.k === 'or') { walk(e.a); walk(e.b); }
-      else if (e.k === 'call' && e.fn === 'pickclosest' && e.args.length >= 1) {
-        try {
-          // host-functions.ts: strList(v).map(address), address = normalizeAddress or an error
-          const c = strList(e.args[0]!, 'pickclosest').map((a) => normalizeAddress(a));
-          if (c.every((a): a is string => a !== undefined)) this.closest.set(e, c);
-        } catch {
-          // not a list of strings: the host function raises the error, in the VM
-        }
-      }
+      else if (e.k === 'call') this.calls.set(e, this.call(e.fn, e.args));
     };
     for (const br of b.branches) { walk(br.cond); walk(br.value); }
     if (b.otherwise) walk(b.otherwise);
+  }
+
+  private call(fn: string, args: LuaValue[]): () => LuaValue | LuaValue[] | undefined {
+    const host = this.fns[`__h_${fn}`]!;
+    try {
+      if (fn === 'pickclosest' && args.length >= 1) {
+        // host-functions.ts: strList(v).map(address), address = normalizeAddress or an error
+        const c = strList(args[0]!, 'pickclosest').map((a) => normalizeAddress(a));
+        if (c.every((a): a is string => a !== undefined)) return () => pickClosest(this.env, c);
+      }
+      if (fn === 'pickwhashed' && args.length >= 1) {
+        // host-functions.ts: dep('address'), then pickWeightedHashed(bestwho, weighted(v))
+        const pick = weightedHashedPicker(weighted(args[0]!, 'pickwhashed'));
+        if (pick) return () => { const c = this.env.ctx(); c.deps.address = true; return pick(c.bestwho); };
+      }
+    } catch {
+      // arguments the host function rejects: it raises the error, in the VM
+    }
+    return () => host(args);
   }
 
   /** The block's value: the first branch whose condition holds, else the final return. */
@@ -124,9 +137,7 @@ export class FastPath {
       case 'and': { const a = this.expr(e.a); return truthy(a) ? this.expr(e.b) : a; }
       case 'or': { const a = this.expr(e.a); return truthy(a) ? a : this.expr(e.b); }
       case 'call': {
-        const closest = this.closest.get(e);
-        if (closest) return pickClosest(this.env, closest);
-        const r = this.fns[`__h_${e.fn}`]!(e.args);
+        const r = (this.calls.get(e) ?? (() => this.fns[`__h_${e.fn}`]!(e.args)))();
         if (Array.isArray(r)) throw TO_VM; // several results: none of the known functions, but be sure
         return r ?? null;
       }

@@ -38,7 +38,7 @@ export function strList(v: LuaValue, what: string): string[] {
   });
 }
 
-function weighted(v: LuaValue, what: string): P.Weighted {
+export function weighted(v: LuaValue, what: string): P.Weighted {
   if (!(v instanceof LuaTable)) throw new Error(`${what}: expected a table of {weight, value} pairs`);
   return v.list.map((e) => {
     if (!(e instanceof LuaTable) || e.list.length < 2) throw new Error(`${what}: entries must be {weight, value}`);
@@ -77,7 +77,7 @@ export function clientGeo(env: HostEnv): GeoInfo | undefined {
   const c = env.ctx();
   if (c.geo === undefined) c.geo = env.geo.lookup(c.bestwho) ?? null;
   c.deps.geoDatabase = true;
-  if (c.geo) c.deps.geo = { network: c.geo.network, prefix: c.geo.prefix };
+  if (c.geo) c.deps.geo = { prefix: c.geo.prefix, record: c.geo.record };
   else c.deps.address = true; // no database: nothing narrower than the address is known
   return c.geo ?? undefined;
 }

@@ -48,6 +48,24 @@ export function pickWeightedHashed(bestwho: string, items: Weighted): string {
   return pickByPoint(powerdnsOrder(items), (sum) => addressHash(bestwho) % sum);
 }
 
+/**
+ * pickWeightedHashed for one fixed list (fast-path.ts): PowerDNS's order and
+ * the cumulative weights computed once; undefined where pickWeightedHashed
+ * would throw (an empty list, weights summing to 0).
+ */
+export function weightedHashedPicker(items: Weighted): ((bestwho: string) => string) | undefined {
+  const ordered = powerdnsOrder(items);
+  let sum = 0;
+  const cum: number[] = [];
+  for (const [w] of ordered) { sum += Math.max(0, Math.trunc(w)); cum.push(sum); }
+  if (ordered.length === 0 || sum === 0) return undefined;
+  return (bestwho) => {
+    const r = addressHash(bestwho) % sum;
+    for (let i = 0; i < cum.length; i++) if (r < cum[i]!) return ordered[i]![1];
+    return ordered[ordered.length - 1]![1];
+  };
+}
+
 export function pickWeightedNameHashed(qname: string, items: Weighted): string {
   return pickByPoint(powerdnsOrder(items), (sum) => dnsNameHash(qname) % sum);
 }

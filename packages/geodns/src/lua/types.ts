@@ -35,7 +35,8 @@ export interface LuaClient {
 /**
  * What an evaluation read, so the chain can cache the answer and scope ECS:
  * - nothing set            → cache per (record, qname if `qname`), ECS scope 0
- * - geo set                → key = geo.network/geo.prefix, ECS scope = geo.prefix
+ * - geo set                → key = geo.record (the GeoIP data read), ECS scope = the
+ *                            client's own network prefix (geo.prefix for this one)
  * - address                → key = bestwho itself, ECS scope = the source prefix
  * - transport              → read who/localwho: key on them, not cacheable by ECS
  * - random                 → do not cache
@@ -43,7 +44,7 @@ export interface LuaClient {
  * - geoDatabase            → invalidate when a GeoIP database is swapped
  */
 export interface Deps {
-  geo?: { network: string; prefix: number };
+  geo?: { prefix: number; record: number | string };
   address: boolean;
   transport: boolean;
   random: boolean;

@@ -12,8 +12,8 @@ import type { LuaClient, LuaEvaluator, Deps, LimitKind } from '../lua/types.js';
 /** What one query's answer depends on, merged over every evaluation it made. */
 export interface AnswerDeps {
   cacheable: boolean;
-  /** The GeoIP network every evaluation's data was constant on. */
-  geo?: { network: string; prefix: number };
+  /** The GeoIP data records every evaluation read (GeoSpot.record) and the client's network prefix. */
+  geo?: { prefix: number; record: number | string };
   /** Read the client address itself (or geo data that the databases lack for it). */
   address: boolean;
   /** Health checks read: the answer changes when one of them does. */
