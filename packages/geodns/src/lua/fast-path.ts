@@ -11,7 +11,8 @@
 // cache misses and each query paid a VM evaluation, about 1× PowerDNS; a pure
 // function of the GeoIP lookup is an order of magnitude cheaper.
 import type { GeoLookup } from '../geo/types.js';
-import { hostFunctions, pickClosest, strList, weighted, type EvalContext, type HostEnv } from './host-functions.js';
+import { pickClosest, strList, weighted, type EvalContext, type HostEnv } from './host-functions.js';
+import { hostFunctions } from './host-registry.js';
 import { normalizeAddress } from '../geo/ip.js';
 import { mathRandom, weightedHashedPicker, type Rand } from './pick.js';
 import { LuaTable, type HostFunction, type LuaValue } from './wasmoon.js';

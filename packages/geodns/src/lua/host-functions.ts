@@ -8,7 +8,6 @@ import * as P from './pick.js';
 import { closestIndex } from './closest.js';
 import * as R from './reverse.js';
 import type { Deps, HealthOracle, IncludeResolver, LuaClient, LuaRecordRef } from './types.js';
-import { healthFunctions } from './health-functions.js';
 
 export interface EvalContext {
   record: LuaRecordRef;
@@ -118,7 +117,7 @@ export function pickClosest(env: HostEnv, candidates: string[]): string {
   return P.pickHashed(c.bestwho, candidates);
 }
 
-function geoFunctions(env: HostEnv): Record<string, HostFunction> {
+export function geoFunctions(env: HostEnv): Record<string, HostFunction> {
   return {
     country: ([v]) => matchesAny(v ?? null, clientGeo(env)?.country),
     // lower case, as PowerDNS's geoip backend returns them ("gb", "eu", "eng"): zones compare against these
@@ -146,7 +145,7 @@ function geoipLookup(env: HostEnv, addr: string, attr: number): string {
 
 // ---- picks, views, reverse ----------------------------------------------
 
-function pickFunctions(env: HostEnv): Record<string, HostFunction> {
+export function pickFunctions(env: HostEnv): Record<string, HostFunction> {
   const dep = (k: 'random' | 'address' | 'qname') => { env.ctx().deps[k] = true; };
   return {
     pickrandom: ([v]) => { dep('random'); return P.pickRandom(strList(v ?? null, 'pickrandom'), env.rand); },
@@ -167,7 +166,7 @@ function pickFunctions(env: HostEnv): Record<string, HostFunction> {
   };
 }
 
-class LuaTableFrom extends LuaTable {
+export class LuaTableFrom extends LuaTable {
   constructor(items: string[]) { super(); this.list.push(...items); }
 }
 
@@ -206,26 +205,4 @@ function filterForward(addr: string, masks: LuaValue, fallback: LuaValue | undef
   if (inMasks(a, strList(masks, 'filterForward masks'))) return new LuaTableFrom([a]);
   if (fallback !== undefined && fallback !== null) return new LuaTableFrom(String(fallback) === '' ? [] : [String(fallback)]);
   return new LuaTableFrom([a.includes(':') ? '::' : '0.0.0.0']);
-}
-
-// ---- registry --------------------------------------------------------------
-
-/** Every host function, by the global name the sandbox prelude expects (__h_<name>, __h__<helper>). */
-export function hostFunctions(env: HostEnv): Record<string, HostFunction> {
-  const out: Record<string, HostFunction> = {};
-  const all = { ...geoFunctions(env), ...pickFunctions(env), ...healthFunctions(env) };
-  for (const [k, fn] of Object.entries(all)) out[`__h_${k}`] = fn;
-  out.__h__normalize = ([a]) => normalizeAddress(String(a ?? '')) ?? null;
-  out.__h__netmask = ([t]) => { const m = parseNetmask(String(t ?? '')); return m ? [normalizeAddress(formatBytes(m.bytes))!, m.prefix] : null; };
-  out.__h__inmasks = ([a, m]) => inMasks(String(a ?? ''), strList(m ?? null, 'netmask group'));
-  out.__h__include = ([name]) => {
-    const c = env.ctx();
-    const fqdn = `${String(name).replace(/\.$/, '')}.${c.record.zone}`.toLowerCase();
-    return new LuaTableFrom(env.include(fqdn));
-  };
-  return out;
-}
-
-function formatBytes(b: Uint8Array): string {
-  return b.length === 4 ? Array.from(b).join('.') : Array.from({ length: 8 }, (_, i) => ((b[i * 2]! << 8) | b[i * 2 + 1]!).toString(16)).join(':');
 }

@@ -4,7 +4,8 @@
 // never throws, bounded in time, records what it read (Deps).
 import { LabeledCounter, gaugeFn, type Registry } from '@geoedge/shared';
 import type { GeoLookup } from '../geo/types.js';
-import { hostFunctions, type EvalContext } from './host-functions.js';
+import type { EvalContext } from './host-functions.js';
+import { hostFunctions } from './host-registry.js';
 import { mathRandom, type Rand } from './pick.js';
 import { VmPool, type RestartReason } from './vm-pool.js';
 import { Strikes } from './strikes.js';
