@@ -110,7 +110,8 @@ export class GeoIpService implements Service, GeoLookup {
   }
 
   private lookupUncached(dbs: ReadonlyArray<MmdbDatabase | undefined>, ip: string): GeoInfo | undefined {
-    const addr = parseAddress(ip);
+    // this.v4: scratch, read only within this call (as locate's)
+    const addr = parseDottedQuad(ip, this.v4) ? this.v4 : parseAddress(ip);
     if (!addr || dbs.length === 0) return undefined;
     // The chain locates a client before evaluating its record: that walk holds.
     const spot = ip === this.located && dbs === this.locatedIn ? this.spot : this.walk(dbs, addr);
