@@ -80,6 +80,13 @@ export function maskAddress(b: AddressBytes, prefix: number): AddressBytes {
   return out;
 }
 
+/** formatAddress(maskAddress(b, prefix)); an IPv4 address without the copy (once per cold GeoIP look-up). */
+export function formatMasked(b: AddressBytes, prefix: number): string {
+  if (b.length !== 4) return formatAddress(maskAddress(b, prefix));
+  const v = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) & (prefix <= 0 ? 0 : -1 << (32 - Math.min(32, prefix)));
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
 /** The canonical text of an address, or undefined when it is not one. */
 export function normalizeAddress(text: string): string | undefined {
   const b = parseAddress(text);

@@ -66,7 +66,15 @@ function address(text: string, what: string): string {
 function matchesAny(list: LuaValue, v: string | undefined): boolean {
   if (v === undefined) return false;
   const want = v.toLowerCase();
-  return strList(list, 'match').some((x) => x.toLowerCase() === want || x.toLowerCase().replace(/^as/, '') === want);
+  // one string, as in country('US'): no list built (every cold octo-style query asks twice)
+  if (typeof list === 'string' || typeof list === 'number') return matchesOne(String(list), want);
+  return strList(list, 'match').some((x) => matchesOne(x, want));
+}
+
+/** x names want, case-insensitively, with or without an "AS" prefix (asnum). */
+function matchesOne(x: string, want: string): boolean {
+  const l = x.toLowerCase();
+  return l === want || (l.startsWith('as') && l.slice(2) === want);
 }
 
 // ---- geo ----------------------------------------------------------------
