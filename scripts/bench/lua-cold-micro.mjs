@@ -18,6 +18,7 @@ import { resolve, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { ZONE, zoneText, subnets } from './lib/lua-zone.mjs';
 
 const HERE = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const env = (k, d) => (process.env[k] === undefined || process.env[k] === '' ? d : process.env[k]);
@@ -25,44 +26,6 @@ const QUERIES = Number(env('BENCH_QUERIES', 100_000));
 const RUNS = Number(env('BENCH_RUNS', 5));
 const ROOTS = env('BENCH_ROOTS', HERE).split(',');
 const CASES = env('BENCH_CASES', 'closest,octo').split(',');
-const ZONE = 'lua.bench';
-const POPS = ['8.8.8.8', '81.2.69.142', '1.0.0.1', '200.160.0.8', '196.49.0.1'];
-const ZONE_TEXT = [
-  `$ORIGIN ${ZONE}.`, '$TTL 300', `@ IN SOA ns1.${ZONE}. hostmaster.${ZONE}. 1 3600 600 604800 300`, '@ IN NS ns1', 'ns1 IN A 192.0.2.53',
-  'www IN A 192.0.2.10',
-  `closest IN LUA A "pickclosest({${POPS.map((p) => `'${p}'`).join(',')}})"`,
-  `octo IN LUA A ";if country('US') then return {'192.0.2.1','192.0.2.2'} elseif continent('EU') then return {'192.0.2.3','192.0.2.4'} end return pickwhashed({{100,'192.0.2.5'},{50,'192.0.2.6'},{25,'192.0.2.7'}})"`,
-  '',
-].join('\n');
-
-/** mulberry32, as dns-lua.mjs */
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Distinct public /24s (dns-lua.mjs's filter). */
-function subnets(n, seed) {
-  const rand = prng(seed);
-  const seen = new Set();
-  const out = [];
-  while (out.length < n) {
-    const a = 1 + Math.floor(rand() * 222), b = Math.floor(rand() * 256), c = Math.floor(rand() * 256);
-    if (a === 10 || a === 127 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168)) continue;
-    const k = (a << 16) | (b << 8) | c;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push([a, b, c]);
-  }
-  return out;
-}
-
 function encodeName(name) {
   return Buffer.concat([...name.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
 }
@@ -87,7 +50,7 @@ async function loadTree(root) {
   const dir = join(tmpdir(), `lua-cold-micro-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   const cfg = loadConfig(undefined, { zones: dir, listen: ['127.0.0.1:0'] }, {});
-  const zr = loadZoneText(join(dir, `${ZONE}.zone`), ZONE_TEXT, true);
+  const zr = loadZoneText(join(dir, `${ZONE}.zone`), zoneText(), true);
   if (zr.kind !== 'ok') throw new Error(`zone: ${JSON.stringify(zr).slice(0, 400)}`);
   const zs = buildZoneSet([zr.zone]);
   // A fresh process's state each run: GeoIP reader (and its record cache), fast path, chain.
