@@ -5,7 +5,7 @@ export { parseDbUrl, maskPassword, type DbSettings, type ParseDbUrlResult } from
 export { PDNS_TABLES, MARKER_TABLE, SCHEMA_VERSION, type TableDef } from './schema.js';
 export { migrate, checkSchema, type MigrateResult, type CheckSchemaResult } from './migrate.js';
 export { convertRecord, storedNameToFqdn, domainOrigin, RECORD_COLUMNS, DEFAULT_TTL, type RecordRow, type RowProblem, type ConvertResult } from './convert.js';
-export { loadAllZones, loadZones, type DbZone, type CryptoKeyRow, type LoadResult, type LoadStats, type LoadOptions } from './read.js';
+export { loadAllZones, loadZones, type DbZone, type LoadResult, type LoadStats, type LoadOptions } from './read.js';
 export { ChangeDetector, type ZoneChanges, type PollResult, type ChangeDetectorOptions } from './changes.js';
 export { ZoneSync, type ZoneSyncHandlers, type ZoneSyncOptions, type SyncHealth, type SyncStatus } from './sync.js';
 export { findDomain, listDomains, domainRecords, domainComments, domainMetadata, domainSoa, allSoasAndMetadata, type DomainRow, type StoredRecord, type StoredComment, type MetadataRow } from './zone-rows.js';

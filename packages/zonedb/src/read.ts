@@ -10,6 +10,7 @@ import type { RR } from '@geoedge/dnsdata';
 import { TYPE } from '@geoedge/dnsdata';
 import { DbError, type Db } from './db.js';
 import { convertRecord, domainOrigin, RECORD_COLUMNS, DEFAULT_TTL, type RecordRow, type RowProblem } from './convert.js';
+import type { CryptokeyRow } from './dnssec-state.js';
 
 export interface DbZone {
   /** domains.id */
@@ -26,7 +27,7 @@ export interface DbZone {
   /** domainmetadata kind → contents. */
   metadata: Map<string, string[]>;
   /** cryptokeys rows (DNSSEC keys in PowerDNS's private-key text), in id order. */
-  cryptokeys: CryptoKeyRow[];
+  cryptokeys: CryptokeyRow[];
   /**
    * The zone's ENABLE-LUA-RECORDS metadata: true for "1", false for "0",
    * undefined when absent (or another value): the server's enable-lua-records decides.
@@ -37,14 +38,6 @@ export interface DbZone {
   /** Rows skipped, each naming its record id (at most MAX_PROBLEMS kept; problemCount counts all). */
   problems: RowProblem[];
   problemCount: number;
-}
-
-export interface CryptoKeyRow {
-  id: number;
-  flags: number;
-  active: boolean;
-  published: boolean;
-  content: string;
 }
 
 export interface LoadStats {
