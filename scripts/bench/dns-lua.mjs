@@ -29,6 +29,7 @@
 //   BENCH_SUBNETS distinct client /24s, warm [20000]   BENCH_COLD_SUBNETS distinct /24s, cold [200000]
 //   BENCH_CASES comma list of static,closest,octo,closest-cold,octo-cold [all]   BENCH_SERVERS geodns,pdns [both]
 // Quick check: BENCH_DURATION=3 BENCH_RUNS=1 node scripts/bench/dns-lua.mjs
+// GEODNS_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/p" (say) adds node flags to geodns, for profiling.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
@@ -88,7 +89,7 @@ async function startServer(kind) {
   mkdirSync(tmp, { recursive: true });
   let cmd, args;
   if (kind === 'geodns') {
-    [cmd, args] = pinned(0, process.execPath, [...NODE_FLAGS, join(ROOT, 'packages', 'geodns', 'dist', 'main.js'), '--listen', `127.0.0.1:${port}`, '--zones', ZONES, '--geoip', MMDB, '--log-level', 'warn']);
+    [cmd, args] = pinned(0, process.execPath, [...NODE_FLAGS, ...(process.env.GEODNS_NODE_FLAGS ?? '').split(' ').filter(Boolean), join(ROOT, 'packages', 'geodns', 'dist', 'main.js'), '--listen', `127.0.0.1:${port}`, '--zones', ZONES, '--geoip', MMDB, '--log-level', 'warn']);
   } else {
     const conf = join(tmp, 'named.conf');
     writeFileSync(conf, `zone "${ZONE}" { type master; file "${join(ZONES, `${ZONE}.zone`)}"; };\n`);

@@ -171,3 +171,24 @@ test('under a flood of new subnets record answers stop being copied per address;
   for (const a of back) assert.deepEqual(c.get('www|1', a, geo), { value: 'A', scope: 8 });
   assert.equal(geo.calls.n, walks, 'every returning subnet answered from its copy');
 });
+
+test('under a flood of new subnets answers that read the address (pickwhashed) stop being stored per address; returning subnets are stored and served again', () => {
+  const { c, za } = setup<string>();
+  const addrDeps: AnswerDeps = { ...base, address: true };
+  /** One query as the chain makes it: the cache first, an evaluation on a miss. */
+  let evaluations = 0;
+  /** The answer for an address: one of three, as a pickwhashed over three. */
+  const pick = (a: string) => `p${a.split('.').reduce((x, o) => x + Number(o), 0) % 3}`;
+  const ask = (a: string) => c.get('www|1', a, noGeo)?.value ?? (evaluations++, c.set('www|1', a, addrDeps, pick(a), za)!.value);
+  const before = c.size;
+  for (let i = 1; i <= 16_000; i++) assert.equal(ask(`10.${i >> 8}.${i & 255}.0`), pick(`10.${i >> 8}.${i & 255}.0`));
+  assert.equal(evaluations, 16_000);
+  // 256 stored to learn from, then one in 16 (plus the shared values)
+  assert.ok(c.size - before <= 256 + 16_000 / 16 + 4, `${c.size - before} entries for 16,000 subnets never seen again`);
+  // 100 subnets that keep coming back: the map pays again, and they are no longer evaluated.
+  const back = Array.from({ length: 100 }, (_, i) => `10.200.${i}.0`);
+  for (let round = 0; round < 40; round++) for (const a of back) ask(a);
+  const n = evaluations;
+  for (const a of back) assert.deepEqual(c.get('www|1', a, noGeo), { value: pick(a), scope: undefined });
+  assert.equal(evaluations, n, 'every returning subnet answered from the map');
+});

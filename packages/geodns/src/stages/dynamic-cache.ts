@@ -53,10 +53,10 @@ interface Slot<T> {
   byAddress: Map<string, DynamicAnswer<T>>;
   /** One stored value per distinct answer (deps.sig): see `set`. */
   shared: Map<string, T>;
-  /** Record answers copied to byAddress, byAddress hits, record hits not copied (see `copy`). */
+  /** Answers stored in byAddress, its hits (weighted), and this query's turn (see addressTurn). */
   copies: number;
   addressHits: number;
-  skipped: number;
+  turn: number;
 }
 
 const MAX_PER_NAME = 20_000;
@@ -71,6 +71,8 @@ export class DynamicCache<T> {
   private old = new Map<string, Slot<T>>();
   /** Entries in the young generation (map entries of its slots). */
   private count = 0;
+  /** xorshift32 state of addressTurn's draws. */
+  private rng = 0x9e3779b9 | 0;
 
   /** `maxEntries` bounds the entries over all names (two generations of half each). */
   constructor(
@@ -84,14 +86,17 @@ export class DynamicCache<T> {
     const s = this.slot(key);
     if (!s) return undefined;
     if (s.everyone) return s.everyone;
-    const own = s.byAddress.get(address);
-    if (own) { s.addressHits++; return own; }
+    const w = this.addressTurn(s);
+    if (w > 0) {
+      const own = s.byAddress.get(address);
+      if (own) { s.addressHits += w; return own; }
+    }
     if (s.byRecord.size > 0) {
       const spot = geo.locate(address);
       const value = spot === undefined ? undefined : s.byRecord.get(spot.record);
       if (value !== undefined) {
         const a = { value, scope: spot!.prefix };
-        if (this.copy(s)) this.put(s.byAddress, address, a);
+        if (w > 0) this.putAddress(s, address, a);
         return a;
       }
     }
@@ -99,19 +104,27 @@ export class DynamicCache<T> {
   }
 
   /**
-   * Whether to remember a record answer for the address too, with its
-   * network's scope (valid for every address in that network): a resolver's
-   * next query from the same subnet then skips the tree walk (bench
-   * lua-cold-micro, 20,000 /24s cycled: 3.0 µs a query against 3.6). Under a
-   * flood of new subnets no copy is ever asked for again, and each costs an
-   * insert and memory (every query from a new /24: ~10% more CPU). So: copy
-   * while at least one byAddress look-up in four... hits, else one record hit
-   * in 16 (enough for returning clients to show up as hits again).
+   * Whether this query uses the name's per-address map (0: no; else the weight
+   * of a hit). The map lets a resolver's next query from the same subnet skip
+   * the tree walk, or the evaluation of a script that read the address
+   * (pickwhashed): bench lua-cold-micro, 20,000 /24s cycled: 3.0 µs a query
+   * against 3.6. Under a flood of new subnets nothing in it is ever asked for
+   * again, and each query pays a miss (a hash of a new string and cache misses
+   * in a large table: ~5% of a cold octo query, profiled) and an insert. So the
+   * map is used while its entries are: while hits are at least a quarter of
+   * the entries stored; otherwise by one query in 16 only (probe and store), a
+   * hit then counting 16, so returning clients still show up and turn it back
+   * on within about two rounds of them.
    */
-  private copy(s: Slot<T>): boolean {
+  private addressTurn(s: Slot<T>): number {
     if (s.copies >= 1 << 16) { s.copies >>= 1; s.addressHits >>= 1; }
-    if (s.copies < 256 || s.addressHits * 4 >= s.copies || (++s.skipped & 15) === 0) { s.copies++; return true; }
-    return false;
+    if (s.copies < 256 || s.addressHits * 4 >= s.copies) return (s.turn = 1);
+    // A random draw, not every 16th query: clients that come back in a fixed cycle
+    // would otherwise be probed in step with (or always out of step with) their stores.
+    let x = this.rng;
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    this.rng = x;
+    return (s.turn = (x & 15) === 0 ? 16 : 0);
   }
 
   /**
@@ -129,7 +142,7 @@ export class DynamicCache<T> {
     const health = deps.health ? this.epochs.health() : -1;
     const geo = deps.geo || deps.address ? this.epochs.geo() : -1;
     if (!s || s.zoneSlot !== zoneSlot) {
-      s = { zoneSlot, zoneGen: this.zones.gen[zoneSlot]!, health, geo, byRecord: new Map(), byAddress: new Map(), shared: new Map(), copies: 0, addressHits: 0, skipped: 0 };
+      s = { zoneSlot, zoneGen: this.zones.gen[zoneSlot]!, health, geo, byRecord: new Map(), byAddress: new Map(), shared: new Map(), copies: 0, addressHits: 0, turn: 1 };
       this.young.set(key, s);
       this.count++;
       this.rotate();
@@ -139,7 +152,12 @@ export class DynamicCache<T> {
       this.count -= size(s);
       Object.assign(s, { health, geo, everyone: undefined, byRecord: new Map(), byAddress: new Map(), shared: new Map() });
     }
-    if (deps.address) return this.put(s.byAddress, address, { value: this.share(s, id, make), scope: undefined });
+    if (deps.address) {
+      // Stored by address while that map pays (addressTurn): a flood of new subnets
+      // on a pickwhashed would otherwise insert one entry per query.
+      const a: DynamicAnswer<T> = { value: this.share(s, id, make), scope: undefined };
+      return s.turn > 0 ? this.putAddress(s, address, a) : a; // the turn get took for this query
+    }
     if (deps.geo) return { value: this.put(s.byRecord, deps.geo.record, this.share(s, id, make), MAX_RECORDS_PER_NAME), scope: deps.geo.prefix };
     s.everyone = { value: make(), scope: 0 };
     return s.everyone;
@@ -175,6 +193,11 @@ export class DynamicCache<T> {
     return this.zones.gen[s.zoneSlot] === s.zoneGen
       && (s.health < 0 || s.health === this.epochs.health())
       && (s.geo < 0 || s.geo === this.epochs.geo());
+  }
+
+  private putAddress(s: Slot<T>, address: string, a: DynamicAnswer<T>): DynamicAnswer<T> {
+    s.copies++;
+    return this.put(s.byAddress, address, a);
   }
 
   private put<K, V>(map: Map<K, V>, k: K, a: V, cap = MAX_PER_NAME): V {
