@@ -9,7 +9,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { SuiteError, type Logger, type Service } from '@geoedge/shared';
 import { openMmdb, type Located, type MmdbDatabase } from './maxmind.js';
 import { formatMasked, parseAddress, parseDottedQuad } from './ip.js';
-import type { GeoFields, GeoInfo, GeoLookup, GeoSpot } from './types.js';
+import type { GeoFields, GeoInfo, GeoLookup, GeoPlace, GeoSpot } from './types.js';
 import { RECORDS_PER_LOCATION, toLocations, type GeoLocation } from './locations.js';
 
 export interface GeoIpOptions {
@@ -95,6 +95,39 @@ export class GeoIpService implements Service, GeoLookup {
       cache.set(ip, out);
     }
     return out ?? undefined;
+  }
+
+  /**
+   * lookup(ip)'s country and continent alone. For the client the chain has just
+   * located (every cold LUA query) only those two fields of its data record are
+   * read, not the city names and location: octoDNS's country()/continent()
+   * scripts read nothing else, and on a record's first read that is half the
+   * decoding (bench lua-cold-micro octo). Any other address: lookup's answer.
+   */
+  place(ip: string): GeoPlace | undefined {
+    const dbs = this.dbs;
+    let country: string | undefined, continent: string | undefined;
+    if (ip !== this.located || dbs !== this.locatedIn) {
+      const g = this.lookup(ip);
+      return g && place(g.country, g.continent, g.prefix, g.record);
+    }
+    // this.located stays: a later lookup(ip) in the same evaluation reuses the walk.
+    const pointers = this.pointers;
+    for (let i = 0; i < dbs.length; i++) {
+      const db = dbs[i];
+      if (!db || pointers[i] === 0) continue;
+      let f: GeoFields | undefined;
+      try {
+        f = db.place(pointers[i]!);
+      } catch {
+        continue; // as lookupUncached: this database has no answer here
+      }
+      if (!f) continue;
+      // mergeFields: each field from the first database that has it
+      if (country === undefined) country = f.country;
+      if (continent === undefined) continent = f.continent;
+    }
+    return place(country, continent, this.spot.prefix, this.spot.record);
   }
 
   private cacheOwner: ReadonlyArray<MmdbDatabase | undefined> | undefined;
@@ -291,6 +324,16 @@ function geoInfo(f: GeoFields | undefined, prefix: number, network: string, reco
   }
   o.prefix = prefix;
   o.network = network;
+  o.record = record;
+  return o;
+}
+
+/** A GeoPlace with absent fields left absent (as geoInfo). */
+function place(country: string | undefined, continent: string | undefined, prefix: number, record: number | string): GeoPlace {
+  const o = {} as GeoPlace;
+  if (country !== undefined) o.country = country;
+  if (continent !== undefined) o.continent = continent;
+  o.prefix = prefix;
   o.record = record;
   return o;
 }

@@ -91,9 +91,9 @@ test('locate walks the tree as mmdb-lib does: same data pointer and prefix (reco
   assert.ok(compared > 50_000, `${compared} addresses compared`);
 });
 
-test('GeoIpService.locate gives lookup\'s record and prefix, and a lookup after it the same answer; equal records have equal fields (one database, and City + ASN)', async () => {
+test('GeoIpService.locate gives lookup\'s record and prefix, and a lookup after it the same answer; place gives lookup\'s country and continent; equal records have equal fields (one database, and City + ASN)', async () => {
   const log = createLogger({ name: 'test', level: 'silent' });
-  for (const files of [[defaultCityDatabase()], [join(TD, 'GeoIP2-City-Test.mmdb'), join(TD, 'GeoLite2-ASN-Test.mmdb')]]) {
+  for (const files of [[defaultCityDatabase()], [join(TD, 'GeoIP2-City-Test.mmdb'), join(TD, 'GeoLite2-ASN-Test.mmdb')], [join(TD, 'GeoLite2-ASN-Test.mmdb'), join(TD, 'GeoIP2-City-Test.mmdb')]]) {
     const svc = createGeoIpService({ files, log, watch: false });
     await svc.start();
     const byRecord = new Map<number | string, string>();
@@ -104,6 +104,14 @@ test('GeoIpService.locate gives lookup\'s record and prefix, and a lookup after 
       assert.deepEqual(spot && { ...spot }, g && { record: g.record, prefix: g.prefix }, ip);
       // A lookup right after locate (the chain's order: locate, miss, evaluate) reuses that walk.
       if (spot) assert.deepEqual(svc.lookup(ip), g, `${ip}: lookup after locate`);
+      // place: lookup's country, continent, prefix and record, right after locate (the
+      // selective read) and for an address not located last (lookup's answer).
+      const placeOf = (x: typeof g) => x && { ...(x.country !== undefined ? { country: x.country } : {}), ...(x.continent !== undefined ? { continent: x.continent } : {}), prefix: x.prefix, record: x.record };
+      svc.locate(ip);
+      assert.deepEqual(svc.place(ip), placeOf(g), `${ip}: place after locate`);
+      assert.deepEqual(svc.place(ip), placeOf(g), `${ip}: place again`);
+      svc.locate('192.0.2.1');
+      assert.deepEqual(svc.place(ip), placeOf(g), `${ip}: place without locate`);
       if (!g) continue;
       const { prefix: _p, network: _n, record, ...fields } = g;
       const text = JSON.stringify(fields);

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { Reader, type Response } from 'maxmind';
 import type { GeoFields } from './types.js';
 import { verifyMmdb } from './mmdb-verify.js';
-import { readSelected, selectedReader } from './mmdb-fields.js';
+import { readSelected, selectedReader, SELECT_PLACE, type Select } from './mmdb-fields.js';
 import { parseAddress } from './ip.js';
 import { walkIpv4 } from './mmdb-walk.js';
 
@@ -27,6 +27,8 @@ export interface MmdbDatabase {
   locate(addr: Uint8Array, out: Located): void;
   /** The data record at a pointer `locate` gave (cached per pointer); undefined for 0 or no fields. */
   fields(pointer: number): GeoFields | undefined;
+  /** `fields(pointer)`'s country and continent alone, the rest of the record unread (cached per pointer). */
+  place(pointer: number): GeoFields | undefined;
   /**
    * Up to `max` distinct data records of the IPv4 networks, spread evenly over
    * the address space, each with the first network that carries it. Walks the
@@ -122,17 +124,18 @@ interface ReaderInternals {
  * (mmdb-fields.ts; mmdb-lib's full decode if that fails), and keep it by its
  * pointer. A database has a bounded number of records (~150k for GeoLite2 City).
  */
-function pointerCachedLookup(reader: Reader<Response>, buf: Buffer): Pick<MmdbDatabase, 'lookup' | 'locate' | 'fields'> {
+function pointerCachedLookup(reader: Reader<Response>, buf: Buffer): Pick<MmdbDatabase, 'lookup' | 'locate' | 'fields' | 'place'> {
   const r = reader as unknown as ReaderInternals;
   const resolve = typeof r.resolveDataPointer === 'function' ? r.resolveDataPointer.bind(reader) : undefined;
   const cache = new Map<number, GeoFields | null>();
+  const places = new Map<number, GeoFields | null>();
   const { nodeCount, searchTreeSize } = reader.metadata;
   const base = searchTreeSize + 16;
   const walk = walkTree(buf, reader.metadata);
   const selected = selectedReader(buf, base);
-  const read = (pointer: number): unknown => {
+  const read = (pointer: number, select?: Select): unknown => {
     try {
-      return selected(pointer - nodeCount + searchTreeSize);
+      return selected(pointer - nodeCount + searchTreeSize, select);
     } catch (err) {
       // mmdb-lib's full decode reports (throws) what is wrong, if anything
       if (resolve) return resolve(pointer);
@@ -149,10 +152,22 @@ function pointerCachedLookup(reader: Reader<Response>, buf: Buffer): Pick<MmdbDa
     }
     return f ?? undefined;
   };
+  const place = (pointer: number): GeoFields | undefined => {
+    if (pointer === 0) return undefined;
+    let f = places.get(pointer);
+    if (f === undefined) {
+      // toFields of the selection alone: the same country (or registered_country) and continent as fields()
+      f = toFields(read(pointer, SELECT_PLACE)) ?? null;
+      if (places.size >= 500_000) places.clear();
+      places.set(pointer, f);
+    }
+    return f ?? undefined;
+  };
   const at: Located = { pointer: 0, prefix: 0 };
   return {
     locate: walk,
     fields,
+    place,
     lookup(ip) {
       const addr = parseAddress(ip);
       if (!addr) throw new Error(`not an IP address: ${ip}`);

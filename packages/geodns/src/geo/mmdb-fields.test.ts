@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Reader, type Response } from 'maxmind';
-import { readSelected, selectedReader } from './mmdb-fields.js';
+import { readSelected, selectedReader, SELECT_PLACE } from './mmdb-fields.js';
 import { toFields } from './maxmind.js';
 import { defaultCityDatabase } from './default-db.js';
 
@@ -30,6 +30,15 @@ function dataOffsets(buf: Buffer, nodeCount: number, recordSize: number): number
   return [...seen];
 }
 
+/** Country and continent of toFields's result; undefined when it has neither (as toFields). */
+function placeOf(f: ReturnType<typeof toFields> | 'throws'): ReturnType<typeof toFields> {
+  if (f === undefined || f === 'throws') return undefined;
+  const o: NonNullable<ReturnType<typeof toFields>> = {};
+  if (f.country !== undefined) o.country = f.country;
+  if (f.continent !== undefined) o.continent = f.continent;
+  return Object.keys(o).length ? o : undefined;
+}
+
 /** As maxmind.ts reads a record: the selective read, or mmdb-lib's when that throws; 'throws' when both do. */
 function compareAll(path: string, every = 1): number {
   const buf = readFileSync(path);
@@ -44,6 +53,11 @@ function compareAll(path: string, every = 1): number {
     let sel;
     try { sel = toFields(shared(searchTreeSize + 16 + off)); } catch { sel = viaLib(off); }
     assert.deepEqual(sel, viaLib(off), `${path} record at ${off}`);
+    // SELECT_PLACE: the same country and continent, nothing else read
+    let place;
+    try { place = toFields(shared(searchTreeSize + 16 + off, SELECT_PLACE)); } catch { place = 'throws'; }
+    const full = viaLib(off);
+    if (place !== 'throws' || full !== 'throws') assert.deepEqual(place, placeOf(full), `${path} record at ${off} (place)`);
     if (i % 10 !== 0) continue;
     try { sel = toFields(readSelected(buf, searchTreeSize + 16, searchTreeSize + 16 + off)); } catch { sel = viaLib(off); }
     assert.deepEqual(sel, viaLib(off), `${path} record at ${off} (fresh reader)`);

@@ -41,6 +41,9 @@ export interface GeoSpot {
   prefix: number;
 }
 
+/** Country and continent alone (GeoLookup.place): what octoDNS-style scripts read. */
+export type GeoPlace = Pick<GeoInfo, 'country' | 'continent' | 'prefix' | 'record'>;
+
 /** The data fields one database can contribute. */
 export type GeoFields = Omit<GeoInfo, 'prefix' | 'network' | 'record'>;
 
@@ -54,4 +57,10 @@ export interface GeoLookup {
    * undefined when `lookup(ip)` would be.
    */
   locate(ip: string): GeoSpot | undefined;
+  /**
+   * `lookup(ip)`'s country, continent, prefix and record, reading no other
+   * field of the data record (cheaper on its first read); undefined when
+   * `lookup(ip)` would be.
+   */
+  place(ip: string): GeoPlace | undefined;
 }

@@ -1,7 +1,7 @@
 // The PowerDNS LUA-record functions, implemented in JS and exposed to the
 // sandbox. Each one records in ctx.deps what it read about the client, so the
 // chain can cache the answer (see Deps in types.ts).
-import type { GeoInfo, GeoLookup } from '../geo/types.js';
+import type { GeoInfo, GeoLookup, GeoPlace } from '../geo/types.js';
 import { normalizeAddress, parseAddress, parseNetmask, netmaskMatch } from '../geo/ip.js';
 import { LuaTable, type HostFunction, type LuaValue } from './wasmoon.js';
 import * as P from './pick.js';
@@ -16,6 +16,8 @@ export interface EvalContext {
   deps: Deps;
   /** GeoIP answer for bestwho, looked up at most once per evaluation. */
   geo?: GeoInfo | null;
+  /** Its country and continent alone (clientPlace), when nothing else was asked yet. */
+  place?: GeoPlace | null;
 }
 
 export interface HostEnv {
@@ -83,10 +85,26 @@ function matchesOne(x: string, want: string): boolean {
 export function clientGeo(env: HostEnv): GeoInfo | undefined {
   const c = env.ctx();
   if (c.geo === undefined) c.geo = env.geo.lookup(c.bestwho) ?? null;
-  c.deps.geoDatabase = true;
-  if (c.geo) c.deps.geo = { prefix: c.geo.prefix, record: c.geo.record };
-  else c.deps.address = true; // no database: nothing narrower than the address is known
+  readGeo(c, c.geo);
   return c.geo ?? undefined;
+}
+
+/**
+ * bestwho's country and continent (GeoLookup.place: the rest of its data record
+ * unread, a cold octoDNS-style query's largest cost), with the same deps as clientGeo.
+ */
+export function clientPlace(env: HostEnv): GeoPlace | undefined {
+  const c = env.ctx();
+  if (c.geo !== undefined) return clientGeo(env);
+  if (c.place === undefined) c.place = env.geo.place(c.bestwho) ?? null;
+  readGeo(c, c.place);
+  return c.place ?? undefined;
+}
+
+function readGeo(c: EvalContext, g: GeoPlace | null): void {
+  c.deps.geoDatabase = true;
+  if (g) c.deps.geo = { prefix: g.prefix, record: g.record };
+  else c.deps.address = true; // no database: nothing narrower than the address is known
 }
 
 const f6 = (x: number) => x.toFixed(6);
@@ -127,11 +145,11 @@ export function pickClosest(env: HostEnv, candidates: string[]): string {
 
 export function geoFunctions(env: HostEnv): Record<string, HostFunction> {
   return {
-    country: ([v]) => matchesAny(v ?? null, clientGeo(env)?.country),
+    country: ([v]) => matchesAny(v ?? null, clientPlace(env)?.country),
     // lower case, as PowerDNS's geoip backend returns them ("gb", "eu", "eng"): zones compare against these
-    countryCode: () => clientGeo(env)?.country?.toLowerCase() ?? '--',
-    continent: ([v]) => matchesAny(v ?? null, clientGeo(env)?.continent),
-    continentCode: () => clientGeo(env)?.continent?.toLowerCase() ?? '--',
+    countryCode: () => clientPlace(env)?.country?.toLowerCase() ?? '--',
+    continent: ([v]) => matchesAny(v ?? null, clientPlace(env)?.continent),
+    continentCode: () => clientPlace(env)?.continent?.toLowerCase() ?? '--',
     region: ([v]) => matchesAny(v ?? null, clientGeo(env)?.region),
     regionCode: () => clientGeo(env)?.region?.toLowerCase() ?? '--',
     asnum: ([v]) => { const a = clientGeo(env)?.asn; return matchesAny(v ?? null, a === undefined ? undefined : String(a)); },
