@@ -47,3 +47,34 @@ test('accept → read the first bytes → connect → attach: the client fd is r
   bound.close();
   assert.equal(watch.watching, false, 'an idle engine keeps no process alive');
 });
+
+test('an upstream given by name: connect_timeout bounds the name look-up too; a late answer is dropped, a quick one connects', async () => {
+  const lib = new FakeLibc();
+  const watch = lib.watch();
+  const pending: Array<(a: { address: string }) => void> = [];
+  const engine = createEngine(lib.libc(), { splice: false, onError: (e) => { throw e; }, resolve: () => new Promise((r) => pending.push(r)) }, watch, 'x64');
+  const server = new UpstreamServer({ host: 'backend.internal', port: 80, address: 'backend.internal:80', weight: 1, backup: false });
+  // A resolver that does not answer: the connect fails within its timeout, not when getaddrinfo gives up.
+  const results: Array<{ fd?: number; failure?: string; ms: number }> = [];
+  const t0 = performance.now();
+  assert.equal(engine.connect(server, 100, { connected: (fd, failure) => results.push({ fd, failure, ms: performance.now() - t0 }) }), undefined);
+  await new Promise((r) => setTimeout(r, 250));
+  assert.equal(results.length, 1);
+  assert.match(results[0]!.failure!, /resolve backend\.internal: timed out after 100 ms/);
+  assert.ok(results[0]!.ms < 240, `failed after ${results[0]!.ms} ms`);
+  // The answer arriving later opens nothing and reports nothing more.
+  const sockets = lib.sockets.size;
+  pending.shift()!({ address: '192.0.2.7' });
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(results.length, 1);
+  assert.equal(lib.sockets.size, sockets, 'no socket opened for a connect already failed');
+  // An answer in time: connected to the address it named.
+  let up: number | undefined;
+  engine.connect(server, 1000, { connected: (fd, failure) => { assert.equal(failure, undefined); up = fd; } });
+  pending.shift()!({ address: '192.0.2.7' });
+  await new Promise((r) => setTimeout(r, 10));
+  const U = lib.peer([...lib.sockets.keys()].pop()!);
+  U.connected();
+  watch.turn();
+  assert.equal(up, U.fd);
+});

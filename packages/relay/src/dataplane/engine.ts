@@ -45,6 +45,8 @@ export interface EngineOptions {
   splice: boolean;
   /** Hears exceptions thrown by the handlers the loop calls (bugs); the loop goes on. */
   onError?: (err: unknown) => void;
+  /** Name resolution of upstream servers given by name (node:dns lookup; unit tests pass their own). */
+  resolve?: (host: string) => Promise<{ address: string }>;
 }
 
 let engine: DataPlane | undefined;
@@ -63,6 +65,7 @@ export function createEngine(c: Libc, o: EngineOptions, watch: WatchFd = watchFd
   const acceptor = new Acceptor(loop);
   const reader = new ClientReader(loop);
   const pipeFds = Buffer.alloc(8);
+  const resolveHost = o.resolve ?? ((host: string) => lookup(host));
 
   const plane: DataPlane = {
     kind: 'engine',
@@ -80,14 +83,29 @@ export function createEngine(c: Libc, o: EngineOptions, watch: WatchFd = watchFd
     connect(server, timeoutMs, w, fd) {
       if (server.sockaddr) return connector.connect(server.sockaddr, timeoutMs, w, fd);
       // A server given by name: resolved per connection (the resolver caches as the system does).
-      lookup(server.cfg.host).then(
+      // connect_timeout bounds the look-up and the connect together, as the streams plane's
+      // timer does: a resolver that does not answer (getaddrinfo's own retries take 10 s
+      // and more) must not hold the client past it. A late answer is dropped.
+      const start = performance.now();
+      let settled = false;
+      const fail = (reason: string) => {
+        settled = true;
+        clearTimeout(timer);
+        if (fd !== undefined) c.close(fd);
+        w.connected(undefined, reason);
+      };
+      const timer = setTimeout(() => fail(`resolve ${server.cfg.host}: timed out after ${timeoutMs} ms`), timeoutMs);
+      resolveHost(server.cfg.host).then(
         ({ address }) => {
-          const failure = connector.connect(sockaddr(address, server.cfg.port)!, timeoutMs, w, fd);
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          const left = Math.max(1, Math.round(timeoutMs - (performance.now() - start)));
+          const failure = connector.connect(sockaddr(address, server.cfg.port)!, left, w, fd);
           if (failure !== undefined) w.connected(undefined, failure);
         },
         (err: Error) => {
-          if (fd !== undefined) c.close(fd);
-          w.connected(undefined, `resolve ${server.cfg.host}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+          if (!settled) fail(`resolve ${server.cfg.host}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
         },
       );
       return undefined;
