@@ -267,3 +267,44 @@ test('a missing cookie secret file stops the start with an error naming the key'
     dir.remove();
   }
 });
+
+test('random names under one wildcard share one account (BIND, Knot): at most the rate per /24 and second, on the resolved and the cached path; another name from the same /24 keeps its own account', async () => {
+  const srv = servers.batched!;
+  // 127.0.6.0/24: a prefix no other test floods. 600 names, each asked three times (the
+  // third ask of a name is answered from the static answer cache).
+  const socks = await Promise.all(Array.from({ length: 10 }, (_, i) => bound(`127.0.6.${i + 10}`)));
+  const names = Array.from({ length: 600 }, (_, i) => `r${i}-${Math.random().toString(36).slice(2, 8)}.wild.example.com`);
+  const seconds = 4;
+  const answers = new Array(seconds).fill(0);
+  let slips = 0, other = 0, sent = 0;
+  let start = Infinity;
+  for (const s of socks) s.on('message', (m) => {
+    const sec = Math.max(0, Math.min(seconds - 1, Math.floor((Date.now() - start) / 1000)));
+    const tc = (m[2]! & 0x02) !== 0, an = m.readUInt16BE(6), rcode = m[3]! & 0xf;
+    if (tc && an === 0) slips++;
+    else if (!tc && an === 1 && rcode === 0) answers[sec]++;
+    else other++;
+  });
+  await new Promise((r) => setTimeout(r, 1200 - (Date.now() % 1000)));
+  start = Date.now() - 200;
+  // 1,800 queries over ~1.5 s, 60 every 50 ms: far above 20 a second, well within a socket buffer.
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < names.length; i += 40) {
+      for (const name of names.slice(i, i + 40)) {
+        const q = buildQuery({ id: sent & 0xffff, name, type: 'A', edns: {} });
+        socks[sent++ % socks.length]!.send(q, srv.port, srv.host);
+      }
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  }
+  // The same /24 asking a name of its own is answered: the flood used the wildcard's account only.
+  const own = await exchange(socks[0]!, srv, buildQuery({ id: 60000, name: 'mail.example.com', type: 'A', edns: {} }));
+  await new Promise((r) => setTimeout(r, 500));
+  for (const s of socks) s.close();
+  const detail = JSON.stringify({ sent, answers, slips, other });
+  for (const [sec, n] of answers.entries()) assert.ok(n <= RATE, `127.0.6.0/24 got ${n} wildcard answers in second ${sec} (limit ${RATE}): ${detail}`);
+  assert.ok(answers.reduce((a, b) => a + b, 0) >= 1, `no answer at all: ${detail}`);
+  assert.ok(slips > 100, `refused wildcard answers are slipped (TC=1) or dropped: ${detail}`);
+  assert.equal(other, 0, detail);
+  assert.ok(own && (own[2]! & 0x02) === 0 && own.readUInt16BE(6) >= 1, 'mail.example.com answered to the same /24');
+});

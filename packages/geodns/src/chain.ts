@@ -41,7 +41,7 @@ import type { AliasLookup } from './alias/resolver.js';
 import type { GeodnsMetrics } from './metrics.js';
 import type { Handler, Peer } from './server.js';
 import { COOKIE, type CookieSigner } from './wire/cookie.js';
-import type { ResponseRateLimiter } from './stages/rrl.js';
+import { imputedName, type ResponseRateLimiter } from './stages/rrl.js';
 import { Signer } from './stages/sign.js';
 
 export interface ChainDeps {
@@ -67,7 +67,8 @@ export interface ChainDeps {
 
 const COOKIE_RESULT = [[''], ['client_only'], ['bad'], ['good'], ['malformed']];
 
-type DynValue = { t: Template; rcode: number };
+/** A cached LUA answer: its template, rcode and RRL account name (rrl.ts imputedName; 0: the QNAME). */
+type DynValue = { t: Template; rcode: number; imputed: number };
 
 const QR = 0x8000, AA = 0x0400, RD = 0x0100, CD = 0x0010;
 const TCP_MAX = 65535;
@@ -99,6 +100,8 @@ export function buildChain(deps: ChainDeps): Handler {
   // This query's COOKIE verdict and the option data to answer with (cookies.reply, or none).
   let cookieState: number = COOKIE.NONE;
   let cookieOut: Uint8Array | undefined;
+  // This query's RRL account name when its answer came from a wildcard (rrl.ts imputedName), else 0.
+  let imputed = 0;
 
   return function handle(msg: Buffer, peer: Peer): Buffer | null {
     const t0 = performance.now();
@@ -108,6 +111,7 @@ export function buildChain(deps: ChainDeps): Handler {
     let q: Query | undefined;
     cookieState = COOKIE.NONE;
     cookieOut = undefined;
+    imputed = 0;
     switch (p.kind) {
       case 'drop':
         return null;
@@ -156,7 +160,7 @@ export function buildChain(deps: ChainDeps): Handler {
     }
     // A good server cookie proves the client receives at its address: nothing to limit.
     if (rrl !== undefined && out !== null && peer.transport === 'udp' && cookieState !== COOKIE.GOOD) {
-      out = rrl.limit(out, peer.ip, peer.ipAt, peer.ipLen, t0, cookieOut !== undefined);
+      out = rrl.limit(out, peer.ip, peer.ipAt, peer.ipLen, t0, cookieOut !== undefined, imputed);
     }
     const dt = performance.now() - t0;
     const qtype = q ? qtypeLabel(q.qtype) : 'none';
@@ -201,7 +205,7 @@ export function buildChain(deps: ChainDeps): Handler {
       if (w.inception !== signWindow!.inception) { signWindow = w; zones.bumpAll(); }
     }
     const flag = (anyTcp ? 1 : 0) | (dnssec ? 2 : 0);
-    if (cache.find(q.question, flag)) { counts.staticHit++; return [cache.render(q, opt, maxSize), cache.rcode]; }
+    if (cache.find(q.question, flag)) { counts.staticHit++; imputed = cache.imputed; return [cache.render(q, opt, maxSize), cache.rcode]; }
     const key = (anyTcp ? `${q.qname}\u0000${q.qtype}\u0000t` : `${q.qname}\u0000${q.qtype}`) + (dnssec ? '\u0000d' : '');
     const dynamicName = dynamicNames.get(key) !== undefined;
 
@@ -215,11 +219,12 @@ export function buildChain(deps: ChainDeps): Handler {
       who = bestWho(client);
       if (dynamicName) {
         const d = dynCache.get(key, who, lua.geo);
-        if (d) { counts.luaHit++; return [renderTemplate(d.value.t, q, scoped(opt, d.scope), maxSize), d.value.rcode]; }
+        if (d) { counts.luaHit++; imputed = d.value.imputed; return [renderTemplate(d.value.t, q, scoped(opt, d.scope), maxSize), d.value.rcode]; }
       }
       lua.stage.begin(client);
     }
     const r = resolve(zs, q.qname, q.qtype, anyTcp ? tcpOpts : staticOpts);
+    if (r.wildcard !== undefined) imputed = imputedName(r.wildcard, q.qtype);
     if (dnssec) signer.sign(q.qname, r, zs, signWindow!);
     const resp: ResponseMessage = {
       id: q.id,
@@ -237,7 +242,7 @@ export function buildChain(deps: ChainDeps): Handler {
         return [encodeResponse({ ...resp, opt }, maxSize), r.rcode];
       }
       const t = compile();
-      cache.set(q.question, flag, r.rcode, t, slot);
+      cache.set(q.question, flag, r.rcode, t, slot, imputed);
       return [renderTemplate(t, q, opt, maxSize), r.rcode];
     }
     if (lua) counts.luaMiss++;
@@ -246,7 +251,7 @@ export function buildChain(deps: ChainDeps): Handler {
       const answerDeps = lua.stage.deps();
       if (answerDeps.cacheable) {
         // Same zone, question and evaluation results: the same answer (lua.ts `sig`).
-        const d = dynCache.set(key, who, answerDeps, `${r.rcode}\u0000${answerDeps.sig}`, () => ({ t: compile(), rcode: r.rcode }), answerDeps.crossZone ? ANY_ZONE : slot)!;
+        const d = dynCache.set(key, who, answerDeps, `${r.rcode}\u0000${answerDeps.sig}`, () => ({ t: compile(), rcode: r.rcode, imputed }), answerDeps.crossZone ? ANY_ZONE : slot)!;
         return [renderTemplate(d.value.t, q, scoped(opt, d.scope), maxSize), r.rcode];
       }
       // Not cacheable: the answer depends on this very query; scope = its source prefix.

@@ -19,13 +19,14 @@
 //
 // Entry layout at `off` in a generation's data:
 //   u16 keyLen | u16 fullLen | u16 truncLen | u16 rcode | i32 zone slot | i32 zone generation
+//   | i32 RRL account name (rrl.ts imputedName: a wildcard answer; 0: the QNAME)
 //   | key | full answer | TC stub
 import { renderStored, type Template } from '../wire/template.js';
 import type { OptOut } from '../wire/message.js';
 import type { Query } from '../wire/types.js';
 import type { ZoneEpochs } from './zone-epochs.js';
 
-const HEAD = 16;
+const HEAD = 20;
 
 class Generation {
   /** Pairs [hash, offset + 1]; offset + 1 = 0 marks a free slot. Load kept ≤ 1/2. */
@@ -149,6 +150,11 @@ export class AnswerArena {
     return this.hitData.readUInt16LE(this.hitOff + 6);
   }
 
+  /** RRL account name of the entry find() found (0: its QNAME). */
+  get imputed(): number {
+    return this.hitData.readInt32LE(this.hitOff + 16);
+  }
+
   /** The entry find() found, answered to q. */
   render(q: Query, opt: OptOut | undefined, maxSize: number): Buffer {
     const d = this.hitData, o = this.hitOff;
@@ -166,7 +172,7 @@ export class AnswerArena {
    * Stores t as the answer for question + flag (the question as the query sent it;
    * case is folded here), read from the zone in `slot` (zone-epochs.ts).
    */
-  set(question: Buffer, flag: number, rcode: number, t: Template, slot: number): void {
+  set(question: Buffer, flag: number, rcode: number, t: Template, slot: number, imputed = 0): void {
     const h = keyHash(question, flag);
     if (h < 0) return;
     const n = question.length;
@@ -181,6 +187,7 @@ export class AnswerArena {
     d.writeUInt16LE(rcode, p + 6);
     d.writeInt32LE(slot, p + 8);
     d.writeInt32LE(this.zones.gen[slot]!, p + 12);
+    d.writeInt32LE(imputed, p + 16);
     p += HEAD;
     for (let j = 0; j < n; j++) {
       let b = question[j]!;

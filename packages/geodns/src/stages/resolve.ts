@@ -20,6 +20,12 @@ export interface Resolution {
   zone: Zone | undefined;
   /** Another zone was read too, or a lookup found no zone: zone-epochs.ts ANY_ZONE. */
   crossZone: boolean;
+  /**
+   * The answer to the qname itself was synthesised from this wildcard (`*.<closest
+   * encloser>`): response rate limiting counts it under that name, as BIND and
+   * Knot do, so random names under one wildcard share one account (stages/rrl.ts).
+   */
+  wildcard: string | undefined;
 }
 
 export interface ResolveOptions {
@@ -47,7 +53,7 @@ export function negativeSoa(zone: Zone): RR {
 }
 
 export function resolve(zs: ZoneSet, qname: string, qtype: number, opts: ResolveOptions): Resolution {
-  const res: Resolution = { rcode: RCODE.NOERROR, aa: false, answer: [], authority: [], additional: [], static: true, zone: undefined, crossZone: false };
+  const res: Resolution = { rcode: RCODE.NOERROR, aa: false, answer: [], authority: [], additional: [], static: true, zone: undefined, crossZone: false, wildcard: undefined };
   const seen = new Set<string>();
   let name = qname;
   for (let hop = 0; ; hop++) {
@@ -81,6 +87,7 @@ export function resolve(zs: ZoneSet, qname: string, qtype: number, opts: Resolve
         return res;
       case 'answer': {
         res.aa = true;
+        if (first) res.wildcard = r.wildcard;
         let sets = r.rrsets;
         // Expanded ALIAS records are not shown themselves (PowerDNS, expand-alias=yes).
         if (opts.alias && sets.some((s) => s.type === TYPE.ALIAS)) sets = sets.filter((s) => s.type !== TYPE.ALIAS);
@@ -106,6 +113,7 @@ export function resolve(zs: ZoneSet, qname: string, qtype: number, opts: Resolve
       }
       case 'cname': {
         res.aa = true;
+        if (first) res.wildcard = r.wildcard;
         const before = res.answer.length;
         if (!expand(r.rrset, r.zone, res, opts)) return servfail();
         const last = res.answer[res.answer.length - 1];
@@ -147,7 +155,7 @@ function expandAlias(res: Resolution, alias: RRset, qtype: number, lookup: Alias
 }
 
 function servfail(): Resolution {
-  return { rcode: RCODE.SERVFAIL, aa: false, answer: [], authority: [], additional: [], static: false, zone: undefined, crossZone: true };
+  return { rcode: RCODE.SERVFAIL, aa: false, answer: [], authority: [], additional: [], static: false, zone: undefined, crossZone: true, wildcard: undefined };
 }
 
 /** One RRset for ANY (RFC 8482 §4.1): addresses first, else the lowest type. */

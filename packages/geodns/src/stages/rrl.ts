@@ -7,14 +7,17 @@
 // cached path, the encoder and the error paths are all limited alike.
 //
 // Accounts (the name is what a flood shares, BIND's "imputed name"):
-//   answer    NOERROR with answers       the QNAME and QTYPE (from the question)
+//   answer    NOERROR with answers       the QNAME and QTYPE (from the question);
+//                                        from a wildcard: its name and QTYPE
 //   nodata    NOERROR, AA, no answers    the zone: owner of the authority SOA
 //   nxdomain  NXDOMAIN                   the zone: owner of the authority SOA
 //   referral  NOERROR, no AA, no answers the delegation: owner of the authority NS
 //   error     any other rcode            none: one account per prefix
 // So random names under one zone (NXDOMAIN floods) share one account per
-// prefix. Wildcard answers are keyed by the query name (BIND and Knot key them
-// by the wildcard): random names under a wildcard each get their own account.
+// prefix. An answer synthesised from a wildcard is counted under the wildcard's
+// name (`*.<closest encloser>`) and QTYPE instead of the QNAME, as BIND and Knot
+// do: random names under one wildcard share one account too (the chain says
+// which answers were synthesised: `imputed`, kept with cached answers).
 //
 // With a client cookie and no good server cookie, a slip is a BADCOOKIE answer
 // carrying a fresh server cookie instead of TC=1 (as BIND does): the client can
@@ -101,13 +104,13 @@ export class ResponseRateLimiter {
    * send instead. `clientCookie`: the query had a client cookie, and `out`'s
    * OPT carries our new server cookie (a slip is then BADCOOKIE).
    */
-  limit(out: Buffer, ip: Uint8Array, ipAt: number, ipLen: number, nowMs: number, clientCookie: boolean): Buffer | null {
+  limit(out: Buffer, ip: Uint8Array, ipAt: number, ipLen: number, nowMs: number, clientCookie: boolean, imputed = 0): Buffer | null {
     if (out.length < 12) return out;
     if (this.opts.exempt.length > 0 && this.exempt(ip, ipAt, ipLen)) return out;
     const kind = classify(out);
     const rate = this.rates[kind]!;
     if (rate === 0) return out;
-    const name = kind === ERROR ? 0 : kind === ANSWER ? questionHash(out) : authorityOwnerHash(out);
+    const name = kind === ERROR ? 0 : kind === ANSWER ? (imputed !== 0 ? imputed : questionHash(out)) : authorityOwnerHash(out);
     this.prefixKey(ip, ipAt, ipLen);
     // Two independent hashes of (prefix, kind, name) under the random seed, 30 bits each. A
     // collision only makes two keys share an account: it can limit them together, never let more
@@ -167,6 +170,17 @@ function word(b: Uint8Array, p: number): number {
 /** The mask word for `bits` leading ones (≤ 0: none, ≥ 32: all). */
 function maskWord(bits: number): number {
   return bits <= 0 ? 0 : bits >= 32 ? -1 : (-1 << (32 - bits));
+}
+
+/**
+ * The account name of an answer synthesised from the wildcard `source` for QTYPE
+ * `qtype` (FNV-1a of the lower-cased text and the type; never 0, which means none).
+ */
+export function imputedName(source: string, qtype: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < source.length; i++) h = Math.imul(h ^ (source.charCodeAt(i) | 0x20), 0x01000193);
+  h = Math.imul(h ^ qtype, 0x01000193) & 0x3fffffff;
+  return h === 0 ? 1 : h;
 }
 
 /** The response's kind, from its header (see the table at the top). */

@@ -18,8 +18,8 @@ export interface Zone {
 /** The outcome of looking a name up in the snapshot (CoreDNS-style result kinds). */
 export type LookupResult =
   | { kind: 'refused' }                                        // in no zone we serve
-  | { kind: 'answer'; zone: Zone; rrsets: RRset[]; wildcard: boolean }   // qtype (or all types for ANY); owner already the qname for wildcards
-  | { kind: 'cname'; zone: Zone; rrset: RRset; wildcard: boolean }       // a CNAME at the name (qtype not CNAME): chase rrset.records[0]
+  | { kind: 'answer'; zone: Zone; rrsets: RRset[]; wildcard: string | undefined }   // qtype (or all types for ANY); owner already the qname for wildcards; wildcard: the source of synthesis (`*.<closest encloser>`), if any
+  | { kind: 'cname'; zone: Zone; rrset: RRset; wildcard: string | undefined }       // a CNAME at the name (qtype not CNAME): chase rrset.records[0]
   | { kind: 'dname'; zone: Zone; dname: RRset; cname: RRset | undefined }  // RFC 6672 §3.2: DNAME above qname; cname: the synthesised CNAME, undefined if its target would be over 255 octets
   | { kind: 'alias'; zone: Zone; rrset: RRset }                          // A/AAAA asked at a name with an ALIAS and no records of that type
   | { kind: 'nodata'; zone: Zone }

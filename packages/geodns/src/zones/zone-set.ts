@@ -124,7 +124,7 @@ function walkZone(zone: ZoneData, qname: string, zi: number, qtype: number): Loo
     if (cut === node && i === 0 && qtype === TYPE.DS) return parentSideDs(zone, node);
     return { kind: 'delegation', zone, ns: rrsetOf(cut, TYPE.NS)!, glue: cut.glue as RRset[] };
   }
-  if (i === 0) return atNode(zone, node, qname, qtype, false);
+  if (i === 0) return atNode(zone, node, qname, qtype, undefined);
   // Name error unless the closest encloser has a `*` child (RFC 4592 §3.3.1).
   const source = node.wildcard;
   if (source === undefined) return { kind: 'nxdomain', zone };
@@ -132,11 +132,11 @@ function walkZone(zone: ZoneData, qname: string, zi: number, qtype: number): Loo
     // A wildcard NS (RFC 4592 §4.2 leaves it undefined): refer, owned by the qname.
     return { kind: 'delegation', zone, ns: rename(rrsetOf(source.cut, TYPE.NS)!, qname), glue: source.cut.glue as RRset[] };
   }
-  return atNode(zone, source, qname, qtype, true);
+  return atNode(zone, source, qname, qtype, source.name);
 }
 
-/** Step 3a at the matched node (or the source of synthesis, owner rewritten to qname). */
-function atNode(zone: ZoneData, node: ZoneNode, qname: string, qtype: number, wildcard: boolean): LookupResult {
+/** Step 3a at the matched node (or the source of synthesis `wildcard`, owner rewritten to qname). */
+function atNode(zone: ZoneData, node: ZoneNode, qname: string, qtype: number, wildcard: string | undefined): LookupResult {
   if (qtype === TYPE.ANY) {
     if (node.rrsets.length === 0) return { kind: 'nodata', zone };
     return { kind: 'answer', zone, rrsets: wildcard ? node.rrsets.map((s) => rename(s, qname)) : node.rrsets.slice(), wildcard };
@@ -175,7 +175,7 @@ function dnameAbove(zone: ZoneData, qname: string, zi: number, i: number, cut: Z
 
 function parentSideDs(zone: ZoneData, node: ZoneNode): LookupResult {
   const ds = rrsetOf(node, TYPE.DS);
-  return ds === undefined ? { kind: 'nodata', zone } : { kind: 'answer', zone, rrsets: [ds], wildcard: false };
+  return ds === undefined ? { kind: 'nodata', zone } : { kind: 'answer', zone, rrsets: [ds], wildcard: undefined };
 }
 
 function rename(s: RRset, name: string): RRset {
