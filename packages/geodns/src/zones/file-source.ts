@@ -155,7 +155,9 @@ export function claimOrigin(r: ZoneFileResult, owner: Map<string, string>): Zone
 export async function fileSignature(path: string): Promise<string | undefined> {
   try {
     const s = await stat(path);
-    return s.isFile() ? `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}` : undefined;
+    // A directory too (a zone's key directory, key-dir.ts): adding, removing or renaming an
+    // entry changes its mtime.
+    return s.isFile() || s.isDirectory() ? `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}` : undefined;
   } catch {
     return undefined;
   }

@@ -10,10 +10,13 @@
 //   keyDir/example.com/5.ksk.unpublished.private  signing, not in DNSKEY
 //   keyDir/example.com/metadata               NSEC3PARAM / NSEC3NARROW / PUBLISH-CDS / PUBLISH-CDNSKEY / PRESIGNED
 //
-// Read when the zone file is (re)loaded; the files read are reported as the
-// zone's includes, so an edit of one reloads the zone. A new file needs a
-// SIGHUP (or any edit of the zone file). Files that do not match the pattern
-// are ignored with a warning; bad keys are skipped as database keys are.
+// Read when the zone file is (re)loaded; the files read, and the zone's key
+// directory itself (present or not), are reported as the zone's includes: an
+// edit of a key file, and a key added, removed or renamed (activated,
+// published: a rollover step), or the directory appearing, reloads the zone on
+// the reloader's next pass (its poll, or SIGHUP) with no edit of the zone file.
+// Files that do not match the pattern are ignored with a warning; bad keys are
+// skipped as database keys are.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RR } from '@geoedge/dnsdata';
@@ -35,10 +38,10 @@ export function createKeyDir(dir: string, log: Logger): ZoneKeySource {
     try {
       names = readdirSync(zoneDir).sort();
     } catch {
-      return { records, signing: undefined, files: [] }; // no keys for this zone: unsigned
+      return { records, signing: undefined, files: [zoneDir] }; // no keys for this zone: unsigned (until the directory appears)
     }
     const rows: KeyRow[] = [];
-    const files: string[] = [];
+    const files: string[] = [zoneDir];
     const metadata = new Map<string, string[]>();
     for (const name of names) {
       const path = join(zoneDir, name);

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TYPE } from '@geoedge/dnsdata';
+import { TYPE, formatPrivateKey, generateKey } from '@geoedge/dnsdata';
 import { createLogger } from '@geoedge/shared';
 import type { ZoneSet } from './types.js';
 import { createFileZoneSource, type FileZoneSourceOptions } from './reloader.js';
+import { createKeyDir } from './key-dir.js';
 
 interface LogLine { level: number; msg: string; file?: string; zone?: string; errors?: string[] }
 
@@ -181,4 +182,31 @@ test('the directory vanishing later keeps serving what was loaded', async () => 
   assert.equal(h.www('example.com.'), '192.0.2.1');
   assert.match(h.errors()[0]!.msg, /does not exist; still serving/);
   assert.deepEqual(h.reloads, [true, false]);
+});
+
+test('dnssec.keyDir: a key directory created, a key added and a key renamed (activated) are picked up by the next pass, with no edit of the zone file', async () => {
+  const keyRoot = mkdtempSync(join(tmpdir(), 'keys-'));
+  test.after(() => rmSync(keyRoot, { recursive: true, force: true }));
+  const h = harness({ watch: false, pollMs: 100, keys: createKeyDir(keyRoot, createLogger({ name: 't', level: 'silent' })) });
+  put(h.dir, 'example.com.zone', zoneText('example.com.', 1, '192.0.2.1'));
+  await h.src.start();
+  const dnskeys = () => {
+    const r = h.current().lookup('example.com.', TYPE.DNSKEY);
+    return r.kind === 'answer' ? r.rrsets[0]!.records.length : 0;
+  };
+  /** Flags of the keys that sign the zone's RRsets: the CSK (257) until a ZSK (256) is active. */
+  const zsks = () => (h.current().zones.get('example.com.')?.signing?.zsks ?? []).map((k) => k.flags).join(',');
+  assert.equal(dnskeys(), 0, 'no key directory: unsigned');
+  const newKey = async () => { const r = await generateKey('ecdsa256'); assert.ok(r.ok); return formatPrivateKey(r.key); };
+  // The zone's directory and its first key appear.
+  mkdirSync(join(keyRoot, 'example.com'));
+  writeFileSync(join(keyRoot, 'example.com', '1.csk.private'), await newKey());
+  await until('the first key to be served', () => dnskeys() === 1);
+  // A ZSK pre-published (inactive), then activated by a rename: a rollover step.
+  writeFileSync(join(keyRoot, 'example.com', '2.zsk.inactive.private'), await newKey());
+  await until('the pre-published key in DNSKEY', () => dnskeys() === 2);
+  assert.equal(zsks(), '257', 'the CSK signs while the ZSK is inactive');
+  renameSync(join(keyRoot, 'example.com', '2.zsk.inactive.private'), join(keyRoot, 'example.com', '2.zsk.private'));
+  await until('the renamed key to sign', () => zsks() === '256');
+  assert.equal(h.www('example.com.'), '192.0.2.1');
 });
