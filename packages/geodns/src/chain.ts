@@ -31,6 +31,7 @@ import { RCODE, type Query, type ResponseMessage } from './wire/types.js';
 import type { ZoneSet } from './zones/types.js';
 import { resolve, type ResolveOptions } from './stages/resolve.js';
 import { AnswerCache } from './stages/answer-cache.js';
+import { SeenFilter } from './stages/seen-filter.js';
 import { AnswerArena } from './stages/answer-arena.js';
 import { qtypeLabel, rcodeLabel } from './stages/names.js';
 import { bestWho, type LuaStage } from './stages/lua.js';
@@ -84,10 +85,8 @@ export function buildChain(deps: ChainDeps): Handler {
   // (name, type) keys whose name holds LUA records: their answers live in the
   // dynamic cache. A hint only (a stale one costs one Map lookup), so it outlives snapshots.
   const dynamicNames = new AnswerCache<true>(generation);
-  // Names asked once: compiling costs about two encodes, so a name is compiled
-  // only when it comes back (random-name floods and huge zones then cost one
-  // plain encode per query instead of a compile that is never reused).
-  const seen = new AnswerCache<true>(generation);
+  // Questions asked before: an answer is compiled and stored only when its question comes back.
+  const seen = new SeenFilter(2 * generation);
   const lua = deps.lua;
   // Equal answers for one name (5 PoPs, 20,000 networks) share one stored copy.
   const dynCache = new DynamicCache<DynValue>(zones, lua?.epochs ?? { health: () => 0, geo: () => 0 }, deps.answerCacheEntries ?? 1_000_000);
@@ -237,8 +236,8 @@ export function buildChain(deps: ChainDeps): Handler {
     const slot = r.crossZone || r.zone === undefined ? ANY_ZONE : zones.slot(r.zone.origin);
     if (r.static) {
       counts.staticMiss++;
-      if (seen.get(key) === undefined) {
-        seen.set(key, true);
+      // cache.lastHash: this question's, from the find() above (-1: the arena cannot store it).
+      if (cache.lastHash < 0 || !seen.seenBefore(cache.lastHash)) {
         return [encodeResponse({ ...resp, opt }, maxSize), r.rcode];
       }
       const t = compile();

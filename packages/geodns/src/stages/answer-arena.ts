@@ -119,9 +119,13 @@ export class AnswerArena {
     this.hitData = this.young.data;
   }
 
+  /** keyHash of the question the last find() looked for (-1: one the arena cannot store). */
+  lastHash = -1;
+
   /** True if an answer for this question (and flag) is stored; render() then sends it. */
   find(question: Buffer, flag: number): boolean {
     const h = keyHash(question, flag);
+    this.lastHash = h;
     if (h < 0) return false;
     let off = this.young.find(h, question, flag);
     if (off >= 0) {
