@@ -62,6 +62,13 @@ test('NULL ttl is PowerDNS default-ttl; SOA with missing timers gets PowerDNS de
   assert.deepEqual(soa.rr.data, { kind: 'soa', mname: 'ns1.example.com.', rname: 'hostmaster.example.com.', serial: 5, refresh: 10800, retry: 3600, expire: 604800, minimum: 3600 });
 });
 
+test('empty TXT and SPF content is one empty string, as pdns_server serves it (dig: "")', () => {
+  const empty = { kind: 'txt', strings: [Buffer.alloc(0)] };
+  assert.deepEqual(record(row('t.example.com', 'TXT', '')).rr.data, empty);
+  assert.deepEqual(record(row('t.example.com', 'SPF', '')).rr.data, empty);
+  assert.deepEqual(record(row('t.example.com', 'TXT', '""')).rr.data, empty);
+});
+
 test('LUA rows become lua records with their inner type and code', () => {
   const r = record(row('geo.example.com', 'LUA', `A "pickclosest({'192.0.2.1','192.0.2.2'})"`));
   assert.equal(r.rr.type, TYPE.LUA);

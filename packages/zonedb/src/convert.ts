@@ -76,6 +76,8 @@ const SOA_DEFAULTS = ['a.misconfigured.dns.server.invalid', 'hostmaster', '0', '
 
 function contentText(type: number, content: string, prio: number | null): string {
   if ((type === TYPE.MX || type === TYPE.SRV) && prio !== null) return `${prio} ${content}`;
+  // Empty TXT/SPF content (written by SQL: the API refuses it): PowerDNS serves one empty string.
+  if ((type === TYPE.TXT || type === TYPE.SPF) && content === '') return '""';
   if (type === TYPE.SOA) {
     const fields = content.trim().split(/\s+/).filter((f) => f !== '');
     if (fields.length >= 2 && fields.length < 7) return [...fields, ...SOA_DEFAULTS.slice(fields.length)].join(' ');
