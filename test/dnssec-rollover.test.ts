@@ -50,6 +50,20 @@ async function probe(name: string, type: string): Promise<{ rcode: number; ad: b
   return { rcode: reply[3]! & 0x0f, ad: (reply[3]! & 0x20) !== 0 };
 }
 
+/** The parent's DS for roll.test. becomes `key`'s SHA-256 DS: waits until the signer serves only it, then its TTL. */
+async function replaceDs(key: { ds: string[] }): Promise<void> {
+  await call('PATCH', `${Z}/test.`, { rrsets: [{ name: 'roll.test.', type: 'DS', ttl: TTL, changetype: 'REPLACE', records: [rec(sha256Ds(key))] }] });
+  // A database-polling server takes a moment to serve it.
+  const want = [sha256Ds(key).replace(/\s+/g, '')];
+  let served: string[] = [];
+  for (let t = 0; t < 50 && served.join() !== want.join(); t++) {
+    if (t) await sleep(100);
+    served = (await dig(signer, ['roll.test.', 'DS'])).answer.map((r) => r.data.toLowerCase().replace(/\s+/g, '')); // dig splits long digests
+  }
+  assert.deepEqual(served, want, 'the parent serves only the new DS');
+  await sleep(WAIT);
+}
+
 /** Runs `steps` while probing every 100 ms; resolves with the failures seen (the probe stops also when a step throws). */
 async function watched(steps: () => Promise<void>): Promise<string[]> {
   const w = watch();
@@ -170,16 +184,7 @@ for (const SIGNER of SIGNERS) describe(`signed by ${SIGNER}`, () => {
       await sleep(WAIT);
       await call('PUT', `${CHILD}/cryptokeys/${made.id}`, { active: true });
       const fresh = await call('GET', `${CHILD}/cryptokeys/${made.id}`);
-      await call('PATCH', `${Z}/test.`, { rrsets: [{ name: 'roll.test.', type: 'DS', ttl: TTL, changetype: 'REPLACE', records: [rec(sha256Ds(fresh))] }] });
-      // Wait until the parent serves only the new DS (a database-polling server takes a moment), then its TTL.
-      const want = [sha256Ds(fresh).replace(/\s+/g, '')];
-      let served: string[] = [];
-      for (let t = 0; t < 50 && served.join() !== want.join(); t++) {
-        if (t) await sleep(100);
-        served = (await dig(signer, ['roll.test.', 'DS'])).answer.map((r) => r.data.toLowerCase().replace(/\s+/g, '')); // dig splits long digests
-      }
-      assert.deepEqual(served, want, 'the parent serves only the new DS');
-      await sleep(WAIT);
+      await replaceDs(fresh);
       await call('PUT', `${CHILD}/cryptokeys/${oldKsk.id}`, { active: false });
       await sleep(WAIT);
       await call('DELETE', `${CHILD}/cryptokeys/${oldKsk.id}`);
@@ -204,10 +209,37 @@ for (const SIGNER of SIGNERS) describe(`signed by ${SIGNER}`, () => {
     assert.deepEqual(await probe('www.roll.test.', 'MX'), { rcode: 0, ad: true });
   });
 
+  test('algorithm rollover (ECDSAP256SHA256 to ED25519, RFC 6781 §4.1.4) through the API, as deploy/README.md writes it: no validation gap', async () => {
+    const old = await call('GET', `${CHILD}/cryptokeys`);
+    const failures = await watched(async () => {
+      // 1. New-algorithm KSK and ZSK, signing but not yet in DNSKEY: every RRset gets signatures of both
+      //    algorithms before a validator sees the new algorithm (RFC 4035 §2.2).
+      const ksk = await call('POST', `${CHILD}/cryptokeys`, { keytype: 'ksk', active: true, published: false, algorithm: 'ED25519' });
+      const zsk = await call('POST', `${CHILD}/cryptokeys`, { keytype: 'zsk', active: true, published: false, algorithm: 'ED25519' });
+      await sleep(WAIT);
+      // 2. Publish them; then the DS at the parent moves to the new KSK.
+      for (const k of [ksk, zsk]) await call('PUT', `${CHILD}/cryptokeys/${k.id}`, { active: true, published: true });
+      await sleep(WAIT);
+      await replaceDs(await call('GET', `${CHILD}/cryptokeys/${ksk.id}`));
+      // 3. The old keys leave DNSKEY, still signing until caches have the new DNSKEY set; then they stop and go.
+      for (const k of old) await call('PUT', `${CHILD}/cryptokeys/${k.id}`, { active: true, published: false });
+      await sleep(WAIT);
+      for (const k of old) await call('PUT', `${CHILD}/cryptokeys/${k.id}`, { active: false, published: false });
+      await sleep(WAIT);
+      for (const k of old) await call('DELETE', `${CHILD}/cryptokeys/${k.id}`);
+      await sleep(WAIT);
+    });
+    assert.deepEqual(failures, []);
+    const keys = await call('GET', `${CHILD}/cryptokeys`);
+    assert.deepEqual(keys.map((k: { algorithm: string; active: boolean; published: boolean }) => [k.algorithm, k.active, k.published]), [['ED25519', true, true], ['ED25519', true, true]]);
+    const sigs = (await dig(signer, ['www.roll.test.', 'A', '+dnssec'])).answer.filter((r) => r.type === 'RRSIG');
+    assert.ok(sigs.length >= 1 && sigs.every((r) => r.data.split(/\s+/)[1] === '15'), `only ED25519 signatures now: ${sigs.map((r) => r.data).join(' | ')}`);
+  });
+
   test('proof the probe can fail: switching ZSKs without pre-publishing the new one gives SERVFAIL', async () => {
     const [oldZsk] = (await call('GET', `${CHILD}/cryptokeys`)).filter((k: { keytype: string }) => k.keytype === 'zsk');
     const failures = await watched(async () => {
-      await call('POST', `${CHILD}/cryptokeys`, { keytype: 'zsk', active: true, published: false, algorithm: 'ECDSAP256SHA256' });
+      await call('POST', `${CHILD}/cryptokeys`, { keytype: 'zsk', active: true, published: false, algorithm: 'ED25519' });
       await call('PUT', `${CHILD}/cryptokeys/${oldZsk.id}`, { active: false });
       await sleep(WAIT * 2);
     });
