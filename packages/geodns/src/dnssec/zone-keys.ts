@@ -16,6 +16,10 @@ import {
 } from '@geoedge/dnsdata';
 import type { Nsec3Params, SigningKey, ZoneSigning } from './types.js';
 
+/** RFC 8078 §4: CDS "0 0 0 00" and CDNSKEY "0 3 0 AA==", the parent's cue to delete the DS. */
+const CDS_DELETE = Buffer.from([0, 0, 0, 0, 0]);
+const CDNSKEY_DELETE = Buffer.from([0, 0, 3, 0, 0]);
+
 /** One `cryptokeys` row (or a key file, zones/key-dir.ts). */
 export interface KeyRow {
   id: number | string;
@@ -75,9 +79,14 @@ export function zoneKeys(origin: string, rows: readonly KeyRow[], metadata: Read
   for (const u of published) records.push(rr(TYPE.DNSKEY, u.key.dnskey));
   const sep = published.filter((u) => u.row.flags === 257);
   const cdnskey = meta('PUBLISH-CDNSKEY');
-  if (cdnskey === '1') for (const u of sep) records.push(rr(CDNSKEY, u.key.dnskey));
-  for (const d of (meta('PUBLISH-CDS') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-    if (d !== '2' && d !== '4') { problems.push(`PUBLISH-CDS digest type "${d}" is not 2 (SHA-256) or 4 (SHA-384); skipped`); continue; }
+  // "0" (pdnsutil set-publish-cdnskey ZONE delete, set-publish-cds ZONE 0): RFC 8078 §4's
+  // delete records, asking the parent to remove the DS (before turning DNSSEC off).
+  if (cdnskey === '0') records.push(rr(CDNSKEY, CDNSKEY_DELETE));
+  else if (cdnskey === '1') for (const u of sep) records.push(rr(CDNSKEY, u.key.dnskey));
+  const digests = (meta('PUBLISH-CDS') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (digests.includes('0')) records.push(rr(CDS, CDS_DELETE));
+  else for (const d of digests) {
+    if (d !== '2' && d !== '4') { problems.push(`PUBLISH-CDS digest type "${d}" is not 0 (delete), 2 (SHA-256) or 4 (SHA-384); skipped`); continue; }
     for (const u of sep) records.push(rr(CDS, dsRdata(origin, u.key.dnskey, Number(d) as 2 | 4)));
   }
   const nsec3 = nsec3Params(meta('NSEC3PARAM'), problems);
