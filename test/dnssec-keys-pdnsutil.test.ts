@@ -7,23 +7,16 @@
 //      `pdnsutil check-zone` and are shown by `show-zone` exactly as we compute them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   parsePrivateKey, formatPrivateKey, generateKey, dnskeyRdata, dnskeyText, keyTag, dsRdata, dsText, keyTypes, type DnssecKey,
 } from '@geoedge/dnsdata';
 import { migrate } from '@geoedge/zonedb';
-import { scratchDatabase, sharedMariaDb, runProgram, type ScratchDb } from '@geoedge/zonedb/testing';
+import { scratchDatabase, sharedMariaDb, pdnsutilFor, runProgram, type Pdnsutil, type ScratchDb } from './helpers/zonedb.js';
 
 let s: ScratchDb;
-let confDir: string;
+let pu: Pdnsutil;
 
-async function pdnsutil(...args: string[]): Promise<string> {
-  const r = await runProgram('pdnsutil', [`--config-dir=${confDir}`, ...args]);
-  assert.equal(r.code, 0, `pdnsutil ${args.join(' ')}:\n${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
+const pdnsutil = (...args: string[]): Promise<string> => pu.run(...args);
 
 interface KeyRow { id: number; flags: number; active: number; published: number; content: string }
 
@@ -74,15 +67,11 @@ before(async () => {
   const server = await sharedMariaDb();
   s = await scratchDatabase('dnssec_keys');
   assert.ok((await migrate(s.db)).ok);
-  confDir = await mkdtemp(join(tmpdir(), 'geoedge-dnssec-keys-'));
-  await writeFile(join(confDir, 'pdns.conf'), [
-    'launch=gmysql', `gmysql-host=${server.host}`, `gmysql-port=${server.port}`, 'gmysql-user=root', 'gmysql-password=',
-    `gmysql-dbname=${s.name}`, 'gmysql-dnssec=yes', '',
-  ].join('\n'));
+  pu = await pdnsutilFor(server, s.name, 'geoedge-dnssec-keys-');
 });
 after(async () => {
   await s?.drop();
-  if (confDir) await rm(confDir, { recursive: true, force: true });
+  await pu?.remove();
 });
 
 test('keys pdnsutil made: our DNSKEY, tag, bits and DS equal show-zone, export-zone-dnskey and export-zone-ds', async () => {
@@ -141,6 +130,6 @@ test('a key pdnsutil cannot use is one we refuse too: check-zone on garbage cont
   const garbage = 'Private-key-format: v1.2\nAlgorithm: 13 (ECDSAP256SHA256)\nPrivateKey: AAAA\n';
   await s.db.execute('INSERT INTO cryptokeys (domain_id, flags, active, published, content) VALUES (?, 257, 1, 1, ?)', [domain!.id, garbage]);
   assert.equal(parsePrivateKey(garbage).ok, false);
-  const r = await runProgram('pdnsutil', [`--config-dir=${confDir}`, 'check-zone', zone]);
+  const r = await runProgram('pdnsutil', [`--config-dir=${pu.dir}`, 'check-zone', zone]);
   assert.notEqual(r.code, 0, `pdnsutil accepted it:\n${r.stdout}${r.stderr}`);
 });

@@ -7,15 +7,13 @@
 // match PowerDNS's (the same inception and expiration in the same week).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate } from '@geoedge/zonedb';
-import { scratchDatabase, sharedMariaDb, runProgram, insertZone, basicZone, type ScratchDb } from './helpers/zonedb.js';
+import { scratchDatabase, sharedMariaDb, insertZone, basicZone, pdnsutilFor, type Pdnsutil, type ScratchDb } from './helpers/zonedb.js';
 import { dig, freePort, startGeodns, startProcess, startUnbound, waitForAnswer, type Geodns, type Unbound, type DigReply, type Proc } from './helpers/index.js';
 
 let s: ScratchDb;
-let confDir: string;
+let pu: Pdnsutil;
 let g: Geodns;
 let pdns: Proc;
 let pdnsPort: number;
@@ -23,19 +21,13 @@ let viaOurs: Unbound;
 let viaPdns: Unbound;
 const ZONES = ['pdns-secured.test', 'pdns-nsec3.test'];
 
-async function pdnsutil(...args: string[]): Promise<string> {
-  const r = await runProgram('pdnsutil', [`--config-dir=${confDir}`, ...args]);
-  assert.equal(r.code, 0, `pdnsutil ${args.join(' ')}:\n${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
+const pdnsutil = (...args: string[]): Promise<string> => pu.run(...args);
 
 before(async () => {
   const server = await sharedMariaDb();
   s = await scratchDatabase('dnssec_pdns');
   assert.ok((await migrate(s.db)).ok);
-  confDir = await mkdtemp(join(tmpdir(), 'geoedge-dnssec-pdns-'));
-  const gmysql = [`gmysql-host=${server.host}`, `gmysql-port=${server.port}`, 'gmysql-user=root', 'gmysql-password=', `gmysql-dbname=${s.name}`, 'gmysql-dnssec=yes'];
-  await writeFile(join(confDir, 'pdns.conf'), ['launch=gmysql', ...gmysql, ''].join('\n'));
+  pu = await pdnsutilFor(server, s.name, 'geoedge-dnssec-pdns-');
   for (const z of ZONES) {
     // empty.<zone> TXT '': content only SQL writes (the API and pdnsutil refuse it); PowerDNS serves "".
     await insertZone(s.db, z, [...basicZone(z), { name: `*.wild.${z}`, type: 'A', content: '192.0.2.77' }, { name: `www.${z}`, type: 'AAAA', content: '2001:db8::10' }, { name: `empty.${z}`, type: 'TXT', content: '' }]);
@@ -57,8 +49,8 @@ before(async () => {
   await g.waitForLog((l) => l.msg === 'zones loaded from the database', 20_000);
   pdnsPort = await freePort();
   pdns = startProcess('/usr/sbin/pdns_server', [
-    '--no-config', '--daemon=no', '--guardian=no', `--socket-dir=${confDir}`, `--config-dir=${confDir}`,
-    '--local-address=127.0.0.1', `--local-port=${pdnsPort}`, '--launch=gmysql', ...gmysql.map((l) => `--${l}`),
+    '--no-config', '--daemon=no', '--guardian=no', `--socket-dir=${pu.dir}`, `--config-dir=${pu.dir}`,
+    '--local-address=127.0.0.1', `--local-port=${pdnsPort}`, '--launch=gmysql', ...pu.gmysql.map((l) => `--${l}`),
     '--security-poll-suffix=', '--disable-syslog', '--loglevel=4', '--webserver=no', '--api=no',
   ]);
   await pdns.waitForLine(/ready to distribute questions/, 15_000);
@@ -73,7 +65,7 @@ after(async () => {
   await pdns?.stop();
   await g?.stop();
   await s?.drop();
-  if (confDir) await rm(confDir, { recursive: true, force: true });
+  await pu?.remove();
 });
 
 const ask = (u: Unbound, name: string, type: string) => dig(u, ['+dnssec', '+time=5', name, type]);

@@ -5,32 +5,22 @@
 // serves must equal, record for record, what loadAllZones reads.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRdata, typeCode, TYPE } from '@geoedge/dnsdata';
 import { migrate, loadAllZones } from '@geoedge/zonedb';
-import { scratchDatabase, sharedMariaDb, runProgram, type ScratchDb } from '@geoedge/zonedb/testing';
+import { scratchDatabase, sharedMariaDb, pdnsutilFor, type Pdnsutil, type ScratchDb } from './helpers/zonedb.js';
 
 let s: ScratchDb;
-let confDir: string;
+let pu: Pdnsutil;
 
-async function pdnsutil(...args: string[]): Promise<string> {
-  const r = await runProgram('pdnsutil', [`--config-dir=${confDir}`, ...args]);
-  assert.equal(r.code, 0, `pdnsutil ${args.join(' ')}:\n${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
+const pdnsutil = (...args: string[]): Promise<string> => pu.run(...args);
 
 before(async () => {
   const server = await sharedMariaDb();
   s = await scratchDatabase('pdns');
   const m = await migrate(s.db);
   assert.ok(m.ok);
-  confDir = await mkdtemp(join(tmpdir(), 'geoedge-pdnsutil-'));
-  await writeFile(join(confDir, 'pdns.conf'), [
-    'launch=gmysql', `gmysql-host=${server.host}`, `gmysql-port=${server.port}`, 'gmysql-user=root', 'gmysql-password=',
-    `gmysql-dbname=${s.name}`, 'gmysql-dnssec=yes', '',
-  ].join('\n'));
+  pu = await pdnsutilFor(server, s.name, 'geoedge-pdnsutil-');
   await pdnsutil('create-zone', 'example.test', 'ns1.example.test');
   await pdnsutil('add-record', 'example.test', 'www', 'A', '300', '192.0.2.1');
   await pdnsutil('add-record', 'example.test', '@', 'MX', '10 mail.example.test');
@@ -56,7 +46,7 @@ before(async () => {
 });
 after(async () => {
   await s?.drop();
-  if (confDir) await rm(confDir, { recursive: true, force: true });
+  await pu?.remove();
 });
 
 test('PowerDNS wrote its storage form into our schema', async () => {

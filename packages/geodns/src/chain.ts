@@ -204,7 +204,7 @@ export function buildChain(deps: ChainDeps): Handler {
       if (w.inception !== signWindow!.inception) { signWindow = w; zones.bumpAll(); }
     }
     const flag = (anyTcp ? 1 : 0) | (dnssec ? 2 : 0);
-    if (cache.find(q.question, flag)) { counts.staticHit++; imputed = cache.imputed; return [cache.render(q, opt, maxSize), cache.rcode]; }
+    if (cache.find(q.question, flag)) { counts.staticHit++; if (rrl !== undefined) imputed = cache.imputed; return [cache.render(q, opt, maxSize), cache.rcode]; }
     const key = (anyTcp ? `${q.qname}\u0000${q.qtype}\u0000t` : `${q.qname}\u0000${q.qtype}`) + (dnssec ? '\u0000d' : '');
     const dynamicName = dynamicNames.get(key) !== undefined;
 
@@ -218,12 +218,13 @@ export function buildChain(deps: ChainDeps): Handler {
       who = bestWho(client);
       if (dynamicName) {
         const d = dynCache.get(key, who, lua.geo);
-        if (d) { counts.luaHit++; imputed = d.value.imputed; return [renderTemplate(d.value.t, q, scoped(opt, d.scope), maxSize), d.value.rcode]; }
+        if (d) { counts.luaHit++; if (rrl !== undefined) imputed = d.value.imputed; return [renderTemplate(d.value.t, q, scoped(opt, d.scope), maxSize), d.value.rcode]; }
       }
       lua.stage.begin(client);
     }
     const r = resolve(zs, q.qname, q.qtype, anyTcp ? tcpOpts : staticOpts);
-    if (r.wildcard !== undefined) imputed = imputedName(r.wildcard, q.qtype);
+    // Only the limiter reads it (and a chain has it or not for its whole life).
+    if (rrl !== undefined && r.wildcard !== undefined) imputed = imputedName(r.wildcard, q.qtype);
     if (dnssec) signer.sign(q.qname, r, zs, signWindow!);
     const resp: ResponseMessage = {
       id: q.id,

@@ -94,6 +94,25 @@ test('key rows: garbage, unknown algorithms and bad flags are skipped with a rea
   assert.match(none.problems.join('\n'), /served unsigned/);
 });
 
+test('PUBLISH-CDS / PUBLISH-CDNSKEY values: 0 is RFC 8078 delete (alone, whatever else is listed); garbage is skipped with a reason, keys still served', async () => {
+  const ksk = await key('ecdsa256');
+  const cds = (meta: Array<[string, string[]]>) => {
+    const r = zoneKeys('example.test.', [row(1, 257, formatPrivateKey(ksk))], new Map(meta), 60);
+    return { r, of: (t: number) => r.records.filter((x) => x.type === t).map((x) => (x.data as { bytes: Buffer }).bytes.toString('hex')) };
+  };
+  const del = cds([['PUBLISH-CDS', ['0, 2']], ['PUBLISH-CDNSKEY', ['0']]]);
+  assert.deepEqual(del.of(59), ['0000000000'], 'CDS 0 0 0 00 only');
+  assert.deepEqual(del.of(60), ['0000030000'], 'CDNSKEY 0 3 0 AA==');
+  assert.deepEqual(del.r.problems, []);
+  const bad = cds([['PUBLISH-CDS', ['2, 7, x']], ['PUBLISH-CDNSKEY', ['yes']]]);
+  assert.equal(bad.of(59).length, 1, 'the SHA-256 CDS of the KSK');
+  assert.deepEqual(bad.of(60), [], 'no CDNSKEY for a value other than 0 or 1');
+  assert.match(bad.r.problems.join('\n'), /digest type "7" is not 0 \(delete\), 2/);
+  assert.match(bad.r.problems.join('\n'), /digest type "x"/);
+  assert.equal(bad.of(TYPE.DNSKEY).length, 1);
+  assert.ok(bad.r.signing);
+});
+
 test('NSEC chain: names with data in canonical order, nothing below a cut, empty non-terminals left out', () => {
   const z = zone(ZONE);
   assert.deepEqual(nsecAt(z, 'nothere.example.test.'), { owner: 'mail.example.test.', next: 'ns1.example.test.' });

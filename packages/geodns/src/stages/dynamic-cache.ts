@@ -110,7 +110,7 @@ export class DynamicCache<T> {
    * (pickwhashed): bench lua-cold-micro, 20,000 /24s cycled: 3.0 µs a query
    * against 3.6. Under a flood of new subnets nothing in it is ever asked for
    * again, and each query pays a miss (a hash of a new string and cache misses
-   * in a large table: ~5% of a cold octo query, profiled) and an insert. So the
+   * in a large table: ~8% of a cold octo query, profiled) and an insert. So the
    * map is used while its entries are: while hits are at least a quarter of
    * the entries stored; otherwise by one query in 16 only (probe and store), a
    * hit then counting 16, so returning clients still show up and turn it back
